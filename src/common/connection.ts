@@ -1,0 +1,108 @@
+import { GraphQLError } from 'graphql';
+import { ClassType, Field, Int, ObjectType } from 'type-graphql';
+
+/** Relay pagination limits: an out-of-range `first` is an error that says so, never silently clamped. */
+export const MAX_PAGE_SIZE = 100;
+export const DEFAULT_PAGE_SIZE = 20;
+
+@ObjectType({ description: 'Where a page sits in its list (Relay connection spec).' })
+export class PageInfo {
+  @Field({ description: 'True when more items follow this page.' })
+  hasNextPage: boolean;
+
+  @Field({ description: 'True when items precede this page (when it was fetched with `after`).' })
+  hasPreviousPage: boolean;
+
+  @Field(() => String, { nullable: true, description: 'Cursor of the first item of the page.' })
+  startCursor: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Cursor of the last item; pass it as `after` for the next page.' })
+  endCursor: string | null;
+}
+
+export interface Edge<T> {
+  cursor: string;
+  node: T;
+}
+
+export interface Connection<T> {
+  edges: Edge<T>[];
+  pageInfo: PageInfo;
+  /** A getter, so the count query runs only when a client asks for totalCount. */
+  readonly totalCount: number | Promise<number>;
+}
+
+/** Builds `<Name>Edge` and `<Name>Connection` object types for a node type. */
+export function connectionTypes<T extends object>(nodeType: ClassType<T>, name: string, plural: string) {
+  @ObjectType(`${name}Edge`, { description: `One ${name.toLowerCase()} in a page, with its cursor.` })
+  class EdgeType {
+    @Field({ description: 'Opaque cursor of this item; pass it as `after` to read the items that follow.' })
+    cursor: string;
+
+    @Field(() => nodeType, { description: `The ${name.toLowerCase()}.` })
+    node: T;
+  }
+
+  @ObjectType(`${name}Connection`, { description: `A page of ${plural}.` })
+  class ConnectionType {
+    @Field(() => [EdgeType], { description: 'The items of this page, in order.' })
+    edges: EdgeType[];
+
+    @Field(() => PageInfo, { description: 'Where this page sits in the whole list.' })
+    pageInfo: PageInfo;
+
+    @Field(() => Int, { description: `How many ${plural} the whole list holds (that you may see), across all pages.` })
+    totalCount: number;
+  }
+  return { EdgeType, ConnectionType };
+}
+
+/** Keyset cursor: the sort values of the last row seen, so pages stay stable while rows are added. */
+export function encodeCursor(values: unknown[]): string {
+  return Buffer.from(JSON.stringify(values), 'utf8').toString('base64url');
+}
+
+export function decodeCursor(cursor: string, expectedLength: number): unknown[] {
+  try {
+    const values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(values) && values.length === expectedLength && values.every((v) => typeof v === 'string' || typeof v === 'number')) return values;
+  } catch {
+    // fall through to the error below
+  }
+  throw new GraphQLError(`The cursor "${cursor.slice(0, 60)}" is not valid for this list: use a cursor returned by the same list`, {
+    extensions: { code: 'BAD_USER_INPUT', argumentName: 'after' },
+  });
+}
+
+export interface PageArgs {
+  first?: number | null;
+  after?: string | null;
+}
+
+export function pageSize(args: PageArgs): number {
+  const first = args.first ?? DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
+    throw new GraphQLError(`\`first\` must be between 0 and ${MAX_PAGE_SIZE}, got ${args.first}`, {
+      extensions: { code: 'BAD_USER_INPUT', argumentName: 'first' },
+    });
+  }
+  return first;
+}
+
+/** Turns `first + 1` fetched rows into a connection page. */
+export function toConnection<T>(rows: T[], first: number, hadCursor: boolean, cursorOf: (row: T) => unknown[], count: () => Promise<number>): Connection<T> {
+  const page = rows.slice(0, first);
+  const edges = page.map((node) => ({ node, cursor: encodeCursor(cursorOf(node)) }));
+  return {
+    edges,
+    pageInfo: Object.assign(new PageInfo(), {
+      hasNextPage: rows.length > first,
+      hasPreviousPage: hadCursor,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges[edges.length - 1]?.cursor ?? null,
+    }),
+    get totalCount() {
+      return count();
+    },
+  };
+}

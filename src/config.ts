@@ -1,0 +1,79 @@
+/**
+ * Every environment variable the service reads, parsed and validated once.
+ * Anything invalid stops start-up with a message that says which variable and why.
+ */
+export type Environment = 'development' | 'test' | 'production';
+
+export interface Config {
+  env: Environment;
+  port: number;
+  /** Unset: start an embedded PostgreSQL under .data/ (development convenience). */
+  databaseUrl: string | undefined;
+  jwtSecret: string | undefined;
+  jwtJwksUrl: string | undefined;
+  jwtIssuer: string | undefined;
+  jwtAudience: string | undefined;
+  logLevel: string;
+  /** Introspection and GraphiQL; default on outside production. */
+  introspection: boolean;
+  graphiql: boolean;
+  dbPoolMax: number;
+  statementTimeoutMs: number;
+}
+
+/** The development secret used when JWT_SECRET is unset outside production. */
+export const DEVELOPMENT_JWT_SECRET = 'development-only-secret-change-me-0123456789';
+
+function bool(name: string, raw: string | undefined, fallback: boolean): boolean {
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false;
+  throw new Error(`${name} must be true or false, got "${raw}"`);
+}
+
+function int(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const rawEnv = source.NODE_ENV ?? 'development';
+  const env: Environment = rawEnv === 'production' ? 'production' : rawEnv === 'test' ? 'test' : 'development';
+  const jwtSecret = source.JWT_SECRET || undefined;
+  const jwtJwksUrl = source.JWT_JWKS_URL || undefined;
+  if (env === 'production' && !jwtSecret && !jwtJwksUrl) {
+    throw new Error('In production set JWT_SECRET (HS256) or JWT_JWKS_URL (RS256/ES256): refusing to start without a way to verify tokens');
+  }
+  if (jwtSecret && jwtSecret.length < 32) {
+    throw new Error('JWT_SECRET must be at least 32 characters long');
+  }
+  if (jwtJwksUrl) {
+    try {
+      new URL(jwtJwksUrl);
+    } catch {
+      throw new Error(`JWT_JWKS_URL is not a URL: "${jwtJwksUrl}"`);
+    }
+  }
+  const databaseUrl = source.DATABASE_URL || undefined;
+  if (env === 'production' && !databaseUrl) {
+    throw new Error('In production set DATABASE_URL: the embedded PostgreSQL is for development only');
+  }
+  return {
+    env,
+    port: int('PORT', source.PORT, 4000, 0, 65535),
+    databaseUrl,
+    jwtSecret: jwtSecret ?? (jwtJwksUrl ? undefined : DEVELOPMENT_JWT_SECRET),
+    jwtJwksUrl,
+    jwtIssuer: source.JWT_ISSUER || undefined,
+    jwtAudience: source.JWT_AUDIENCE || undefined,
+    logLevel: source.LOG_LEVEL || (env === 'test' ? 'silent' : 'info'),
+    introspection: bool('INTROSPECTION', source.INTROSPECTION, env !== 'production'),
+    graphiql: bool('GRAPHIQL', source.GRAPHIQL, env !== 'production'),
+    dbPoolMax: int('DB_POOL_MAX', source.DB_POOL_MAX, 10, 1, 500),
+    statementTimeoutMs: int('DB_STATEMENT_TIMEOUT_MS', source.DB_STATEMENT_TIMEOUT_MS, 15000, 100, 600000),
+  };
+}

@@ -1,0 +1,35 @@
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { Viewer } from './auth/viewer';
+import { Services } from './services';
+import { createSupplierLoaders } from './modules/supplier/supplier.loaders';
+import { createClientLoaders } from './modules/client/client.loaders';
+import { createContractLoaders } from './modules/contract/contract.loaders';
+import { createAgreementLoaders } from './modules/agreement/agreement.loaders';
+import { createIncidentLoaders } from './modules/incident/incident.loaders';
+import { createExposureLoaders } from './modules/exposure/exposure.loaders';
+
+/** Fresh for every request (and every subscription event): DataLoaders are never shared between viewers. */
+export function createLoaders(db: DataSource, viewer: Viewer) {
+  return {
+    ...createSupplierLoaders(db),
+    ...createClientLoaders(db, viewer),
+    ...createContractLoaders(db, viewer),
+    ...createAgreementLoaders(db, viewer),
+    ...createIncidentLoaders(db, viewer),
+    ...createExposureLoaders(db, viewer),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;
+
+export interface Context {
+  requestId: string;
+  viewer: Viewer;
+  loaders: Loaders;
+  services: Services;
+}
+
+export function createContext(db: DataSource, services: Services, viewer: Viewer, requestId: string = randomUUID()): Context {
+  return { requestId, viewer, loaders: createLoaders(db, viewer), services };
+}

@@ -1,0 +1,22 @@
+import { AgreementEntity, AgreementSubprocessorEntity } from './modules/agreement/agreement.entity';
+import { ClientEntity } from './modules/client/client.entity';
+import { ContractEntity } from './modules/contract/contract.entity';
+import { IncidentEntity } from './modules/incident/incident.entity';
+import { ExposureEntity, ExposureRevisionEntity, NotificationDecisionEntity } from './modules/exposure/exposure.entity';
+import { ExposureAlertEntity } from './modules/alert/alert.entity';
+import { SupplierEntity, SupplierSubprocessorEntity } from './modules/supplier/supplier.entity';
+
+/** Every TypeORM entity; the DataSource and the migration generator read this list. */
+export const ENTITIES = [
+  SupplierEntity,
+  SupplierSubprocessorEntity,
+  ClientEntity,
+  ContractEntity,
+  AgreementEntity,
+  AgreementSubprocessorEntity,
+  IncidentEntity,
+  ExposureEntity,
+  ExposureRevisionEntity,
+  NotificationDecisionEntity,
+  ExposureAlertEntity,
+];

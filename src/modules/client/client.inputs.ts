@@ -1,0 +1,44 @@
+import { IsEnum, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { Field, ID, InputType } from 'type-graphql';
+import { ClientSector } from '../../common/enums';
+
+@InputType({ description: 'Filters for the client list; all given filters must match.' })
+export class ClientFilter {
+  @Field(() => String, { nullable: true, description: 'Case-insensitive text found in the name.' })
+  @IsOptional() @MaxLength(200)
+  search?: string | null;
+
+  @Field(() => ClientSector, { nullable: true, description: 'Only clients of this sector.' })
+  sector?: ClientSector | null;
+}
+
+@InputType({ description: 'A new client organisation.' })
+export class CreateClientInput {
+  @Field({ description: 'Name of the organisation, 1 to 200 characters.' })
+  @IsString() @Length(1, 200, { message: 'name must be 1 to 200 characters long' }) @Matches(/\S/, { message: 'name must not be blank' })
+  name: string;
+
+  @Field(() => ClientSector, { description: 'Sector the organisation belongs to.' })
+  @IsEnum(ClientSector)
+  sector: ClientSector;
+}
+
+@InputType({ description: 'Changes to a client; omitted fields stay as they are.' })
+export class UpdateClientInput {
+  @Field(() => ID, { description: 'The client to change.' })
+  id: string;
+
+  @Field(() => String, { nullable: true, description: 'New name.' })
+  @IsOptional() @IsString() @Length(1, 200, { message: 'name must be 1 to 200 characters long' }) @Matches(/\S/, { message: 'name must not be blank' })
+  name?: string | null;
+
+  @Field(() => ClientSector, { nullable: true, description: 'New sector.' })
+  @IsOptional() @IsEnum(ClientSector)
+  sector?: ClientSector | null;
+}
+
+@InputType({ description: 'Removes a client that has no contracts.' })
+export class RemoveClientInput {
+  @Field(() => ID, { description: 'The client to remove.' })
+  id: string;
+}

@@ -1,0 +1,74 @@
+import { DataSource, EntityManager } from 'typeorm';
+import { Viewer, clientScope, requireRole } from '../../auth/viewer';
+import { decodeIdOf } from '../../common/global-id';
+import { ConstraintMessages } from '../../common/mutation';
+import { Connection, PageArgs, SqlParams, pageQuery } from '../../common/paging';
+import { UserErrorCode, UserInputProblem, userError } from '../../common/user-error';
+import { assertValid } from '../../common/validation';
+import { ClientEntity } from './client.entity';
+import { ClientFilter, CreateClientInput, RemoveClientInput, UpdateClientInput } from './client.inputs';
+
+export const CLIENT_CONSTRAINTS: ConstraintMessages = {
+  client_name_not_blank: { field: ['input', 'name'], message: 'name must be 1 to 200 characters long' },
+};
+
+export class ClientService {
+  constructor(private readonly db: DataSource) {}
+
+  /** A client-role viewer sees exactly one client: its own. */
+  list(viewer: Viewer, filter: ClientFilter | null | undefined, page: PageArgs): Promise<Connection<ClientEntity>> {
+    const params = new SqlParams();
+    const where: string[] = [];
+    const scope = clientScope(viewer);
+    if (scope) where.push(`t.id = ${params.param(scope)}`);
+    if (filter?.search) where.push(`t.name ILIKE ${params.param(`%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)}`);
+    if (filter?.sector) where.push(`t.sector = ${params.param(filter.sector)}`);
+    return pageQuery(this.db, {
+      entity: ClientEntity,
+      from: 'client t',
+      where,
+      params,
+      order: [
+        { sql: 't.name', cast: 'text', value: (c) => c.name },
+        { sql: 't.id', cast: 'uuid', value: (c) => c.id },
+      ],
+    }, page);
+  }
+
+  async create(viewer: Viewer, input: CreateClientInput): Promise<ClientEntity> {
+    requireRole(viewer, 'admin');
+    await assertValid(input);
+    const repository = this.db.getRepository(ClientEntity);
+    return repository.save(repository.create({ name: input.name.trim(), sector: input.sector }));
+  }
+
+  async update(viewer: Viewer, input: UpdateClientInput): Promise<ClientEntity> {
+    requireRole(viewer, 'admin');
+    await assertValid(input);
+    return this.db.transaction(async (manager) => {
+      const client = await lockClient(manager, input.id);
+      if (input.name != null) client.name = input.name.trim();
+      if (input.sector != null) client.sector = input.sector;
+      return manager.save(client);
+    });
+  }
+
+  async remove(viewer: Viewer, input: RemoveClientInput): Promise<string> {
+    requireRole(viewer, 'admin');
+    return this.db.transaction(async (manager) => {
+      const client = await lockClient(manager, input.id);
+      const [{ used }] = await manager.query(`SELECT EXISTS (SELECT 1 FROM contract WHERE client_id = $1) AS used`, [client.id]);
+      if (used) throw new UserInputProblem([userError(['input', 'id'], UserErrorCode.CONFLICT, 'This client still has contracts; remove them first')]);
+      await manager.delete(ClientEntity, { id: client.id });
+      return client.id;
+    });
+  }
+}
+
+async function lockClient(manager: EntityManager, globalId: string): Promise<ClientEntity> {
+  const id = decodeIdOf('Client', globalId);
+  const client = id ? await manager.findOne(ClientEntity, { where: { id }, lock: { mode: 'pessimistic_write' } }) : null;
+  if (!client) throw new UserInputProblem([userError(['input', 'id'], UserErrorCode.NOT_FOUND, 'No client has this ID')]);
+  return client;
+}
+

@@ -1,0 +1,17 @@
+import { Field, ObjectType } from 'type-graphql';
+import { ClientSector } from '../../common/enums';
+import { Node, registerNodeType } from '../../common/node';
+import { connectionTypes } from '../../common/connection';
+import { ClientEntity } from './client.entity';
+
+@ObjectType('Client', { implements: Node, description: 'An organisation that buys from suppliers (a council, a department, an NHS trust). It is the data controller; its suppliers process data for it.' })
+export class Client extends Node {
+  @Field({ description: 'Name of the organisation.' })
+  name: string;
+
+  @Field(() => ClientSector, { description: 'Sector the organisation belongs to.' })
+  sector: ClientSector;
+}
+registerNodeType(ClientEntity, 'Client');
+
+export const { EdgeType: ClientEdge, ConnectionType: ClientConnection } = connectionTypes(Client, 'Client', 'clients');

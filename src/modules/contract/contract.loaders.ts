@@ -1,0 +1,41 @@
+import { DataSource } from 'typeorm';
+import { Viewer, clientScope } from '../../auth/viewer';
+import { byIdLoader, childPageLoader, countLoader } from '../../common/loaders';
+import { OrderColumn, SqlParams, childCountsQuery, childPagesQuery, hydrate } from '../../common/paging';
+import { ContractEntity } from './contract.entity';
+
+export const CONTRACT_ORDER: OrderColumn<ContractEntity>[] = [
+  { sql: 't.reference', cast: 'text', value: (c) => c.reference },
+  { sql: 't.id', cast: 'uuid', value: (c) => c.id },
+];
+
+/** The contracts a viewer may see: a client-role viewer only its own. */
+export function contractVisibility(viewer: Viewer, params: SqlParams, alias = 't'): string[] {
+  const scope = clientScope(viewer);
+  return scope ? [`${alias}.client_id = ${params.param(scope)}::uuid`] : [];
+}
+
+export function createContractLoaders(db: DataSource, viewer: Viewer) {
+  const pagesBy = (parentColumn: string) =>
+    childPageLoader<ContractEntity>((parentIds, args) => {
+      const params = new SqlParams();
+      return childPagesQuery(db, { entity: ContractEntity, from: 'contract t', where: contractVisibility(viewer, params), params, order: CONTRACT_ORDER }, `t.${parentColumn}`, parentIds, args);
+    });
+  const countsBy = (parentColumn: string) =>
+    countLoader((parentIds) => {
+      const params = new SqlParams();
+      return childCountsQuery(db, 'contract t', contractVisibility(viewer, params), params, `t.${parentColumn}`, parentIds);
+    });
+  return {
+    contractById: byIdLoader<ContractEntity>(async (ids) => {
+      const params = new SqlParams();
+      const where = [`t.id = ANY(${params.param(ids)}::uuid[])`, ...contractVisibility(viewer, params)];
+      const rows: Record<string, unknown>[] = await db.query(`SELECT t.* FROM contract t WHERE ${where.join(' AND ')}`, params.values);
+      return rows.map((row) => hydrate(db, ContractEntity, row));
+    }),
+    contractPagesBySupplier: pagesBy('supplier_id'),
+    contractCountsBySupplier: countsBy('supplier_id'),
+    contractPagesByClient: pagesBy('client_id'),
+    contractCountsByClient: countsBy('client_id'),
+  };
+}

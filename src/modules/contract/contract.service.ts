@@ -1,0 +1,104 @@
+import { DataSource, EntityManager } from 'typeorm';
+import { Viewer, requireRole } from '../../auth/viewer';
+import { decodeIdOf } from '../../common/global-id';
+import { ConstraintMessages } from '../../common/mutation';
+import { Connection, PageArgs, childConnection } from '../../common/paging';
+import { RegisterChangeHook, noRegisterChangeHook } from '../../common/register-change';
+import { UserError, UserErrorCode, UserInputProblem, userError } from '../../common/user-error';
+import { assertValid } from '../../common/validation';
+import type { Context } from '../../context';
+import { ClientEntity } from '../client/client.entity';
+import { SupplierEntity } from '../supplier/supplier.entity';
+import { ContractEntity } from './contract.entity';
+import { CreateContractInput, RemoveContractInput, UpdateContractInput } from './contract.inputs';
+import { CONTRACT_ORDER } from './contract.loaders';
+
+export const CONTRACT_CONSTRAINTS: ConstraintMessages = {
+  contract_client_reference_key: { field: ['input', 'reference'], message: 'This client already has a contract with this reference' },
+  contract_dates_ordered: { field: ['input', 'endsOn'], message: 'endsOn must not be before startsOn' },
+  contract_value_not_negative: { field: ['input', 'value', 'amount'], message: 'amount must not be negative' },
+};
+
+export class ContractService {
+  constructor(private readonly db: DataSource, private readonly onRegisterChange: RegisterChangeHook = noRegisterChangeHook) {}
+
+  pageForSupplier(ctx: Context, supplierId: string, page: PageArgs): Promise<Connection<ContractEntity>> {
+    return childConnection(ctx.loaders.contractPagesBySupplier.load({ parentId: supplierId, ...page }), page, CONTRACT_ORDER, () => ctx.loaders.contractCountsBySupplier.load(supplierId));
+  }
+
+  pageForClient(ctx: Context, clientId: string, page: PageArgs): Promise<Connection<ContractEntity>> {
+    return childConnection(ctx.loaders.contractPagesByClient.load({ parentId: clientId, ...page }), page, CONTRACT_ORDER, () => ctx.loaders.contractCountsByClient.load(clientId));
+  }
+
+  async create(viewer: Viewer, input: CreateContractInput): Promise<ContractEntity> {
+    requireRole(viewer, 'admin');
+    await assertValid(input);
+    checkDates(input.startsOn, input.endsOn ?? null, ['input', 'endsOn']);
+    return this.db.transaction(async (manager) => {
+      const clientId = decodeIdOf('Client', input.clientId);
+      const supplierId = decodeIdOf('Supplier', input.supplierId);
+      const problems: UserError[] = [];
+      if (!clientId || !(await manager.existsBy(ClientEntity, { id: clientId }))) problems.push(userError(['input', 'clientId'], UserErrorCode.NOT_FOUND, 'No client has this ID'));
+      if (!supplierId || !(await manager.existsBy(SupplierEntity, { id: supplierId }))) problems.push(userError(['input', 'supplierId'], UserErrorCode.NOT_FOUND, 'No supplier has this ID'));
+      if (problems.length) throw new UserInputProblem(problems);
+      const contract = await manager.save(manager.create(ContractEntity, {
+        clientId: clientId!,
+        supplierId: supplierId!,
+        reference: input.reference.trim(),
+        title: input.title.trim(),
+        valueAmount: input.value?.amount ?? null,
+        valueCurrency: input.value?.currency ?? null,
+        startsOn: input.startsOn,
+        endsOn: input.endsOn ?? null,
+        criticality: input.criticality,
+      }));
+      await this.onRegisterChange(manager, { contractIds: [contract.id] });
+      return contract;
+    });
+  }
+
+  async update(viewer: Viewer, input: UpdateContractInput): Promise<ContractEntity> {
+    requireRole(viewer, 'admin');
+    await assertValid(input);
+    return this.db.transaction(async (manager) => {
+      const contract = await lockContract(manager, input.id);
+      if (input.reference != null) contract.reference = input.reference.trim();
+      if (input.title != null) contract.title = input.title.trim();
+      if (input.value !== undefined) {
+        contract.valueAmount = input.value?.amount ?? null;
+        contract.valueCurrency = input.value?.currency ?? null;
+      }
+      if (input.startsOn != null) contract.startsOn = input.startsOn;
+      if (input.endsOn !== undefined) contract.endsOn = input.endsOn;
+      if (input.criticality != null) contract.criticality = input.criticality;
+      checkDates(contract.startsOn, contract.endsOn, input.endsOn !== undefined ? ['input', 'endsOn'] : ['input', 'startsOn']);
+      const saved = await manager.save(contract);
+      await this.onRegisterChange(manager, { contractIds: [contract.id] });
+      return saved;
+    });
+  }
+
+  async remove(viewer: Viewer, input: RemoveContractInput): Promise<string> {
+    requireRole(viewer, 'admin');
+    return this.db.transaction(async (manager) => {
+      const contract = await lockContract(manager, input.id);
+      await manager.delete(ContractEntity, { id: contract.id });
+      // The engine sees the contract gone and resolves the exposures that ran through it.
+      await this.onRegisterChange(manager, { clientIds: [contract.clientId], supplierIds: [contract.supplierId] });
+      return contract.id;
+    });
+  }
+}
+
+function checkDates(startsOn: string, endsOn: string | null, field: string[]): void {
+  if (endsOn !== null && endsOn < startsOn) {
+    throw new UserInputProblem([userError(field, UserErrorCode.INVALID, `endsOn (${endsOn}) must not be before startsOn (${startsOn})`)]);
+  }
+}
+
+async function lockContract(manager: EntityManager, globalId: string): Promise<ContractEntity> {
+  const id = decodeIdOf('Contract', globalId);
+  const contract = id ? await manager.findOne(ContractEntity, { where: { id }, lock: { mode: 'pessimistic_write' } }) : null;
+  if (!contract) throw new UserInputProblem([userError(['input', 'id'], UserErrorCode.NOT_FOUND, 'No contract has this ID')]);
+  return contract;
+}

@@ -1,0 +1,213 @@
+import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique } from 'typeorm';
+import { DataCategory, sqlValues } from '../../common/enums';
+import { ClientEntity } from '../client/client.entity';
+import { IncidentEntity } from '../incident/incident.entity';
+
+export enum ExposureLevel {
+  LOW = 'LOW',
+  MEDIUM = 'MEDIUM',
+  HIGH = 'HIGH',
+  CRITICAL = 'CRITICAL',
+}
+
+export enum NotificationStatus {
+  ASSESSING = 'ASSESSING',
+  REPORTED = 'REPORTED',
+  NOT_REQUIRED = 'NOT_REQUIRED',
+}
+
+export interface ExposureFactorValue {
+  name: string;
+  detail: string;
+  contribution: number;
+}
+
+/**
+ * One row per (incident, client), written only by the exposure engine. Never deleted: an exposure that
+ * no longer applies gets resolved_at. Every change bumps `revision` and is copied to exposure_revision.
+ */
+@Entity('exposure')
+@Unique('exposure_incident_client_key', ['incidentId', 'clientId'])
+@Check('exposure_score_range', `score BETWEEN 0 AND 100`)
+@Check('exposure_level_valid', `level IN (${sqlValues(Object.values(ExposureLevel))})`)
+@Check('exposure_subjects_not_negative', `data_subjects_at_risk >= 0`)
+@Check('exposure_categories_valid', `data_categories_at_risk <@ ARRAY[${sqlValues(Object.values(DataCategory))}]::text[]`)
+@Check('exposure_notification_status_valid', `notification_status IN (${sqlValues(Object.values(NotificationStatus))})`)
+@Check('exposure_reported_needs_date', `notification_status <> 'REPORTED' OR notification_reported_at IS NOT NULL`)
+@Check('exposure_not_required_needs_reason', `notification_status <> 'NOT_REQUIRED' OR length(btrim(notification_justification)) > 0`)
+@Index('exposure_client_score_idx', ['clientId', 'score', 'id'])
+@Index('exposure_incident_score_idx', ['incidentId', 'score', 'id'])
+export class ExposureEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column('uuid', { name: 'incident_id' })
+  incidentId: string;
+
+  @ManyToOne(() => IncidentEntity, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'incident_id' })
+  incident?: IncidentEntity;
+
+  @Column('uuid', { name: 'client_id' })
+  clientId: string;
+
+  @ManyToOne(() => ClientEntity, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'client_id' })
+  client?: ClientEntity;
+
+  @Column('integer', { default: 1 })
+  revision: number;
+
+  @Column('integer')
+  score: number;
+
+  @Column('text')
+  level: ExposureLevel;
+
+  @Column('jsonb')
+  factors: ExposureFactorValue[];
+
+  @Column('uuid', { name: 'contract_ids', array: true })
+  contractIds: string[];
+
+  @Column('text', { name: 'data_categories_at_risk', array: true })
+  dataCategoriesAtRisk: DataCategory[];
+
+  @Column('boolean', { name: 'special_category_data' })
+  specialCategoryData: boolean;
+
+  /** bigint: the sum over many agreements can pass 2^31. pg returns it as a string. */
+  @Column('bigint', { name: 'data_subjects_at_risk' })
+  dataSubjectsAtRisk: string;
+
+  @Column('uuid', { array: true })
+  path: string[];
+
+  @Column('timestamptz', { name: 'first_computed_at' })
+  firstComputedAt: Date;
+
+  @Column('timestamptz', { name: 'aware_at' })
+  awareAt: Date;
+
+  @Column('timestamptz', { name: 'notification_deadline' })
+  notificationDeadline: Date;
+
+  @Column('timestamptz', { name: 'computed_at' })
+  computedAt: Date;
+
+  @Column('timestamptz', { name: 'resolved_at', nullable: true })
+  resolvedAt: Date | null;
+
+  @Column('text', { name: 'notification_status', default: NotificationStatus.ASSESSING })
+  notificationStatus: NotificationStatus;
+
+  @Column('timestamptz', { name: 'notification_decided_at', nullable: true })
+  notificationDecidedAt: Date | null;
+
+  @Column('text', { name: 'notification_decided_by', nullable: true })
+  notificationDecidedBy: string | null;
+
+  @Column('timestamptz', { name: 'notification_reported_at', nullable: true })
+  notificationReportedAt: Date | null;
+
+  @Column('text', { name: 'notification_reference', nullable: true })
+  notificationReference: string | null;
+
+  @Column('text', { name: 'notification_justification', nullable: true })
+  notificationJustification: string | null;
+}
+
+/** What the register believed about an exposure from `recorded_at` until the next revision. Append-only. */
+@Entity('exposure_revision')
+@Unique('exposure_revision_key', ['exposureId', 'revision'])
+@Index('exposure_revision_time_idx', ['exposureId', 'recordedAt'])
+export class ExposureRevisionEntity {
+  @PrimaryGeneratedColumn('increment', { type: 'bigint' })
+  id: string;
+
+  @Column('uuid', { name: 'exposure_id' })
+  exposureId: string;
+
+  @ManyToOne(() => ExposureEntity, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'exposure_id' })
+  exposure?: ExposureEntity;
+
+  @Column('integer')
+  revision: number;
+
+  @Column('timestamptz', { name: 'recorded_at' })
+  recordedAt: Date;
+
+  @Column('integer')
+  score: number;
+
+  @Column('text')
+  level: ExposureLevel;
+
+  @Column('jsonb')
+  factors: ExposureFactorValue[];
+
+  @Column('uuid', { name: 'contract_ids', array: true })
+  contractIds: string[];
+
+  @Column('text', { name: 'data_categories_at_risk', array: true })
+  dataCategoriesAtRisk: DataCategory[];
+
+  @Column('boolean', { name: 'special_category_data' })
+  specialCategoryData: boolean;
+
+  @Column('bigint', { name: 'data_subjects_at_risk' })
+  dataSubjectsAtRisk: string;
+
+  @Column('uuid', { array: true })
+  path: string[];
+
+  @Column('timestamptz', { name: 'aware_at' })
+  awareAt: Date;
+
+  @Column('timestamptz', { name: 'notification_deadline' })
+  notificationDeadline: Date;
+
+  @Column('timestamptz', { name: 'computed_at' })
+  computedAt: Date;
+
+  @Column('timestamptz', { name: 'resolved_at', nullable: true })
+  resolvedAt: Date | null;
+}
+
+/** Every notification decision ever recorded, with who and when (rule 9). Append-only. */
+@Entity('notification_decision')
+@Index('notification_decision_exposure_idx', ['exposureId', 'decidedAt'])
+@Check('notification_decision_status_valid', `status IN (${sqlValues(Object.values(NotificationStatus))})`)
+export class NotificationDecisionEntity {
+  @PrimaryGeneratedColumn('increment', { type: 'bigint' })
+  id: string;
+
+  @Column('uuid', { name: 'exposure_id' })
+  exposureId: string;
+
+  @ManyToOne(() => ExposureEntity, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'exposure_id' })
+  exposure?: ExposureEntity;
+
+  @Column('text')
+  status: NotificationStatus;
+
+  @Column('timestamptz', { name: 'reported_at', nullable: true })
+  reportedAt: Date | null;
+
+  @Column('text', { nullable: true })
+  reference: string | null;
+
+  @Column('text', { nullable: true })
+  justification: string | null;
+
+  @Column('text', { name: 'decided_by_subject' })
+  decidedBySubject: string;
+
+  @Column('text', { name: 'decided_by_role' })
+  decidedByRole: string;
+
+  @Column('timestamptz', { name: 'decided_at' })
+  decidedAt: Date;
+}

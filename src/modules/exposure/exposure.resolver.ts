@@ -1,0 +1,150 @@
+import { Arg, Args, Ctx, Field, FieldResolver, ID, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { Context } from '../../context';
+import { Connection } from '../../common/connection';
+import { encodeGlobalId } from '../../common/global-id';
+import { asPayload } from '../../common/mutation';
+import { PageArgsType } from '../../common/page-args';
+import { DateTimeScalar } from '../../common/scalars';
+import { UserError } from '../../common/user-error';
+import { ClientEntity } from '../client/client.entity';
+import { Client } from '../client/client.type';
+import { ContractEntity } from '../contract/contract.entity';
+import { Contract } from '../contract/contract.type';
+import { IncidentEntity } from '../incident/incident.entity';
+import { Incident } from '../incident/incident.type';
+import { SupplierEntity } from '../supplier/supplier.entity';
+import { Supplier } from '../supplier/supplier.type';
+import { ExposureEntity, ExposureFactorValue, ExposureRevisionEntity } from './exposure.entity';
+import { ExposureFilter, RecordNotificationDecisionInput } from './exposure.inputs';
+import { ExposureSummaryValue } from './exposure.service';
+import { Exposure, ExposureConnection, ExposureFactor, ExposureRevision, ExposureSummary, Notification } from './exposure.type';
+
+const MAX_GRAPHQL_INT = 2_147_483_647;
+
+@ObjectType({ description: 'The result of recording a notification decision.' })
+export class ExposurePayload {
+  @Field(() => Exposure, { nullable: true, description: 'The exposure with its new decision; null when nothing was written.' })
+  exposure: ExposureEntity | null;
+
+  @Field(() => [UserError], { description: 'Why nothing was written; empty on success.' })
+  userErrors: UserError[];
+}
+
+@ObjectType({ description: 'What the register said about an exposure at a given moment.' })
+export class ExposureAsOf extends ExposureRevision {
+  @Field(() => Notification, { description: 'The notification decision in force at that moment.' })
+  notification: Notification;
+}
+
+async function loadAll<T>(loader: { loadMany(keys: readonly string[]): Promise<(T | null | Error)[]> }, ids: string[]): Promise<T[]> {
+  const rows = await loader.loadMany(ids);
+  return rows.filter((row): row is T => row !== null && !(row instanceof Error));
+}
+
+@Resolver(() => Exposure)
+export class ExposureResolver {
+  @Query(() => ExposureConnection, { description: 'Exposures, highest score first. A client-role caller sees only its own. Resolved exposures are hidden unless filter.includeResolved.' })
+  exposures(@Args() page: PageArgsType, @Arg('filter', () => ExposureFilter, { nullable: true, description: 'Narrow the list.' }) filter: ExposureFilter | null, @Ctx() ctx: Context): Promise<Connection<ExposureEntity>> {
+    return ctx.services.exposure.list(ctx.viewer, filter, page);
+  }
+
+  @FieldResolver(() => ID, { description: 'Opaque global ID.' })
+  id(@Root() exposure: ExposureEntity): string {
+    return encodeGlobalId('Exposure', exposure.id);
+  }
+
+  @FieldResolver(() => Client, { description: 'The exposed client.' })
+  async client(@Root() exposure: ExposureEntity, @Ctx() ctx: Context): Promise<ClientEntity> {
+    const client = await ctx.loaders.clientById.load(exposure.clientId);
+    if (!client) throw new Error(`Client of exposure ${exposure.id} not found`);
+    return client;
+  }
+
+  @FieldResolver(() => Incident, { description: 'The incident the client is exposed to.' })
+  async incident(@Root() exposure: ExposureEntity, @Ctx() ctx: Context): Promise<IncidentEntity> {
+    const incident = await ctx.loaders.incidentById.load(exposure.incidentId);
+    if (!incident) throw new Error(`Incident of exposure ${exposure.id} not found`);
+    return incident;
+  }
+
+  @FieldResolver(() => [ExposureFactor], { description: 'Why the score is what it is; the contributions sum to the score before rounding.' })
+  factors(@Root() exposure: ExposureEntity): ExposureFactorValue[] {
+    return exposure.factors;
+  }
+
+  @FieldResolver(() => [Contract], { description: "The client's contracts through which it is exposed (a removed contract no longer appears)." })
+  contracts(@Root() exposure: ExposureEntity, @Ctx() ctx: Context): Promise<ContractEntity[]> {
+    return loadAll(ctx.loaders.contractById, exposure.contractIds);
+  }
+
+  @FieldResolver(() => Int, { description: 'People whose data is at risk: the sum of the estimates of the agreements with at least one category at risk (capped at 2,147,483,647).' })
+  dataSubjectsAtRisk(@Root() exposure: ExposureEntity): number {
+    return Math.min(Number(exposure.dataSubjectsAtRisk), MAX_GRAPHQL_INT);
+  }
+
+  @FieldResolver(() => [Supplier], { description: "The shortest supply chain from the client's own supplier to the incident's supplier." })
+  path(@Root() exposure: ExposureEntity, @Ctx() ctx: Context): Promise<SupplierEntity[]> {
+    return loadAll(ctx.loaders.supplierById, exposure.path);
+  }
+
+  @FieldResolver(() => Notification, { description: "The client's decision on reporting to the regulator." })
+  notification(@Root() exposure: ExposureEntity): Notification {
+    return {
+      status: exposure.notificationStatus,
+      decidedAt: exposure.notificationDecidedAt,
+      decidedBy: exposure.notificationDecidedBy,
+      reportedAt: exposure.notificationReportedAt,
+      reference: exposure.notificationReference,
+      justification: exposure.notificationJustification,
+    };
+  }
+
+  @FieldResolver(() => [ExposureRevision], { description: 'Every revision of this exposure, oldest first: what the register believed and when.' })
+  history(@Root() exposure: ExposureEntity, @Ctx() ctx: Context): Promise<ExposureRevisionEntity[]> {
+    return ctx.services.exposure.history(exposure.id);
+  }
+
+  @FieldResolver(() => ExposureAsOf, { nullable: true, description: 'What the register said about this exposure at a given moment; null before it was first computed.' })
+  async asOf(@Root() exposure: ExposureEntity, @Arg('at', () => DateTimeScalar, { description: 'The moment to look at.' }) at: Date, @Ctx() ctx: Context): Promise<ExposureAsOf | null> {
+    const revision = await ctx.services.exposure.asOf(exposure.id, at);
+    if (!revision) return null;
+    const decision = revision.decision as { status?: Notification['status']; decided_at?: string; decided_by_subject?: string; reported_at?: string | null; reference?: string | null; justification?: string | null } | null;
+    return Object.assign(revision, {
+      notification: {
+        status: decision?.status ?? ('ASSESSING' as Notification['status']),
+        decidedAt: decision?.decided_at ? new Date(decision.decided_at) : null,
+        decidedBy: decision?.decided_by_subject ?? null,
+        reportedAt: decision?.reported_at ? new Date(decision.reported_at) : null,
+        reference: decision?.reference ?? null,
+        justification: decision?.justification ?? null,
+      },
+    }) as unknown as ExposureAsOf;
+  }
+
+  @Mutation(() => ExposurePayload, { description: "Records the client's decision on reporting to the regulator. Only an admin or the exposed client itself; every decision is kept with who and when." })
+  async recordNotificationDecision(@Arg('input', () => RecordNotificationDecisionInput) input: RecordNotificationDecisionInput, @Ctx() ctx: Context): Promise<ExposurePayload> {
+    const { result, userErrors } = await asPayload(() => ctx.services.exposure.recordDecision(ctx.viewer, input));
+    return { exposure: result, userErrors };
+  }
+}
+
+@Resolver(() => Client)
+export class ClientExposureResolver {
+  @FieldResolver(() => ExposureConnection, { description: "The client's exposures, highest score first." })
+  exposures(@Root() client: ClientEntity, @Args() page: PageArgsType, @Arg('filter', () => ExposureFilter, { nullable: true, description: 'Narrow the list.' }) filter: ExposureFilter | null, @Ctx() ctx: Context): Promise<Connection<ExposureEntity>> {
+    return ctx.services.exposure.pageForClient(ctx, client.id, page, filter);
+  }
+}
+
+@Resolver(() => Incident)
+export class IncidentExposureResolver {
+  @FieldResolver(() => ExposureConnection, { description: "Clients' exposures to this incident, highest score first (a client sees only its own)." })
+  exposures(@Root() incident: IncidentEntity, @Args() page: PageArgsType, @Arg('filter', () => ExposureFilter, { nullable: true, description: 'Narrow the list.' }) filter: ExposureFilter | null, @Ctx() ctx: Context): Promise<Connection<ExposureEntity>> {
+    return ctx.services.exposure.pageForIncident(ctx, incident.id, page, filter);
+  }
+
+  @FieldResolver(() => ExposureSummary, { description: 'Clients exposed, people at risk, special category data, contract value and the nearest deadline, over the exposures you may see.' })
+  exposureSummary(@Root() incident: IncidentEntity, @Ctx() ctx: Context): Promise<ExposureSummaryValue> {
+    return ctx.services.exposure.summary(ctx.viewer, incident.id);
+  }
+}

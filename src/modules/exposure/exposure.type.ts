@@ -1,0 +1,160 @@
+import { Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { DataCategory } from '../../common/enums';
+import { Node, registerNodeType } from '../../common/node';
+import { connectionTypes } from '../../common/connection';
+import { DateTimeScalar } from '../../common/scalars';
+import { Money } from '../contract/contract.type';
+import { ExposureEntity, ExposureLevel, NotificationStatus } from './exposure.entity';
+
+registerEnumType(ExposureLevel, {
+  name: 'ExposureLevel',
+  description: 'Band of the exposure score.',
+  valuesConfig: {
+    LOW: { description: 'Score below 25. Every exposure with no personal data at risk is LOW.' },
+    MEDIUM: { description: 'Score 25 to 49.' },
+    HIGH: { description: 'Score 50 to 74.' },
+    CRITICAL: { description: 'Score 75 and above.' },
+  },
+});
+
+registerEnumType(NotificationStatus, {
+  name: 'NotificationStatus',
+  description: "The client's decision on reporting the breach to the regulator (UK GDPR Art. 33).",
+  valuesConfig: {
+    ASSESSING: { description: 'No decision yet: the 72-hour clock is running.' },
+    REPORTED: { description: 'Reported to the regulator (reportedAt says when).' },
+    NOT_REQUIRED: { description: 'Judged unlikely to risk people’s rights and freedoms; the justification is kept.' },
+  },
+});
+
+@ObjectType({ description: 'One factor of an exposure score. The contributions of all factors sum to the score (before rounding).' })
+export class ExposureFactor {
+  @Field({ description: 'specialCategoryData, dataSubjectVolume, exfiltration, serviceCriticality or supplyChainDepth.' })
+  name: string;
+
+  @Field({ description: 'Why, in words, e.g. "Data of 1,200,000 people at risk".' })
+  detail: string;
+
+  @Field(() => Float, { description: 'Points this factor adds (negative for supply-chain depth).' })
+  contribution: number;
+}
+
+@ObjectType({ description: "The client's decision on reporting to the regulator." })
+export class Notification {
+  @Field(() => NotificationStatus, { description: 'The decision, or ASSESSING while none is recorded.' })
+  status: NotificationStatus;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When the decision was recorded.' })
+  decidedAt: Date | null;
+
+  @Field(() => String, { nullable: true, description: 'Who recorded it (the token subject).' })
+  decidedBy: string | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When the breach was reported to the regulator (status REPORTED).' })
+  reportedAt: Date | null;
+
+  @Field(() => String, { nullable: true, description: "The regulator's case reference." })
+  reference: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Why no report is required (status NOT_REQUIRED).' })
+  justification: string | null;
+}
+
+@ObjectType('Exposure', { implements: Node, description: "How exposed one client is to one incident, computed by the register (never typed in), with the 72-hour clock for deciding whether to report." })
+export class Exposure extends Node {
+  @Field(() => Int, { description: 'Risk score from 0 to 100: the rounded sum of the factor contributions.' })
+  score: number;
+
+  @Field(() => ExposureLevel, { description: 'Band of the score.' })
+  level: ExposureLevel;
+
+  @Field(() => [ExposureFactor], { description: 'Why the score is what it is.' })
+  factors: ExposureFactor[];
+
+  @Field(() => [DataCategory], { description: 'Categories of personal data at risk: each involved agreement’s categories that the incident affects (all of them while unknown).' })
+  dataCategoriesAtRisk: DataCategory[];
+
+  @Field({ description: 'True when any special category data (Art. 9) is at risk.' })
+  specialCategoryData: boolean;
+
+  @Field(() => DateTimeScalar, { description: "When the client is taken to be aware: the earlier of the supplier's notice and the register's first computation." })
+  awareAt: Date;
+
+  @Field(() => DateTimeScalar, { description: 'awareAt + 72 hours: the Art. 33 deadline for reporting to the regulator.' })
+  notificationDeadline: Date;
+
+  @Field(() => DateTimeScalar, { description: 'When the register last computed this exposure.' })
+  computedAt: Date;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When the exposure stopped applying (the register changed); null while it applies.' })
+  resolvedAt: Date | null;
+
+  @Field(() => Int, { description: 'Revision number; each recomputation that changed the exposure adds one.' })
+  revision: number;
+}
+registerNodeType(ExposureEntity, 'Exposure');
+
+export const { EdgeType: ExposureEdge, ConnectionType: ExposureConnection } = connectionTypes(Exposure, 'Exposure', 'exposures');
+
+@ObjectType({ description: 'What the register said about an exposure from recordedAt until the next revision.' })
+export class ExposureRevision {
+  @Field(() => Int, { description: 'Revision number.' })
+  revision: number;
+
+  @Field(() => DateTimeScalar, { description: 'When this revision was recorded.' })
+  recordedAt: Date;
+
+  @Field(() => Int, { description: 'Score at that time.' })
+  score: number;
+
+  @Field(() => ExposureLevel, { description: 'Level at that time.' })
+  level: ExposureLevel;
+
+  @Field(() => [ExposureFactor], { description: 'Factors at that time.' })
+  factors: ExposureFactor[];
+
+  @Field(() => [DataCategory], { description: 'Categories at risk at that time.' })
+  dataCategoriesAtRisk: DataCategory[];
+
+  @Field({ description: 'Special category data at risk at that time.' })
+  specialCategoryData: boolean;
+
+  @Field(() => DateTimeScalar, { description: 'awareAt at that time.' })
+  awareAt: Date;
+
+  @Field(() => DateTimeScalar, { description: 'Deadline at that time.' })
+  notificationDeadline: Date;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Set when this revision resolved the exposure.' })
+  resolvedAt: Date | null;
+}
+
+@ObjectType({ description: 'What a procurement lead asks first about an incident. Counts only what you may see.' })
+export class ExposureSummary {
+  @Field(() => Int, { description: 'Clients exposed (unresolved exposures).' })
+  clientsExposed: number;
+
+  @Field(() => Int, { description: 'Clients whose exposure includes special category data.' })
+  clientsWithSpecialCategoryData: number;
+
+  @Field(() => Float, { description: 'People whose data is at risk, summed over the exposed clients (an estimate; Float because it can pass 2^31).' })
+  peopleAtRisk: number;
+
+  @Field(() => [Money], { description: 'Total value of the contracts involved, one entry per currency.' })
+  contractValueInvolved: Money[];
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'The earliest notification deadline among exposures still ASSESSING.' })
+  nearestDeadline: Date | null;
+
+  @Field(() => Int, { description: 'Exposures at CRITICAL level.' })
+  critical: number;
+
+  @Field(() => Int, { description: 'Exposures at HIGH level.' })
+  high: number;
+
+  @Field(() => Int, { description: 'Exposures at MEDIUM level.' })
+  medium: number;
+
+  @Field(() => Int, { description: 'Exposures at LOW level.' })
+  low: number;
+}

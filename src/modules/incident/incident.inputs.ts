@@ -1,0 +1,89 @@
+import { ArrayUnique, IsEnum, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { Field, ID, InputType } from 'type-graphql';
+import { DataCategory, ExfiltrationStatus, IncidentKind, IncidentStatus } from '../../common/enums';
+import { DateTimeScalar } from '../../common/scalars';
+
+@InputType({ description: 'Filters for the incident list; all given filters must match.' })
+export class IncidentFilter {
+  @Field(() => ID, { nullable: true, description: 'Only incidents at this supplier.' })
+  supplierId?: string | null;
+
+  @Field(() => IncidentStatus, { nullable: true, description: 'Only incidents with this status.' })
+  status?: IncidentStatus | null;
+}
+
+@InputType({ description: 'A new incident at a supplier. Exposures of every client are computed in the same transaction.' })
+export class RecordIncidentInput {
+  @Field(() => ID, { description: 'The supplier where it happened.' })
+  supplierId: string;
+
+  @Field({ description: 'Short description, 1 to 300 characters.' })
+  @IsString() @Length(1, 300, { message: 'title must be 1 to 300 characters long' }) @Matches(/\S/, { message: 'title must not be blank' })
+  title: string;
+
+  @Field(() => IncidentKind, { description: 'What kind of incident.' })
+  @IsEnum(IncidentKind)
+  kind: IncidentKind;
+
+  @Field(() => IncidentStatus, { description: 'Where it stands.' })
+  @IsEnum(IncidentStatus)
+  status: IncidentStatus;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'First unauthorised access; not after detectedAt.' })
+  startedAt?: Date | null;
+
+  @Field(() => DateTimeScalar, { description: 'When the supplier detected it.' })
+  detectedAt: Date;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When it was contained; not before it started.' })
+  containedAt?: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When the supplier told its clients.' })
+  clientsNotifiedAt?: Date | null;
+
+  @Field(() => [DataCategory], { nullable: true, description: 'Affected categories; omit or null while unknown (every category counts as at risk).' })
+  @IsOptional() @ArrayUnique({ message: 'dataCategoriesAffected must not repeat a category' }) @IsEnum(DataCategory, { each: true })
+  dataCategoriesAffected?: DataCategory[] | null;
+
+  @Field(() => ExfiltrationStatus, { description: 'Whether data was taken out.' })
+  @IsEnum(ExfiltrationStatus)
+  exfiltration: ExfiltrationStatus;
+}
+
+@InputType({ description: 'New facts about an incident; omitted fields stay as they are, null clears a time or makes the categories unknown again.' })
+export class UpdateIncidentInput {
+  @Field(() => ID, { description: 'The incident to update.' })
+  id: string;
+
+  @Field(() => String, { nullable: true, description: 'New title.' })
+  @IsOptional() @IsString() @Length(1, 300, { message: 'title must be 1 to 300 characters long' }) @Matches(/\S/, { message: 'title must not be blank' })
+  title?: string | null;
+
+  @Field(() => IncidentKind, { nullable: true, description: 'Corrected kind.' })
+  @IsOptional() @IsEnum(IncidentKind)
+  kind?: IncidentKind | null;
+
+  @Field(() => IncidentStatus, { nullable: true, description: 'New status.' })
+  @IsOptional() @IsEnum(IncidentStatus)
+  status?: IncidentStatus | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Corrected start; null: unknown.' })
+  startedAt?: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Corrected detection time.' })
+  detectedAt?: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When it was contained; null: still open.' })
+  containedAt?: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When the supplier told its clients.' })
+  clientsNotifiedAt?: Date | null;
+
+  @Field(() => [DataCategory], { nullable: true, description: 'Affected categories as now known; null: unknown again.' })
+  @IsOptional() @ArrayUnique({ message: 'dataCategoriesAffected must not repeat a category' }) @IsEnum(DataCategory, { each: true })
+  dataCategoriesAffected?: DataCategory[] | null;
+
+  @Field(() => ExfiltrationStatus, { nullable: true, description: 'Whether data was taken out, as now known.' })
+  @IsOptional() @IsEnum(ExfiltrationStatus)
+  exfiltration?: ExfiltrationStatus | null;
+}

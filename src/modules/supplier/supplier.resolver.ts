@@ -1,0 +1,83 @@
+import { Arg, Args, Ctx, Field, FieldResolver, ID, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { PageArgsType } from '../../common/page-args';
+import { Context } from '../../context';
+import { encodeGlobalId } from '../../common/global-id';
+import { asPayload } from '../../common/mutation';
+import { RemovalPayload } from '../../common/payloads';
+import { UserError } from '../../common/user-error';
+import { Connection } from '../../common/connection';
+import { ContractConnection } from '../contract/contract.type';
+import { ContractEntity } from '../contract/contract.entity';
+import { IncidentConnection } from '../incident/incident.type';
+import { IncidentEntity } from '../incident/incident.entity';
+import { SupplierEntity } from './supplier.entity';
+import { AddSubprocessorInput, CreateSupplierInput, RemoveSubprocessorInput, RemoveSupplierInput, SupplierFilter, UpdateSupplierInput } from './supplier.inputs';
+import { SUPPLIER_CONSTRAINTS } from './supplier.service';
+import { Supplier, SupplierConnection } from './supplier.type';
+
+@ObjectType({ description: 'The result of a mutation on a supplier.' })
+export class SupplierPayload {
+  @Field(() => Supplier, { nullable: true, description: 'The supplier after the change; null when nothing was written.' })
+  supplier: SupplierEntity | null;
+
+  @Field(() => [UserError], { description: 'Why nothing was written; empty on success.' })
+  userErrors: UserError[];
+}
+
+@Resolver(() => Supplier)
+export class SupplierResolver {
+  @Query(() => SupplierConnection, { description: 'Suppliers in the register, by name.' })
+  suppliers(@Args() page: PageArgsType, @Arg('filter', () => SupplierFilter, { nullable: true, description: 'Narrow the list.' }) filter: SupplierFilter | null, @Ctx() ctx: Context): Promise<Connection<SupplierEntity>> {
+    return ctx.services.supplier.list(ctx.viewer, filter, page);
+  }
+
+  @FieldResolver(() => ID, { description: 'Opaque global ID.' })
+  id(@Root() supplier: SupplierEntity): string {
+    return encodeGlobalId('Supplier', supplier.id);
+  }
+
+  @FieldResolver(() => [Supplier], { description: 'Suppliers this supplier relies on for all its processing (supplier-level sub-processors).' })
+  subprocessors(@Root() supplier: SupplierEntity, @Ctx() ctx: Context): Promise<SupplierEntity[]> {
+    return ctx.loaders.subprocessorsBySupplier.load(supplier.id);
+  }
+
+  @FieldResolver(() => ContractConnection, { description: "Contracts with this supplier that you may see (a client sees only its own), by reference." })
+  contracts(@Root() supplier: SupplierEntity, @Args() page: PageArgsType, @Ctx() ctx: Context): Promise<Connection<ContractEntity>> {
+    return ctx.services.contract.pageForSupplier(ctx, supplier.id, page);
+  }
+
+  @FieldResolver(() => IncidentConnection, { description: 'Incidents at this supplier that you may see, most recently detected first.' })
+  incidents(@Root() supplier: SupplierEntity, @Args() page: PageArgsType, @Ctx() ctx: Context): Promise<Connection<IncidentEntity>> {
+    return ctx.services.incident.pageForSupplier(ctx, supplier.id, page);
+  }
+
+  @Mutation(() => SupplierPayload, { description: 'Adds a supplier to the register. Admin only.' })
+  async createSupplier(@Arg('input', () => CreateSupplierInput) input: CreateSupplierInput, @Ctx() ctx: Context): Promise<SupplierPayload> {
+    const { result, userErrors } = await asPayload(() => ctx.services.supplier.create(ctx.viewer, input), SUPPLIER_CONSTRAINTS);
+    return { supplier: result, userErrors };
+  }
+
+  @Mutation(() => SupplierPayload, { description: "Changes a supplier's details. Admin only." })
+  async updateSupplier(@Arg('input', () => UpdateSupplierInput) input: UpdateSupplierInput, @Ctx() ctx: Context): Promise<SupplierPayload> {
+    const { result, userErrors } = await asPayload(() => ctx.services.supplier.update(ctx.viewer, input), SUPPLIER_CONSTRAINTS);
+    return { supplier: result, userErrors };
+  }
+
+  @Mutation(() => RemovalPayload, { description: 'Removes a supplier that nothing depends on. Admin only.' })
+  async removeSupplier(@Arg('input', () => RemoveSupplierInput) input: RemoveSupplierInput, @Ctx() ctx: Context): Promise<RemovalPayload> {
+    const { result, userErrors } = await asPayload(() => ctx.services.supplier.remove(ctx.viewer, input), SUPPLIER_CONSTRAINTS);
+    return { removedId: result ? encodeGlobalId('Supplier', result) : null, userErrors };
+  }
+
+  @Mutation(() => SupplierPayload, { description: 'Records that a supplier relies on a sub-processor for all the data it holds. Admin only. Recomputes exposures of open incidents.' })
+  async addSubprocessor(@Arg('input', () => AddSubprocessorInput) input: AddSubprocessorInput, @Ctx() ctx: Context): Promise<SupplierPayload> {
+    const { result, userErrors } = await asPayload(() => ctx.services.supplier.addSubprocessor(ctx.viewer, input), SUPPLIER_CONSTRAINTS);
+    return { supplier: result, userErrors };
+  }
+
+  @Mutation(() => SupplierPayload, { description: 'Removes a supplier-level sub-processor link. Admin only. Recomputes exposures of open incidents.' })
+  async removeSubprocessor(@Arg('input', () => RemoveSubprocessorInput) input: RemoveSubprocessorInput, @Ctx() ctx: Context): Promise<SupplierPayload> {
+    const { result, userErrors } = await asPayload(() => ctx.services.supplier.removeSubprocessor(ctx.viewer, input), SUPPLIER_CONSTRAINTS);
+    return { supplier: result, userErrors };
+  }
+}

@@ -1,0 +1,149 @@
+import { DataSource, EntityManager } from 'typeorm';
+import { Viewer, requireRole } from '../../auth/viewer';
+import { decodeIdOf } from '../../common/global-id';
+import { ConstraintMessages } from '../../common/mutation';
+import { Connection, PageArgs, SqlParams, pageQuery } from '../../common/paging';
+import { UserErrorCode, UserInputProblem, userError } from '../../common/user-error';
+import { assertValid } from '../../common/validation';
+import { RegisterChangeHook, noRegisterChangeHook } from '../../common/register-change';
+import { SupplierEntity, SupplierSubprocessorEntity } from './supplier.entity';
+import { AddSubprocessorInput, CreateSupplierInput, RemoveSubprocessorInput, RemoveSupplierInput, SupplierFilter, UpdateSupplierInput } from './supplier.inputs';
+
+export const SUPPLIER_CONSTRAINTS: ConstraintMessages = {
+  supplier_lei_key: { field: ['input', 'lei'], message: 'Another supplier already has this LEI' },
+  supplier_company_number_key: { field: ['input', 'companyNumber'], message: 'Another supplier already has this company number' },
+  supplier_lei_format: { field: ['input', 'lei'], message: 'lei must be a 20-character ISO 17442 Legal Entity Identifier' },
+  supplier_company_number_format: { field: ['input', 'companyNumber'], message: 'companyNumber must be a UK Companies House number' },
+  supplier_country_format: { field: ['input', 'country'], message: 'country must be an ISO 3166-1 alpha-2 code' },
+  supplier_name_not_blank: { field: ['input', 'name'], message: 'name must be 1 to 200 characters long' },
+  PK_supplier_subprocessor: { field: ['input', 'subprocessorId'], message: 'This sub-processor is already linked' },
+};
+
+/** Rules for suppliers and their supplier-level sub-processor links. */
+export class SupplierService {
+  constructor(private readonly db: DataSource, private readonly onRegisterChange: RegisterChangeHook = noRegisterChangeHook) {}
+
+  /** Suppliers are public within the register: every role may list them. */
+  list(_viewer: Viewer, filter: SupplierFilter | null | undefined, page: PageArgs): Promise<Connection<SupplierEntity>> {
+    const params = new SqlParams();
+    const where: string[] = [];
+    if (filter?.search) {
+      const pattern = params.param(`%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      where.push(`(t.name ILIKE ${pattern} OR t.company_number ILIKE ${pattern} OR t.lei ILIKE ${pattern})`);
+    }
+    if (filter?.strategic !== undefined && filter?.strategic !== null) where.push(`t.strategic = ${params.param(filter.strategic)}`);
+    if (filter?.tier) where.push(`t.tier = ${params.param(filter.tier)}`);
+    return pageQuery(this.db, {
+      entity: SupplierEntity,
+      from: 'supplier t',
+      where,
+      params,
+      order: [
+        { sql: 't.name', cast: 'text', value: (s) => s.name },
+        { sql: 't.id', cast: 'uuid', value: (s) => s.id },
+      ],
+    }, page);
+  }
+
+  async create(viewer: Viewer, input: CreateSupplierInput): Promise<SupplierEntity> {
+    requireRole(viewer, 'admin');
+    await assertValid(input);
+    const repository = this.db.getRepository(SupplierEntity);
+    return repository.save(repository.create({
+      name: input.name.trim(),
+      companyNumber: input.companyNumber ?? null,
+      lei: input.lei ?? null,
+      country: input.country,
+      tier: input.tier,
+      strategic: input.strategic ?? false,
+    }));
+  }
+
+  async update(viewer: Viewer, input: UpdateSupplierInput): Promise<SupplierEntity> {
+    requireRole(viewer, 'admin');
+    await assertValid(input);
+    return this.db.transaction(async (manager) => {
+      const supplier = await this.lockSupplier(manager, input.id, ['input', 'id']);
+      if (input.name != null) supplier.name = input.name.trim();
+      if (input.companyNumber !== undefined) supplier.companyNumber = input.companyNumber;
+      if (input.lei !== undefined) supplier.lei = input.lei;
+      if (input.country != null) supplier.country = input.country;
+      if (input.tier != null) supplier.tier = input.tier;
+      if (input.strategic != null) supplier.strategic = input.strategic;
+      return manager.save(supplier);
+    });
+  }
+
+  async remove(viewer: Viewer, input: RemoveSupplierInput): Promise<string> {
+    requireRole(viewer, 'admin');
+    return this.db.transaction(async (manager) => {
+      const supplier = await this.lockSupplier(manager, input.id, ['input', 'id']);
+      const [{ used }] = await manager.query(
+        `SELECT EXISTS (SELECT 1 FROM contract WHERE supplier_id = $1)
+             OR EXISTS (SELECT 1 FROM incident WHERE supplier_id = $1)
+             OR EXISTS (SELECT 1 FROM supplier_subprocessor WHERE subprocessor_id = $1)
+             OR EXISTS (SELECT 1 FROM agreement_subprocessor WHERE subprocessor_id = $1) AS used`,
+        [supplier.id],
+      );
+      if (used) {
+        throw new UserInputProblem([userError(['input', 'id'], UserErrorCode.CONFLICT, 'This supplier still has contracts, incidents or clients relying on it as a sub-processor; remove those first')]);
+      }
+      await manager.delete(SupplierEntity, { id: supplier.id });
+      return supplier.id;
+    });
+  }
+
+  async addSubprocessor(viewer: Viewer, input: AddSubprocessorInput): Promise<SupplierEntity> {
+    requireRole(viewer, 'admin');
+    return this.db.transaction(async (manager) => {
+      const { supplier, subprocessor } = await this.linkEnds(manager, input);
+      const inserted = await manager.query(
+        `INSERT INTO supplier_subprocessor (supplier_id, subprocessor_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING supplier_id`,
+        [supplier.id, subprocessor.id],
+      );
+      if (inserted.length === 0) {
+        throw new UserInputProblem([userError(['input', 'subprocessorId'], UserErrorCode.CONFLICT, `${subprocessor.name} is already a sub-processor of ${supplier.name}`)]);
+      }
+      await this.onRegisterChange(manager, { supplierIds: [supplier.id] });
+      return supplier;
+    });
+  }
+
+  async removeSubprocessor(viewer: Viewer, input: RemoveSubprocessorInput): Promise<SupplierEntity> {
+    requireRole(viewer, 'admin');
+    return this.db.transaction(async (manager) => {
+      const { supplier, subprocessor } = await this.linkEnds(manager, input);
+      const result = await manager.delete(SupplierSubprocessorEntity, { supplierId: supplier.id, subprocessorId: subprocessor.id });
+      if (!result.affected) {
+        throw new UserInputProblem([userError(['input', 'subprocessorId'], UserErrorCode.NOT_FOUND, `${subprocessor.name} is not a sub-processor of ${supplier.name}`)]);
+      }
+      await this.onRegisterChange(manager, { supplierIds: [supplier.id] });
+      return supplier;
+    });
+  }
+
+  private async linkEnds(manager: EntityManager, input: { supplierId: string; subprocessorId: string }) {
+    const supplierId = decodeIdOf('Supplier', input.supplierId);
+    const subprocessorId = decodeIdOf('Supplier', input.subprocessorId);
+    const problems = [];
+    if (!supplierId) problems.push(userError(['input', 'supplierId'], UserErrorCode.NOT_FOUND, 'supplierId is not the ID of a supplier'));
+    if (!subprocessorId) problems.push(userError(['input', 'subprocessorId'], UserErrorCode.NOT_FOUND, 'subprocessorId is not the ID of a supplier'));
+    if (supplierId && supplierId === subprocessorId) problems.push(userError(['input', 'subprocessorId'], UserErrorCode.INVALID, 'A supplier cannot be its own sub-processor'));
+    if (problems.length) throw new UserInputProblem(problems);
+    const rows = await manager.findBy(SupplierEntity, [{ id: supplierId! }, { id: subprocessorId! }]);
+    const supplier = rows.find((s) => s.id === supplierId);
+    const subprocessor = rows.find((s) => s.id === subprocessorId);
+    if (!supplier) problems.push(userError(['input', 'supplierId'], UserErrorCode.NOT_FOUND, 'No supplier has this ID'));
+    if (!subprocessor) problems.push(userError(['input', 'subprocessorId'], UserErrorCode.NOT_FOUND, 'No supplier has this ID'));
+    if (problems.length) throw new UserInputProblem(problems);
+    return { supplier: supplier!, subprocessor: subprocessor! };
+  }
+
+  private async lockSupplier(manager: EntityManager, globalId: string, field: string[]): Promise<SupplierEntity> {
+    const id = decodeIdOf('Supplier', globalId);
+    const supplier = id ? await manager.findOne(SupplierEntity, { where: { id }, lock: { mode: 'pessimistic_write' } }) : null;
+    if (!supplier) throw new UserInputProblem([userError(field, UserErrorCode.NOT_FOUND, 'No supplier has this ID')]);
+    return supplier;
+  }
+
+}

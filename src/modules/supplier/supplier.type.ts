@@ -1,0 +1,29 @@
+import { Field, ObjectType } from 'type-graphql';
+import { SupplierTier } from '../../common/enums';
+import { Node, registerNodeType } from '../../common/node';
+import { connectionTypes } from '../../common/connection';
+import { SupplierEntity } from './supplier.entity';
+
+@ObjectType('Supplier', { implements: Node, description: 'A company that provides services to client organisations and may process their personal data.' })
+export class Supplier extends Node {
+  @Field({ description: 'Registered name.' })
+  name: string;
+
+  @Field(() => String, { nullable: true, description: 'UK Companies House number (8 digits, or 2 letters and 6 digits).' })
+  companyNumber: string | null;
+
+  @Field(() => String, { nullable: true, description: 'ISO 17442 Legal Entity Identifier (20 characters).' })
+  lei: string | null;
+
+  @Field({ description: 'Country of registration, ISO 3166-1 alpha-2 (e.g. GB).' })
+  country: string;
+
+  @Field(() => SupplierTier, { description: 'How much the register depends on this supplier.' })
+  tier: SupplierTier;
+
+  @Field({ description: "True when the supplier is on the government's strategic supplier list." })
+  strategic: boolean;
+}
+registerNodeType(SupplierEntity, 'Supplier');
+
+export const { EdgeType: SupplierEdge, ConnectionType: SupplierConnection } = connectionTypes(Supplier, 'Supplier', 'suppliers');

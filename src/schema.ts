@@ -1,0 +1,38 @@
+import 'reflect-metadata';
+import { GraphQLSchema } from 'graphql';
+import { buildSchema } from 'type-graphql';
+import { AgreementResolver } from './modules/agreement/agreement.resolver';
+import { ClientResolver } from './modules/client/client.resolver';
+import { ContractResolver } from './modules/contract/contract.resolver';
+import { ClientExposureResolver, ExposureResolver, IncidentExposureResolver } from './modules/exposure/exposure.resolver';
+import { IncidentResolver } from './modules/incident/incident.resolver';
+import { NodeResolver } from './modules/node/node.resolver';
+import { SupplierResolver } from './modules/supplier/supplier.resolver';
+import { DateScalar, DateTimeScalar } from './common/scalars';
+
+export const RESOLVERS = [
+  NodeResolver,
+  SupplierResolver,
+  ClientResolver,
+  ContractResolver,
+  AgreementResolver,
+  IncidentResolver,
+  ExposureResolver,
+  ClientExposureResolver,
+  IncidentExposureResolver,
+] as const;
+
+/**
+ * Builds the executable schema from the decorated classes. Validation runs in the services
+ * (class-validator, see common/validation.ts) so bad input becomes userErrors, not top-level errors.
+ */
+export function createSchema(): Promise<GraphQLSchema> {
+  return buildSchema({
+    resolvers: RESOLVERS as unknown as [Function, ...Function[]],
+    validate: false,
+    scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
+    orphanedTypes: [],
+  });
+}
+
+export { DateScalar };

@@ -1,0 +1,37 @@
+import { DataSource, EntityManager } from 'typeorm';
+import { RegisterChange } from './common/register-change';
+import { AgreementService } from './modules/agreement/agreement.service';
+import { ClientService } from './modules/client/client.service';
+import { ContractService } from './modules/contract/contract.service';
+import { ExposureEngine } from './modules/exposure/exposure.engine';
+import { ExposureService } from './modules/exposure/exposure.service';
+import { IncidentService } from './modules/incident/incident.service';
+import { SupplierService } from './modules/supplier/supplier.service';
+
+/** Services are stateless apart from the DataSource, so one set serves every request. */
+export function createServices(db: DataSource, options: { afterAlerts?: (manager: EntityManager, lastAlertId: string) => Promise<void> } = {}) {
+  const engine = new ExposureEngine(options.afterAlerts);
+  const onRegisterChange = async (manager: EntityManager, change: RegisterChange) => {
+    // A sub-processor link can move any client's exposure; a contract or agreement only its own client's.
+    if (change.supplierIds?.length && !change.clientIds?.length && !change.contractIds?.length) {
+      return engine.recomputeOpenIncidents(manager, null);
+    }
+    const clientIds = new Set(change.clientIds ?? []);
+    if (change.contractIds?.length) {
+      const rows: { client_id: string }[] = await manager.query(`SELECT DISTINCT client_id FROM contract WHERE id = ANY($1::uuid[])`, [change.contractIds]);
+      rows.forEach((row) => clientIds.add(row.client_id));
+    }
+    return engine.recomputeOpenIncidents(manager, [...clientIds]);
+  };
+  return {
+    engine,
+    supplier: new SupplierService(db, onRegisterChange),
+    client: new ClientService(db),
+    contract: new ContractService(db, onRegisterChange),
+    agreement: new AgreementService(db, onRegisterChange),
+    incident: new IncidentService(db, async (manager, incidentIds) => (await engine.recompute(manager, incidentIds)).changed),
+    exposure: new ExposureService(db),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;

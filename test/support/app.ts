@@ -1,0 +1,81 @@
+import pino from 'pino';
+import { GraphQLSchema } from 'graphql';
+import { loadConfig } from '../../src/config';
+import { mintToken } from '../../src/auth/jwt';
+import { Role } from '../../src/auth/viewer';
+import { encodeGlobalId } from '../../src/common/global-id';
+import { createSchema } from '../../src/schema';
+import { createServices, Services } from '../../src/services';
+import { RunningServer, startServer } from '../../src/server';
+import { TestDatabase, createTestDatabase } from './database';
+
+export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-0123456789';
+
+let schemaPromise: Promise<GraphQLSchema> | null = null;
+/** type-graphql's metadata is global, so the schema is built once per test file. */
+export function testSchema(): Promise<GraphQLSchema> {
+  schemaPromise ??= createSchema();
+  return schemaPromise;
+}
+
+export interface GraphQLResponse<T = any> {
+  status: number;
+  body: { data?: T; errors?: { message: string; extensions?: Record<string, unknown>; path?: unknown[] }[] };
+  sqlStatements: number;
+  headers: Headers;
+}
+
+export interface TestApp {
+  database: TestDatabase;
+  services: Services;
+  server: RunningServer;
+  url: string;
+  adminToken: string;
+  analystToken: string;
+  /** A token for role client bound to a Client's database id. */
+  clientToken(clientId: string): Promise<string>;
+  token(role: Role, extra?: { client_id?: string; sub?: string }): Promise<string>;
+  /** POSTs a GraphQL operation through the real HTTP server. */
+  gql<T = any>(token: string | null, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
+  stop(): Promise<void>;
+}
+
+/** The real server (HTTP, auth, Apollo, type-graphql, TypeORM) on a fresh database and a random port. */
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const database = await createTestDatabase();
+  const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, ...env });
+  const services = createServices(database.db);
+  const server = await startServer({ config, db: database.db, schema: await testSchema(), services, logger: pino({ level: 'silent' }) }, 0);
+  const token = (role: Role, extra: { client_id?: string; sub?: string } = {}) =>
+    mintToken(TEST_JWT_SECRET, { sub: extra.sub ?? `test-${role}`, role, ...(extra.client_id ? { client_id: extra.client_id } : {}) });
+  const app: TestApp = {
+    database,
+    services,
+    server,
+    url: server.url,
+    adminToken: await token('admin'),
+    analystToken: await token('analyst'),
+    clientToken: (clientId) => token('client', { client_id: encodeGlobalId('Client', clientId), sub: `client-user-${clientId.slice(0, 8)}` }),
+    token,
+    async gql(tokenValue, query, variables) {
+      const response = await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(tokenValue ? { authorization: `Bearer ${tokenValue}` } : {}) },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = await response.json();
+      return { status: response.status, body, sqlStatements: Number(response.headers.get('x-sql-statements') ?? NaN), headers: response.headers };
+    },
+    async stop() {
+      await server.stop();
+      await database.drop();
+    },
+  };
+  return app;
+}
+
+/** Throws with the GraphQL errors when a response has any: keeps assertions on data readable. */
+export function dataOf<T>(response: GraphQLResponse<T>): T {
+  if (response.body.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(response.body.errors)}`);
+  return response.body.data as T;
+}
