@@ -28,8 +28,21 @@ export interface Context {
   viewer: Viewer;
   loaders: Loaders;
   services: Services;
+  /** Present on WebSocket connections: what the exposureAlerts subscription reads from. */
+  alerts?: { db: DataSource; hub: import('./modules/alert/alert.hub').AlertHub; maxQueue: number };
+  /** Replaces the loaders with empty ones: a subscription does this before each event so nothing stale is served. */
+  renewLoaders(): void;
 }
 
 export function createContext(db: DataSource, services: Services, viewer: Viewer, requestId: string = randomUUID()): Context {
-  return { requestId, viewer, loaders: createLoaders(db, viewer), services };
+  const context: Context = {
+    requestId,
+    viewer,
+    loaders: createLoaders(db, viewer),
+    services,
+    renewLoaders() {
+      context.loaders = createLoaders(db, viewer);
+    },
+  };
+  return context;
 }

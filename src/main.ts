@@ -10,6 +10,7 @@ import { startServer } from './server';
 import { loadDemoRegister } from './seed/demo';
 import { mintToken } from './auth/jwt';
 import { encodeGlobalId } from './common/global-id';
+import { notifyAlerts } from './modules/alert/alert.notify';
 
 /** Start-up only: config → database → schema → HTTP server. */
 async function main(): Promise<void> {
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
   const applied = await db.runMigrations({ transaction: 'each' });
   if (applied.length) say(`Applied ${applied.length} migration(s): ${applied.map((m) => m.name).join(', ')}`);
 
-  const services = createServices(db);
+  const services = createServices(db, { afterAlerts: notifyAlerts });
   let demo: Awaited<ReturnType<typeof loadDemoRegister>> | null = null;
   if (embedded) {
     demo = await loadDemoRegister(db, services, say);
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
   }
 
   const schema = await createSchema();
-  const server = await startServer({ config, db, schema, services, logger, graphiqlHeaders }, config.port);
+  const server = await startServer({ config, db, schema, services, logger, graphiqlHeaders, databaseUrl }, config.port);
   say(`Supplier risk register API at ${server.url}/graphql`);
   if (config.graphiql) say(`GraphiQL at ${server.url}/graphiql${embedded ? ' (opens with the admin token)' : ''}`);
   for (const [role, token] of tokens) say(`Token for ${role}:\n  Bearer ${token}`);

@@ -8,6 +8,7 @@ import { ClientExposureResolver, ExposureResolver, IncidentExposureResolver } fr
 import { IncidentResolver } from './modules/incident/incident.resolver';
 import { NodeResolver } from './modules/node/node.resolver';
 import { SupplierResolver } from './modules/supplier/supplier.resolver';
+import { AlertResolver } from './modules/alert/alert.resolver';
 import { DateScalar, DateTimeScalar } from './common/scalars';
 
 export const RESOLVERS = [
@@ -20,6 +21,7 @@ export const RESOLVERS = [
   ExposureResolver,
   ClientExposureResolver,
   IncidentExposureResolver,
+  AlertResolver,
 ] as const;
 
 /**
@@ -32,6 +34,16 @@ export function createSchema(): Promise<GraphQLSchema> {
     validate: false,
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     orphanedTypes: [],
+    // type-graphql insists on a PubSub once any @Subscription exists, even though exposureAlerts brings
+    // its own `subscribe` (the alert hub, see modules/alert). Topic-based publishing is not used anywhere.
+    pubSub: {
+      publish() {
+        throw new Error('Topic-based subscriptions are not used: alerts flow through the alert hub');
+      },
+      subscribe() {
+        throw new Error('Topic-based subscriptions are not used: alerts flow through the alert hub');
+      },
+    },
   });
 }
 

@@ -15,6 +15,10 @@ import { Context, createContext } from './context';
 import { RequestStats, requestStats } from './common/sql-counter';
 import { Services } from './services';
 import { mountGraphiql } from './graphiql/graphiql';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { AlertHub } from './modules/alert/alert.hub';
+import { Viewer } from './auth/viewer';
 
 export interface ServerOptions {
   config: Config;
@@ -24,11 +28,14 @@ export interface ServerOptions {
   logger: Logger;
   /** Headers GraphiQL opens with (the embedded demo pre-fills an admin token). */
   graphiqlHeaders?: Record<string, string>;
+  /** The database URL, for the alert hub's dedicated LISTEN connection. */
+  databaseUrl: string;
 }
 
 export interface RunningServer {
   httpServer: http.Server;
   url: string;
+  alertHub: AlertHub;
   stop(): Promise<void>;
 }
 
@@ -108,13 +115,50 @@ export async function startServer(options: ServerOptions, port: number): Promise
     }),
   );
 
+  const alertHub = new AlertHub(db, { connectionString: options.databaseUrl, pollMs: config.alertPollMs, logger });
+  await alertHub.start();
+  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
+  const wsCleanup = useServer<Record<string, unknown>, { viewer?: Viewer }>(
+    {
+      schema,
+      // The token is checked once per connection: in connectionParams.authorization or the upgrade request's header.
+      onConnect: async (ctx) => {
+        const fromParams = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
+        const authorization = typeof fromParams === 'string' ? fromParams : ctx.extra.request.headers.authorization;
+        if (!authorization) {
+          ctx.extra.socket.close(4401, 'Unauthorized: send connectionParams.authorization = "Bearer <JWT>"');
+          return false;
+        }
+        try {
+          ctx.extra.viewer = await bearerViewer(verifier, authorization);
+          return true;
+        } catch (error) {
+          // graphql-ws closes with 4403 Forbidden when onConnect returns false.
+          logger.info({ reason: error instanceof Error ? error.message : String(error) }, 'websocket connection refused');
+          return false;
+        }
+      },
+      context: (ctx) => {
+        const context = createContext(db, services, ctx.extra.viewer!, randomUUID());
+        context.alerts = { db, hub: alertHub, maxQueue: config.alertQueueMax };
+        return context as unknown as Record<string, unknown>;
+      },
+    },
+    wsServer,
+    config.wsKeepAliveMs,
+  );
+
   await new Promise<void>((resolve) => httpServer.listen(port, '0.0.0.0', resolve));
   const address = httpServer.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   return {
     httpServer,
     url: `http://localhost:${actualPort}`,
+    alertHub,
     async stop() {
+      // Subscribers are told to reconnect (1001 Going Away) and resume with `after`.
+      await wsCleanup.dispose();
+      await alertHub.stop();
       await apollo.stop();
     },
   };

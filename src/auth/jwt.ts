@@ -37,7 +37,7 @@ export function createTokenVerifier(config: Pick<Config, 'jwtSecret' | 'jwtJwksU
         clientId = typeof payload.client_id === 'string' ? decodeIdOf('Client', payload.client_id) : null;
         if (!clientId) throw unauthenticated("A token with role client needs a client_id claim holding a Client's global ID");
       }
-      return { subject: String(payload.sub), role: role as Role, clientId };
+      return { subject: String(payload.sub), role: role as Role, clientId, expiresAt: new Date((payload.exp as number) * 1000) };
     },
   };
 }

@@ -9,6 +9,8 @@ export interface Viewer {
   role: Role;
   /** The Client's database id for role `client`; null for admin and analyst. */
   clientId: string | null;
+  /** When the token expires; long-lived subscriptions end then. */
+  expiresAt?: Date;
 }
 
 export function forbidden(message = 'You are not allowed to do this'): GraphQLError {

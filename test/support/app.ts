@@ -6,8 +6,9 @@ import { Role } from '../../src/auth/viewer';
 import { encodeGlobalId } from '../../src/common/global-id';
 import { createSchema } from '../../src/schema';
 import { createServices, Services } from '../../src/services';
+import { notifyAlerts } from '../../src/modules/alert/alert.notify';
 import { RunningServer, startServer } from '../../src/server';
-import { TestDatabase, createTestDatabase } from './database';
+import { TestDatabase, attachToDatabase, createTestDatabase } from './database';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-0123456789';
 
@@ -41,11 +42,12 @@ export interface TestApp {
 }
 
 /** The real server (HTTP, auth, Apollo, type-graphql, TypeORM) on a fresh database and a random port. */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const database = await createTestDatabase();
+export async function startTestApp(env: Record<string, string> = {}, shared?: { database: TestDatabase }): Promise<TestApp> {
+  // A second instance on the same database gets its own DataSource (pool), as a separate process would.
+  const database = shared ? await attachToDatabase(shared.database) : await createTestDatabase();
   const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, ...env });
-  const services = createServices(database.db);
-  const server = await startServer({ config, db: database.db, schema: await testSchema(), services, logger: pino({ level: 'silent' }) }, 0);
+  const services = createServices(database.db, { afterAlerts: notifyAlerts });
+  const server = await startServer({ config, db: database.db, schema: await testSchema(), services, logger: pino({ level: 'silent' }), databaseUrl: database.url }, 0);
   const token = (role: Role, extra: { client_id?: string; sub?: string } = {}) =>
     mintToken(TEST_JWT_SECRET, { sub: extra.sub ?? `test-${role}`, role, ...(extra.client_id ? { client_id: extra.client_id } : {}) });
   const app: TestApp = {
@@ -63,12 +65,13 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
         headers: { 'content-type': 'application/json', ...(tokenValue ? { authorization: `Bearer ${tokenValue}` } : {}) },
         body: JSON.stringify({ query, variables }),
       });
-      const body = await response.json();
+      const body = (await response.json()) as GraphQLResponse["body"];
       return { status: response.status, body, sqlStatements: Number(response.headers.get('x-sql-statements') ?? NaN), headers: response.headers };
     },
     async stop() {
       await server.stop();
-      await database.drop();
+      if (shared) await database.db.destroy();
+      else await database.drop();
     },
   };
   return app;

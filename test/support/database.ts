@@ -63,3 +63,10 @@ export async function createTestDatabase(options: { poolMax?: number } = {}): Pr
     },
   };
 }
+
+/** Another connection pool on an existing test database (a second API instance). */
+export async function attachToDatabase(existing: TestDatabase): Promise<TestDatabase> {
+  const db = createDataSource(existing.url);
+  await db.initialize();
+  return { ...existing, db, drop: async () => { await db.destroy(); } };
+}

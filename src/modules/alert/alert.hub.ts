@@ -1,0 +1,163 @@
+import { Client } from 'pg';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import { ALERT_CHANNEL, alertsAfter, latestAlertId } from './alert.queries';
+import { AlertEvent } from './alert.type';
+
+export interface AlertSink {
+  /** Only this client's alerts; null: all. */
+  readonly clientId: string | null;
+  deliver(event: AlertEvent): void;
+}
+
+export interface AlertHubOptions {
+  connectionString: string;
+  /** Catch-up poll and liveness check of the listening connection (node-postgres#967: it can stop silently). */
+  pollMs?: number;
+  batchSize?: number;
+  logger?: Logger;
+}
+
+/**
+ * One per API instance. Holds one dedicated LISTEN connection; each NOTIFY (payload: the newest alert id)
+ * makes it read every alert after the last one it dispatched, once, and hand each to the matching
+ * subscribers. Alert ids are assigned under the exposure engine's advisory lock, i.e. in commit order,
+ * so reading "id > cursor" never skips a row. If the connection drops (database restart), it reconnects
+ * with backoff and catches up from its cursor: nothing committed meanwhile is lost.
+ */
+export class AlertHub {
+  private listener: Client | null = null;
+  private cursor = 0n;
+  private readonly sinks = new Set<AlertSink>();
+  private fetching: Promise<void> | null = null;
+  private fetchAgain = false;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private reconnectDelayMs = 250;
+  private stopped = false;
+  /** For metrics and tests: how many times the listener (re)connected. */
+  connections = 0;
+
+  constructor(private readonly db: DataSource, private readonly options: AlertHubOptions) {}
+
+  async start(): Promise<void> {
+    this.cursor = await latestAlertId(this.db);
+    await this.connect();
+    this.pollTimer = setInterval(() => void this.poll(), this.options.pollMs ?? 2000);
+    this.pollTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    const listener = this.listener;
+    this.listener = null;
+    await listener?.end().catch(() => undefined);
+    await this.fetching;
+  }
+
+  /** The id of the newest alert dispatched so far: a live-only subscriber starts after it. */
+  get position(): bigint {
+    return this.cursor;
+  }
+
+  get subscriberCount(): number {
+    return this.sinks.size;
+  }
+
+  add(sink: AlertSink): void {
+    this.sinks.add(sink);
+  }
+
+  remove(sink: AlertSink): void {
+    this.sinks.delete(sink);
+  }
+
+  /** Reads and dispatches everything committed after the cursor; concurrent calls coalesce. */
+  catchUp(): Promise<void> {
+    if (this.fetching) {
+      this.fetchAgain = true;
+      return this.fetching;
+    }
+    this.fetching = (async () => {
+      try {
+        do {
+          this.fetchAgain = false;
+          const batchSize = this.options.batchSize ?? 1000;
+          for (;;) {
+            const events = await alertsAfter(this.db, this.cursor, null, batchSize);
+            for (const event of events) {
+              this.cursor = event.seq;
+              for (const sink of this.sinks) if (sink.clientId === null || sink.clientId === event.clientId) sink.deliver(event);
+            }
+            if (events.length < batchSize) break;
+          }
+        } while (this.fetchAgain && !this.stopped);
+      } catch (error) {
+        this.options.logger?.warn({ err: error }, 'alert catch-up failed; will retry');
+      } finally {
+        this.fetching = null;
+      }
+    })();
+    return this.fetching;
+  }
+
+  private async poll(): Promise<void> {
+    if (this.stopped) return;
+    if (this.listener) {
+      // A query on the listening connection proves it is alive; a dead one errors and reconnects.
+      await this.listener.query('SELECT 1').catch((error) => this.onListenerLost(error));
+    }
+    await this.catchUp();
+  }
+
+  private async connect(): Promise<void> {
+    const listener = new Client({ connectionString: this.options.connectionString, keepAlive: true, application_name: 'register-alert-listener' });
+    listener.on('notification', () => void this.catchUp());
+    listener.on('error', (error) => this.onListenerLost(error));
+    listener.on('end', () => this.onListenerLost(new Error('listening connection ended')));
+    try {
+      await listener.connect();
+      await listener.query(`LISTEN ${ALERT_CHANNEL}`);
+    } catch (error) {
+      await listener.end().catch(() => undefined);
+      throw error;
+    }
+    if (this.stopped) {
+      await listener.end().catch(() => undefined);
+      return;
+    }
+    this.listener = listener;
+    this.connections += 1;
+    this.reconnectDelayMs = 250;
+    // Whatever was committed while no one listened is read now.
+    await this.catchUp();
+  }
+
+  private onListenerLost(error: unknown): void {
+    if (this.stopped || !this.listener) return;
+    this.options.logger?.warn({ err: error }, 'alert listener lost; reconnecting');
+    const lost = this.listener;
+    this.listener = null;
+    lost.removeAllListeners();
+    lost.on('error', () => undefined);
+    void lost.end().catch(() => undefined);
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped || this.reconnectTimer) return;
+    this.reconnectTimer = setTimeout(async () => {
+      this.reconnectTimer = null;
+      try {
+        await this.connect();
+      } catch (error) {
+        this.options.logger?.warn({ err: error }, 'alert listener reconnect failed');
+        this.reconnectDelayMs = Math.min(this.reconnectDelayMs * 2, 5000);
+        this.scheduleReconnect();
+      }
+    }, this.reconnectDelayMs);
+    this.reconnectTimer.unref();
+  }
+}

@@ -1,0 +1,39 @@
+import { DataSource } from 'typeorm';
+import { hydrate } from '../../common/paging';
+import { ExposureEntity } from '../exposure/exposure.entity';
+import { AlertEvent } from './alert.type';
+
+/** Alerts after a cursor, in id order, each with its exposure as of the announced revision. */
+const ALERTS_AFTER = `
+  SELECT a.id::text AS alert_id, a.kind AS alert_kind, a.occurred_at AS alert_occurred_at,
+         e.id, e.incident_id, e.client_id, e.first_computed_at,
+         e.notification_status, e.notification_decided_at, e.notification_decided_by, e.notification_reported_at,
+         e.notification_reference, e.notification_justification,
+         r.revision, r.score, r.level, r.factors, r.contract_ids, r.data_categories_at_risk, r.special_category_data,
+         r.data_subjects_at_risk, r.path, r.aware_at, r.notification_deadline, r.computed_at, r.resolved_at
+  FROM exposure_alert a
+  JOIN exposure e ON e.id = a.exposure_id
+  JOIN exposure_revision r ON r.exposure_id = a.exposure_id AND r.revision = a.revision
+  WHERE a.id > $1::bigint AND ($2::uuid IS NULL OR a.client_id = $2::uuid)
+  ORDER BY a.id
+  LIMIT $3`;
+
+export async function alertsAfter(db: DataSource, afterId: bigint, clientId: string | null, limit: number): Promise<AlertEvent[]> {
+  const rows: Record<string, unknown>[] = await db.query(ALERTS_AFTER, [afterId.toString(), clientId, limit]);
+  return rows.map((row) => ({
+    id: row.alert_id as string,
+    seq: BigInt(row.alert_id as string),
+    kind: row.alert_kind as AlertEvent['kind'],
+    occurredAt: row.alert_occurred_at as Date,
+    clientId: row.client_id as string,
+    exposure: hydrate(db, ExposureEntity, row),
+  }));
+}
+
+export async function latestAlertId(db: DataSource): Promise<bigint> {
+  const [row] = await db.query(`SELECT coalesce(max(id), 0)::text AS id FROM exposure_alert`);
+  return BigInt(row.id);
+}
+
+/** The NOTIFY channel; its payload is only the newest alert id (payloads must stay under 8000 bytes). */
+export const ALERT_CHANNEL = 'exposure_alerts';

@@ -1,0 +1,50 @@
+import { GraphQLError } from 'graphql';
+import { Arg, Ctx, ID, Resolver, Root, Subscription } from 'type-graphql';
+import { Context } from '../../context';
+import { decodeIdOf } from '../../common/global-id';
+import { forbidden } from '../../auth/viewer';
+import { AlertEvent, ExposureAlert } from './alert.type';
+import { StreamEnd, alertStream } from './alert.stream';
+
+function badArgument(message: string, argumentName: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', argumentName } });
+}
+
+@Resolver(() => ExposureAlert)
+export class AlertResolver {
+  @Subscription(() => ExposureAlert, {
+    description:
+      "Alerts for exposures as they appear, change or resolve. A client-role caller receives only its own client's alerts; admin and analyst may pass clientId or receive all. `after` replays every alert after that alert id, then goes on live, with no gap and no duplicate.",
+    subscribe: ({ args, context }) => {
+      const ctx = context as Context;
+      const alerts = ctx.alerts;
+      if (!alerts) throw new GraphQLError('Subscriptions are served over WebSocket (graphql-transport-ws) at /graphql', { extensions: { code: 'BAD_REQUEST' } });
+      let clientId: string | null = null;
+      if (args.clientId) {
+        clientId = decodeIdOf('Client', args.clientId);
+        if (!clientId) throw badArgument('clientId is not the ID of a client', 'clientId');
+      }
+      if (ctx.viewer.role === 'client') {
+        if (clientId && clientId !== ctx.viewer.clientId) throw forbidden('A client may subscribe only to its own alerts');
+        clientId = ctx.viewer.clientId;
+      }
+      let after: bigint | null = null;
+      if (args.after !== undefined && args.after !== null) {
+        if (!/^\d{1,19}$/.test(args.after)) throw badArgument('after must be an alert id received from this subscription', 'after');
+        after = BigInt(args.after);
+      }
+      return alertStream({ db: alerts.db, hub: alerts.hub, viewer: ctx.viewer, clientId, after, maxQueue: alerts.maxQueue, beforeEach: () => ctx.renewLoaders() });
+    },
+  })
+  exposureAlerts(
+    @Root() event: AlertEvent | StreamEnd,
+    @Arg('clientId', () => ID, { nullable: true, description: "Only this client's alerts (admin and analyst). A client-role caller always gets its own." }) _clientId: string | null,
+    @Arg('after', () => ID, { nullable: true, description: 'Replay every alert after this alert id first (resume after a disconnect).' }) _after: string | null,
+    @Ctx() ctx: Context,
+  ): ExposureAlert {
+    if (event instanceof StreamEnd) throw event.error;
+    // Checked again for each event: the stream is already filtered, this guards against any future change to it.
+    if (ctx.viewer.role === 'client' && event.clientId !== ctx.viewer.clientId) throw forbidden();
+    return { id: event.id, kind: event.kind, occurredAt: event.occurredAt, exposure: event.exposure };
+  }
+}

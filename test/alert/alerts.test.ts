@@ -1,0 +1,161 @@
+import { TestApp, startTestApp } from '../support/app';
+import { createAgreement, createClient, createContract, createSupplier, recordIncident } from '../support/factories';
+import { encodeGlobalId } from '../../src/common/global-id';
+import { subscribe } from './subscriber';
+import { mintToken } from '../../src/auth/jwt';
+import { TEST_JWT_SECRET } from '../support/app';
+
+/** A supplier with `clients` clients, each with one contract and agreement, so one incident alerts every client. */
+async function register(app: TestApp, clients: number) {
+  const supplier = await createSupplier(app.services, { name: 'Capita plc' });
+  const list = [];
+  for (let i = 0; i < clients; i += 1) {
+    const client = await createClient(app.services, { name: `Council ${String(i).padStart(3, '0')}` });
+    const contract = await createContract(app.services, client.id, supplier.id);
+    await createAgreement(app.services, contract.id);
+    list.push(client);
+  }
+  return { supplier, clients: list };
+}
+
+async function alertIds(app: TestApp, clientId?: string): Promise<string[]> {
+  const rows: { id: string }[] = await app.database.db.query(`SELECT a.id::text AS id FROM exposure_alert a WHERE $1::uuid IS NULL OR a.client_id = $1 ORDER BY a.id`, [clientId ?? null]);
+  return rows.map((r) => r.id);
+}
+
+describe('exposure alerts over WebSocket', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+  afterAll(() => app.stop());
+
+  it('delivers each client only its own alerts, live, after commit', async () => {
+    const { supplier, clients } = await register(app, 2);
+    const [a, b] = clients;
+    const subA = await subscribe(app.url, await app.clientToken(a.id));
+    const subB = await subscribe(app.url, await app.clientToken(b.id), {}, { headerToken: true });
+    const subAdmin = await subscribe(app.url, app.adminToken);
+    const subAdminForB = await subscribe(app.url, app.adminToken, { clientId: encodeGlobalId('Client', b.id) });
+
+    await recordIncident(app.services, supplier.id);
+
+    const [alertA] = await subA.waitFor(1);
+    const [alertB] = await subB.waitFor(1);
+    await subAdmin.waitFor(2);
+    await subAdminForB.waitFor(1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(subA.alerts).toHaveLength(1);
+    expect(alertA).toMatchObject({ kind: 'NEW', exposure: { client: { id: encodeGlobalId('Client', a.id) } } });
+    expect(subB.alerts).toHaveLength(1);
+    expect(alertB.exposure.client.id).toBe(encodeGlobalId('Client', b.id));
+    expect(subAdmin.alerts.map((x) => x.id).sort()).toEqual(await alertIds(app));
+    expect(subAdminForB.alerts.map((x) => x.id)).toEqual([alertB.id]);
+    await Promise.all([subA, subB, subAdmin, subAdminForB].map((s) => s.dispose()));
+  });
+
+  it('refuses connections without a valid token and subscriptions to another client', async () => {
+    const none = await subscribe(app.url, null);
+    expect(none.closeCode).toBe(4401);
+    const forged = await subscribe(app.url, 'not.a.jwt');
+    expect(forged.closeCode).toBe(4403);
+    const expired = await subscribe(app.url, await mintToken(TEST_JWT_SECRET, { sub: 'x', role: 'admin' }, '-1m'));
+    expect(expired.closeCode).toBe(4403);
+
+    const { clients } = await register(app, 2);
+    const other = await subscribe(app.url, await app.clientToken(clients[0].id), { clientId: encodeGlobalId('Client', clients[1].id) });
+    await other.waitUntilEnded();
+    expect(other.errors[0]?.extensions?.code).toBe('FORBIDDEN');
+    await other.dispose();
+  });
+
+  it('replays from an alert id with no gap and no duplicate while alerts are being committed', async () => {
+    const { supplier } = await register(app, 3);
+    await recordIncident(app.services, supplier.id);
+    const before = await alertIds(app);
+    const resumeFrom = before[before.length - 2];
+    const incidents = Array.from({ length: 5 }, () => recordIncident(app.services, supplier.id));
+    const sub = await subscribe(app.url, app.adminToken, { after: resumeFrom });
+    await Promise.all(incidents);
+    await recordIncident(app.services, supplier.id);
+    const expected = (await alertIds(app)).filter((id) => BigInt(id) > BigInt(resumeFrom));
+    await sub.waitFor(expected.length);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(sub.alerts.map((x) => x.id)).toEqual(expected);
+    await sub.dispose();
+  });
+
+  it('fans out across two instances on one database', async () => {
+    const second = await startTestApp({}, { database: app.database });
+    try {
+      const { supplier, clients } = await register(app, 2);
+      const sub = await subscribe(second.url, await second.clientToken(clients[1].id));
+      const { incident } = await recordIncident(app.services, supplier.id);
+      const [alert] = await sub.waitFor(1);
+      expect(alert.kind).toBe('NEW');
+      expect(alert.exposure.client.name).toBe(clients[1].name);
+      const [{ id }] = await app.database.db.query(`SELECT id::text FROM exposure_alert WHERE incident_id = $1 AND client_id = $2`, [incident.id, clients[1].id]);
+      expect(alert.id).toBe(id);
+      await sub.dispose();
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it('loses nothing when the listening connection is killed mid-stream', async () => {
+    const { supplier } = await register(app, 2);
+    const sub = await subscribe(app.url, app.adminToken);
+    await recordIncident(app.services, supplier.id);
+    await sub.waitFor(2);
+    const connectionsBefore = app.server.alertHub.connections;
+    await app.database.db.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'register-alert-listener' AND datname = current_database()`);
+    // Committed while the instance is not listening.
+    await recordIncident(app.services, supplier.id);
+    await recordIncident(app.services, supplier.id);
+    await sub.waitFor(6, 20000);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const ids = sub.alerts.map((x) => x.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toHaveLength(6);
+    expect(app.server.alertHub.connections).toBeGreaterThan(connectionsBefore);
+    await sub.dispose();
+  });
+
+  it('delivers an incident to 500 concurrent subscribers', async () => {
+    const { supplier, clients } = await register(app, 5);
+    const subscribers = await Promise.all(Array.from({ length: 500 }, (_, i) => app.clientToken(clients[i % 5].id).then((token) => subscribe(app.url, token))));
+    await recordIncident(app.services, supplier.id);
+    await Promise.all(subscribers.map((s) => s.waitFor(1, 30000)));
+    for (const [i, s] of subscribers.entries()) {
+      expect(s.alerts).toHaveLength(1);
+      expect(s.alerts[0].exposure.client.name).toBe(clients[i % 5].name);
+    }
+    await Promise.all(subscribers.map((s) => s.dispose()));
+  }, 120000);
+});
+
+describe('a subscriber that falls behind', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({ ALERT_QUEUE_MAX: '2' });
+  });
+  afterAll(() => app.stop());
+
+  it('is ended with a reason and resumes with after, losing nothing', async () => {
+    const { supplier } = await register(app, 6);
+    const sub = await subscribe(app.url, app.adminToken);
+    // One transaction writes six alerts at once: more than the queue of two can hold.
+    await recordIncident(app.services, supplier.id);
+    await sub.waitUntilEnded();
+    const error = sub.errors[0];
+    expect(error.extensions?.code).toBe('SUBSCRIBER_TOO_SLOW');
+    const resumeAfter = error.extensions?.resumeAfter as string;
+    const delivered = sub.alerts.map((x) => x.id);
+    const resumed = await subscribe(app.url, app.adminToken, { after: resumeAfter });
+    const all = await alertIds(app);
+    const missing = all.filter((id) => BigInt(id) > BigInt(resumeAfter));
+    await resumed.waitFor(missing.length);
+    expect([...delivered, ...resumed.alerts.map((x) => x.id)]).toEqual(all);
+    await Promise.all([sub.dispose(), resumed.dispose()]);
+  });
+});
