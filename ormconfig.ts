@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { ENTITIES } from './src/entities';
 import { SqlCountingLogger } from './src/common/sql-counter';
+import { AuditActorSubscriber } from './src/modules/audit/audit.subscriber';
 
 /**
  * The one DataSource definition, shared by the app, the TypeORM CLI and the tests.
@@ -12,6 +13,7 @@ export function dataSourceOptions(url: string, overrides: Partial<{ poolMax: num
     type: 'postgres',
     url,
     entities: ENTITIES,
+    subscribers: [AuditActorSubscriber],
     migrations: [__dirname + '/migrations/*.{ts,js}'],
     migrationsTableName: 'migrations',
     synchronize: false,

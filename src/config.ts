@@ -25,6 +25,16 @@ export interface Config {
   alertPollMs: number;
   /** WebSocket ping interval; keep it below load balancers' idle timeouts. */
   wsKeepAliveMs: number;
+  maxDepth: number;
+  maxAliases: number;
+  maxTokens: number;
+  maxCost: number;
+  /** "Did you mean …?" hints in validation errors; off in production by default (they reveal the schema). */
+  fieldSuggestions: boolean;
+  /** Requests per minute per token subject and instance; 0 turns the limit off. */
+  rateLimitPerMinute: number;
+  /** Largest accepted request body. */
+  bodyLimitBytes: number;
 }
 
 /** The development secret used when JWT_SECRET is unset outside production. */
@@ -84,5 +94,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     alertQueueMax: int('ALERT_QUEUE_MAX', source.ALERT_QUEUE_MAX, 1000, 1, 1_000_000),
     alertPollMs: int('ALERT_POLL_MS', source.ALERT_POLL_MS, 2000, 50, 60000),
     wsKeepAliveMs: int('WS_KEEPALIVE_MS', source.WS_KEEPALIVE_MS, 12000, 1000, 600000),
+    maxDepth: int('MAX_QUERY_DEPTH', source.MAX_QUERY_DEPTH, 15, 2, 100),
+    maxAliases: int('MAX_QUERY_ALIASES', source.MAX_QUERY_ALIASES, 15, 0, 1000),
+    maxTokens: int('MAX_QUERY_TOKENS', source.MAX_QUERY_TOKENS, 3000, 50, 100000),
+    maxCost: int('MAX_QUERY_COST', source.MAX_QUERY_COST, 25000, 10, 10_000_000),
+    fieldSuggestions: bool('FIELD_SUGGESTIONS', source.FIELD_SUGGESTIONS, env !== 'production'),
+    rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', source.RATE_LIMIT_PER_MINUTE, 1200, 0, 10_000_000),
+    bodyLimitBytes: int('BODY_LIMIT_BYTES', source.BODY_LIMIT_BYTES, 102400, 1024, 10 * 1024 * 1024),
   };
 }

@@ -29,7 +29,7 @@ export interface Context {
   loaders: Loaders;
   services: Services;
   /** Present on WebSocket connections: what the exposureAlerts subscription reads from. */
-  alerts?: { db: DataSource; hub: import('./modules/alert/alert.hub').AlertHub; maxQueue: number };
+  alerts?: { db: DataSource; hub: import('./modules/alert/alert.hub').AlertHub; maxQueue: number; observeLatency?: (seconds: number) => void };
   /** Replaces the loaders with empty ones: a subscription does this before each event so nothing stale is served. */
   renewLoaders(): void;
 }

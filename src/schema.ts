@@ -9,6 +9,7 @@ import { IncidentResolver } from './modules/incident/incident.resolver';
 import { NodeResolver } from './modules/node/node.resolver';
 import { SupplierResolver } from './modules/supplier/supplier.resolver';
 import { AlertResolver } from './modules/alert/alert.resolver';
+import { AuditResolver } from './modules/audit/audit.resolver';
 import { DateScalar, DateTimeScalar } from './common/scalars';
 
 export const RESOLVERS = [
@@ -22,6 +23,7 @@ export const RESOLVERS = [
   ClientExposureResolver,
   IncidentExposureResolver,
   AlertResolver,
+  AuditResolver,
 ] as const;
 
 /**

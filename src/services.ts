@@ -7,6 +7,7 @@ import { ExposureEngine } from './modules/exposure/exposure.engine';
 import { ExposureService } from './modules/exposure/exposure.service';
 import { IncidentService } from './modules/incident/incident.service';
 import { SupplierService } from './modules/supplier/supplier.service';
+import { AuditService } from './modules/audit/audit.service';
 
 /** Services are stateless apart from the DataSource, so one set serves every request. */
 export function createServices(db: DataSource, options: { afterAlerts?: (manager: EntityManager, lastAlertId: string) => Promise<void> } = {}) {
@@ -31,6 +32,7 @@ export function createServices(db: DataSource, options: { afterAlerts?: (manager
     agreement: new AgreementService(db, onRegisterChange),
     incident: new IncidentService(db, async (manager, incidentIds) => (await engine.recompute(manager, incidentIds)).changed),
     exposure: new ExposureService(db),
+    audit: new AuditService(db),
   };
 }
 

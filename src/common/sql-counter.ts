@@ -1,9 +1,20 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Logger } from 'typeorm';
 
-/** Per-request statistics, carried through async calls so every SQL statement is attributed to its request. */
+/** Who is changing the register and through which operation; stamped on every audit row. */
+export interface AuditActor {
+  subject: string;
+  role: string;
+  clientId: string | null;
+  operation: string;
+  input: unknown;
+  requestId: string;
+}
+
+/** Per-request state carried through async calls: SQL statement count, and the audit actor of a mutation. */
 export interface RequestStats {
   sqlStatements: number;
+  audit?: AuditActor;
 }
 
 export const requestStats = new AsyncLocalStorage<RequestStats>();

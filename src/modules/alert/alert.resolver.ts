@@ -45,6 +45,7 @@ export class AlertResolver {
     if (event instanceof StreamEnd) throw event.error;
     // Checked again for each event: the stream is already filtered, this guards against any future change to it.
     if (ctx.viewer.role === 'client' && event.clientId !== ctx.viewer.clientId) throw forbidden();
+    ctx.alerts?.observeLatency?.((Date.now() - event.occurredAt.getTime()) / 1000);
     return { id: event.id, kind: event.kind, occurredAt: event.occurredAt, exposure: event.exposure };
   }
 }
