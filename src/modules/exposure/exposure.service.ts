@@ -53,7 +53,8 @@ export class ExposureService {
        SELECT count(*)::int AS clients_exposed,
               count(*) FILTER (WHERE special_category_data)::int AS special,
               coalesce(sum(data_subjects_at_risk), 0)::float8 AS people,
-              min(notification_deadline) FILTER (WHERE notification_status = 'ASSESSING') AS nearest_deadline,
+              -- No personal data at risk means no personal data breach to report, so no deadline to meet.
+              min(notification_deadline) FILTER (WHERE notification_status = 'ASSESSING' AND cardinality(data_categories_at_risk) > 0) AS nearest_deadline,
               count(*) FILTER (WHERE level = 'CRITICAL')::int AS critical,
               count(*) FILTER (WHERE level = 'HIGH')::int AS high,
               count(*) FILTER (WHERE level = 'MEDIUM')::int AS medium,

@@ -143,7 +143,7 @@ export class ExposureSummary {
   @Field(() => [Money], { description: 'Total value of the contracts involved, one entry per currency.' })
   contractValueInvolved: Money[];
 
-  @Field(() => DateTimeScalar, { nullable: true, description: 'The earliest notification deadline among exposures still ASSESSING.' })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'The earliest notification deadline among exposures still ASSESSING that put personal data at risk (service-only exposures have no breach to report).' })
   nearestDeadline: Date | null;
 
   @Field(() => Int, { description: 'Exposures at CRITICAL level.' })
