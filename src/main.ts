@@ -79,6 +79,11 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
+// A rejection nobody handled is a bug: log it loudly rather than let Node end the process mid-request.
+process.on('unhandledRejection', (reason) => {
+  process.stderr.write(`Unhandled promise rejection: ${reason instanceof Error ? reason.stack : String(reason)}\n`);
+});
+
 main().catch((error) => {
   process.stderr.write(`Could not start: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);

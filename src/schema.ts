@@ -30,8 +30,8 @@ export const RESOLVERS = [
  * Builds the executable schema from the decorated classes. Validation runs in the services
  * (class-validator, see common/validation.ts) so bad input becomes userErrors, not top-level errors.
  */
-export function createSchema(): Promise<GraphQLSchema> {
-  return buildSchema({
+export async function createSchema(): Promise<GraphQLSchema> {
+  const schema = await buildSchema({
     resolvers: RESOLVERS as unknown as [Function, ...Function[]],
     validate: false,
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
@@ -47,6 +47,11 @@ export function createSchema(): Promise<GraphQLSchema> {
       },
     },
   });
+  // type-graphql has no option to describe the root types; GraphiQL shows these first.
+  schema.getQueryType()!.description = 'Read the register: suppliers, clients, contracts, incidents and every client’s exposure. Every request carries Authorization: Bearer <JWT>; a client-role token sees only its own client.';
+  schema.getMutationType()!.description = 'Change the register. Each mutation takes one `input` and returns a payload with `userErrors`; nothing is written when there are any.';
+  schema.getSubscriptionType()!.description = 'Live alerts over WebSocket (graphql-transport-ws protocol) at /graphql.';
+  return schema;
 }
 
 export { DateScalar };

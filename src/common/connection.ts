@@ -62,10 +62,44 @@ export function encodeCursor(values: unknown[]): string {
   return Buffer.from(JSON.stringify(values), 'utf8').toString('base64url');
 }
 
-export function decodeCursor(cursor: string, expectedLength: number): unknown[] {
+/** The SQL types a keyset cursor value may be cast to (see OrderColumn in paging.ts). */
+export type CursorCast = 'text' | 'uuid' | 'timestamptz' | 'date' | 'numeric' | 'integer';
+
+const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** 'YYYY-MM-DD' names a real day (JavaScript's Date would roll 2023-02-30 over to March; PostgreSQL refuses it). */
+function isCalendarDay(text: string): boolean {
+  const [y, m, d] = text.split('-').map(Number);
+  const day = new Date(Date.UTC(y, m - 1, d));
+  return day.getUTCFullYear() === y && day.getUTCMonth() === m - 1 && day.getUTCDate() === d;
+}
+
+/**
+ * Whether a decoded value can be cast to the column's SQL type. A cursor of another list can have the
+ * right length but the wrong kinds of values; unchecked, it reaches PostgreSQL and fails there as a fault.
+ */
+function fitsCast(value: unknown, cast: CursorCast): boolean {
+  switch (cast) {
+    case 'text':
+      return typeof value === 'string' && !value.includes('\u0000');
+    case 'uuid':
+      return typeof value === 'string' && UUID_TEXT.test(value);
+    case 'timestamptz':
+      return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$/.test(value) && isCalendarDay(value.slice(0, 10));
+    case 'date':
+      return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) && isCalendarDay(value);
+    case 'integer':
+      return typeof value === 'number' && Number.isSafeInteger(value) && Math.abs(value) <= 2_147_483_647;
+    case 'numeric':
+      return (typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value));
+  }
+}
+
+/** Decodes a cursor made by encodeCursor for a list ordered by columns of these SQL types; anything else is a BAD_USER_INPUT error. */
+export function decodeCursor(cursor: string, casts: readonly CursorCast[]): unknown[] {
   try {
     const values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(values) && values.length === expectedLength && values.every((v) => typeof v === 'string' || typeof v === 'number')) return values;
+    if (Array.isArray(values) && values.length === casts.length && values.every((v, i) => fitsCast(v, casts[i]))) return values;
   } catch {
     // fall through to the error below
   }

@@ -23,10 +23,16 @@ export function childPageLoader<E, F = undefined>(fetch: (parentIds: readonly st
         group.parentIds.push(key.parentId);
         groups.set(groupKeyOf(key), group);
       }
-      const results = new Map<string, E[]>();
+      const results = new Map<string, E[] | Error>();
       for (const [groupKey, { key, parentIds }] of groups) {
-        const pages = await fetch(parentIds, { first: key.first, after: key.after }, key.filter ?? null);
-        for (const parentId of parentIds) results.set(JSON.stringify([parentId, groupKey]), pages.get(parentId) ?? []);
+        // Bad page arguments (first: 101, a foreign cursor) fail only the keys that carry them, not the whole batch.
+        let pages: Map<string, E[]> | Error;
+        try {
+          pages = await fetch(parentIds, { first: key.first, after: key.after }, key.filter ?? null);
+        } catch (error) {
+          pages = error instanceof Error ? error : new Error(String(error));
+        }
+        for (const parentId of parentIds) results.set(JSON.stringify([parentId, groupKey]), pages instanceof Error ? pages : pages.get(parentId) ?? []);
       }
       return keys.map((key) => results.get(JSON.stringify([key.parentId, groupKeyOf(key)])) ?? []);
     },

@@ -1,6 +1,6 @@
 import { DataSource, EntityManager, ObjectLiteral } from 'typeorm';
 import { ClassType } from 'type-graphql';
-import { Connection, PageArgs, decodeCursor, pageSize, toConnection } from './connection';
+import { Connection, CursorCast, PageArgs, decodeCursor, pageSize, toConnection } from './connection';
 
 /** Collects bind parameters while SQL text is written: `sql.param(v)` returns `$n`. */
 export class SqlParams {
@@ -14,7 +14,7 @@ export class SqlParams {
 /** One column of a keyset order. `cast` types the cursor value back in SQL. */
 export interface OrderColumn<E> {
   sql: string;
-  cast: 'text' | 'uuid' | 'timestamptz' | 'date' | 'numeric' | 'integer';
+  cast: CursorCast;
   value: (row: E) => string | number;
 }
 
@@ -56,7 +56,7 @@ const cursorOf = <E extends object>(spec: ListSpec<E>) => (row: E) => spec.order
 /** A top-level Relay connection: one statement for the page, one more only if totalCount is asked for. */
 export async function pageQuery<E extends ObjectLiteral>(db: Runner, spec: ListSpec<E>, args: PageArgs): Promise<Connection<E>> {
   const first = pageSize(args);
-  const cursor = args.after ? decodeCursor(args.after, spec.order.length) : null;
+  const cursor = args.after ? decodeCursor(args.after, spec.order.map((o) => o.cast)) : null;
   const baseWhere = spec.where.length ? spec.where.join(' AND ') : 'TRUE';
   const countParams = [...spec.params.values];
   const totalCount = async () => {
@@ -83,7 +83,7 @@ export async function childPagesQuery<E extends ObjectLiteral>(
   args: PageArgs,
 ): Promise<Map<string, E[]>> {
   const first = pageSize(args);
-  const cursor = args.after ? decodeCursor(args.after, spec.order.length) : null;
+  const cursor = args.after ? decodeCursor(args.after, spec.order.map((o) => o.cast)) : null;
   const conditions = [...spec.where, `${parentColumn} = ANY(${spec.params.param(parentIds)}::uuid[])`];
   if (cursor) conditions.push(keysetCondition(spec, spec.params, cursor));
   const rows: Record<string, unknown>[] = await db.query(
@@ -115,7 +115,10 @@ export type { Connection, PageArgs };
 
 /** Builds a nested connection from a child-page loader's rows (first + 1 of them) and a lazy count. */
 export async function childConnection<E>(rows: Promise<E[]>, args: PageArgs, order: OrderColumn<E>[], count: () => Promise<number>): Promise<Connection<E>> {
+  // The page was requested before the arguments are checked here. With bad arguments the loader rejects
+  // too; left unhandled, that rejection would end the whole process (Node's default), not just this request.
+  rows.catch(() => undefined);
   const first = pageSize(args);
-  if (args.after) decodeCursor(args.after, order.length);
+  if (args.after) decodeCursor(args.after, order.map((o) => o.cast));
   return toConnection(await rows, first, Boolean(args.after), (row) => order.map((o) => o.value(row)), count);
 }

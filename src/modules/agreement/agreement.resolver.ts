@@ -42,19 +42,19 @@ export class AgreementResolver {
   }
 
   @Mutation(() => DataProcessingAgreementPayload, { description: 'Records a data processing agreement under a contract. Admin only. Recomputes exposures of open incidents.' })
-  async createDataProcessingAgreement(@Arg('input', () => CreateDataProcessingAgreementInput) input: CreateDataProcessingAgreementInput, @Ctx() ctx: Context): Promise<DataProcessingAgreementPayload> {
+  async createDataProcessingAgreement(@Arg('input', () => CreateDataProcessingAgreementInput, { description: 'The new agreement.' }) input: CreateDataProcessingAgreementInput, @Ctx() ctx: Context): Promise<DataProcessingAgreementPayload> {
     const { result, userErrors } = await asPayload(() => ctx.services.agreement.create(ctx.viewer, input), AGREEMENT_CONSTRAINTS);
     return { dataProcessingAgreement: result, userErrors };
   }
 
   @Mutation(() => DataProcessingAgreementPayload, { description: 'Changes a data processing agreement. Admin only. Recomputes exposures of open incidents.' })
-  async updateDataProcessingAgreement(@Arg('input', () => UpdateDataProcessingAgreementInput) input: UpdateDataProcessingAgreementInput, @Ctx() ctx: Context): Promise<DataProcessingAgreementPayload> {
+  async updateDataProcessingAgreement(@Arg('input', () => UpdateDataProcessingAgreementInput, { description: 'The agreement to change and its new terms.' }) input: UpdateDataProcessingAgreementInput, @Ctx() ctx: Context): Promise<DataProcessingAgreementPayload> {
     const { result, userErrors } = await asPayload(() => ctx.services.agreement.update(ctx.viewer, input), AGREEMENT_CONSTRAINTS);
     return { dataProcessingAgreement: result, userErrors };
   }
 
   @Mutation(() => RemovalPayload, { description: 'Removes a data processing agreement. Admin only. Recomputes exposures of open incidents.' })
-  async removeDataProcessingAgreement(@Arg('input', () => RemoveDataProcessingAgreementInput) input: RemoveDataProcessingAgreementInput, @Ctx() ctx: Context): Promise<RemovalPayload> {
+  async removeDataProcessingAgreement(@Arg('input', () => RemoveDataProcessingAgreementInput, { description: 'The agreement to remove.' }) input: RemoveDataProcessingAgreementInput, @Ctx() ctx: Context): Promise<RemovalPayload> {
     const { result, userErrors } = await asPayload(() => ctx.services.agreement.remove(ctx.viewer, input), AGREEMENT_CONSTRAINTS);
     return { removedId: result ? encodeGlobalId('DataProcessingAgreement', result) : null, userErrors };
   }

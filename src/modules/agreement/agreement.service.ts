@@ -106,6 +106,7 @@ async function lockAgreement(manager: EntityManager, globalId: string): Promise<
   const id = decodeIdOf('DataProcessingAgreement', globalId);
   const agreement = id ? await manager.findOne(AgreementEntity, { where: { id }, lock: { mode: 'pessimistic_write' } }) : null;
   if (!agreement) throw new UserInputProblem([userError(['input', 'id'], UserErrorCode.NOT_FOUND, 'No data processing agreement has this ID')]);
-  const contract = await manager.findOneByOrFail(ContractEntity, { id: agreement.contractId });
+  // Locked too: a concurrent contract update must not move startsOn past this agreement's retention unseen.
+  const contract = await manager.findOneOrFail(ContractEntity, { where: { id: agreement.contractId }, lock: { mode: 'pessimistic_write' } });
   return { agreement, contract };
 }

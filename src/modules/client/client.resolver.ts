@@ -40,19 +40,19 @@ export class ClientResolver {
   }
 
   @Mutation(() => ClientPayload, { description: 'Adds a client organisation. Admin only.' })
-  async createClient(@Arg('input', () => CreateClientInput) input: CreateClientInput, @Ctx() ctx: Context): Promise<ClientPayload> {
+  async createClient(@Arg('input', () => CreateClientInput, { description: 'The new client.' }) input: CreateClientInput, @Ctx() ctx: Context): Promise<ClientPayload> {
     const { result, userErrors } = await asPayload(() => ctx.services.client.create(ctx.viewer, input), CLIENT_CONSTRAINTS);
     return { client: result, userErrors };
   }
 
   @Mutation(() => ClientPayload, { description: "Changes a client's details. Admin only." })
-  async updateClient(@Arg('input', () => UpdateClientInput) input: UpdateClientInput, @Ctx() ctx: Context): Promise<ClientPayload> {
+  async updateClient(@Arg('input', () => UpdateClientInput, { description: 'The client to change and its new details.' }) input: UpdateClientInput, @Ctx() ctx: Context): Promise<ClientPayload> {
     const { result, userErrors } = await asPayload(() => ctx.services.client.update(ctx.viewer, input), CLIENT_CONSTRAINTS);
     return { client: result, userErrors };
   }
 
   @Mutation(() => RemovalPayload, { description: 'Removes a client that has no contracts. Admin only.' })
-  async removeClient(@Arg('input', () => RemoveClientInput) input: RemoveClientInput, @Ctx() ctx: Context): Promise<RemovalPayload> {
+  async removeClient(@Arg('input', () => RemoveClientInput, { description: 'The client to remove.' }) input: RemoveClientInput, @Ctx() ctx: Context): Promise<RemovalPayload> {
     const { result, userErrors } = await asPayload(() => ctx.services.client.remove(ctx.viewer, input), CLIENT_CONSTRAINTS);
     return { removedId: result ? encodeGlobalId('Client', result) : null, userErrors };
   }

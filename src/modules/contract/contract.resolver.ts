@@ -57,19 +57,19 @@ export class ContractResolver {
   }
 
   @Mutation(() => ContractPayload, { description: 'Records a contract. Admin only. Recomputes exposures of open incidents.' })
-  async createContract(@Arg('input', () => CreateContractInput) input: CreateContractInput, @Ctx() ctx: Context): Promise<ContractPayload> {
+  async createContract(@Arg('input', () => CreateContractInput, { description: 'The new contract.' }) input: CreateContractInput, @Ctx() ctx: Context): Promise<ContractPayload> {
     const { result, userErrors } = await asPayload(() => ctx.services.contract.create(ctx.viewer, input), CONTRACT_CONSTRAINTS);
     return { contract: result, userErrors };
   }
 
   @Mutation(() => ContractPayload, { description: 'Changes a contract. Admin only. Recomputes exposures of open incidents.' })
-  async updateContract(@Arg('input', () => UpdateContractInput) input: UpdateContractInput, @Ctx() ctx: Context): Promise<ContractPayload> {
+  async updateContract(@Arg('input', () => UpdateContractInput, { description: 'The contract to change and its new terms.' }) input: UpdateContractInput, @Ctx() ctx: Context): Promise<ContractPayload> {
     const { result, userErrors } = await asPayload(() => ctx.services.contract.update(ctx.viewer, input), CONTRACT_CONSTRAINTS);
     return { contract: result, userErrors };
   }
 
   @Mutation(() => RemovalPayload, { description: 'Removes a contract and its agreements. Admin only. Exposures that ran through it are resolved, not deleted.' })
-  async removeContract(@Arg('input', () => RemoveContractInput) input: RemoveContractInput, @Ctx() ctx: Context): Promise<RemovalPayload> {
+  async removeContract(@Arg('input', () => RemoveContractInput, { description: 'The contract to remove.' }) input: RemoveContractInput, @Ctx() ctx: Context): Promise<RemovalPayload> {
     const { result, userErrors } = await asPayload(() => ctx.services.contract.remove(ctx.viewer, input), CONTRACT_CONSTRAINTS);
     return { removedId: result ? encodeGlobalId('Contract', result) : null, userErrors };
   }

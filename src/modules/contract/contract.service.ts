@@ -72,6 +72,7 @@ export class ContractService {
       if (input.endsOn !== undefined) contract.endsOn = input.endsOn;
       if (input.criticality != null) contract.criticality = input.criticality;
       checkDates(contract.startsOn, contract.endsOn, input.endsOn !== undefined ? ['input', 'endsOn'] : ['input', 'startsOn']);
+      if (input.startsOn != null) await checkRetentionAfterStart(manager, contract);
       const saved = await manager.save(contract);
       await this.onRegisterChange(manager, { contractIds: [contract.id] });
       return saved;
@@ -93,6 +94,17 @@ export class ContractService {
 function checkDates(startsOn: string, endsOn: string | null, field: string[]): void {
   if (endsOn !== null && endsOn < startsOn) {
     throw new UserInputProblem([userError(field, UserErrorCode.INVALID, `endsOn (${endsOn}) must not be before startsOn (${startsOn})`)]);
+  }
+}
+
+/** An agreement may not keep data "until" a day before its contract starts (the rule createDataProcessingAgreement enforces), so a later start must not make it so. */
+async function checkRetentionAfterStart(manager: EntityManager, contract: ContractEntity): Promise<void> {
+  const [{ earliest }]: { earliest: string | null }[] = await manager.query(
+    `SELECT min(data_retained_until)::text AS earliest FROM data_processing_agreement WHERE contract_id = $1`,
+    [contract.id],
+  );
+  if (earliest !== null && earliest < contract.startsOn) {
+    throw new UserInputProblem([userError(['input', 'startsOn'], UserErrorCode.INVALID, `startsOn (${contract.startsOn}) must not be after an agreement's dataRetainedUntil (${earliest}); change that agreement first`)]);
   }
 }
 

@@ -1,9 +1,11 @@
 import { DataSource } from 'typeorm';
 import { Viewer, clientScope } from '../../auth/viewer';
-import { byIdLoader, childPageLoader, filteredCountLoader } from '../../common/loaders';
+import DataLoader from 'dataloader';
+import { byIdLoader, childPageLoader, filteredCountLoader, groupByParent, groupLoader } from '../../common/loaders';
 import { OrderColumn, SqlParams, childCountsQuery, childPagesQuery, hydrate } from '../../common/paging';
 import { decodeIdOf } from '../../common/global-id';
-import { ExposureEntity, ExposureLevel } from './exposure.entity';
+import { ExposureEntity, ExposureLevel, ExposureRevisionEntity } from './exposure.entity';
+import type { ExposureAsOfValue, ExposureSummaryValue } from './exposure.service';
 import { ExposureFilter } from './exposure.inputs';
 
 /** Highest score first. */
@@ -57,6 +59,75 @@ export function createExposureLoaders(db: DataSource, viewer: Viewer) {
       const rows: Record<string, unknown>[] = await db.query(`SELECT t.* FROM exposure t WHERE ${where.join(' AND ')}`, params.values);
       return rows.map((row) => hydrate(db, ExposureEntity, row));
     }),
+    /** One statement for the summaries of every incident on the page. */
+    exposureSummaryByIncident: new DataLoader<string, ExposureSummaryValue>(async (incidentIds) => {
+      const params = new SqlParams();
+      const where = [`t.incident_id = ANY(${params.param(incidentIds)}::uuid[])`, ...exposureConditions(viewer, null, params)];
+      const rows: Record<string, any>[] = await db.query(
+        `WITH visible AS (SELECT t.* FROM exposure t WHERE ${where.join(' AND ')}),
+              contract_values AS (
+                SELECT v.incident_id, c.value_currency AS currency, sum(c.value_amount)::text AS amount
+                FROM (SELECT DISTINCT incident_id, unnest(contract_ids) AS contract_id FROM visible) v
+                JOIN contract c ON c.id = v.contract_id AND c.value_amount IS NOT NULL
+                GROUP BY v.incident_id, c.value_currency)
+         SELECT v.incident_id,
+                count(*)::int AS clients_exposed,
+                count(*) FILTER (WHERE special_category_data)::int AS special,
+                coalesce(sum(data_subjects_at_risk), 0)::float8 AS people,
+                -- No personal data at risk means no personal data breach to report, so no deadline to meet.
+                min(notification_deadline) FILTER (WHERE notification_status = 'ASSESSING' AND cardinality(data_categories_at_risk) > 0) AS nearest_deadline,
+                count(*) FILTER (WHERE level = 'CRITICAL')::int AS critical,
+                count(*) FILTER (WHERE level = 'HIGH')::int AS high,
+                count(*) FILTER (WHERE level = 'MEDIUM')::int AS medium,
+                count(*) FILTER (WHERE level = 'LOW')::int AS low,
+                (SELECT coalesce(json_agg(json_build_object('amount', m.amount, 'currency', m.currency) ORDER BY m.currency), '[]')
+                   FROM contract_values m WHERE m.incident_id = v.incident_id) AS money
+         FROM visible v GROUP BY v.incident_id`,
+        params.values,
+      );
+      const byIncident = new Map(rows.map((row) => [row.incident_id as string, row]));
+      return incidentIds.map((id) => {
+        const row = byIncident.get(id);
+        return {
+          clientsExposed: row?.clients_exposed ?? 0,
+          clientsWithSpecialCategoryData: row?.special ?? 0,
+          peopleAtRisk: row?.people ?? 0,
+          contractValueInvolved: row?.money ?? [],
+          nearestDeadline: row?.nearest_deadline ?? null,
+          critical: row?.critical ?? 0,
+          high: row?.high ?? 0,
+          medium: row?.medium ?? 0,
+          low: row?.low ?? 0,
+        };
+      });
+    }),
+    /** Revisions of every exposure on the page, oldest first. Exposures reach here only when visible. */
+    exposureHistory: groupLoader<ExposureRevisionEntity>(async (exposureIds) => {
+      const rows: Record<string, unknown>[] = await db.query(
+        `SELECT r.exposure_id AS __parent, r.* FROM exposure_revision r WHERE r.exposure_id = ANY($1::uuid[]) ORDER BY r.exposure_id, r.revision`,
+        [exposureIds],
+      );
+      return groupByParent(rows, (row) => hydrate(db, ExposureRevisionEntity, row));
+    }),
+    /** The revision (and decision) in force at a moment, for every (exposure, moment) asked in the request. */
+    exposureAsOf: new DataLoader<{ exposureId: string; at: string }, ExposureAsOfValue | null, string>(
+      async (keys) => {
+        const rows: Record<string, unknown>[] = await db.query(
+          `SELECT k.ord, r.*, (SELECT row_to_json(d) FROM notification_decision d WHERE d.exposure_id = k.exposure_id AND d.decided_at <= k.at
+                                ORDER BY d.decided_at DESC, d.id DESC LIMIT 1) AS decision
+           FROM unnest($1::uuid[], $2::timestamptz[]) WITH ORDINALITY AS k(exposure_id, at, ord)
+           JOIN LATERAL (SELECT * FROM exposure_revision r WHERE r.exposure_id = k.exposure_id AND r.recorded_at <= k.at
+                         ORDER BY r.revision DESC LIMIT 1) r ON TRUE`,
+          [keys.map((k) => k.exposureId), keys.map((k) => k.at)],
+        );
+        const byOrdinal = new Map(rows.map((row) => [Number(row.ord), row]));
+        return keys.map((_key, index) => {
+          const row = byOrdinal.get(index + 1);
+          return row ? Object.assign(hydrate(db, ExposureRevisionEntity, row), { decision: row.decision as Record<string, unknown> | null }) : null;
+        });
+      },
+      { cacheKeyFn: (key) => `${key.exposureId}@${key.at}` },
+    ),
     exposurePagesByClient: pagesBy('client_id'),
     exposureCountsByClient: countsBy('client_id'),
     exposurePagesByIncident: pagesBy('incident_id'),

@@ -101,12 +101,12 @@ export class ExposureResolver {
 
   @FieldResolver(() => [ExposureRevision], { description: 'Every revision of this exposure, oldest first: what the register believed and when.' })
   history(@Root() exposure: ExposureEntity, @Ctx() ctx: Context): Promise<ExposureRevisionEntity[]> {
-    return ctx.services.exposure.history(exposure.id);
+    return ctx.services.exposure.history(ctx, exposure.id);
   }
 
   @FieldResolver(() => ExposureAsOf, { nullable: true, description: 'What the register said about this exposure at a given moment; null before it was first computed.' })
   async asOf(@Root() exposure: ExposureEntity, @Arg('at', () => DateTimeScalar, { description: 'The moment to look at.' }) at: Date, @Ctx() ctx: Context): Promise<ExposureAsOf | null> {
-    const revision = await ctx.services.exposure.asOf(exposure.id, at);
+    const revision = await ctx.services.exposure.asOf(ctx, exposure.id, at);
     if (!revision) return null;
     const decision = revision.decision as { status?: Notification['status']; decided_at?: string; decided_by_subject?: string; reported_at?: string | null; reference?: string | null; justification?: string | null } | null;
     return Object.assign(revision, {
@@ -122,7 +122,7 @@ export class ExposureResolver {
   }
 
   @Mutation(() => ExposurePayload, { description: "Records the client's decision on reporting to the regulator. Only an admin or the exposed client itself; every decision is kept with who and when." })
-  async recordNotificationDecision(@Arg('input', () => RecordNotificationDecisionInput) input: RecordNotificationDecisionInput, @Ctx() ctx: Context): Promise<ExposurePayload> {
+  async recordNotificationDecision(@Arg('input', () => RecordNotificationDecisionInput, { description: 'The exposure and the decision.' }) input: RecordNotificationDecisionInput, @Ctx() ctx: Context): Promise<ExposurePayload> {
     const { result, userErrors } = await asPayload(() => ctx.services.exposure.recordDecision(ctx.viewer, input));
     return { exposure: result, userErrors };
   }
@@ -145,6 +145,6 @@ export class IncidentExposureResolver {
 
   @FieldResolver(() => ExposureSummary, { description: 'Clients exposed, people at risk, special category data, contract value and the nearest deadline, over the exposures you may see.' })
   exposureSummary(@Root() incident: IncidentEntity, @Ctx() ctx: Context): Promise<ExposureSummaryValue> {
-    return ctx.services.exposure.summary(ctx.viewer, incident.id);
+    return ctx.services.exposure.summary(ctx, incident.id);
   }
 }

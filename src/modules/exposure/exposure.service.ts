@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { Viewer, forbidden } from '../../auth/viewer';
 import { decodeIdOf } from '../../common/global-id';
-import { Connection, PageArgs, SqlParams, childConnection, hydrate, pageQuery } from '../../common/paging';
+import { Connection, PageArgs, SqlParams, childConnection, pageQuery } from '../../common/paging';
 import { UserError, UserErrorCode, UserInputProblem, userError } from '../../common/user-error';
 import { assertValid } from '../../common/validation';
 import type { Context } from '../../context';
@@ -20,6 +20,9 @@ export interface ExposureSummaryValue {
   medium: number;
   low: number;
 }
+
+/** A revision plus the notification decision in force at that moment. */
+export type ExposureAsOfValue = ExposureRevisionEntity & { decision: Record<string, unknown> | null };
 
 export class ExposureService {
   constructor(private readonly db: DataSource) {}
@@ -40,55 +43,18 @@ export class ExposureService {
   }
 
   /** The incident-level figures, over the exposures the viewer may see (a client: only its own). */
-  async summary(viewer: Viewer, incidentId: string): Promise<ExposureSummaryValue> {
-    const params = new SqlParams();
-    const where = [`t.incident_id = ${params.param(incidentId)}::uuid`, ...exposureConditions(viewer, null, params)];
-    const [row] = await this.db.query(
-      `WITH visible AS (SELECT t.* FROM exposure t WHERE ${where.join(' AND ')}),
-            contract_values AS (
-              SELECT c.value_currency AS currency, sum(c.value_amount)::text AS amount
-              FROM contract c WHERE c.value_amount IS NOT NULL
-                AND c.id IN (SELECT unnest(contract_ids) FROM visible)
-              GROUP BY c.value_currency)
-       SELECT count(*)::int AS clients_exposed,
-              count(*) FILTER (WHERE special_category_data)::int AS special,
-              coalesce(sum(data_subjects_at_risk), 0)::float8 AS people,
-              -- No personal data at risk means no personal data breach to report, so no deadline to meet.
-              min(notification_deadline) FILTER (WHERE notification_status = 'ASSESSING' AND cardinality(data_categories_at_risk) > 0) AS nearest_deadline,
-              count(*) FILTER (WHERE level = 'CRITICAL')::int AS critical,
-              count(*) FILTER (WHERE level = 'HIGH')::int AS high,
-              count(*) FILTER (WHERE level = 'MEDIUM')::int AS medium,
-              count(*) FILTER (WHERE level = 'LOW')::int AS low,
-              (SELECT coalesce(json_agg(json_build_object('amount', amount, 'currency', currency) ORDER BY currency), '[]') FROM contract_values) AS money
-       FROM visible`,
-      params.values,
-    );
-    return {
-      clientsExposed: row.clients_exposed,
-      clientsWithSpecialCategoryData: row.special,
-      peopleAtRisk: row.people,
-      contractValueInvolved: row.money,
-      nearestDeadline: row.nearest_deadline,
-      critical: row.critical,
-      high: row.high,
-      medium: row.medium,
-      low: row.low,
-    };
+  summary(ctx: Context, incidentId: string): Promise<ExposureSummaryValue> {
+    return ctx.loaders.exposureSummaryByIncident.load(incidentId);
   }
 
-  history(exposureId: string): Promise<ExposureRevisionEntity[]> {
-    return this.db.getRepository(ExposureRevisionEntity).find({ where: { exposureId }, order: { revision: 'ASC' } });
+  /** Every revision of an exposure, oldest first. */
+  history(ctx: Context, exposureId: string): Promise<ExposureRevisionEntity[]> {
+    return ctx.loaders.exposureHistory.load(exposureId);
   }
 
   /** Rule 10: what the register said about the exposure at `at` (null: it did not exist yet). */
-  async asOf(exposureId: string, at: Date): Promise<(ExposureRevisionEntity & { decision: Record<string, unknown> | null }) | null> {
-    const [row] = await this.db.query(
-      `SELECT r.*, (SELECT row_to_json(d) FROM notification_decision d WHERE d.exposure_id = r.exposure_id AND d.decided_at <= $2
-                     ORDER BY d.decided_at DESC, d.id DESC LIMIT 1) AS decision
-       FROM exposure_revision r WHERE r.exposure_id = $1 AND r.recorded_at <= $2 ORDER BY r.revision DESC LIMIT 1`,
-      [exposureId, at],
-    );
-    return row ? Object.assign(hydrate(this.db, ExposureRevisionEntity, row), { decision: row.decision }) : null;
+  asOf(ctx: Context, exposureId: string, at: Date): Promise<ExposureAsOfValue | null> {
+    return ctx.loaders.exposureAsOf.load({ exposureId, at: at.toISOString() });
   }
 
   /** Rule 9: admin, or the exposed client itself; REPORTED needs reportedAt, NOT_REQUIRED a justification. */

@@ -44,13 +44,13 @@ export class IncidentResolver {
   }
 
   @Mutation(() => IncidentPayload, { description: "Records an incident at a supplier and computes every client's exposure in the same transaction. Admin or analyst." })
-  async recordIncident(@Arg('input', () => RecordIncidentInput) input: RecordIncidentInput, @Ctx() ctx: Context): Promise<IncidentPayload> {
+  async recordIncident(@Arg('input', () => RecordIncidentInput, { description: 'The incident as known now.' }) input: RecordIncidentInput, @Ctx() ctx: Context): Promise<IncidentPayload> {
     const { result, userErrors } = await asPayload(() => ctx.services.incident.record(ctx.viewer, input), INCIDENT_CONSTRAINTS);
     return { incident: result?.incident ?? null, exposuresChanged: result?.exposuresChanged ?? 0, userErrors };
   }
 
   @Mutation(() => IncidentPayload, { description: 'Records new facts about an incident and recomputes the exposures. Admin or analyst.' })
-  async updateIncident(@Arg('input', () => UpdateIncidentInput) input: UpdateIncidentInput, @Ctx() ctx: Context): Promise<IncidentPayload> {
+  async updateIncident(@Arg('input', () => UpdateIncidentInput, { description: 'The incident and the facts that changed.' }) input: UpdateIncidentInput, @Ctx() ctx: Context): Promise<IncidentPayload> {
     const { result, userErrors } = await asPayload(() => ctx.services.incident.update(ctx.viewer, input), INCIDENT_CONSTRAINTS);
     return { incident: result?.incident ?? null, exposuresChanged: result?.exposuresChanged ?? 0, userErrors };
   }

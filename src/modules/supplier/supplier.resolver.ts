@@ -52,31 +52,31 @@ export class SupplierResolver {
   }
 
   @Mutation(() => SupplierPayload, { description: 'Adds a supplier to the register. Admin only.' })
-  async createSupplier(@Arg('input', () => CreateSupplierInput) input: CreateSupplierInput, @Ctx() ctx: Context): Promise<SupplierPayload> {
+  async createSupplier(@Arg('input', () => CreateSupplierInput, { description: 'The new supplier.' }) input: CreateSupplierInput, @Ctx() ctx: Context): Promise<SupplierPayload> {
     const { result, userErrors } = await asPayload(() => ctx.services.supplier.create(ctx.viewer, input), SUPPLIER_CONSTRAINTS);
     return { supplier: result, userErrors };
   }
 
   @Mutation(() => SupplierPayload, { description: "Changes a supplier's details. Admin only." })
-  async updateSupplier(@Arg('input', () => UpdateSupplierInput) input: UpdateSupplierInput, @Ctx() ctx: Context): Promise<SupplierPayload> {
+  async updateSupplier(@Arg('input', () => UpdateSupplierInput, { description: 'The supplier to change and its new details.' }) input: UpdateSupplierInput, @Ctx() ctx: Context): Promise<SupplierPayload> {
     const { result, userErrors } = await asPayload(() => ctx.services.supplier.update(ctx.viewer, input), SUPPLIER_CONSTRAINTS);
     return { supplier: result, userErrors };
   }
 
   @Mutation(() => RemovalPayload, { description: 'Removes a supplier that nothing depends on. Admin only.' })
-  async removeSupplier(@Arg('input', () => RemoveSupplierInput) input: RemoveSupplierInput, @Ctx() ctx: Context): Promise<RemovalPayload> {
+  async removeSupplier(@Arg('input', () => RemoveSupplierInput, { description: 'The supplier to remove.' }) input: RemoveSupplierInput, @Ctx() ctx: Context): Promise<RemovalPayload> {
     const { result, userErrors } = await asPayload(() => ctx.services.supplier.remove(ctx.viewer, input), SUPPLIER_CONSTRAINTS);
     return { removedId: result ? encodeGlobalId('Supplier', result) : null, userErrors };
   }
 
   @Mutation(() => SupplierPayload, { description: 'Records that a supplier relies on a sub-processor for all the data it holds. Admin only. Recomputes exposures of open incidents.' })
-  async addSubprocessor(@Arg('input', () => AddSubprocessorInput) input: AddSubprocessorInput, @Ctx() ctx: Context): Promise<SupplierPayload> {
+  async addSubprocessor(@Arg('input', () => AddSubprocessorInput, { description: 'The supplier and the sub-processor to link.' }) input: AddSubprocessorInput, @Ctx() ctx: Context): Promise<SupplierPayload> {
     const { result, userErrors } = await asPayload(() => ctx.services.supplier.addSubprocessor(ctx.viewer, input), SUPPLIER_CONSTRAINTS);
     return { supplier: result, userErrors };
   }
 
   @Mutation(() => SupplierPayload, { description: 'Removes a supplier-level sub-processor link. Admin only. Recomputes exposures of open incidents.' })
-  async removeSubprocessor(@Arg('input', () => RemoveSubprocessorInput) input: RemoveSubprocessorInput, @Ctx() ctx: Context): Promise<SupplierPayload> {
+  async removeSubprocessor(@Arg('input', () => RemoveSubprocessorInput, { description: 'The supplier and the sub-processor to unlink.' }) input: RemoveSubprocessorInput, @Ctx() ctx: Context): Promise<SupplierPayload> {
     const { result, userErrors } = await asPayload(() => ctx.services.supplier.removeSubprocessor(ctx.viewer, input), SUPPLIER_CONSTRAINTS);
     return { supplier: result, userErrors };
   }
