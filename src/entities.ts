@@ -4,6 +4,7 @@ import { ContractEntity } from './modules/contract/contract.entity';
 import { IncidentEntity } from './modules/incident/incident.entity';
 import { ExposureEntity, ExposureRevisionEntity, NotificationDecisionEntity } from './modules/exposure/exposure.entity';
 import { ExposureAlertEntity } from './modules/alert/alert.entity';
+import { AuditEventEntity } from './modules/audit/audit.entity';
 import { SupplierEntity, SupplierSubprocessorEntity } from './modules/supplier/supplier.entity';
 
 /** Every TypeORM entity; the DataSource and the migration generator read this list. */
@@ -19,4 +20,5 @@ export const ENTITIES = [
   ExposureRevisionEntity,
   NotificationDecisionEntity,
   ExposureAlertEntity,
+  AuditEventEntity,
 ];
