@@ -35,6 +35,7 @@ export interface ExposureFactorValue {
 @Check('exposure_notification_status_valid', `notification_status IN (${sqlValues(Object.values(NotificationStatus))})`)
 @Check('exposure_reported_needs_date', `notification_status <> 'REPORTED' OR notification_reported_at IS NOT NULL`)
 @Check('exposure_not_required_needs_reason', `notification_status <> 'NOT_REQUIRED' OR length(btrim(notification_justification)) > 0`)
+@Check('exposure_last_change_valid', `last_change IN ('NEW', 'CHANGED', 'RESOLVED')`)
 @Index('exposure_client_score_idx', ['clientId', 'score', 'id'])
 @Index('exposure_incident_score_idx', ['incidentId', 'score', 'id'])
 export class ExposureEntity {
@@ -97,6 +98,10 @@ export class ExposureEntity {
 
   @Column('timestamptz', { name: 'resolved_at', nullable: true })
   resolvedAt: Date | null;
+
+  /** What the latest revision did: NEW, CHANGED or RESOLVED (the kind of the alert it wrote). */
+  @Column('text', { name: 'last_change', default: 'NEW' })
+  lastChange: 'NEW' | 'CHANGED' | 'RESOLVED';
 
   @Column('text', { name: 'notification_status', default: NotificationStatus.ASSESSING })
   notificationStatus: NotificationStatus;

@@ -1,0 +1,282 @@
+import 'reflect-metadata';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ChildProcess, spawn } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import WebSocket from 'ws';
+import { Client as PgClient } from 'pg';
+import { createClient } from 'graphql-ws';
+import { DataSource } from 'typeorm';
+import { createDataSource } from '../ormconfig';
+import { startEmbeddedPostgres } from '../src/db/embedded';
+import { mintToken } from '../src/auth/jwt';
+import { encodeGlobalId } from '../src/common/global-id';
+import { ExposureEngine } from '../src/modules/exposure/exposure.engine';
+import { seedLargeRegister, RegisterSize } from './large-register';
+
+/**
+ * npm run bench [-- --quick | --ci]: builds a large register in a fresh database, starts the API as real
+ * processes and measures it as ratios against floors measured in the same run (machines are shared and
+ * absolute times drift). Writes bench/results.json and prints a table. It asserts nothing: the figures
+ * and the targets are compared in docs/performance.md.
+ */
+const ROOT = path.resolve(__dirname, '..', '..');
+const JWT_SECRET = 'benchmark-secret-that-is-long-enough-0123456789';
+
+const PROFILES: Record<string, { size: RegisterSize; runs: number; readSeconds: number; subscribers: number }> = {
+  full: { size: { clients: 10000, suppliers: 2000, contracts: 100000 }, runs: 7, readSeconds: 15, subscribers: 1000 },
+  quick: { size: { clients: 10000, suppliers: 2000, contracts: 100000 }, runs: 3, readSeconds: 5, subscribers: 1000 },
+  ci: { size: { clients: 600, suppliers: 150, contracts: 3000 }, runs: 2, readSeconds: 2, subscribers: 100 },
+};
+
+const NESTED_READ = `query NestedRead($id: ID!) { node(id: $id) { ... on Incident { title exposures(first: 100) { edges { node {
+  score level client { name contracts(first: 5) { edges { node { reference supplier { name } } } } } } } } } } }`;
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+};
+const round = (value: number, digits = 1) => Number(value.toFixed(digits));
+
+async function waitForHttp(url: string, timeoutMs = 60000): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() - started > timeoutMs) throw new Error(`${url} did not come up within ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+function startProcess(script: string, env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, [script], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  child.on('exit', (code, signal) => {
+    if (code && code !== 0) say(`  ${path.basename(script)} exited with ${code ?? signal}`);
+  });
+  return child;
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10000))]);
+  if (child.exitCode === null) child.kill('SIGKILL');
+}
+
+/** Peak resident memory (VmHWM) of a process, in MB. */
+function peakRssMb(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /VmHWM:\s+(\d+) kB/.exec(status);
+  return match ? Number(match[1]) / 1024 : NaN;
+}
+
+async function gql(url: string, token: string, query: string, variables: Record<string, unknown> = {}) {
+  const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+  const body = (await response.json()) as { data?: any; errors?: unknown[] };
+  if (body.errors) throw new Error(`GraphQL errors: ${JSON.stringify(body.errors).slice(0, 500)}`);
+  return { body, sqlStatements: Number(response.headers.get('x-sql-statements')) };
+}
+
+async function load(url: string, body: string, headers: Record<string, string>, seconds: number) {
+  const result = await autocannon({ url, method: 'POST', body, headers: { 'content-type': 'application/json', ...headers }, connections: 32, duration: seconds });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`load test had ${result.non2xx} non-2xx answers and ${result.errors} errors`);
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+}
+
+async function recordIncidentOnce(url: string, token: string, supplierId: string): Promise<number> {
+  const started = process.hrtime.bigint();
+  const { body } = await gql(url, token, `mutation($input: RecordIncidentInput!) { recordIncident(input: $input) { exposuresChanged userErrors { message } } }`, {
+    input: { supplierId: encodeGlobalId('Supplier', supplierId), title: 'Benchmark incident', kind: 'CYBER_ATTACK', status: 'CONFIRMED', startedAt: '2024-01-01T00:00:00Z', detectedAt: '2024-01-10T00:00:00Z', exfiltration: 'SUSPECTED' },
+  });
+  if (body.data.recordIncident.userErrors.length) throw new Error(JSON.stringify(body.data.recordIncident.userErrors));
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+/** The engine's SQL run directly (same statements, no HTTP or GraphQL), rolled back each time. */
+async function exposureSqlOnce(db: DataSource, supplierId: string): Promise<number> {
+  const runner = db.createQueryRunner();
+  await runner.connect();
+  await runner.startTransaction();
+  try {
+    const [{ id }] = await runner.query(
+      `INSERT INTO incident (supplier_id, title, kind, status, started_at, detected_at, exfiltration) VALUES ($1, 'Benchmark incident', 'CYBER_ATTACK', 'CONFIRMED', '2024-01-01', '2024-01-10', 'SUSPECTED') RETURNING id`,
+      [supplierId],
+    );
+    const started = process.hrtime.bigint();
+    await new ExposureEngine().recompute(runner.manager, [id]);
+    return Number(process.hrtime.bigint() - started) / 1e6;
+  } finally {
+    await runner.rollbackTransaction();
+    await runner.release();
+  }
+}
+
+/** 1,000 subscribers over two instances; latency from commit (seen by our own LISTEN) to receipt. */
+async function alertLatency(urls: string[], databaseUrl: string, adminToken: string, clientIds: string[], supplierId: string, count: number) {
+  const listener = new PgClient({ connectionString: databaseUrl });
+  await listener.connect();
+  await listener.query('LISTEN exposure_alerts');
+  let committedAt = 0;
+  listener.on('notification', () => {
+    committedAt ||= performance.now();
+  });
+  const latencies: number[] = [];
+  const clients = clientIds.slice(0, count).map((clientId, index) => {
+    const client = createClient({ url: urls[index % urls.length].replace(/^http/, 'ws') + '/graphql', webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${adminToken}` }, lazy: false, retryAttempts: 0, onNonLazyError: () => undefined });
+    client.subscribe({ query: `subscription($c: ID) { exposureAlerts(clientId: $c) { id kind } }`, variables: { c: encodeGlobalId('Client', clientId) } }, {
+      next: () => latencies.push(performance.now() - committedAt),
+      error: (error) => say(`  subscriber error: ${JSON.stringify(error).slice(0, 200)}`),
+      complete: () => undefined,
+    });
+    return client;
+  });
+  const started = Date.now();
+  while (clients.length && Date.now() - started < 30000) {
+    const [{ open }] = (await fetch(`${urls[0]}/metrics`).then((r) => r.text()).then((text) => [{ open: Number(/graphql_active_subscriptions (\d+)/.exec(text)?.[1] ?? 0) }]));
+    const [{ open: open2 }] = urls[1] ? await fetch(`${urls[1]}/metrics`).then((r) => r.text()).then((text) => [{ open: Number(/graphql_active_subscriptions (\d+)/.exec(text)?.[1] ?? 0) }]) : [{ open: 0 }];
+    if (open + open2 >= clients.length) break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  await recordIncidentOnce(urls[0], adminToken, supplierId);
+  const waitStarted = Date.now();
+  while (latencies.length < clients.length && Date.now() - waitStarted < 30000) await new Promise((resolve) => setTimeout(resolve, 50));
+  await Promise.all(clients.map((client) => client.dispose()));
+  await listener.end();
+  if (latencies.length < clients.length) say(`  only ${latencies.length} of ${clients.length} subscribers received their alert`);
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), received: latencies.length, subscribers: clients.length };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, ci: { type: 'boolean', default: false } } });
+  const profileName = values.ci ? 'ci' : values.quick ? 'quick' : 'full';
+  const profile = PROFILES[profileName];
+  const benchStarted = Date.now();
+  say(`Benchmark (${profileName}): ${profile.size.suppliers} suppliers, ${profile.size.clients} clients, ${profile.size.contracts} contracts`);
+
+  let databaseUrl: string;
+  let cleanup: () => Promise<void>;
+  if (process.env.DATABASE_URL) {
+    const server = new PgClient({ connectionString: process.env.DATABASE_URL });
+    await server.connect();
+    const name = `register_bench_${process.pid}`;
+    await server.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await server.query(`CREATE DATABASE ${name}`);
+    const url = new URL(process.env.DATABASE_URL);
+    url.pathname = `/${name}`;
+    databaseUrl = url.toString();
+    cleanup = async () => {
+      await server.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await server.end();
+    };
+    say(`Database: fresh ${name} on DATABASE_URL's server`);
+  } else {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'register-bench-pg-'));
+    if (process.getuid?.() === 0) fs.chmodSync(dataDir, 0o777);
+    const embedded = await startEmbeddedPostgres(path.join(dataDir, 'data'), 30000 + (process.pid % 20000), say);
+    databaseUrl = embedded.url;
+    cleanup = async () => {
+      await embedded.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    };
+    say('Database: embedded PostgreSQL (DATABASE_URL unset)');
+  }
+
+  const children: ChildProcess[] = [];
+  const db = createDataSource(databaseUrl, { statementTimeoutMs: 600000 });
+  try {
+    await db.initialize();
+    await db.runMigrations({ transaction: 'each' });
+    say('Seeding the register:');
+    const seeded = await seedLargeRegister(db, profile.size, say);
+    say(`  ${seeded.contracts} contracts, ${seeded.agreements} agreements in ${seeded.seconds.toFixed(1)} s; largest supplier: ${seeded.largestSupplierContracts} contracts, ${seeded.largestSupplierClients} clients`);
+
+    const apiEnv = { DATABASE_URL: databaseUrl, JWT_SECRET, NODE_ENV: 'production', RATE_LIMIT_PER_MINUTE: '0', LOG_LEVEL: 'warn', DB_STATEMENT_TIMEOUT_MS: '600000', MAX_QUERY_COST: '1000000' };
+    const api = startProcess('dist/src/main.js', { ...apiEnv, PORT: '4801' });
+    const api2 = startProcess('dist/src/main.js', { ...apiEnv, PORT: '4802' });
+    children.push(api, api2);
+    const url = 'http://127.0.0.1:4801';
+    await Promise.all([waitForHttp(`${url}/readyz`), waitForHttp('http://127.0.0.1:4802/readyz')]);
+    const adminToken = await mintToken(JWT_SECRET, { sub: 'bench', role: 'admin' });
+
+    say(`recordIncident on the largest supplier, ${profile.runs} runs each:`);
+    const apiTimes: number[] = [];
+    const sqlTimes: number[] = [];
+    for (let run = 0; run < profile.runs; run += 1) {
+      sqlTimes.push(await exposureSqlOnce(db, seeded.largestSupplierId));
+      apiTimes.push(await recordIncidentOnce(url, adminToken, seeded.largestSupplierId));
+    }
+    const [{ id: incidentId, exposures }] = await db.query(`SELECT incident_id AS id, count(*)::int AS exposures FROM exposure GROUP BY incident_id ORDER BY count(*) DESC LIMIT 1`);
+    say(`  API ${median(apiTimes).toFixed(0)} ms, SQL ${median(sqlTimes).toFixed(0)} ms (median), ${exposures} exposures per incident`);
+
+    say(`Nested read at concurrency 32 for ${profile.readSeconds} s: incident → exposures(first: 100) → client → contracts → supplier`);
+    const body = JSON.stringify({ query: NESTED_READ, variables: { id: encodeGlobalId('Incident', incidentId) }, operationName: 'NestedRead' });
+    const probe = await gql(url, adminToken, NESTED_READ, { id: encodeGlobalId('Incident', incidentId) });
+    const nested = await load(`${url}/graphql`, body, { authorization: `Bearer ${adminToken}` }, profile.readSeconds);
+    const rssMb = peakRssMb(api.pid!);
+
+    const floor = startProcess('dist/bench/floor-server.js', { DATABASE_URL: databaseUrl, PORT: '4803', BENCH_INCIDENT_ID: incidentId });
+    children.push(floor);
+    await waitForHttp('http://127.0.0.1:4803/');
+    const floorRun = await load('http://127.0.0.1:4803/', '{}', {}, profile.readSeconds);
+    say(`  API ${nested.rps.toFixed(0)} req/s (p50 ${nested.p50} ms, p99 ${nested.p99} ms, ${probe.sqlStatements} SQL statements per request); floor ${floorRun.rps.toFixed(0)} req/s`);
+
+    say(`Alert delivery: ${profile.subscribers} subscribers over 2 instances`);
+    const clientRows: { client_id: string }[] = await db.query(`SELECT DISTINCT client_id FROM contract WHERE supplier_id = $1 LIMIT $2`, [seeded.largestSupplierId, profile.subscribers]);
+    const alerts = await alertLatency([url, 'http://127.0.0.1:4802'], databaseUrl, adminToken, clientRows.map((r) => r.client_id), seeded.largestSupplierId, profile.subscribers);
+    say(`  ${alerts.received}/${alerts.subscribers} received; p50 ${alerts.p50.toFixed(0)} ms, p99 ${alerts.p99.toFixed(0)} ms`);
+
+    const [{ version }] = await db.query(`SHOW server_version`);
+    const results = {
+      profile: profileName,
+      size: { ...profile.size, agreements: seeded.agreements, largestSupplierContracts: seeded.largestSupplierContracts, exposuresPerIncident: exposures },
+      recordIncident_ms: round(median(apiTimes)),
+      exposureSql_ms: round(median(sqlTimes)),
+      recordIncident_ratio: round(median(apiTimes) / median(sqlTimes), 2),
+      nestedRead_rps: round(nested.rps),
+      nestedRead_p50_ms: nested.p50,
+      nestedRead_p99_ms: nested.p99,
+      nestedRead_sql_per_request: probe.sqlStatements,
+      floor_rps: round(floorRun.rps),
+      nestedRead_floor_ratio: round(floorRun.rps / nested.rps, 2),
+      alert_p50_ms: round(alerts.p50),
+      alert_p99_ms: round(alerts.p99),
+      alert_subscribers: alerts.subscribers,
+      alert_received: alerts.received,
+      rss_mb: round(rssMb),
+      machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, memory_gb: round(os.totalmem() / 2 ** 30), node: process.version, postgres: version },
+      measuredAt: new Date().toISOString(),
+      seconds: round((Date.now() - benchStarted) / 1000),
+    };
+    fs.mkdirSync(path.join(ROOT, 'bench'), { recursive: true });
+    fs.writeFileSync(path.join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+    const targets: [string, string, string, boolean][] = [
+      ['recordIncident_ms', `${results.recordIncident_ms}`, '< 2000 (100k contracts)', results.recordIncident_ms < 2000],
+      ['recordIncident_ratio', `${results.recordIncident_ratio}`, '≤ 1.5', results.recordIncident_ratio <= 1.5],
+      ['nestedRead_floor_ratio', `${results.nestedRead_floor_ratio}`, '≤ 3 (stretch 2)', results.nestedRead_floor_ratio <= 3],
+      ['nestedRead_sql_per_request', `${results.nestedRead_sql_per_request}`, '≤ 6', results.nestedRead_sql_per_request <= 6],
+      ['alert_p99_ms', `${results.alert_p99_ms}`, '≤ 250', results.alert_p99_ms <= 250],
+      ['rss_mb', `${results.rss_mb}`, '≤ 300', results.rss_mb <= 300],
+    ];
+    say('\nResult                       Value        Target                    Met');
+    for (const [name, value, target, met] of targets) say(`${name.padEnd(28)} ${value.padEnd(12)} ${target.padEnd(25)} ${met ? 'yes' : 'NO'}`);
+    say(`\nnestedRead ${results.nestedRead_rps} req/s vs floor ${results.floor_rps} req/s; p50 ${results.nestedRead_p50_ms} ms, p99 ${results.nestedRead_p99_ms} ms`);
+    say(`Written to bench/results.json (${results.seconds} s in all).`);
+  } finally {
+    await Promise.all(children.map(stopProcess));
+    if (db.isInitialized) await db.destroy();
+    await cleanup();
+  }
+}
+
+main().catch((error) => {
+  process.stderr.write(`Benchmark failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
