@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import express, { NextFunction, Request, Response } from 'express';
 import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -19,7 +20,7 @@ import { RequestStats, requestStats } from './common/sql-counter';
 import { Services } from './services';
 import { mountGraphiql } from './graphiql/graphiql';
 import { AlertHub } from './modules/alert/alert.hub';
-import { operationCost, queryLimits, tooComplex } from './security/limits';
+import { hideSuggestions, nulCharacterError, operationCost, queryLimits, tooComplex } from './security/limits';
 import { createRateLimiter } from './security/rate-limit';
 import { createMetrics } from './observability/metrics';
 
@@ -66,6 +67,15 @@ function mutationInput(schema: GraphQLSchema, operation: OperationDefinitionNode
   });
 }
 
+/** A copy of a parse or validation error with its code (and without "Did you mean" hints when they are off). */
+function withCodeFor(hide: boolean) {
+  return (error: GraphQLError, code: string): GraphQLError =>
+    new GraphQLError(hide ? hideSuggestions(error.message) : error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions: { ...error.extensions, code } });
+}
+
+/** The id of the HTTP request being served, for code that has no request at hand (formatError). */
+const currentRequestId = new AsyncLocalStorage<string>();
+
 function requestIdFrom(header: unknown): string {
   return typeof header === 'string' && /^[\w-]{1,64}$/.test(header) ? header : randomUUID();
 }
@@ -75,8 +85,16 @@ export async function startServer(options: ServerOptions, port: number): Promise
   const verifier = createTokenVerifier(config);
   const rateLimiter = createRateLimiter(config.rateLimitPerMinute);
   const limits = queryLimits(config);
+  const withCode = withCodeFor(limits.hideSuggestions);
   const app = express();
   app.disable('x-powered-by');
+  // The request id is settled first, so every answer carries it: GraphQL results, auth and rate-limit refusals, body errors.
+  app.use((req, res, next) => {
+    const requestId = requestIdFrom(req.headers['x-request-id']);
+    res.locals.requestId = requestId;
+    res.setHeader('x-request-id', requestId);
+    currentRequestId.run(requestId, next);
+  });
   const httpServer = http.createServer(app);
   const alertHub = new AlertHub(db, { connectionString: options.databaseUrl, pollMs: config.alertPollMs, logger });
   const metrics = createMetrics(db, () => alertHub.subscriberCount);
@@ -89,6 +107,10 @@ export async function startServer(options: ServerOptions, port: number): Promise
         async didResolveOperation({ operation, operationName, request, schema: requestSchema }) {
           if (!operation) return;
           operationType = operation.operation;
+          // Over HTTP a subscription would run its resolver once with no event: refuse it as the transport mistake it is.
+          if (operation.operation === 'subscription') {
+            throw new GraphQLError('Subscriptions are served over WebSocket (graphql-transport-ws) at /graphql, not over HTTP', { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
+          }
           const stats = requestStats.getStore();
           if (stats && operation.operation === 'mutation') {
             const { viewer, requestId } = contextValue;
@@ -104,8 +126,8 @@ export async function startServer(options: ServerOptions, port: number): Promise
           if (response.body.kind === 'single' && response.body.singleResult.errors) {
             response.body.singleResult.errors = response.body.singleResult.errors.map((error) => ({ ...error, extensions: { ...error.extensions, requestId: contextValue.requestId } }));
           }
+          // graphql_errors_total is counted in formatError, which also sees the errors answered without a context.
           const codes = (errors ?? []).map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR'));
-          codes.forEach((code) => metrics.errors.inc({ code }));
           metrics.requestDuration.observe({ operation: operationName ?? 'anonymous', type: operationType }, durationMs / 1000);
           logger.info({ requestId: contextValue.requestId, operationName, operationType, durationMs, sqlStatements: stats?.sqlStatements, errorCodes: codes }, 'graphql request');
         },
@@ -118,8 +140,13 @@ export async function startServer(options: ServerOptions, port: number): Promise
     introspection: config.introspection,
     allowBatchedHttpRequests: false,
     csrfPrevention: true,
+    // main.ts owns SIGTERM/SIGINT and stops in order (subscriptions, alert hub, HTTP, database). Apollo's own handler
+    // (on by default in production) would race it: a second stop() during draining waits on a barrier Apollo never
+    // resolves after a successful stop, so the process ran dry and exited 0 without closing the database.
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: config.env === 'development',
     validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginCacheControlDisabled(),
@@ -127,14 +154,22 @@ export async function startServer(options: ServerOptions, port: number): Promise
       ...limits.plugins,
       observe,
     ],
+    // Also formats errors raised before a request has a context (CSRF, batching, bad body, auth, rate limit):
+    // the request id comes from the request's async context, so those carry it too.
     formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+      const requestId = currentRequestId.getStore();
+      const withRequestId = (f: GraphQLFormattedError): GraphQLFormattedError => (requestId ? { ...f, extensions: { ...f.extensions, requestId } } : f);
       const code = formatted.extensions?.code as string | undefined;
-      if (code && EXPOSED_CODES.has(code)) return formatted;
-      logger.error({ err: error, path: formatted.path }, 'unexpected error');
-      if (config.env === 'production') {
-        return { message: 'Internal server error', path: formatted.path, locations: formatted.locations, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+      if (code && EXPOSED_CODES.has(code)) {
+        metrics.errors.inc({ code });
+        return withRequestId(formatted);
       }
-      return formatted;
+      metrics.errors.inc({ code: 'INTERNAL_SERVER_ERROR' });
+      logger.error({ err: error, path: formatted.path, requestId }, 'unexpected error');
+      if (config.env === 'production') {
+        return withRequestId({ message: 'Internal server error', path: formatted.path, locations: formatted.locations, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      }
+      return withRequestId(formatted);
     },
   });
   await apollo.start();
@@ -161,11 +196,10 @@ export async function startServer(options: ServerOptions, port: number): Promise
     (_req, _res, next) => requestStats.run({ sqlStatements: 0 } satisfies RequestStats, next),
     express.json({ limit: config.bodyLimitBytes }),
     expressMiddleware(apollo, {
-      context: async ({ req }) => {
-        const requestId = requestIdFrom(req.headers['x-request-id']);
+      context: async ({ req, res }) => {
         const viewer = await bearerViewer(verifier, req.headers.authorization);
         await rateLimiter.consume(viewer.subject);
-        return createContext(db, services, viewer, requestId);
+        return createContext(db, services, viewer, res.locals.requestId as string);
       },
     }),
   );
@@ -173,9 +207,19 @@ export async function startServer(options: ServerOptions, port: number): Promise
   app.use((error: { status?: number; type?: string; message?: string }, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error);
     const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
-    const message = error.type === 'entity.too.large' ? `The request body is larger than ${config.bodyLimitBytes} bytes` : status === 400 ? 'The request body is not valid JSON' : 'Internal server error';
-    if (status === 500) logger.error({ err: error }, 'unexpected HTTP error');
-    res.status(status).json({ errors: [{ message, extensions: { code: status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST' } }] });
+    const bodyMessages: Record<string, string> = {
+      'entity.parse.failed': 'The request body is not valid JSON',
+      'entity.too.large': `The request body is larger than ${config.bodyLimitBytes} bytes`,
+      'charset.unsupported': 'The request body must be JSON in UTF-8: this charset is not supported',
+      'encoding.unsupported': 'This Content-Encoding is not supported: send the body as is, or gzip, deflate or br',
+      'request.aborted': 'The request was aborted before its body arrived',
+      'request.size.invalid': 'The request body does not match its Content-Length',
+    };
+    const message = (error.type && bodyMessages[error.type]) || (status === 500 ? 'Internal server error' : 'The request body could not be read');
+    const requestId = res.locals.requestId as string | undefined;
+    metrics.errors.inc({ code: status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST' });
+    if (status === 500) logger.error({ err: error, requestId }, 'unexpected HTTP error');
+    res.status(status).json({ errors: [{ message, extensions: { code: status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST', requestId } }] });
   });
 
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.bodyLimitBytes });
@@ -201,16 +245,26 @@ export async function startServer(options: ServerOptions, port: number): Promise
         }
       },
       // The same limits as over HTTP: tokens at parse time, then depth, aliases, directives and cost.
+      // Errors carry the same codes as over HTTP (graphql-armor's rules report BAD_USER_INPUT; Apollo recodes them).
       onSubscribe: (ctx, _id, payload) => {
         let document;
         try {
-          document = parse(payload.query, { maxTokens: config.maxTokens });
+          document = parse(payload.query, limits.parseOptions);
         } catch (error) {
-          return [error instanceof GraphQLError ? error : new GraphQLError(String(error))];
+          return [withCode(error instanceof GraphQLError ? error : new GraphQLError(String(error)), 'GRAPHQL_PARSE_FAILED')];
         }
         const errors = validate(schema, document, [...specifiedRules, ...limits.validationRules]);
-        if (errors.length) return [...errors];
-        const cost = operationCost(schema, document, payload.variables ?? undefined, payload.operationName);
+        if (errors.length) return errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
+        const nul = nulCharacterError(document, payload.variables);
+        if (nul) return [nul];
+        let cost: number;
+        try {
+          cost = operationCost(schema, document, payload.variables ?? undefined, payload.operationName);
+        } catch (error) {
+          // Variables that do not fit: an error for this subscription, not for the whole connection.
+          if (error instanceof GraphQLError) return [withCode(error, 'BAD_USER_INPUT')];
+          throw error;
+        }
         if (cost > config.maxCost) return [tooComplex(cost, config.maxCost)];
         const contextValue = createContext(db, services, ctx.extra.viewer!, randomUUID());
         contextValue.alerts = { db, hub: alertHub, maxQueue: config.alertQueueMax, observeLatency: (seconds) => metrics.alertLatency.observe(seconds) };
