@@ -1,11 +1,18 @@
 import { EntityManager } from 'typeorm';
-import { SPECIAL_CATEGORIES, sqlValues } from '../../common/enums';
+import { DataCategory, SPECIAL_CATEGORIES, sqlValues } from '../../common/enums';
+
+/** Category bit masks: bit i stands for CATEGORY_ORDER[i]. */
+const CATEGORY_ORDER = Object.values(DataCategory);
+const CATEGORY_ARRAY = `ARRAY[${sqlValues(CATEGORY_ORDER)}]::text[]`;
+const SPECIAL_MASK = SPECIAL_CATEGORIES.reduce((mask, category) => mask | (1 << CATEGORY_ORDER.indexOf(category)), 0);
 
 /**
  * The exposure engine: one set-based statement computes every client's exposure to a set of incidents
  * (recursive walk of the sub-processor graph, windows, data at risk, score), upserts what changed,
  * resolves what no longer applies, and writes a revision and an alert for each change.
- * docs/exposure-scoring.md explains the rules and the score; scoring.ts holds the same formula in TypeScript.
+ * docs/exposure-scoring.md explains the rules and the score; test/exposure/reference.ts is an independent
+ * TypeScript model of the same rules that test/exposure/engine.property.test.ts compares this statement with.
+ * docs/performance.md tells how its shape keeps it linear (about a second for 9,000 exposures over 100,000 contracts).
  *
  * $1 incident ids; $2 client ids to limit the work to (null: every client). Rows outside $2 are untouched.
  */
@@ -35,26 +42,28 @@ reach AS (
   SELECT DISTINCT ON (incident_id, node) incident_id, node, path
   FROM walk ORDER BY incident_id, node, cardinality(path), path
 ),
--- Rule 2: a contract holds data from startsOn to the latest of endsOn and its agreements' retention.
-contract_window AS (
-  SELECT c.id AS contract_id, c.client_id, c.supplier_id, c.criticality, c.starts_on,
-         CASE WHEN c.ends_on IS NULL THEN NULL ELSE greatest(c.ends_on, max(a.data_retained_until)) END AS holds_until
-  FROM contract c LEFT JOIN data_processing_agreement a ON a.contract_id = c.id
-  WHERE $2::uuid[] IS NULL OR c.client_id = ANY($2::uuid[])
-  GROUP BY c.id
-),
 -- Rule 3: the routes from a contract to the incident's supplier. agreement_id NULL: the contract's
--- supplier reaches it through supplier-level links (or is it), which covers all of the contract's data.
+-- supplier reaches it through supplier-level links (or is it), which covers all of the contract's data;
+-- otherwise an agreement-level sub-processor reaches it, which covers that agreement's data only.
 routes AS (
-  SELECT r.incident_id, cw.contract_id, NULL::uuid AS agreement_id, r.path
-  FROM contract_window cw JOIN reach r ON r.node = cw.supplier_id
+  SELECT r.incident_id, c.id AS contract_id, NULL::uuid AS agreement_id, r.path
+  FROM reach r JOIN contract c ON c.supplier_id = r.node
+  WHERE $2::uuid[] IS NULL OR c.client_id = ANY($2::uuid[])
   UNION ALL
-  SELECT r.incident_id, cw.contract_id, a.id, cw.supplier_id || r.path
-  FROM contract_window cw
-  JOIN data_processing_agreement a ON a.contract_id = cw.contract_id
-  JOIN agreement_subprocessor s ON s.agreement_id = a.id
-  JOIN reach r ON r.node = s.subprocessor_id
-  WHERE cw.supplier_id <> ALL (r.path)
+  SELECT r.incident_id, c.id, a.id, c.supplier_id || r.path
+  FROM reach r
+  JOIN agreement_subprocessor s ON s.subprocessor_id = r.node
+  JOIN data_processing_agreement a ON a.id = s.agreement_id
+  JOIN contract c ON c.id = a.contract_id
+  WHERE c.supplier_id <> ALL (r.path) AND ($2::uuid[] IS NULL OR c.client_id = ANY($2::uuid[]))
+),
+-- Rule 2: a contract holds data from startsOn to the latest of endsOn and its agreements' retention
+-- (open-ended when endsOn is null). Only contracts on a route are looked at.
+contract_window AS (
+  SELECT c.id AS contract_id, c.client_id, c.criticality, c.starts_on,
+         CASE WHEN c.ends_on IS NULL THEN NULL
+              ELSE greatest(c.ends_on, (SELECT max(a.data_retained_until) FROM data_processing_agreement a WHERE a.contract_id = c.id)) END AS holds_until
+  FROM contract c WHERE c.id IN (SELECT contract_id FROM routes)
 ),
 involved AS (
   SELECT ro.incident_id, ro.contract_id, ro.agreement_id, ro.path, cw.client_id, cw.criticality
@@ -64,44 +73,49 @@ involved AS (
   WHERE cw.starts_on <= coalesce(inc.end_day, 'infinity'::date)
     AND coalesce(cw.holds_until, 'infinity'::date) >= inc.start_day
 ),
--- Rule 4: each agreement the exposure runs through, with its categories at risk.
+-- Rule 4: each agreement an exposure runs through, once however many routes reach it, with its
+-- categories at risk as a bit mask over the category list (bit i: category i + 1).
 agreement_risk AS (
-  SELECT DISTINCT iv.incident_id, iv.client_id, a.id AS agreement_id, a.data_subject_count,
-         ARRAY(SELECT DISTINCT c FROM unnest(a.data_categories) c
-               WHERE inc.affected IS NULL OR c = ANY(inc.affected)) AS at_risk
+  SELECT DISTINCT ON (iv.incident_id, a.id) iv.incident_id, iv.client_id, a.data_subject_count,
+         (SELECT coalesce(bit_or(1 << (array_position(${CATEGORY_ARRAY}, c) - 1)), 0)
+            FROM unnest(a.data_categories) c WHERE inc.affected IS NULL OR c = ANY(inc.affected)) AS risk_mask
   FROM involved iv
   JOIN inc ON inc.incident_id = iv.incident_id
   JOIN data_processing_agreement a ON a.contract_id = iv.contract_id AND (iv.agreement_id IS NULL OR a.id = iv.agreement_id)
+  ORDER BY iv.incident_id, a.id
 ),
-data_risk AS (
-  SELECT ar.incident_id, ar.client_id,
-         coalesce(array_agg(DISTINCT c ORDER BY c) FILTER (WHERE c IS NOT NULL), '{}') AS categories,
-         (SELECT coalesce(sum(x.data_subject_count), 0) FROM agreement_risk x
-           WHERE x.incident_id = ar.incident_id AND x.client_id = ar.client_id AND cardinality(x.at_risk) > 0) AS people
-  FROM agreement_risk ar LEFT JOIN LATERAL unnest(ar.at_risk) c ON TRUE
-  GROUP BY ar.incident_id, ar.client_id
-),
-best_path AS (
-  SELECT DISTINCT ON (incident_id, client_id) incident_id, client_id, path
-  FROM involved ORDER BY incident_id, client_id, cardinality(path), path
-),
+-- Everything per (incident, client) in one pass over routes and agreements: no joins between
+-- aggregates, so the plan stays linear whatever the planner estimates.
 per_client AS (
-  SELECT iv.incident_id, iv.client_id,
-         array_agg(DISTINCT iv.contract_id ORDER BY iv.contract_id) AS contract_ids,
-         max(CASE iv.criticality WHEN 'CRITICAL' THEN 3 WHEN 'IMPORTANT' THEN 2 ELSE 1 END) AS criticality_rank
-  FROM involved iv GROUP BY iv.incident_id, iv.client_id
+  SELECT incident_id, client_id,
+         array_agg(DISTINCT contract_id) FILTER (WHERE contract_id IS NOT NULL) AS contract_ids,
+         (array_agg(path_text ORDER BY path_length, path) FILTER (WHERE path IS NOT NULL))[1] AS path_text,
+         max(criticality_rank) AS criticality_rank,
+         coalesce(bit_or(risk_mask), 0) AS risk_mask,
+         coalesce(sum(data_subject_count) FILTER (WHERE risk_mask <> 0), 0)::bigint AS people
+  FROM (
+    SELECT incident_id, client_id, contract_id, path, cardinality(path) AS path_length, array_to_string(path, ',') AS path_text,
+           CASE criticality WHEN 'CRITICAL' THEN 3 WHEN 'IMPORTANT' THEN 2 ELSE 1 END AS criticality_rank,
+           NULL::int AS risk_mask, NULL::int AS data_subject_count
+    FROM involved
+    UNION ALL
+    SELECT incident_id, client_id, NULL, NULL, NULL, NULL, NULL, risk_mask, data_subject_count FROM agreement_risk
+  ) facts_by_row
+  GROUP BY incident_id, client_id
 ),
-facts AS (
-  SELECT pc.incident_id, pc.client_id, pc.contract_ids, bp.path, inc.exfiltration, inc.clients_notified_at,
-         coalesce(dr.categories, '{}') AS categories, coalesce(dr.people, 0)::bigint AS people,
-         coalesce(dr.categories, '{}') && ARRAY[${sqlValues(SPECIAL_CATEGORIES)}]::text[] AS special,
-         pc.criticality_rank, cardinality(bp.path) - 1 AS depth
+-- Materialised: each row's categories are worked out once, not once per later reference.
+facts AS MATERIALIZED (
+  SELECT pc.incident_id, pc.client_id, pc.contract_ids, string_to_array(pc.path_text, ',')::uuid[] AS path,
+         inc.exfiltration, inc.clients_notified_at,
+         ARRAY(SELECT t.c FROM unnest(${CATEGORY_ARRAY}) WITH ORDINALITY AS t(c, i)
+               WHERE pc.risk_mask & (1 << (t.i::int - 1)) <> 0 ORDER BY t.c COLLATE "C") AS categories,
+         pc.people,
+         pc.risk_mask & ${SPECIAL_MASK} <> 0 AS special,
+         pc.criticality_rank, cardinality(string_to_array(pc.path_text, ',')) - 1 AS depth
   FROM per_client pc
-  JOIN best_path bp ON bp.incident_id = pc.incident_id AND bp.client_id = pc.client_id
   JOIN inc ON inc.incident_id = pc.incident_id
-  LEFT JOIN data_risk dr ON dr.incident_id = pc.incident_id AND dr.client_id = pc.client_id
 ),
--- Rule 6: the score's factors (docs/exposure-scoring.md; scoring.ts is the same formula).
+-- Rule 6: the score's factors (docs/exposure-scoring.md; test/exposure/reference.ts scoreOf is the same formula).
 points AS (
   SELECT f.*,
          CASE WHEN f.special THEN 30
@@ -148,6 +162,7 @@ computed AS (
 compared AS (
   SELECT c.*, e.id AS existing_id, e.resolved_at AS existing_resolved_at, e.first_computed_at AS existing_first,
          e.id IS NULL AS is_new,
+         CASE WHEN e.id IS NULL OR e.resolved_at IS NOT NULL THEN 'NEW' ELSE 'CHANGED' END AS change,
          e.id IS NOT NULL AND (e.resolved_at IS NOT NULL OR e.score <> c.score OR e.level <> c.level
            OR e.contract_ids <> c.contract_ids OR e.data_categories_at_risk <> c.categories
            OR e.data_subjects_at_risk <> c.people OR e.path <> c.path OR e.factors <> c.factors
@@ -157,10 +172,10 @@ compared AS (
 upserted AS (
   INSERT INTO exposure AS e (incident_id, client_id, revision, score, level, factors, contract_ids, data_categories_at_risk,
                              special_category_data, data_subjects_at_risk, path, first_computed_at, aware_at,
-                             notification_deadline, computed_at, resolved_at)
+                             notification_deadline, computed_at, resolved_at, last_change)
   SELECT incident_id, client_id, 1, score, level, factors, contract_ids, categories, special, people, path,
          statement_timestamp(), least(clients_notified_at, statement_timestamp()),
-         least(clients_notified_at, statement_timestamp()) + interval '72 hours', statement_timestamp(), NULL
+         least(clients_notified_at, statement_timestamp()) + interval '72 hours', statement_timestamp(), NULL, change
   FROM compared WHERE is_new OR is_changed
   ON CONFLICT (incident_id, client_id) DO UPDATE SET
     revision = e.revision + 1, score = excluded.score, level = excluded.level, factors = excluded.factors,
@@ -169,22 +184,21 @@ upserted AS (
     path = excluded.path,
     aware_at = least(excluded.aware_at, e.first_computed_at),
     notification_deadline = least(excluded.aware_at, e.first_computed_at) + interval '72 hours',
-    computed_at = excluded.computed_at, resolved_at = NULL
+    computed_at = excluded.computed_at, resolved_at = NULL, last_change = excluded.last_change
   RETURNING e.*
 ),
 -- Rule 7: exposures that no longer apply are resolved, never deleted.
 resolved AS (
-  UPDATE exposure e SET resolved_at = statement_timestamp(), computed_at = statement_timestamp(), revision = e.revision + 1
+  UPDATE exposure e SET resolved_at = statement_timestamp(), computed_at = statement_timestamp(), revision = e.revision + 1, last_change = 'RESOLVED'
   WHERE e.incident_id = ANY($1::uuid[]) AND e.resolved_at IS NULL
     AND ($2::uuid[] IS NULL OR e.client_id = ANY($2::uuid[]))
     AND NOT EXISTS (SELECT 1 FROM computed c WHERE c.incident_id = e.incident_id AND c.client_id = e.client_id)
   RETURNING e.*
 ),
+-- Each written row says what happened to it (last_change): no join back to compared, which the planner,
+-- blind to the size of data-modifying CTEs, would run as a nested loop.
 changes AS (
-  SELECT u.*, CASE WHEN cmp.is_new OR cmp.existing_resolved_at IS NOT NULL THEN 'NEW' ELSE 'CHANGED' END AS alert_kind
-  FROM upserted u JOIN compared cmp ON cmp.incident_id = u.incident_id AND cmp.client_id = u.client_id
-  UNION ALL
-  SELECT r.*, 'RESOLVED' FROM resolved r
+  SELECT * FROM upserted UNION ALL SELECT * FROM resolved
 ),
 revisions AS (
   INSERT INTO exposure_revision (exposure_id, revision, recorded_at, score, level, factors, contract_ids, data_categories_at_risk,
@@ -195,12 +209,15 @@ revisions AS (
 ),
 alerts AS (
   INSERT INTO exposure_alert (exposure_id, client_id, incident_id, kind, revision, occurred_at)
-  SELECT id, client_id, incident_id, alert_kind, revision, statement_timestamp() FROM changes
+  SELECT id, client_id, incident_id, last_change, revision, statement_timestamp() FROM changes
   ORDER BY client_id, incident_id
   RETURNING id
 )
 SELECT (SELECT count(*) FROM changes)::int AS changed, (SELECT max(id) FROM alerts)::text AS last_alert_id
 `;
+
+/** Takes the engine's lock, and gives its big sorts room in memory for this transaction only. */
+const LOCK_SQL = `SELECT pg_advisory_xact_lock($1), set_config('work_mem', '64MB', true)`;
 
 /** One lock for every transaction that recomputes exposures: see the comment in recompute(). */
 const EXPOSURE_LOCK_KEY = 7_331_001;
@@ -221,7 +238,7 @@ export class ExposureEngine {
    */
   async recompute(manager: EntityManager, incidentIds: string[], clientIds: string[] | null = null): Promise<RecomputeResult> {
     if (incidentIds.length === 0) return { changed: 0, lastAlertId: null };
-    await manager.query(`SELECT pg_advisory_xact_lock($1)`, [EXPOSURE_LOCK_KEY]);
+    await manager.query(LOCK_SQL, [EXPOSURE_LOCK_KEY]);
     const [row] = await manager.query(ENGINE_SQL, [incidentIds, clientIds]);
     if (row.last_alert_id) await this.afterAlerts(manager, row.last_alert_id);
     return { changed: row.changed, lastAlertId: row.last_alert_id };
@@ -232,7 +249,7 @@ export class ExposureEngine {
    * change can only move its own client's exposures, so those pass clientIds and stay cheap.
    */
   async recomputeOpenIncidents(manager: EntityManager, clientIds: string[] | null): Promise<RecomputeResult> {
-    await manager.query(`SELECT pg_advisory_xact_lock($1)`, [EXPOSURE_LOCK_KEY]);
+    await manager.query(LOCK_SQL, [EXPOSURE_LOCK_KEY]);
     const open: { id: string }[] = await manager.query(`SELECT id FROM incident WHERE status <> 'CLOSED'`);
     if (open.length === 0) return { changed: 0, lastAlertId: null };
     const [row] = await manager.query(ENGINE_SQL, [open.map((i) => i.id), clientIds]);

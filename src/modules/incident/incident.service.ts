@@ -74,7 +74,9 @@ export class IncidentService {
     await assertValid(input);
     return this.db.transaction(async (manager) => {
       const id = decodeIdOf('Incident', input.id);
-      const incident = id ? await manager.findOne(IncidentEntity, { where: { id }, lock: { mode: 'pessimistic_write' } }) : null;
+      // FOR NO KEY UPDATE, not FOR UPDATE: the exposure engine of a concurrent register write inserts exposures
+      // referencing this incident (a foreign-key KEY SHARE lock) while holding the engine lock we wait for next.
+      const incident = id ? await manager.findOne(IncidentEntity, { where: { id }, lock: { mode: 'for_no_key_update' } }) : null;
       if (!incident) throw new UserInputProblem([userError(['input', 'id'], UserErrorCode.NOT_FOUND, 'No incident has this ID')]);
       if (input.title != null) incident.title = input.title.trim();
       if (input.kind != null) incident.kind = input.kind;

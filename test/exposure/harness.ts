@@ -1,0 +1,434 @@
+/**
+ * Test harness for the exposure tests: a World writes a register through the services (the same
+ * transactions and recomputation hooks as the API) and mirrors every write into a plain model that the
+ * reference implementation (reference.ts) evaluates. verify() then compares the `exposure` table, its
+ * revisions and its alerts with the model, field by field.
+ */
+import { DataSource, EntityManager } from 'typeorm';
+import { DataCategory, ExfiltrationStatus, IncidentStatus, ServiceCriticality } from '../../src/common/enums';
+import { encodeGlobalId } from '../../src/common/global-id';
+import { Services } from '../../src/services';
+import { FACTORY_ADMIN, createAgreement, createClient, createContract, createSupplier, linkSubprocessor, recordIncident } from '../support/factories';
+import {
+  Category, Criticality, DEADLINE_MS, Exfiltration, RefExposure, RefIncident, RefRegister,
+  awareAtOf, expectedExposures,
+} from './reference';
+
+/** What the verifications have looked at, to show the random cases are not trivial. */
+export const verifyStats = { checks: 0, rows: 0, resolved: 0, deep: 0, withData: 0, revisionsAbove1: 0, levels: {} as Record<string, number> };
+
+/** Every table the register and the engine write, children first (the order a DELETE must follow). */
+export const TABLES_IN_FK_ORDER = [
+  'exposure_alert', 'exposure_revision', 'notification_decision', 'exposure', 'incident', 'agreement_subprocessor',
+  'data_processing_agreement', 'contract', 'supplier_subprocessor', 'client', 'supplier',
+];
+
+/** Empties the register: much cheaper than a database per property run. */
+export async function clearRegister(db: DataSource): Promise<void> {
+  // No parameters: one round trip, several statements (simple query protocol).
+  // Alerts, revisions, decisions and the audit trail are append-only (triggers); a test may bypass
+  // triggers for its own cleanup as a superuser with session_replication_role = replica.
+  await db.query(['SET session_replication_role = replica;', ...[...TABLES_IN_FK_ORDER, 'audit_event'].map((table) => `DELETE FROM ${table};`), 'SET session_replication_role = DEFAULT;'].join(' '));
+}
+
+export interface DbExposure {
+  id: string;
+  incidentId: string;
+  clientId: string;
+  revision: number;
+  score: number;
+  level: string;
+  factors: { name: string; detail: string; contribution: number }[];
+  contractIds: string[];
+  categories: string[];
+  special: boolean;
+  people: number;
+  path: string[];
+  firstComputedAt: Date;
+  awareAt: Date;
+  deadline: Date;
+  computedAt: Date;
+  resolvedAt: Date | null;
+  lastChange: string;
+  revisionNumbers: number[];
+  alertKinds: string[];
+  alertRevisions: number[];
+}
+
+export async function readExposures(db: DataSource | EntityManager): Promise<DbExposure[]> {
+  const rows: any[] = await db.query(`
+    SELECT e.id, e.incident_id, e.client_id, e.revision, e.score, e.level, e.factors, e.contract_ids::text[] AS contract_ids,
+           e.data_categories_at_risk, e.special_category_data, e.data_subjects_at_risk::float8 AS people, e.path::text[] AS path,
+           e.first_computed_at, e.aware_at, e.notification_deadline, e.computed_at, e.resolved_at, e.last_change,
+           coalesce((SELECT array_agg(r.revision ORDER BY r.revision) FROM exposure_revision r WHERE r.exposure_id = e.id), '{}') AS revision_numbers,
+           coalesce((SELECT array_agg(a.kind ORDER BY a.id) FROM exposure_alert a WHERE a.exposure_id = e.id), '{}') AS alert_kinds,
+           coalesce((SELECT array_agg(a.revision ORDER BY a.id) FROM exposure_alert a WHERE a.exposure_id = e.id), '{}') AS alert_revisions
+    FROM exposure e ORDER BY e.incident_id, e.client_id`);
+  return rows.map((r) => ({
+    id: r.id,
+    incidentId: r.incident_id,
+    clientId: r.client_id,
+    revision: r.revision,
+    score: r.score,
+    level: r.level,
+    factors: r.factors,
+    contractIds: r.contract_ids,
+    categories: r.data_categories_at_risk,
+    special: r.special_category_data,
+    people: r.people,
+    path: r.path,
+    firstComputedAt: r.first_computed_at,
+    awareAt: r.aware_at,
+    deadline: r.notification_deadline,
+    computedAt: r.computed_at,
+    resolvedAt: r.resolved_at,
+    lastChange: r.last_change,
+    revisionNumbers: r.revision_numbers,
+    alertKinds: r.alert_kinds,
+    alertRevisions: r.alert_revisions,
+  }));
+}
+
+export interface ModelIncident extends RefIncident {
+  status: IncidentStatus;
+}
+
+interface ModelExposure {
+  incidentId: string;
+  clientId: string;
+  exp: RefExposure;
+  /** null: not predicted (after writes run concurrently); taken from the database at the next verify. */
+  revision: number | null;
+  resolved: boolean;
+  /** Known from the database once the exposure was first seen. */
+  firstComputedAt: Date | null;
+  /** awareAt as last written by the engine (resolution does not rewrite it). */
+  awareAt: Date | null;
+}
+
+const key = (incidentId: string, clientId: string) => `${incidentId}|${clientId}`;
+
+/** The facts whose change makes the engine write a new revision (rule 8), awareAt aside. */
+function sameFacts(a: RefExposure, b: RefExposure): boolean {
+  return a.score === b.score && a.level === b.level && a.people === b.people
+    && JSON.stringify([a.contractIds, a.path, a.categories, a.factors]) === JSON.stringify([b.contractIds, b.path, b.categories, b.factors]);
+}
+
+export interface VerifyOptions {
+  /** Writes since this instant may have computed new exposures: their first_computed_at must lie in [since, now]. */
+  since: Date;
+  /** Exposures the model does not know may exist if resolved (after untracked concurrent writes). */
+  lenient?: boolean;
+}
+
+export interface ContractSpec {
+  startsOn: string;
+  endsOn: string | null;
+  criticality: Criticality;
+}
+
+export interface AgreementSpec {
+  categories: Category[];
+  dataSubjectCount: number;
+  dataRetainedUntil: string | null;
+  subprocessorIds: string[];
+}
+
+export interface IncidentSpec {
+  startedAt: Date | null;
+  detectedAt: Date;
+  containedAt: Date | null;
+  clientsNotifiedAt: Date | null;
+  dataCategoriesAffected: Category[] | null;
+  exfiltration: Exfiltration;
+  status?: IncidentStatus;
+}
+
+export interface IncidentChange {
+  containedAt?: Date | null;
+  clientsNotifiedAt?: Date | null;
+  dataCategoriesAffected?: Category[] | null;
+  exfiltration?: Exfiltration;
+  status?: IncidentStatus;
+}
+
+/**
+ * A register written through the services and mirrored into the reference model. Each write is one model
+ * step (rule 7: incident writes recompute that incident, register writes every incident that is not CLOSED);
+ * `untracked` writes (run concurrently) only update the register, and the next verify adopts the
+ * database's revision numbers instead of predicting them.
+ */
+export class World {
+  register: RefRegister = { suppliers: [], links: [], clients: [], contracts: [], agreements: [] };
+  incidents = new Map<string, ModelIncident>();
+  private model = new Map<string, ModelExposure>();
+  private tracked = true;
+
+  constructor(readonly services: Services) {}
+
+  /** Runs writes whose order is not known (e.g. concurrently): revisions are not predicted for them. */
+  async untracked<T>(work: () => Promise<T>): Promise<T> {
+    this.tracked = false;
+    try {
+      return await work();
+    } finally {
+      const open = [...this.incidents.values()].filter((i) => i.status !== IncidentStatus.CLOSED).map((i) => i.id);
+      this.recompute(open, false);
+      // Intermediate states may have written revisions the final state does not show: adopt the database's.
+      for (const m of this.model.values()) if (open.includes(m.incidentId)) m.revision = null;
+      this.tracked = true;
+    }
+  }
+
+  async supplier(): Promise<string> {
+    const supplier = await createSupplier(this.services);
+    this.register.suppliers.push(supplier.id);
+    return supplier.id;
+  }
+
+  async client(): Promise<string> {
+    const client = await createClient(this.services);
+    this.register.clients.push(client.id);
+    return client.id;
+  }
+
+  async link(supplierId: string, subprocessorId: string): Promise<void> {
+    await linkSubprocessor(this.services, supplierId, subprocessorId);
+    this.register.links.push({ supplierId, subprocessorId });
+    this.registerChanged();
+  }
+
+  async unlink(supplierId: string, subprocessorId: string): Promise<void> {
+    await this.services.supplier.removeSubprocessor(FACTORY_ADMIN, { supplierId: encodeGlobalId('Supplier', supplierId), subprocessorId: encodeGlobalId('Supplier', subprocessorId) });
+    this.register.links = this.register.links.filter((l) => !(l.supplierId === supplierId && l.subprocessorId === subprocessorId));
+    this.registerChanged();
+  }
+
+  async contract(clientId: string, supplierId: string, spec: ContractSpec): Promise<string> {
+    const contract = await createContract(this.services, clientId, supplierId, { startsOn: spec.startsOn, endsOn: spec.endsOn, criticality: spec.criticality as ServiceCriticality });
+    this.register.contracts.push({ id: contract.id, clientId, supplierId, ...spec });
+    this.registerChanged();
+    return contract.id;
+  }
+
+  async updateContract(contractId: string, change: Partial<ContractSpec>): Promise<void> {
+    await this.services.contract.update(FACTORY_ADMIN, {
+      id: encodeGlobalId('Contract', contractId),
+      ...(change.startsOn !== undefined ? { startsOn: change.startsOn } : {}),
+      ...(change.endsOn !== undefined ? { endsOn: change.endsOn } : {}),
+      ...(change.criticality !== undefined ? { criticality: change.criticality as ServiceCriticality } : {}),
+    });
+    Object.assign(this.register.contracts.find((c) => c.id === contractId)!, change);
+    this.registerChanged();
+  }
+
+  async removeContract(contractId: string): Promise<void> {
+    await this.services.contract.remove(FACTORY_ADMIN, { id: encodeGlobalId('Contract', contractId) });
+    this.register.contracts = this.register.contracts.filter((c) => c.id !== contractId);
+    this.register.agreements = this.register.agreements.filter((a) => a.contractId !== contractId);
+    this.registerChanged();
+  }
+
+  async agreement(contractId: string, spec: AgreementSpec): Promise<string> {
+    const agreement = await createAgreement(this.services, contractId, {
+      dataCategories: spec.categories as DataCategory[],
+      dataSubjectCount: spec.dataSubjectCount,
+      dataRetainedUntil: spec.dataRetainedUntil,
+      subprocessorIds: spec.subprocessorIds,
+    });
+    this.register.agreements.push({ id: agreement.id, contractId, categories: [...spec.categories], dataSubjectCount: spec.dataSubjectCount, dataRetainedUntil: spec.dataRetainedUntil, subprocessorIds: [...spec.subprocessorIds] });
+    this.registerChanged();
+    return agreement.id;
+  }
+
+  async updateAgreement(agreementId: string, change: Partial<AgreementSpec>): Promise<void> {
+    await this.services.agreement.update(FACTORY_ADMIN, {
+      id: encodeGlobalId('DataProcessingAgreement', agreementId),
+      ...(change.categories ? { dataCategories: change.categories as DataCategory[] } : {}),
+      ...(change.dataSubjectCount !== undefined ? { dataSubjectCount: change.dataSubjectCount } : {}),
+      ...(change.dataRetainedUntil !== undefined ? { dataRetainedUntil: change.dataRetainedUntil } : {}),
+      ...(change.subprocessorIds ? { subprocessorIds: change.subprocessorIds.map((id) => encodeGlobalId('Supplier', id)) } : {}),
+    });
+    const agreement = this.register.agreements.find((a) => a.id === agreementId)!;
+    if (change.categories) agreement.categories = [...change.categories];
+    if (change.dataSubjectCount !== undefined) agreement.dataSubjectCount = change.dataSubjectCount;
+    if (change.dataRetainedUntil !== undefined) agreement.dataRetainedUntil = change.dataRetainedUntil;
+    if (change.subprocessorIds) agreement.subprocessorIds = [...change.subprocessorIds];
+    this.registerChanged();
+  }
+
+  /** Records an incident; returns its id and the engine's exposuresChanged next to the model's. */
+  async recordIncident(supplierId: string, spec: IncidentSpec): Promise<{ id: string; exposuresChanged: number; expectedChanged: number | null }> {
+    const status = spec.status ?? IncidentStatus.CONFIRMED;
+    const { incident, exposuresChanged } = await recordIncident(this.services, supplierId, {
+      startedAt: spec.startedAt,
+      detectedAt: spec.detectedAt,
+      containedAt: spec.containedAt,
+      clientsNotifiedAt: spec.clientsNotifiedAt,
+      dataCategoriesAffected: spec.dataCategoriesAffected as DataCategory[] | null,
+      exfiltration: spec.exfiltration as ExfiltrationStatus,
+      status,
+    });
+    this.incidents.set(incident.id, { id: incident.id, supplierId, ...spec, status, dataCategoriesAffected: spec.dataCategoriesAffected ? [...spec.dataCategoriesAffected] : null });
+    const expectedChanged = this.tracked ? this.recompute([incident.id], true) : null;
+    return { id: incident.id, exposuresChanged, expectedChanged };
+  }
+
+  async updateIncident(incidentId: string, change: IncidentChange): Promise<{ exposuresChanged: number; expectedChanged: number | null }> {
+    const { exposuresChanged } = await this.services.incident.update(FACTORY_ADMIN, {
+      id: encodeGlobalId('Incident', incidentId),
+      ...change,
+      dataCategoriesAffected: change.dataCategoriesAffected as DataCategory[] | null | undefined,
+      exfiltration: change.exfiltration as ExfiltrationStatus | undefined,
+    });
+    const incident = this.incidents.get(incidentId)!;
+    if (change.containedAt !== undefined) incident.containedAt = change.containedAt;
+    if (change.clientsNotifiedAt !== undefined) incident.clientsNotifiedAt = change.clientsNotifiedAt;
+    if (change.dataCategoriesAffected !== undefined) incident.dataCategoriesAffected = change.dataCategoriesAffected ? [...change.dataCategoriesAffected] : null;
+    if (change.exfiltration !== undefined) incident.exfiltration = change.exfiltration;
+    if (change.status !== undefined) incident.status = change.status;
+    const expectedChanged = this.tracked ? this.recompute([incidentId], true) : null;
+    return { exposuresChanged, expectedChanged };
+  }
+
+  private registerChanged(): void {
+    if (!this.tracked) return;
+    this.recompute([...this.incidents.values()].filter((i) => i.status !== IncidentStatus.CLOSED).map((i) => i.id), true);
+  }
+
+  /** One engine run in the model; returns how many exposures appear, change or resolve. */
+  private recompute(incidentIds: string[], predictRevisions: boolean): number {
+    let changed = 0;
+    for (const incidentId of incidentIds) {
+      const incident = this.incidents.get(incidentId)!;
+      const fresh = expectedExposures(this.register, incident);
+      for (const [clientId, exp] of fresh) {
+        const prev = this.model.get(key(incidentId, clientId));
+        if (!prev) {
+          this.model.set(key(incidentId, clientId), { incidentId, clientId, exp, revision: predictRevisions ? 1 : null, resolved: false, firstComputedAt: null, awareAt: null });
+          changed += 1;
+          continue;
+        }
+        const awareAt = prev.firstComputedAt ? awareAtOf(incident.clientsNotifiedAt, prev.firstComputedAt) : null;
+        const awareChanged = awareAt !== null && prev.awareAt !== null && awareAt.getTime() !== prev.awareAt.getTime();
+        if (prev.resolved || !sameFacts(prev.exp, exp) || awareChanged) {
+          prev.exp = exp;
+          prev.resolved = false;
+          prev.awareAt = awareAt;
+          prev.revision = predictRevisions && prev.revision !== null ? prev.revision + 1 : null;
+          changed += 1;
+        }
+      }
+      for (const prev of this.model.values()) {
+        if (prev.incidentId === incidentId && !prev.resolved && !fresh.has(prev.clientId)) {
+          prev.resolved = true;
+          prev.revision = predictRevisions && prev.revision !== null ? prev.revision + 1 : null;
+          changed += 1;
+        }
+      }
+    }
+    return changed;
+  }
+
+  /**
+   * Compares the database with the model; returns every difference (empty: they agree). Also checks the
+   * invariants of rules 5, 7, 8 and 10 on every row: deadline = awareAt + 72h, revisions 1..n each with
+   * one alert, the first alert NEW, resolved rows end with a RESOLVED alert, nothing is ever deleted.
+   */
+  async verify(db: DataSource | EntityManager, options: VerifyOptions): Promise<string[]> {
+    const until = new Date(Date.now() + 1000);
+    const since = new Date(options.since.getTime() - 1000);
+    const rows = await readExposures(db);
+    const problems: string[] = [];
+    const seen = new Set<string>();
+    verifyStats.checks += 1;
+    for (const row of rows) {
+      verifyStats.rows += 1;
+      if (row.resolvedAt) verifyStats.resolved += 1;
+      if (row.path.length > 1) verifyStats.deep += 1;
+      if (row.categories.length > 0) verifyStats.withData += 1;
+      if (row.revision > 1) verifyStats.revisionsAbove1 += 1;
+      verifyStats.levels[row.level] = (verifyStats.levels[row.level] ?? 0) + 1;
+      const k = key(row.incidentId, row.clientId);
+      seen.add(k);
+      const where = `exposure(incident ${row.incidentId.slice(0, 8)}, client ${row.clientId.slice(0, 8)})`;
+      const m = this.model.get(k);
+      if (!m) {
+        if (options.lenient && row.resolvedAt) continue;
+        problems.push(`${where}: not expected, found ${JSON.stringify(summary(row))}`);
+        continue;
+      }
+      if (m.resolved !== (row.resolvedAt !== null)) problems.push(`${where}: expected ${m.resolved ? 'resolved' : 'unresolved'}, found ${row.resolvedAt ? 'resolved' : 'unresolved'} ${JSON.stringify(summary(row))} expected ${JSON.stringify(m.exp)}`);
+      if (!m.resolved || !options.lenient) {
+        const actual = { contractIds: row.contractIds, path: row.path, categories: row.categories, people: row.people, special: row.special, score: row.score, level: row.level, factors: row.factors.map((f) => ({ name: f.name, contribution: f.contribution })) };
+        const expected = { contractIds: m.exp.contractIds, path: m.exp.path, categories: m.exp.categories, people: m.exp.people, special: m.exp.special, score: m.exp.score, level: m.exp.level, factors: m.exp.factors };
+        if (JSON.stringify(actual) !== JSON.stringify(expected)) problems.push(`${where}: values differ\n  expected ${JSON.stringify(expected)}\n  actual   ${JSON.stringify(actual)}`);
+      }
+      if (m.revision !== null && m.revision !== row.revision) problems.push(`${where}: expected revision ${m.revision}, found ${row.revision}`);
+      // Rule 5: awareAt and the deadline.
+      if (m.firstComputedAt === null) {
+        if (row.firstComputedAt < since || row.firstComputedAt > until) problems.push(`${where}: first_computed_at ${row.firstComputedAt.toISOString()} outside the writes' time [${since.toISOString()}, ${until.toISOString()}]`);
+      } else if (m.firstComputedAt.getTime() !== row.firstComputedAt.getTime()) {
+        problems.push(`${where}: first_computed_at changed from ${m.firstComputedAt.toISOString()} to ${row.firstComputedAt.toISOString()}`);
+      }
+      if (!row.resolvedAt) {
+        const incident = this.incidents.get(row.incidentId)!;
+        const awareAt = awareAtOf(incident.clientsNotifiedAt, row.firstComputedAt);
+        if (row.awareAt.getTime() !== awareAt.getTime()) problems.push(`${where}: awareAt ${row.awareAt.toISOString()}, expected ${awareAt.toISOString()} (clientsNotifiedAt ${incident.clientsNotifiedAt?.toISOString() ?? 'null'}, first computed ${row.firstComputedAt.toISOString()})`);
+      }
+      if (row.deadline.getTime() !== row.awareAt.getTime() + DEADLINE_MS) problems.push(`${where}: deadline ${row.deadline.toISOString()} is not awareAt + 72h`);
+      // Rules 8 and 10: one revision row and one alert per revision.
+      const oneToN = Array.from({ length: row.revision }, (_, i) => i + 1);
+      if (JSON.stringify(row.revisionNumbers) !== JSON.stringify(oneToN)) problems.push(`${where}: revision rows ${JSON.stringify(row.revisionNumbers)} for revision ${row.revision}`);
+      if (JSON.stringify(row.alertRevisions) !== JSON.stringify(oneToN)) problems.push(`${where}: alerts for revisions ${JSON.stringify(row.alertRevisions)} for revision ${row.revision}`);
+      if (row.alertKinds[0] !== 'NEW') problems.push(`${where}: first alert ${row.alertKinds[0]}, expected NEW`);
+      const lastKind = row.alertKinds[row.alertKinds.length - 1];
+      if ((lastKind === 'RESOLVED') !== (row.resolvedAt !== null)) problems.push(`${where}: last alert ${lastKind} but resolved_at ${row.resolvedAt?.toISOString() ?? 'null'}`);
+      if (row.lastChange !== lastKind) problems.push(`${where}: last_change ${row.lastChange}, but the last alert is ${lastKind}`);
+      // Adopt what the database says about what the model could not predict.
+      m.revision = row.revision;
+      m.firstComputedAt = row.firstComputedAt;
+      if (!row.resolvedAt) m.awareAt = row.awareAt;
+    }
+    for (const [k, m] of this.model) {
+      if (!seen.has(k)) problems.push(`exposure(incident ${m.incidentId.slice(0, 8)}, client ${m.clientId.slice(0, 8)}): expected ${m.resolved ? '(resolved)' : ''} ${JSON.stringify(m.exp)}, missing`);
+    }
+    if (options.lenient) {
+      // Resolved rows the model never saw (concurrent writes) become part of the model.
+      for (const row of rows) {
+        const k = key(row.incidentId, row.clientId);
+        if (!this.model.has(k)) {
+          this.model.set(k, {
+            incidentId: row.incidentId, clientId: row.clientId, revision: row.revision, resolved: true, firstComputedAt: row.firstComputedAt, awareAt: row.awareAt,
+            exp: { incidentId: row.incidentId, clientId: row.clientId, contractIds: row.contractIds, path: row.path, categories: row.categories as Category[], people: row.people, special: row.special, score: row.score, level: row.level as RefExposure['level'], factors: row.factors.map((f) => ({ name: f.name as RefExposure['factors'][number]['name'], contribution: f.contribution })) },
+          });
+        }
+      }
+    }
+    return problems;
+  }
+
+  /** A compact description of the register and incidents, for failure messages. */
+  describe(): string {
+    const short = (id: string) => {
+      const s = this.register.suppliers.indexOf(id);
+      if (s >= 0) return `S${s}`;
+      const c = this.register.clients.indexOf(id);
+      if (c >= 0) return `K${c}`;
+      return id.slice(0, 8);
+    };
+    const lines = [
+      `suppliers: ${this.register.suppliers.map((id, i) => `S${i}=${id.slice(0, 8)}`).join(' ')}`,
+      `clients: ${this.register.clients.map((id, i) => `K${i}=${id.slice(0, 8)}`).join(' ')}`,
+      `links: ${this.register.links.map((l) => `${short(l.supplierId)}->${short(l.subprocessorId)}`).join(' ')}`,
+      ...this.register.contracts.map((c) => `contract ${c.id.slice(0, 8)} ${short(c.clientId)} @${short(c.supplierId)} ${c.startsOn}..${c.endsOn ?? 'open'} ${c.criticality}` +
+        this.register.agreements.filter((a) => a.contractId === c.id).map((a) => `\n    agreement ${a.id.slice(0, 8)} [${a.categories.join(',')}] n=${a.dataSubjectCount} until=${a.dataRetainedUntil ?? '-'} sub=[${a.subprocessorIds.map(short).join(',')}]`).join('')),
+      ...[...this.incidents.values()].map((i) => `incident ${i.id.slice(0, 8)} @${short(i.supplierId)} ${i.status} started=${i.startedAt?.toISOString() ?? 'null'} detected=${i.detectedAt.toISOString()} contained=${i.containedAt?.toISOString() ?? 'null'} categories=${i.dataCategoriesAffected ? `[${i.dataCategoriesAffected.join(',')}]` : 'null'} ${i.exfiltration}`),
+    ];
+    return lines.join('\n');
+  }
+}
+
+function summary(row: DbExposure) {
+  return { contractIds: row.contractIds, path: row.path, categories: row.categories, people: row.people, score: row.score, level: row.level, revision: row.revision, resolvedAt: row.resolvedAt };
+}

@@ -1,0 +1,321 @@
+/**
+ * A plain TypeScript model of the exposure rules (docs/exposure-scoring.md, design/domain.md rules 1-6),
+ * written from the rules and NOT from the engine's SQL, so the property test can compare two independent
+ * implementations. Everything here is deliberately naive: a BFS per incident, loops over contracts and
+ * agreements, no cleverness.
+ */
+
+export type Category =
+  | 'BASIC_IDENTITY' | 'CONTACT' | 'FINANCIAL' | 'GOVERNMENT_ID' | 'EMPLOYMENT' | 'EDUCATION' | 'LOCATION'
+  | 'CREDENTIALS' | 'CHILDREN' | 'HEALTH' | 'GENETIC' | 'BIOMETRIC' | 'RACIAL_ETHNIC_ORIGIN'
+  | 'POLITICAL_OPINIONS' | 'RELIGIOUS_BELIEFS' | 'TRADE_UNION' | 'SEX_LIFE_ORIENTATION' | 'CRIMINAL_OFFENCE';
+
+export const ALL_CATEGORIES: readonly Category[] = [
+  'BASIC_IDENTITY', 'CONTACT', 'FINANCIAL', 'GOVERNMENT_ID', 'EMPLOYMENT', 'EDUCATION', 'LOCATION',
+  'CREDENTIALS', 'CHILDREN', 'HEALTH', 'GENETIC', 'BIOMETRIC', 'RACIAL_ETHNIC_ORIGIN',
+  'POLITICAL_OPINIONS', 'RELIGIOUS_BELIEFS', 'TRADE_UNION', 'SEX_LIFE_ORIENTATION', 'CRIMINAL_OFFENCE',
+];
+
+/** UK GDPR Art. 9. */
+export const ART9: ReadonlySet<Category> = new Set<Category>([
+  'RACIAL_ETHNIC_ORIGIN', 'POLITICAL_OPINIONS', 'RELIGIOUS_BELIEFS', 'TRADE_UNION', 'GENETIC', 'BIOMETRIC', 'HEALTH', 'SEX_LIFE_ORIENTATION',
+]);
+
+export type Criticality = 'CRITICAL' | 'IMPORTANT' | 'STANDARD';
+export type Exfiltration = 'NONE_FOUND' | 'SUSPECTED' | 'CONFIRMED';
+export type Level = 'LOW' | 'MEDIUM' | 'HIGH' | 'CRITICAL';
+
+export interface RefContract {
+  id: string;
+  clientId: string;
+  supplierId: string;
+  /** YYYY-MM-DD */
+  startsOn: string;
+  /** YYYY-MM-DD; null: open-ended */
+  endsOn: string | null;
+  criticality: Criticality;
+}
+
+export interface RefAgreement {
+  id: string;
+  contractId: string;
+  categories: Category[];
+  dataSubjectCount: number;
+  /** YYYY-MM-DD; null: until the contract ends */
+  dataRetainedUntil: string | null;
+  /** Agreement-level sub-processors. */
+  subprocessorIds: string[];
+}
+
+export interface RefRegister {
+  suppliers: string[];
+  /** Supplier-level links: `supplierId` relies on `subprocessorId` for all its processing. */
+  links: { supplierId: string; subprocessorId: string }[];
+  clients: string[];
+  contracts: RefContract[];
+  agreements: RefAgreement[];
+}
+
+export interface RefIncident {
+  id: string;
+  supplierId: string;
+  startedAt: Date | null;
+  detectedAt: Date;
+  containedAt: Date | null;
+  clientsNotifiedAt: Date | null;
+  /** null: not yet known, every category counts as affected */
+  dataCategoriesAffected: Category[] | null;
+  exfiltration: Exfiltration;
+}
+
+export interface RefFactor {
+  name: 'specialCategoryData' | 'dataSubjectVolume' | 'exfiltration' | 'serviceCriticality' | 'supplyChainDepth';
+  contribution: number;
+}
+
+export interface RefExposure {
+  incidentId: string;
+  clientId: string;
+  /** Sorted (lowercase uuid string order). */
+  contractIds: string[];
+  /** From the client's own supplier to the incident's supplier. */
+  path: string[];
+  /** Sorted. */
+  categories: Category[];
+  people: number;
+  special: boolean;
+  score: number;
+  level: Level;
+  factors: RefFactor[];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Dates (rules 1 and 2): whole UTC days, inclusive. Days are compared as YYYY-MM-DD strings.
+
+export function utcDay(instant: Date): string {
+  return instant.toISOString().slice(0, 10);
+}
+
+function maxDay(a: string, b: string | null): string {
+  return b !== null && b > a ? b : a;
+}
+
+/** [first day, last day] with null last day meaning "still open". */
+export interface DayWindow {
+  from: string;
+  to: string | null;
+}
+
+export function incidentWindow(incident: RefIncident): DayWindow {
+  return { from: utcDay(incident.startedAt ?? incident.detectedAt), to: incident.containedAt ? utcDay(incident.containedAt) : null };
+}
+
+export function holdingWindow(contract: RefContract, agreements: RefAgreement[]): DayWindow {
+  if (contract.endsOn === null) return { from: contract.startsOn, to: null };
+  let to = contract.endsOn;
+  for (const agreement of agreements) to = maxDay(to, agreement.dataRetainedUntil);
+  return { from: contract.startsOn, to };
+}
+
+export function windowsOverlap(a: DayWindow, b: DayWindow): boolean {
+  const aStartsAfterBEnds = b.to !== null && a.from > b.to;
+  const bStartsAfterAEnds = a.to !== null && b.from > a.to;
+  return !aStartsAfterBEnds && !bStartsAfterAEnds;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Supply chain (rule 3).
+
+/** Compares paths: shorter first, then element by element as lowercase strings. */
+export function comparePaths(a: string[], b: string[]): number {
+  if (a.length !== b.length) return a.length - b.length;
+  for (let i = 0; i < a.length; i += 1) {
+    const x = a[i].toLowerCase();
+    const y = b[i].toLowerCase();
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+/**
+ * Shortest chains to `target` through supplier-level links, optionally never passing through `avoid`.
+ * Returns a function giving, for any supplier, its shortest chain to the target (the smallest one by
+ * comparePaths when several are equally short), or null when it does not reach the target.
+ */
+export function chainsTo(links: RefRegister['links'], target: string, avoid: string | null = null): (from: string) => string[] | null {
+  // Breadth-first search backwards from the target: distance[x] = number of links from x to target.
+  const reliesOn = new Map<string, string[]>(); // supplier -> its sub-processors
+  const reliedOnBy = new Map<string, string[]>(); // sub-processor -> suppliers relying on it
+  for (const { supplierId, subprocessorId } of links) {
+    if (supplierId === avoid || subprocessorId === avoid) continue;
+    if (!reliesOn.has(supplierId)) reliesOn.set(supplierId, []);
+    reliesOn.get(supplierId)!.push(subprocessorId);
+    if (!reliedOnBy.has(subprocessorId)) reliedOnBy.set(subprocessorId, []);
+    reliedOnBy.get(subprocessorId)!.push(supplierId);
+  }
+  const distance = new Map<string, number>();
+  if (target !== avoid) {
+    distance.set(target, 0);
+    const queue = [target];
+    while (queue.length) {
+      const node = queue.shift()!;
+      for (const before of reliedOnBy.get(node) ?? []) {
+        if (!distance.has(before)) {
+          distance.set(before, distance.get(node)! + 1);
+          queue.push(before);
+        }
+      }
+    }
+  }
+  return (from: string) => {
+    if (!distance.has(from)) return null;
+    // Greedy walk: every step goes to the smallest sub-processor one link closer; this is the smallest
+    // shortest path element by element.
+    const path = [from];
+    let node = from;
+    while (node !== target) {
+      const d = distance.get(node)!;
+      const candidates = (reliesOn.get(node) ?? []).filter((next) => distance.get(next) === d - 1).sort((a, b) => comparePaths([a], [b]));
+      node = candidates[0];
+      path.push(node);
+    }
+    return path;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Score (rule 6), exactly as docs/exposure-scoring.md describes it.
+
+export interface ScoreInput {
+  categories: Category[];
+  people: number;
+  exfiltration: Exfiltration;
+  /** The most critical of the involved contracts. */
+  criticality: Criticality;
+  /** Links between the client's own supplier and the incident's supplier: path length - 1. */
+  depth: number;
+}
+
+export function levelOf(score: number): Level {
+  if (score >= 75) return 'CRITICAL';
+  if (score >= 50) return 'HIGH';
+  if (score >= 25) return 'MEDIUM';
+  return 'LOW';
+}
+
+export function scoreOf(input: ScoreInput): { score: number; level: Level; factors: RefFactor[] } {
+  const hasData = input.categories.length > 0;
+  let sensitivity = 0;
+  if (input.categories.some((c) => ART9.has(c))) sensitivity = 30;
+  else if (input.categories.includes('CRIMINAL_OFFENCE') || input.categories.includes('CHILDREN')) sensitivity = 15;
+  else if (hasData) sensitivity = 5;
+
+  const p = input.people;
+  const volume = p >= 1_000_000 ? 25 : p >= 100_000 ? 20 : p >= 10_000 ? 15 : p >= 100 ? 10 : p >= 1 ? 5 : 0;
+
+  const exfiltration = !hasData ? 0 : { CONFIRMED: 20, SUSPECTED: 10, NONE_FOUND: 0 }[input.exfiltration];
+  const criticality = { CRITICAL: 15, IMPORTANT: 8, STANDARD: 3 }[input.criticality];
+
+  const base = sensitivity + volume + exfiltration + criticality;
+  const weighted = base * 0.8 ** input.depth;
+  const score = Math.round(weighted);
+  return {
+    score,
+    level: levelOf(score),
+    factors: [
+      { name: 'specialCategoryData', contribution: sensitivity },
+      { name: 'dataSubjectVolume', contribution: volume },
+      { name: 'exfiltration', contribution: exfiltration },
+      { name: 'serviceCriticality', contribution: criticality },
+      { name: 'supplyChainDepth', contribution: Math.round((weighted - base) * 100) / 100 },
+    ],
+  };
+}
+
+const CRITICALITY_RANK: Record<Criticality, number> = { STANDARD: 1, IMPORTANT: 2, CRITICAL: 3 };
+
+// ---------------------------------------------------------------------------------------------------------------
+// Exposures (rules 3 and 4).
+
+/** Every client's exposure to one incident, keyed by client id. */
+export function expectedExposures(register: RefRegister, incident: RefIncident): Map<string, RefExposure> {
+  const S = incident.supplierId;
+  const window = incidentWindow(incident);
+  const affected = incident.dataCategoriesAffected === null ? null : new Set(incident.dataCategoriesAffected);
+  const chainFrom = chainsTo(register.links, S);
+
+  interface Involvement {
+    contracts: RefContract[];
+    routes: string[][];
+    covered: Map<string, RefAgreement>; // agreement id -> agreement
+  }
+  const byClient = new Map<string, Involvement>();
+
+  for (const contract of register.contracts) {
+    const agreements = register.agreements.filter((a) => a.contractId === contract.id);
+    if (!windowsOverlap(holdingWindow(contract, agreements), window)) continue;
+    const X = contract.supplierId;
+    const routes: string[][] = [];
+    const covered: RefAgreement[] = [];
+
+    // The contract's supplier is S or reaches it through supplier-level links: all its data.
+    const direct = chainFrom(X);
+    if (direct) {
+      routes.push(direct);
+      covered.push(...agreements);
+    }
+    // An agreement-level sub-processor P that is S or reaches it (never through X again): that agreement's data.
+    const chainAvoidingX = chainsTo(register.links, S, X);
+    for (const agreement of agreements) {
+      for (const P of agreement.subprocessorIds) {
+        if (P === X) continue;
+        const chain = chainAvoidingX(P);
+        if (!chain) continue;
+        routes.push([X, ...chain]);
+        if (!covered.includes(agreement)) covered.push(agreement);
+      }
+    }
+    if (routes.length === 0) continue;
+
+    const involvement: Involvement = byClient.get(contract.clientId) ?? { contracts: [], routes: [], covered: new Map() };
+    involvement.contracts.push(contract);
+    involvement.routes.push(...routes);
+    for (const agreement of covered) involvement.covered.set(agreement.id, agreement);
+    byClient.set(contract.clientId, involvement);
+  }
+
+  const result = new Map<string, RefExposure>();
+  for (const [clientId, involvement] of byClient) {
+    const categories = new Set<Category>();
+    let people = 0;
+    for (const agreement of involvement.covered.values()) {
+      const atRisk = agreement.categories.filter((c) => affected === null || affected.has(c));
+      atRisk.forEach((c) => categories.add(c));
+      if (atRisk.length > 0) people += agreement.dataSubjectCount;
+    }
+    const path = [...involvement.routes].sort(comparePaths)[0];
+    const criticality = involvement.contracts.map((c) => c.criticality).sort((a, b) => CRITICALITY_RANK[b] - CRITICALITY_RANK[a])[0];
+    const sortedCategories = [...categories].sort();
+    const { score, level, factors } = scoreOf({ categories: sortedCategories, people, exfiltration: incident.exfiltration, criticality, depth: path.length - 1 });
+    result.set(clientId, {
+      incidentId: incident.id,
+      clientId,
+      contractIds: involvement.contracts.map((c) => c.id).sort(),
+      path,
+      categories: sortedCategories,
+      people,
+      special: sortedCategories.some((c) => ART9.has(c)),
+      score,
+      level,
+      factors,
+    });
+  }
+  return result;
+}
+
+/** Rule 5. */
+export function awareAtOf(clientsNotifiedAt: Date | null, firstComputedAt: Date): Date {
+  return clientsNotifiedAt && clientsNotifiedAt < firstComputedAt ? clientsNotifiedAt : firstComputedAt;
+}
+
+export const DEADLINE_MS = 72 * 3600 * 1000;
