@@ -1,8 +1,13 @@
 import 'reflect-metadata';
+import { types } from 'pg';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { ENTITIES } from './src/entities';
 import { SqlCountingLogger } from './src/common/sql-counter';
 import { AuditActorSubscriber } from './src/modules/audit/audit.subscriber';
+
+// Calendar dates stay 'YYYY-MM-DD' strings: a JS Date would put them at local midnight and shift them
+// a day in any time zone west of UTC (and parsing them costs time for nothing).
+types.setTypeParser(types.builtins.DATE, (value) => value);
 
 /**
  * The one DataSource definition, shared by the app, the TypeORM CLI and the tests.

@@ -28,7 +28,10 @@ export interface AlertHubOptions {
 export class AlertHub {
   private listener: Client | null = null;
   private cursor = 0n;
-  private readonly sinks = new Set<AlertSink>();
+  /** Subscribers to every alert, and subscribers by client: dispatch costs the matches, not all subscribers. */
+  private readonly allSinks = new Set<AlertSink>();
+  private readonly sinksByClient = new Map<string, Set<AlertSink>>();
+  private sinkCount = 0;
   private fetching: Promise<void> | null = null;
   private fetchAgain = false;
   private pollTimer: NodeJS.Timeout | null = null;
@@ -63,15 +66,21 @@ export class AlertHub {
   }
 
   get subscriberCount(): number {
-    return this.sinks.size;
+    return this.sinkCount;
   }
 
   add(sink: AlertSink): void {
-    this.sinks.add(sink);
+    const set = sink.clientId === null ? this.allSinks : this.sinksByClient.get(sink.clientId) ?? new Set<AlertSink>();
+    if (sink.clientId !== null) this.sinksByClient.set(sink.clientId, set);
+    if (!set.has(sink)) this.sinkCount += 1;
+    set.add(sink);
   }
 
   remove(sink: AlertSink): void {
-    this.sinks.delete(sink);
+    const set = sink.clientId === null ? this.allSinks : this.sinksByClient.get(sink.clientId);
+    if (!set?.delete(sink)) return;
+    this.sinkCount -= 1;
+    if (sink.clientId !== null && set.size === 0) this.sinksByClient.delete(sink.clientId);
   }
 
   /** Reads and dispatches everything committed after the cursor; concurrent calls coalesce. */
@@ -84,15 +93,24 @@ export class AlertHub {
       try {
         do {
           this.fetchAgain = false;
-          const batchSize = this.options.batchSize ?? 1000;
-          for (;;) {
-            const events = await alertsAfter(this.db, this.cursor, null, batchSize);
-            for (const event of events) {
-              this.cursor = event.seq;
-              for (const sink of this.sinks) if (sink.clientId === null || sink.clientId === event.clientId) sink.deliver(event);
+          // Everything up to `newest` is committed (ids follow commit order), so after reading the
+          // alerts our subscribers want, the cursor can jump to it: nobody else's alerts are loaded.
+          const newest = await latestAlertId(this.db);
+          if (newest <= this.cursor) continue;
+          if (this.sinkCount > 0) {
+            const clientIds = this.allSinks.size > 0 ? null : [...this.sinksByClient.keys()];
+            const batchSize = this.options.batchSize ?? 2000;
+            for (;;) {
+              const events = await alertsAfter(this.db, this.cursor, clientIds, batchSize, newest);
+              for (const event of events) {
+                this.cursor = event.seq;
+                for (const sink of this.allSinks) sink.deliver(event);
+                for (const sink of this.sinksByClient.get(event.clientId) ?? []) sink.deliver(event);
+              }
+              if (events.length < batchSize) break;
             }
-            if (events.length < batchSize) break;
           }
+          this.cursor = newest;
         } while (this.fetchAgain && !this.stopped);
       } catch (error) {
         this.options.logger?.warn({ err: error }, 'alert catch-up failed; will retry');

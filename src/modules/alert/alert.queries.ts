@@ -14,12 +14,14 @@ const ALERTS_AFTER = `
   FROM exposure_alert a
   JOIN exposure e ON e.id = a.exposure_id
   JOIN exposure_revision r ON r.exposure_id = a.exposure_id AND r.revision = a.revision
-  WHERE a.id > $1::bigint AND ($2::uuid IS NULL OR a.client_id = $2::uuid)
+  WHERE a.id > $1::bigint AND ($4::bigint IS NULL OR a.id <= $4::bigint)
+    AND ($2::uuid[] IS NULL OR a.client_id = ANY($2::uuid[]))
   ORDER BY a.id
   LIMIT $3`;
 
-export async function alertsAfter(db: DataSource, afterId: bigint, clientId: string | null, limit: number): Promise<AlertEvent[]> {
-  const rows: Record<string, unknown>[] = await db.query(ALERTS_AFTER, [afterId.toString(), clientId, limit]);
+/** Alerts after `afterId` (up to `upTo` when given), of these clients only (null: all). */
+export async function alertsAfter(db: DataSource, afterId: bigint, clientIds: string[] | null, limit: number, upTo: bigint | null = null): Promise<AlertEvent[]> {
+  const rows: Record<string, unknown>[] = await db.query(ALERTS_AFTER, [afterId.toString(), clientIds, limit, upTo?.toString() ?? null]);
   return rows.map((row) => ({
     id: row.alert_id as string,
     seq: BigInt(row.alert_id as string),

@@ -83,7 +83,7 @@ async function* streamEvents(options: AlertStreamOptions, state: { closed: boole
 
     if (options.after !== null) {
       while (!state.closed) {
-        const replay = await alertsAfter(db, cursor, clientId, REPLAY_BATCH);
+        const replay = await alertsAfter(db, cursor, clientId === null ? null : [clientId], REPLAY_BATCH);
         for (const event of replay) {
           const end = check();
           if (end) return yield end;

@@ -36,8 +36,10 @@ export interface ExposureFactorValue {
 @Check('exposure_reported_needs_date', `notification_status <> 'REPORTED' OR notification_reported_at IS NOT NULL`)
 @Check('exposure_not_required_needs_reason', `notification_status <> 'NOT_REQUIRED' OR length(btrim(notification_justification)) > 0`)
 @Check('exposure_last_change_valid', `last_change IN ('NEW', 'CHANGED', 'RESOLVED')`)
-@Index('exposure_client_score_idx', ['clientId', 'score', 'id'])
-@Index('exposure_incident_score_idx', ['incidentId', 'score', 'id'])
+// Lists show exposures that still apply, highest score first: partial indexes serve that order directly.
+@Index('exposure_client_open_score_idx', ['clientId', 'score', 'id'], { where: 'resolved_at IS NULL' })
+@Index('exposure_incident_open_score_idx', ['incidentId', 'score', 'id'], { where: 'resolved_at IS NULL' })
+@Index('exposure_client_idx', ['clientId'])
 export class ExposureEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;

@@ -101,6 +101,12 @@ export function createExposureLoaders(db: DataSource, viewer: Viewer) {
         };
       });
     }),
+    /** Factors are left out of list queries (they are the largest column): read here, for the page, when asked for. */
+    exposureFactors: new DataLoader<string, ExposureEntity['factors']>(async (ids) => {
+      const rows: { id: string; factors: ExposureEntity['factors'] }[] = await db.query(`SELECT id, factors FROM exposure WHERE id = ANY($1::uuid[])`, [ids]);
+      const byId = new Map(rows.map((row) => [row.id, row.factors]));
+      return ids.map((id) => byId.get(id) ?? []);
+    }),
     /** Revisions of every exposure on the page, oldest first. Exposures reach here only when visible. */
     exposureHistory: groupLoader<ExposureRevisionEntity>(async (exposureIds) => {
       const rows: Record<string, unknown>[] = await db.query(

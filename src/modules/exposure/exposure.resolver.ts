@@ -68,8 +68,8 @@ export class ExposureResolver {
   }
 
   @FieldResolver(() => [ExposureFactor], { description: 'Why the score is what it is; the contributions sum to the score before rounding.' })
-  factors(@Root() exposure: ExposureEntity): ExposureFactorValue[] {
-    return exposure.factors;
+  factors(@Root() exposure: ExposureEntity, @Ctx() ctx: Context): ExposureFactorValue[] | Promise<ExposureFactorValue[]> {
+    return exposure.factors ?? ctx.loaders.exposureFactors.load(exposure.id);
   }
 
   @FieldResolver(() => [Contract], { description: "The client's contracts through which it is exposed (a removed contract no longer appears)." })
