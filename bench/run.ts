@@ -229,11 +229,12 @@ async function main(): Promise<void> {
     say(`  API ${nested.rps.toFixed(0)} req/s (p50 ${nested.p50} ms, p99 ${nested.p99} ms, ${probe.sqlStatements} SQL statements per request); floor ${floorRun.rps.toFixed(0)} req/s`);
 
     say(`Alert delivery: ${profile.subscribers} subscribers over 2 instances`);
-    const clientRows: { client_id: string }[] = await db.query(`SELECT DISTINCT client_id FROM contract WHERE supplier_id = $1 LIMIT $2`, [seeded.largestSupplierId, profile.subscribers]);
+    // Clients exposed to the earlier incidents at this supplier: the next one (same dates) alerts each of them once.
+    const clientRows: { client_id: string }[] = await db.query(`SELECT client_id FROM exposure WHERE incident_id = $1 ORDER BY client_id LIMIT $2`, [incidentId, profile.subscribers]);
     const alerts = await alertLatency([url, 'http://127.0.0.1:4802'], databaseUrl, adminToken, clientRows.map((r) => r.client_id), seeded.largestSupplierId, profile.subscribers);
     say(`  ${alerts.received}/${alerts.subscribers} received; p50 ${alerts.p50.toFixed(0)} ms, p99 ${alerts.p99.toFixed(0)} ms`);
 
-    const [{ version }] = await db.query(`SHOW server_version`);
+    const [{ server_version: version }] = await db.query(`SHOW server_version`);
     const results = {
       profile: profileName,
       size: { ...profile.size, agreements: seeded.agreements, largestSupplierContracts: seeded.largestSupplierContracts, exposuresPerIncident: exposures },
