@@ -4,6 +4,7 @@ import { NotificationStatus } from '../../src/modules/exposure/exposure.entity';
 import { RecordNotificationDecisionInput } from '../../src/modules/exposure/exposure.inputs';
 import { FACTORY_ADMIN, createAgreement, createClient as createRegisterClient, createContract, createSupplier, recordIncident } from '../support/factories';
 import { RawResponse, errorCodes, postGraphQL, rowCount } from './support';
+import { MUTATIONS, MutationName } from '../support/mutations';
 
 /**
  * The audit trail through the real API: every mutation writes, in its own transaction, one audit row per
@@ -29,26 +30,6 @@ interface AuditRow {
 
 const AUDIT_FIELDS = 'id occurredAt actorSubject actorRole actorClientId operation input requestId tableName recordId recordGlobalId action rowData';
 
-const MUTATIONS = {
-  createSupplier: ['CreateSupplierInput', 'supplier { id }'],
-  updateSupplier: ['UpdateSupplierInput', 'supplier { id }'],
-  removeSupplier: ['RemoveSupplierInput', 'removedId'],
-  addSubprocessor: ['AddSubprocessorInput', 'supplier { id }'],
-  removeSubprocessor: ['RemoveSubprocessorInput', 'supplier { id }'],
-  createClient: ['CreateClientInput', 'client { id }'],
-  updateClient: ['UpdateClientInput', 'client { id }'],
-  removeClient: ['RemoveClientInput', 'removedId'],
-  createContract: ['CreateContractInput', 'contract { id }'],
-  updateContract: ['UpdateContractInput', 'contract { id }'],
-  removeContract: ['RemoveContractInput', 'removedId'],
-  createDataProcessingAgreement: ['CreateDataProcessingAgreementInput', 'dataProcessingAgreement { id }'],
-  updateDataProcessingAgreement: ['UpdateDataProcessingAgreementInput', 'dataProcessingAgreement { id }'],
-  removeDataProcessingAgreement: ['RemoveDataProcessingAgreementInput', 'removedId'],
-  recordIncident: ['RecordIncidentInput', 'incident { id }'],
-  updateIncident: ['UpdateIncidentInput', 'incident { id }'],
-  recordNotificationDecision: ['RecordNotificationDecisionInput', 'exposure { id }'],
-} as const;
-type MutationName = keyof typeof MUTATIONS;
 
 describe('audit trail', () => {
   let app: TestApp;

@@ -1,6 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -17,7 +16,7 @@ import { TEST_JWT_SECRET, testSchema } from '../support/app';
 import { migrationClasses } from '../support/database';
 import { createAgreement, createClient, createContract, createSupplier } from '../support/factories';
 import { subscribe } from '../alert/subscriber';
-import { RawResponse, eventually, postGraphQL, send, sleep } from './support';
+import { RawResponse, eventually, postGraphQL, send, sleep, freePort } from './support';
 
 /**
  * The database restarts while the API is under load. This file runs its own PostgreSQL (test/ops/pg-instance.mjs,
@@ -29,16 +28,6 @@ import { RawResponse, eventually, postGraphQL, send, sleep } from './support';
 
 const HELPER = path.join(__dirname, 'pg-instance.mjs');
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts PostgreSQL through the helper and resolves once it prints "ready". */
 async function startPostgres(dataDir: string, port: number): Promise<ChildProcess> {

@@ -1,5 +1,4 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import pino from 'pino';
 import { Client } from 'pg';
@@ -14,7 +13,7 @@ import { TEST_JWT_SECRET, TestApp, startTestApp, testSchema } from '../support/a
 import { attachToDatabase, createTestDatabase } from '../support/database';
 import { createAgreement, createClient, createContract, createSupplier, recordIncident } from '../support/factories';
 import { subscribe } from '../alert/subscriber';
-import { eventually, postGraphQL, send } from './support';
+import { eventually, postGraphQL, send, freePort } from './support';
 
 /**
  * Graceful stop: requests in flight finish, subscribers are told to go and reconnect (1001 Going Away), the
@@ -179,16 +178,6 @@ describe('graceful stop', () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 describe('the real entry point on SIGTERM', () => {
   it('closes subscriptions with 1001, finishes what is in flight, and exits 0', async () => {

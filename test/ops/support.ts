@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { DataSource } from 'typeorm';
 
 /** A raw HTTP exchange with the server: status, headers, and the body as text and (when it parses) JSON. */
@@ -84,4 +85,16 @@ export function deepSupplierSelection(levels: number): string {
   let inner = 'name';
   for (let i = 0; i < levels; i += 1) inner = `subprocessors { ${inner} }`;
   return inner;
+}
+
+/** A TCP port nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
 }

@@ -3,6 +3,7 @@ import { encodeCursor } from '../../src/common/connection';
 import { GraphQLResponse, TestApp, dataOf, startTestApp } from '../support/app';
 import { createAgreement, createClient, createContract, createSupplier, linkSubprocessor, recordIncident } from '../support/factories';
 import { databaseFingerprint, expectNothingWritten, onlyError } from './helpers';
+import { MUTATIONS, MutationName } from '../support/mutations';
 
 /**
  * Bad input through the real API. Every mutation answers with userErrors (a field path into the
@@ -14,27 +15,6 @@ import { databaseFingerprint, expectNothingWritten, onlyError } from './helpers'
 
 const UNKNOWN_UUID = '00000000-0000-4000-8000-000000000000';
 
-/** Each mutation: its input type and the payload's object field. */
-const MUTATIONS = {
-  createSupplier: ['CreateSupplierInput', 'supplier { id }'],
-  updateSupplier: ['UpdateSupplierInput', 'supplier { id }'],
-  removeSupplier: ['RemoveSupplierInput', 'removedId'],
-  addSubprocessor: ['AddSubprocessorInput', 'supplier { id }'],
-  removeSubprocessor: ['RemoveSubprocessorInput', 'supplier { id }'],
-  createClient: ['CreateClientInput', 'client { id }'],
-  updateClient: ['UpdateClientInput', 'client { id }'],
-  removeClient: ['RemoveClientInput', 'removedId'],
-  createContract: ['CreateContractInput', 'contract { id }'],
-  updateContract: ['UpdateContractInput', 'contract { id }'],
-  removeContract: ['RemoveContractInput', 'removedId'],
-  createDataProcessingAgreement: ['CreateDataProcessingAgreementInput', 'dataProcessingAgreement { id }'],
-  updateDataProcessingAgreement: ['UpdateDataProcessingAgreementInput', 'dataProcessingAgreement { id }'],
-  removeDataProcessingAgreement: ['RemoveDataProcessingAgreementInput', 'removedId'],
-  recordIncident: ['RecordIncidentInput', 'incident { id }'],
-  updateIncident: ['UpdateIncidentInput', 'incident { id }'],
-  recordNotificationDecision: ['RecordNotificationDecisionInput', 'exposure { id }'],
-} as const;
-type MutationName = keyof typeof MUTATIONS;
 
 const mutationText = (name: MutationName) => {
   const [inputType, object] = MUTATIONS[name];
