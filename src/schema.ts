@@ -4,7 +4,7 @@ import { buildSchema } from 'type-graphql';
 import { AgreementResolver } from './modules/agreement/agreement.resolver';
 import { ClientResolver } from './modules/client/client.resolver';
 import { ContractResolver } from './modules/contract/contract.resolver';
-import { ClientExposureResolver, ExposureResolver, IncidentExposureResolver } from './modules/exposure/exposure.resolver';
+import { ClientExposureResolver, ExposureAsOfResolver, ExposureResolver, ExposureRevisionResolver, IncidentExposureResolver } from './modules/exposure/exposure.resolver';
 import { IncidentResolver } from './modules/incident/incident.resolver';
 import { NodeResolver } from './modules/node/node.resolver';
 import { SupplierResolver } from './modules/supplier/supplier.resolver';
@@ -22,6 +22,8 @@ export const RESOLVERS = [
   ExposureResolver,
   ClientExposureResolver,
   IncidentExposureResolver,
+  ExposureRevisionResolver,
+  ExposureAsOfResolver,
   AlertResolver,
   AuditResolver,
 ] as const;

@@ -128,6 +128,37 @@ export class ExposureResolver {
   }
 }
 
+/**
+ * The parts of a revision that are references or need capping, for ExposureRevision and ExposureAsOf
+ * alike (type-graphql needs one resolver class per object type; they share this base).
+ */
+function revisionFields(type: () => Function) {
+  @Resolver(type)
+  abstract class RevisionFields {
+    @FieldResolver(() => Int, { description: 'People whose data was at risk at that time (capped at 2,147,483,647).' })
+    dataSubjectsAtRisk(@Root() revision: ExposureRevisionEntity): number {
+      return Math.min(Number(revision.dataSubjectsAtRisk), MAX_GRAPHQL_INT);
+    }
+
+    @FieldResolver(() => [Supplier], { description: 'The supply chain at that time.' })
+    path(@Root() revision: ExposureRevisionEntity, @Ctx() ctx: Context): Promise<SupplierEntity[]> {
+      return loadAll(ctx.loaders.supplierById, revision.path);
+    }
+
+    @FieldResolver(() => [Contract], { description: 'The contracts it ran through at that time (a since-removed contract no longer appears).' })
+    contracts(@Root() revision: ExposureRevisionEntity, @Ctx() ctx: Context): Promise<ContractEntity[]> {
+      return loadAll(ctx.loaders.contractById, revision.contractIds);
+    }
+  }
+  return RevisionFields;
+}
+
+@Resolver(() => ExposureRevision)
+export class ExposureRevisionResolver extends revisionFields(() => ExposureRevision) {}
+
+@Resolver(() => ExposureAsOf)
+export class ExposureAsOfResolver extends revisionFields(() => ExposureAsOf) {}
+
 @Resolver(() => Client)
 export class ClientExposureResolver {
   @FieldResolver(() => ExposureConnection, { description: "The client's exposures, highest score first." })

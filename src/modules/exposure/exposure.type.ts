@@ -83,7 +83,7 @@ export class Exposure extends Node {
   @Field(() => DateTimeScalar, { description: 'awareAt + 72 hours: the Art. 33 deadline for reporting to the regulator.' })
   notificationDeadline: Date;
 
-  @Field(() => DateTimeScalar, { description: 'When the register last computed this exposure.' })
+  @Field(() => DateTimeScalar, { description: 'When the register last changed this exposure (a recomputation that changes nothing leaves it as it is).' })
   computedAt: Date;
 
   @Field(() => DateTimeScalar, { nullable: true, description: 'When the exposure stopped applying (the register changed); null while it applies.' })
