@@ -76,6 +76,16 @@ function withCodeFor(hide: boolean) {
 /** The id of the HTTP request being served, for code that has no request at hand (formatError). */
 const currentRequestId = new AsyncLocalStorage<string>();
 
+/** PostgreSQL unreachable, restarting or refusing connections: a temporary state, not a fault of the request. */
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let cause: any = error, depth = 0; cause && depth < 6; cause = cause.originalError ?? cause.thrownValue ?? cause.driverError ?? cause.cause, depth += 1) {
+    if (UNAVAILABLE_SQLSTATES.has(cause.code) || ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(cause.code)) return true;
+    if (typeof cause.message === 'string' && /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(cause.message)) return true;
+  }
+  return false;
+}
+
 function requestIdFrom(header: unknown): string {
   return typeof header === 'string' && /^[\w-]{1,64}$/.test(header) ? header : randomUUID();
 }
@@ -125,6 +135,10 @@ export async function startServer(options: ServerOptions, port: number): Promise
           // The request id travels with every error so a user's report can be matched to the logs.
           if (response.body.kind === 'single' && response.body.singleResult.errors) {
             response.body.singleResult.errors = response.body.singleResult.errors.map((error) => ({ ...error, extensions: { ...error.extensions, requestId: contextValue.requestId } }));
+            if (response.body.singleResult.errors.some((error) => error.extensions?.code === 'SERVICE_UNAVAILABLE')) {
+              response.http.status = 503;
+              response.http.headers.set('retry-after', '5');
+            }
           }
           // graphql_errors_total is counted in formatError, which also sees the errors answered without a context.
           const codes = (errors ?? []).map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR'));
@@ -163,6 +177,12 @@ export async function startServer(options: ServerOptions, port: number): Promise
       if (code && EXPOSED_CODES.has(code)) {
         metrics.errors.inc({ code });
         return withRequestId(formatted);
+      }
+      if (isDatabaseUnavailable(error)) {
+        // Answered as 503 with retry-after (willSendResponse): clients should retry, operators look at /readyz.
+        metrics.errors.inc({ code: 'SERVICE_UNAVAILABLE' });
+        logger.warn({ err: error, path: formatted.path, requestId }, 'database unavailable');
+        return withRequestId({ message: 'The database is unavailable; retry in a few seconds', path: formatted.path, locations: formatted.locations, extensions: { code: 'SERVICE_UNAVAILABLE' } });
       }
       metrics.errors.inc({ code: 'INTERNAL_SERVER_ERROR' });
       logger.error({ err: error, path: formatted.path, requestId }, 'unexpected error');

@@ -237,10 +237,12 @@ async function timed(run: () => Promise<RawResponse>): Promise<{ response: RawRe
   return { response, ms: Date.now() - started };
 }
 
-/** An error answer in JSON with a code, the fault masked (production), nothing about the database in it. */
+/** An error answer in JSON: 503 SERVICE_UNAVAILABLE with retry-after, nothing about the database's internals in it. */
 function expectCleanFailure(response: RawResponse) {
   expect(response.json).toBeDefined();
+  expect(response.status).toBe(503);
+  expect(response.headers.get('retry-after')).toBe('5');
   expect(response.json.errors?.length).toBeGreaterThan(0);
-  expect(response.json.errors[0]).toMatchObject({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: response.headers.get('x-request-id') } });
+  expect(response.json.errors[0]).toMatchObject({ message: 'The database is unavailable; retry in a few seconds', extensions: { code: 'SERVICE_UNAVAILABLE', requestId: response.headers.get('x-request-id') } });
   expect(response.text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|terminating connection|QueryFailedError|stack/);
 }
