@@ -10,33 +10,47 @@ export interface ChildPageKey<F = undefined> {
 }
 
 /**
- * A DataLoader for "a page of children per parent". Keys with the same page arguments are fetched
- * together in one statement; different arguments (rare) make one statement per distinct pair.
+ * A DataLoader over keys that name a parent plus arguments (page size, cursor, filter). Keys with equal
+ * arguments are fetched together in one statement; different arguments (rare) make one statement each.
+ * A group whose fetch fails (first: 101, a foreign cursor) fails only its own keys, not the whole batch.
  */
-export function childPageLoader<E, F = undefined>(fetch: (parentIds: readonly string[], args: PageArgs, filter: F | null) => Promise<Map<string, E[]>>) {
-  const groupKeyOf = (key: ChildPageKey<F>) => JSON.stringify([key.first ?? null, key.after ?? null, key.filter ?? null]);
-  return new DataLoader<ChildPageKey<F>, E[], string>(
+function argumentGroupedLoader<K extends { parentId: string }, V>(
+  argumentsOf: (key: K) => unknown[],
+  fetch: (parentIds: readonly string[], sample: K) => Promise<Map<string, V>>,
+  missing: V,
+) {
+  const groupKeyOf = (key: K) => JSON.stringify(argumentsOf(key));
+  const cacheKeyOf = (key: K) => JSON.stringify([key.parentId, groupKeyOf(key)]);
+  return new DataLoader<K, V, string>(
     async (keys) => {
-      const groups = new Map<string, { key: ChildPageKey<F>; parentIds: string[] }>();
+      const groups = new Map<string, { sample: K; parentIds: string[] }>();
       for (const key of keys) {
-        const group = groups.get(groupKeyOf(key)) ?? { key, parentIds: [] };
+        const group = groups.get(groupKeyOf(key)) ?? { sample: key, parentIds: [] };
         group.parentIds.push(key.parentId);
         groups.set(groupKeyOf(key), group);
       }
-      const results = new Map<string, E[] | Error>();
-      for (const [groupKey, { key, parentIds }] of groups) {
-        // Bad page arguments (first: 101, a foreign cursor) fail only the keys that carry them, not the whole batch.
-        let pages: Map<string, E[]> | Error;
+      const results = new Map<string, V | Error>();
+      for (const [groupKey, { sample, parentIds }] of groups) {
+        let values: Map<string, V> | Error;
         try {
-          pages = await fetch(parentIds, { first: key.first, after: key.after }, key.filter ?? null);
+          values = await fetch(parentIds, sample);
         } catch (error) {
-          pages = error instanceof Error ? error : new Error(String(error));
+          values = error instanceof Error ? error : new Error(String(error));
         }
-        for (const parentId of parentIds) results.set(JSON.stringify([parentId, groupKey]), pages instanceof Error ? pages : pages.get(parentId) ?? []);
+        for (const parentId of parentIds) results.set(JSON.stringify([parentId, groupKey]), values instanceof Error ? values : values.get(parentId) ?? missing);
       }
-      return keys.map((key) => results.get(JSON.stringify([key.parentId, groupKeyOf(key)])) ?? []);
+      return keys.map((key) => results.get(cacheKeyOf(key)) ?? missing);
     },
-    { cacheKeyFn: (key) => JSON.stringify([key.parentId, groupKeyOf(key)]) },
+    { cacheKeyFn: cacheKeyOf },
+  );
+}
+
+/** A page of children per parent (rows first + 1, so the caller knows whether more follow). */
+export function childPageLoader<E, F = undefined>(fetch: (parentIds: readonly string[], args: PageArgs, filter: F | null) => Promise<Map<string, E[]>>) {
+  return argumentGroupedLoader<ChildPageKey<F>, E[]>(
+    (key) => [key.first ?? null, key.after ?? null, key.filter ?? null],
+    (parentIds, key) => fetch(parentIds, { first: key.first, after: key.after }, key.filter ?? null),
+    [],
   );
 }
 
@@ -67,23 +81,10 @@ export function countLoader(fetch: (parentIds: readonly string[]) => Promise<Map
 
 /** A count per parent under a filter; parents with equal filters are counted in one statement. */
 export function filteredCountLoader<F>(fetch: (parentIds: readonly string[], filter: F | null) => Promise<Map<string, number>>) {
-  const filterKey = (key: { filter?: F | null }) => JSON.stringify(key.filter ?? null);
-  return new DataLoader<{ parentId: string; filter?: F | null }, number, string>(
-    async (keys) => {
-      const groups = new Map<string, { filter: F | null; parentIds: string[] }>();
-      for (const key of keys) {
-        const group = groups.get(filterKey(key)) ?? { filter: key.filter ?? null, parentIds: [] };
-        group.parentIds.push(key.parentId);
-        groups.set(filterKey(key), group);
-      }
-      const results = new Map<string, number>();
-      for (const [groupKey, group] of groups) {
-        const counts = await fetch(group.parentIds, group.filter);
-        for (const parentId of group.parentIds) results.set(JSON.stringify([parentId, groupKey]), counts.get(parentId) ?? 0);
-      }
-      return keys.map((key) => results.get(JSON.stringify([key.parentId, filterKey(key)])) ?? 0);
-    },
-    { cacheKeyFn: (key) => JSON.stringify([key.parentId, filterKey(key)]) },
+  return argumentGroupedLoader<{ parentId: string; filter?: F | null }, number>(
+    (key) => [key.filter ?? null],
+    (parentIds, key) => fetch(parentIds, key.filter ?? null),
+    0,
   );
 }
 

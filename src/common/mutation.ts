@@ -1,4 +1,6 @@
-import { UserError, UserInputProblem, userErrorFromDatabase } from './user-error';
+import { EntityManager, EntityTarget, FindOptionsWhere, ObjectLiteral } from 'typeorm';
+import { NodeTypeName, decodeIdOf } from './global-id';
+import { UserError, UserErrorCode, UserInputProblem, userError, userErrorFromDatabase } from './user-error';
 
 export type ConstraintMessages = Parameters<typeof userErrorFromDatabase>[1];
 
@@ -16,4 +18,22 @@ export async function asPayload<T>(work: () => Promise<T>, constraints: Constrai
     if (fromDatabase) return { result: null, userErrors: [fromDatabase] };
     throw error;
   }
+}
+
+/**
+ * The row a mutation changes, locked until its transaction ends. A malformed ID, an ID of another type
+ * and an unknown ID all answer NOT_FOUND at `field`, and nothing is written.
+ */
+export async function lockForUpdate<E extends ObjectLiteral>(
+  manager: EntityManager,
+  entity: EntityTarget<E>,
+  type: NodeTypeName,
+  globalId: string,
+  notFound: { field: string[]; message: string },
+  mode: 'pessimistic_write' | 'for_no_key_update' = 'pessimistic_write',
+): Promise<E> {
+  const id = decodeIdOf(type, globalId);
+  const row = id ? await manager.findOne(entity, { where: { id } as unknown as FindOptionsWhere<E>, lock: { mode } }) : null;
+  if (!row) throw new UserInputProblem([userError(notFound.field, UserErrorCode.NOT_FOUND, notFound.message)]);
+  return row;
 }

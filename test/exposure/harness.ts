@@ -134,15 +134,8 @@ export interface AgreementSpec {
   subprocessorIds: string[];
 }
 
-export interface IncidentSpec {
-  startedAt: Date | null;
-  detectedAt: Date;
-  containedAt: Date | null;
-  clientsNotifiedAt: Date | null;
-  dataCategoriesAffected: Category[] | null;
-  exfiltration: Exfiltration;
-  status?: IncidentStatus;
-}
+/** An incident as the tests write it: the reference model's incident, before it has ids, plus its status. */
+export type IncidentSpec = Omit<RefIncident, 'id' | 'supplierId'> & { status?: IncidentStatus };
 
 export interface IncidentChange {
   containedAt?: Date | null;

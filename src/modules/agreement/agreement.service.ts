@@ -1,7 +1,7 @@
 import { DataSource, EntityManager } from 'typeorm';
 import { Viewer, requireRole } from '../../auth/viewer';
 import { decodeIdOf } from '../../common/global-id';
-import { ConstraintMessages } from '../../common/mutation';
+import { ConstraintMessages, lockForUpdate } from '../../common/mutation';
 import { RegisterChangeHook, noRegisterChangeHook } from '../../common/register-change';
 import { UserError, UserErrorCode, UserInputProblem, userError } from '../../common/user-error';
 import { assertValid } from '../../common/validation';
@@ -21,9 +21,7 @@ export class AgreementService {
     requireRole(viewer, 'admin');
     await assertValid(input);
     return this.db.transaction(async (manager) => {
-      const contractId = decodeIdOf('Contract', input.contractId);
-      const contract = contractId ? await manager.findOne(ContractEntity, { where: { id: contractId }, lock: { mode: 'pessimistic_write' } }) : null;
-      if (!contract) throw new UserInputProblem([userError(['input', 'contractId'], UserErrorCode.NOT_FOUND, 'No contract has this ID')]);
+      const contract = await lockForUpdate(manager, ContractEntity, 'Contract', input.contractId, { field: ['input', 'contractId'], message: 'No contract has this ID' });
       checkRetention(contract, input.dataRetainedUntil ?? null);
       const subprocessorIds = await resolveSubprocessors(manager, input.subprocessorIds ?? [], contract.supplierId);
       const agreement = await manager.save(manager.create(AgreementEntity, {
@@ -103,9 +101,7 @@ async function replaceSubprocessors(manager: EntityManager, agreementId: string,
 }
 
 async function lockAgreement(manager: EntityManager, globalId: string): Promise<{ agreement: AgreementEntity; contract: ContractEntity }> {
-  const id = decodeIdOf('DataProcessingAgreement', globalId);
-  const agreement = id ? await manager.findOne(AgreementEntity, { where: { id }, lock: { mode: 'pessimistic_write' } }) : null;
-  if (!agreement) throw new UserInputProblem([userError(['input', 'id'], UserErrorCode.NOT_FOUND, 'No data processing agreement has this ID')]);
+  const agreement = await lockForUpdate(manager, AgreementEntity, 'DataProcessingAgreement', globalId, { field: ['input', 'id'], message: 'No data processing agreement has this ID' });
   // Locked too: a concurrent contract update must not move startsOn past this agreement's retention unseen.
   const contract = await manager.findOneOrFail(ContractEntity, { where: { id: agreement.contractId }, lock: { mode: 'pessimistic_write' } });
   return { agreement, contract };

@@ -31,7 +31,6 @@ export class AlertHub {
   /** Subscribers to every alert, and subscribers by client: dispatch costs the matches, not all subscribers. */
   private readonly allSinks = new Set<AlertSink>();
   private readonly sinksByClient = new Map<string, Set<AlertSink>>();
-  private sinkCount = 0;
   private fetching: Promise<void> | null = null;
   private fetchAgain = false;
   private pollTimer: NodeJS.Timeout | null = null;
@@ -66,20 +65,21 @@ export class AlertHub {
   }
 
   get subscriberCount(): number {
-    return this.sinkCount;
+    let count = this.allSinks.size;
+    for (const sinks of this.sinksByClient.values()) count += sinks.size;
+    return count;
   }
 
   add(sink: AlertSink): void {
     const set = sink.clientId === null ? this.allSinks : this.sinksByClient.get(sink.clientId) ?? new Set<AlertSink>();
     if (sink.clientId !== null) this.sinksByClient.set(sink.clientId, set);
-    if (!set.has(sink)) this.sinkCount += 1;
     set.add(sink);
   }
 
   remove(sink: AlertSink): void {
     const set = sink.clientId === null ? this.allSinks : this.sinksByClient.get(sink.clientId);
     if (!set?.delete(sink)) return;
-    this.sinkCount -= 1;
+    // Emptied client sets go, so "anyone listening?" is just whether the two collections are empty.
     if (sink.clientId !== null && set.size === 0) this.sinksByClient.delete(sink.clientId);
   }
 
@@ -97,7 +97,7 @@ export class AlertHub {
           // alerts our subscribers want, the cursor can jump to it: nobody else's alerts are loaded.
           const newest = await latestAlertId(this.db);
           if (newest <= this.cursor) continue;
-          if (this.sinkCount > 0) {
+          if (this.allSinks.size > 0 || this.sinksByClient.size > 0) {
             const clientIds = this.allSinks.size > 0 ? null : [...this.sinksByClient.keys()];
             const batchSize = this.options.batchSize ?? 2000;
             for (;;) {

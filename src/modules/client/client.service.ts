@@ -1,7 +1,6 @@
 import { DataSource, EntityManager } from 'typeorm';
 import { Viewer, clientScope, requireRole } from '../../auth/viewer';
-import { decodeIdOf } from '../../common/global-id';
-import { ConstraintMessages } from '../../common/mutation';
+import { ConstraintMessages, lockForUpdate } from '../../common/mutation';
 import { Connection, PageArgs, SqlParams, pageQuery } from '../../common/paging';
 import { UserErrorCode, UserInputProblem, userError } from '../../common/user-error';
 import { assertValid } from '../../common/validation';
@@ -65,10 +64,7 @@ export class ClientService {
   }
 }
 
-async function lockClient(manager: EntityManager, globalId: string): Promise<ClientEntity> {
-  const id = decodeIdOf('Client', globalId);
-  const client = id ? await manager.findOne(ClientEntity, { where: { id }, lock: { mode: 'pessimistic_write' } }) : null;
-  if (!client) throw new UserInputProblem([userError(['input', 'id'], UserErrorCode.NOT_FOUND, 'No client has this ID')]);
-  return client;
+function lockClient(manager: EntityManager, globalId: string): Promise<ClientEntity> {
+  return lockForUpdate(manager, ClientEntity, 'Client', globalId, { field: ['input', 'id'], message: 'No client has this ID' });
 }
 

@@ -1,7 +1,7 @@
 import { DataSource, EntityManager } from 'typeorm';
 import { Viewer, requireRole } from '../../auth/viewer';
 import { decodeIdOf } from '../../common/global-id';
-import { ConstraintMessages } from '../../common/mutation';
+import { ConstraintMessages, lockForUpdate } from '../../common/mutation';
 import { Connection, PageArgs, childConnection } from '../../common/paging';
 import { RegisterChangeHook, noRegisterChangeHook } from '../../common/register-change';
 import { UserError, UserErrorCode, UserInputProblem, userError } from '../../common/user-error';
@@ -108,9 +108,6 @@ async function checkRetentionAfterStart(manager: EntityManager, contract: Contra
   }
 }
 
-async function lockContract(manager: EntityManager, globalId: string): Promise<ContractEntity> {
-  const id = decodeIdOf('Contract', globalId);
-  const contract = id ? await manager.findOne(ContractEntity, { where: { id }, lock: { mode: 'pessimistic_write' } }) : null;
-  if (!contract) throw new UserInputProblem([userError(['input', 'id'], UserErrorCode.NOT_FOUND, 'No contract has this ID')]);
-  return contract;
+function lockContract(manager: EntityManager, globalId: string): Promise<ContractEntity> {
+  return lockForUpdate(manager, ContractEntity, 'Contract', globalId, { field: ['input', 'id'], message: 'No contract has this ID' });
 }

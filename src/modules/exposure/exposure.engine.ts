@@ -227,6 +227,8 @@ export interface RecomputeResult {
   lastAlertId: string | null;
 }
 
+const NOTHING_CHANGED: RecomputeResult = { changed: 0, lastAlertId: null };
+
 export class ExposureEngine {
   constructor(private readonly afterAlerts: (manager: EntityManager, lastAlertId: string) => Promise<void> = async () => undefined) {}
 
@@ -237,22 +239,25 @@ export class ExposureEngine {
    * committed before it, and two concurrent writers end as if one ran after the other.
    */
   async recompute(manager: EntityManager, incidentIds: string[], clientIds: string[] | null = null): Promise<RecomputeResult> {
-    if (incidentIds.length === 0) return { changed: 0, lastAlertId: null };
+    if (incidentIds.length === 0) return NOTHING_CHANGED;
     await manager.query(LOCK_SQL, [EXPOSURE_LOCK_KEY]);
-    const [row] = await manager.query(ENGINE_SQL, [incidentIds, clientIds]);
-    if (row.last_alert_id) await this.afterAlerts(manager, row.last_alert_id);
-    return { changed: row.changed, lastAlertId: row.last_alert_id };
+    return this.compute(manager, incidentIds, clientIds);
   }
 
   /**
    * Rule 7 for register writes: recompute every incident that is not CLOSED. A contract or agreement
    * change can only move its own client's exposures, so those pass clientIds and stay cheap.
+   * The open incidents are read after the lock, so one recorded concurrently is seen once it commits.
    */
   async recomputeOpenIncidents(manager: EntityManager, clientIds: string[] | null): Promise<RecomputeResult> {
     await manager.query(LOCK_SQL, [EXPOSURE_LOCK_KEY]);
     const open: { id: string }[] = await manager.query(`SELECT id FROM incident WHERE status <> 'CLOSED'`);
-    if (open.length === 0) return { changed: 0, lastAlertId: null };
-    const [row] = await manager.query(ENGINE_SQL, [open.map((i) => i.id), clientIds]);
+    return open.length === 0 ? NOTHING_CHANGED : this.compute(manager, open.map((incident) => incident.id), clientIds);
+  }
+
+  /** The engine statement itself, under the lock the caller holds; then one NOTIFY for the alerts it wrote. */
+  private async compute(manager: EntityManager, incidentIds: string[], clientIds: string[] | null): Promise<RecomputeResult> {
+    const [row] = await manager.query(ENGINE_SQL, [incidentIds, clientIds]);
     if (row.last_alert_id) await this.afterAlerts(manager, row.last_alert_id);
     return { changed: row.changed, lastAlertId: row.last_alert_id };
   }

@@ -1,7 +1,7 @@
 import { DataSource, EntityManager } from 'typeorm';
 import { Viewer, requireRole } from '../../auth/viewer';
 import { decodeIdOf } from '../../common/global-id';
-import { ConstraintMessages } from '../../common/mutation';
+import { ConstraintMessages, lockForUpdate } from '../../common/mutation';
 import { Connection, PageArgs, SqlParams, childConnection, pageQuery } from '../../common/paging';
 import { UserError, UserErrorCode, UserInputProblem, userError } from '../../common/user-error';
 import { assertValid } from '../../common/validation';
@@ -73,11 +73,9 @@ export class IncidentService {
     requireRole(viewer, 'admin', 'analyst');
     await assertValid(input);
     return this.db.transaction(async (manager) => {
-      const id = decodeIdOf('Incident', input.id);
       // FOR NO KEY UPDATE, not FOR UPDATE: the exposure engine of a concurrent register write inserts exposures
       // referencing this incident (a foreign-key KEY SHARE lock) while holding the engine lock we wait for next.
-      const incident = id ? await manager.findOne(IncidentEntity, { where: { id }, lock: { mode: 'for_no_key_update' } }) : null;
-      if (!incident) throw new UserInputProblem([userError(['input', 'id'], UserErrorCode.NOT_FOUND, 'No incident has this ID')]);
+      const incident = await lockForUpdate(manager, IncidentEntity, 'Incident', input.id, { field: ['input', 'id'], message: 'No incident has this ID' }, 'for_no_key_update');
       if (input.title != null) incident.title = input.title.trim();
       if (input.kind != null) incident.kind = input.kind;
       if (input.status != null) incident.status = input.status;

@@ -1,7 +1,7 @@
 import { DataSource, EntityManager } from 'typeorm';
 import { Viewer, requireRole } from '../../auth/viewer';
 import { decodeIdOf } from '../../common/global-id';
-import { ConstraintMessages } from '../../common/mutation';
+import { ConstraintMessages, lockForUpdate } from '../../common/mutation';
 import { Connection, PageArgs, SqlParams, pageQuery } from '../../common/paging';
 import { UserErrorCode, UserInputProblem, userError } from '../../common/user-error';
 import { assertValid } from '../../common/validation';
@@ -139,11 +139,8 @@ export class SupplierService {
     return { supplier: supplier!, subprocessor: subprocessor! };
   }
 
-  private async lockSupplier(manager: EntityManager, globalId: string, field: string[]): Promise<SupplierEntity> {
-    const id = decodeIdOf('Supplier', globalId);
-    const supplier = id ? await manager.findOne(SupplierEntity, { where: { id }, lock: { mode: 'pessimistic_write' } }) : null;
-    if (!supplier) throw new UserInputProblem([userError(field, UserErrorCode.NOT_FOUND, 'No supplier has this ID')]);
-    return supplier;
+  private lockSupplier(manager: EntityManager, globalId: string, field: string[]): Promise<SupplierEntity> {
+    return lockForUpdate(manager, SupplierEntity, 'Supplier', globalId, { field, message: 'No supplier has this ID' });
   }
 
 }
