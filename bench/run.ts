@@ -180,7 +180,7 @@ async function main(): Promise<void> {
   } else {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'register-bench-pg-'));
     if (process.getuid?.() === 0) fs.chmodSync(dataDir, 0o777);
-    const embedded = await startEmbeddedPostgres(path.join(dataDir, 'data'), 30000 + (process.pid % 20000), say);
+    const embedded = await startEmbeddedPostgres(path.join(dataDir, 'data'), 20000 + (process.pid % 12000), say);
     databaseUrl = embedded.url;
     cleanup = async () => {
       await embedded.stop();

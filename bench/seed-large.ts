@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   let url = process.env.DATABASE_URL;
   let embedded = null;
   if (!url) {
-    embedded = await startEmbeddedPostgres(path.resolve(process.env.EMBEDDED_PG_DATA_DIR ?? '.data/postgres'), Number(process.env.EMBEDDED_PG_PORT ?? 54329), console.log);
+    embedded = await startEmbeddedPostgres(path.resolve(process.env.EMBEDDED_PG_DATA_DIR ?? '.data/postgres'), Number(process.env.EMBEDDED_PG_PORT ?? 25432), console.log);
     url = embedded.url;
   }
   const db = createDataSource(url);

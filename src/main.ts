@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
     const dataDir = path.resolve(process.env.EMBEDDED_PG_DATA_DIR ?? path.join(process.cwd(), '.data', 'postgres'));
-    embedded = await startEmbeddedPostgres(dataDir, Number(process.env.EMBEDDED_PG_PORT ?? 54329), say);
+    embedded = await startEmbeddedPostgres(dataDir, Number(process.env.EMBEDDED_PG_PORT ?? 25432), say);
     databaseUrl = embedded.url;
     say(`Embedded PostgreSQL running (data in ${dataDir}).`);
   }

@@ -12,7 +12,8 @@ export default async function globalSetup() {
     return;
   }
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'register-test-pg-'));
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  // Below Linux's ephemeral port range (32768+), so no outgoing connection can be holding it.
+  const port = 20000 + Math.floor(Math.random() * 12000);
   if (isRoot) fs.chmodSync(dataDir, 0o777);
   const pg = embeddedPostgres({ databaseDir: path.join(dataDir, 'data'), port, persistent: false });
   await pg.initialise();
