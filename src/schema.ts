@@ -1,6 +1,6 @@
 import 'reflect-metadata';
-import { GraphQLSchema } from 'graphql';
-import { buildSchema } from 'type-graphql';
+import { GraphQLInterfaceType, GraphQLSchema } from 'graphql';
+import { buildSchema, getMetadataStorage } from 'type-graphql';
 import { AgreementResolver } from './modules/agreement/agreement.resolver';
 import { ClientResolver } from './modules/client/client.resolver';
 import { ContractResolver } from './modules/contract/contract.resolver';
@@ -10,6 +10,7 @@ import { NodeResolver } from './modules/node/node.resolver';
 import { SupplierResolver } from './modules/supplier/supplier.resolver';
 import { AlertResolver } from './modules/alert/alert.resolver';
 import { AuditResolver } from './modules/audit/audit.resolver';
+import { resolveNodeType } from './common/node';
 import { DateScalar, DateTimeScalar } from './common/scalars';
 
 export const RESOLVERS = [
@@ -29,10 +30,26 @@ export const RESOLVERS = [
 ] as const;
 
 /**
+ * Plain fields (a property of the parent value: a name, a score) are read by the executor itself instead
+ * of through type-graphql's per-field wrapper, which exists only to run middlewares and @Authorized checks
+ * (type-graphql's `simpleResolvers`). On the benchmark's nested read, thousands of such fields per request
+ * were a wrapper call and a promise-free allocation each; graphql-jit inlines a direct read instead.
+ * This schema uses neither middlewares nor @Authorized (every viewer's access is applied in the loaders and
+ * services), and startup fails if one appears, so no check can be skipped silently.
+ */
+function readPlainFieldsDirectly(): void {
+  const storage = getMetadataStorage();
+  const guarded = [storage.middlewares, storage.resolverMiddlewares, storage.authorizedFields, storage.authorizedResolver].some((list) => list.length > 0);
+  if (guarded) throw new Error('A middleware or @Authorized decorator is in use: plain fields must then go through type-graphql again (remove readPlainFieldsDirectly)');
+  for (const objectType of storage.objectTypes) objectType.simpleResolvers = true;
+}
+
+/**
  * Builds the executable schema from the decorated classes. Validation runs in the services
  * (class-validator, see common/validation.ts) so bad input becomes userErrors, not top-level errors.
  */
 export async function createSchema(): Promise<GraphQLSchema> {
+  readPlainFieldsDirectly();
   const schema = await buildSchema({
     resolvers: RESOLVERS as unknown as [Function, ...Function[]],
     validate: false,
@@ -49,6 +66,9 @@ export async function createSchema(): Promise<GraphQLSchema> {
       },
     },
   });
+  // type-graphql wraps every resolveType in an async function; graphql-jit needs the type name at once
+  // (and graphql-js saves a promise per value). Our resolveNodeType is synchronous.
+  (schema.getType('Node') as GraphQLInterfaceType).resolveType = resolveNodeType;
   // type-graphql has no option to describe the root types; GraphiQL shows these first.
   schema.getQueryType()!.description = 'Read the register: suppliers, clients, contracts, incidents and every client’s exposure. Every request carries Authorization: Bearer <JWT>; a client-role token sees only its own client.';
   schema.getMutationType()!.description = 'Change the register. Each mutation takes one `input` and returns a payload with `userErrors`; nothing is written when there are any.';

@@ -17,6 +17,7 @@ import { TokenVerifier, createTokenVerifier } from './auth/jwt';
 import { Viewer, unauthenticated } from './auth/viewer';
 import { Context, createContext } from './context';
 import { RequestStats, requestStats } from './common/sql-counter';
+import { compiledExecutionGateway } from './common/compiled-execution';
 import { Services } from './services';
 import { mountGraphiql } from './graphiql/graphiql';
 import { AlertHub } from './modules/alert/alert.hub';
@@ -72,6 +73,9 @@ function withCodeFor(hide: boolean) {
   return (error: GraphQLError, code: string): GraphQLError =>
     new GraphQLError(hide ? hideSuggestions(error.message) : error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions: { ...error.extensions, code } });
 }
+
+/** Distinct operations kept compiled; a portal or GraphiQL user sends a handful, so this only bounds abuse. */
+const COMPILED_OPERATIONS_CACHED = 1000;
 
 /** The id of the HTTP request being served, for code that has no request at hand (formatError). */
 const currentRequestId = new AsyncLocalStorage<string>();
@@ -150,7 +154,8 @@ export async function startServer(options: ServerOptions, port: number): Promise
   };
 
   const apollo = new ApolloServer<Context>({
-    schema,
+    // The schema, served through graphql-jit (common/compiled-execution.ts explains why it is a "gateway").
+    gateway: compiledExecutionGateway(schema, { cacheSize: COMPILED_OPERATIONS_CACHED, logger }),
     introspection: config.introspection,
     allowBatchedHttpRequests: false,
     csrfPrevention: true,

@@ -51,7 +51,9 @@ export function connectionTypes<T extends object>(nodeType: ClassType<T>, name: 
     @Field(() => PageInfo, { description: 'Where this page sits in the whole list.' })
     pageInfo: PageInfo;
 
-    @Field(() => Int, { description: `How many ${plural} the whole list holds (that you may see), across all pages.` })
+    // Not a plain field: its value is a promise (the count runs only when asked for), which graphql-jit
+    // awaits only from a resolver (see readPlainFieldsDirectly in schema.ts).
+    @Field(() => Int, { simple: false, description: `How many ${plural} the whole list holds (that you may see), across all pages.` })
     totalCount: number;
   }
   return { EdgeType, ConnectionType };
