@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { types } from 'pg';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { ENTITIES } from './src/entities';
-import { SqlCountingLogger } from './src/common/sql-counter';
+import { SqlCountingLogger } from './src/common/request-scope';
 import { AuditActorSubscriber } from './src/modules/audit/audit.subscriber';
 
 // Calendar dates stay 'YYYY-MM-DD' strings: a JS Date would put them at local midnight and shift them

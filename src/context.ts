@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { Viewer } from './auth/viewer';
-import { Services } from './services';
+import { RequestServices, Services } from './services';
+import { RequestScope, scopedDataSource } from './common/request-scope';
 import { createSupplierLoaders } from './modules/supplier/supplier.loaders';
 import { createClientLoaders } from './modules/client/client.loaders';
 import { createContractLoaders } from './modules/contract/contract.loaders';
@@ -26,8 +27,10 @@ export type Loaders = ReturnType<typeof createLoaders>;
 export interface Context {
   requestId: string;
   viewer: Viewer;
+  /** This request's SQL statement count and, for a mutation, its audit actor; its queries carry it. */
+  scope: RequestScope;
   loaders: Loaders;
-  services: Services;
+  services: RequestServices;
   /** Present on WebSocket connections: what the exposureAlerts subscription reads from. */
   alerts?: { db: DataSource; hub: import('./modules/alert/alert.hub').AlertHub; maxQueue: number; observeLatency?: (seconds: number) => void };
   /** Replaces the loaders with empty ones: a subscription does this before each event so nothing stale is served. */
@@ -35,13 +38,20 @@ export interface Context {
 }
 
 export function createContext(db: DataSource, services: Services, viewer: Viewer, requestId: string = randomUUID()): Context {
+  const scope: RequestScope = { sqlStatements: 0 };
+  const requestDb = scopedDataSource(db, scope);
+  let requestServices: RequestServices | undefined;
   const context: Context = {
     requestId,
     viewer,
-    loaders: createLoaders(db, viewer),
-    services,
+    scope,
+    loaders: createLoaders(requestDb, viewer),
+    // Made when first used: most reads never touch a service.
+    get services() {
+      return (requestServices ??= services.forRequest(requestDb));
+    },
     renewLoaders() {
-      context.loaders = createLoaders(db, viewer);
+      context.loaders = createLoaders(requestDb, viewer);
     },
   };
   return context;

@@ -1,9 +1,7 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { AsyncLocalStorage } from 'node:async_hooks';
 import express, { NextFunction, Request, Response } from 'express';
 import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
-import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError, GraphQLFormattedError, GraphQLSchema, Kind, OperationDefinitionNode, parse, specifiedRules, validate } from 'graphql';
@@ -16,7 +14,7 @@ import { Config } from './config';
 import { TokenVerifier, createTokenVerifier } from './auth/jwt';
 import { Viewer, unauthenticated } from './auth/viewer';
 import { Context, createContext } from './context';
-import { RequestStats, requestStats } from './common/sql-counter';
+import { graphqlHttpHandler } from './graphql-http';
 import { compiledExecutionGateway } from './common/compiled-execution';
 import { Services } from './services';
 import { mountGraphiql } from './graphiql/graphiql';
@@ -77,8 +75,11 @@ function withCodeFor(hide: boolean) {
 /** Distinct operations kept compiled; a portal or GraphiQL user sends a handful, so this only bounds abuse. */
 const COMPILED_OPERATIONS_CACHED = 1000;
 
-/** The id of the HTTP request being served, for code that has no request at hand (formatError). */
-const currentRequestId = new AsyncLocalStorage<string>();
+/**
+ * The request id of each error raised while serving a request, for formatError (which is given no
+ * context). Errors raised before there is a context have none here; graphql-http.ts stamps those.
+ */
+const requestIdOfError = new WeakMap<object, string>();
 
 /** PostgreSQL unreachable, restarting or refusing connections: a temporary state, not a fault of the request. */
 const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
@@ -107,7 +108,7 @@ export async function startServer(options: ServerOptions, port: number): Promise
     const requestId = requestIdFrom(req.headers['x-request-id']);
     res.locals.requestId = requestId;
     res.setHeader('x-request-id', requestId);
-    currentRequestId.run(requestId, next);
+    next();
   });
   const httpServer = http.createServer(app);
   const alertHub = new AlertHub(db, { connectionString: options.databaseUrl, pollMs: config.alertPollMs, logger });
@@ -125,16 +126,19 @@ export async function startServer(options: ServerOptions, port: number): Promise
           if (operation.operation === 'subscription') {
             throw new GraphQLError('Subscriptions are served over WebSocket (graphql-transport-ws) at /graphql, not over HTTP', { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
           }
-          const stats = requestStats.getStore();
-          if (stats && operation.operation === 'mutation') {
+          if (operation.operation === 'mutation') {
             const { viewer, requestId } = contextValue;
-            stats.audit = { subject: viewer.subject, role: viewer.role, clientId: viewer.clientId, operation: operationName ?? 'anonymous mutation', input: mutationInput(requestSchema, operation, request.variables), requestId };
+            // Every transaction of this request stamps it (audit.subscriber.ts); the triggers record it.
+            contextValue.scope.audit = { subject: viewer.subject, role: viewer.role, clientId: viewer.clientId, operation: operationName ?? 'anonymous mutation', input: mutationInput(requestSchema, operation, request.variables), requestId };
           }
         },
+        async didEncounterErrors({ errors }) {
+          for (const error of errors) requestIdOfError.set(error, contextValue.requestId);
+        },
         async willSendResponse({ response, operationName, errors }) {
-          const stats = requestStats.getStore();
+          const { sqlStatements } = contextValue.scope;
           const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-          if (stats) response.http.headers.set('x-sql-statements', String(stats.sqlStatements));
+          response.http.headers.set('x-sql-statements', String(sqlStatements));
           response.http.headers.set('x-request-id', contextValue.requestId);
           // The request id travels with every error so a user's report can be matched to the logs.
           if (response.body.kind === 'single' && response.body.singleResult.errors) {
@@ -147,7 +151,7 @@ export async function startServer(options: ServerOptions, port: number): Promise
           // graphql_errors_total is counted in formatError, which also sees the errors answered without a context.
           const codes = (errors ?? []).map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR'));
           metrics.requestDuration.observe({ operation: operationName ?? 'anonymous', type: operationType }, durationMs / 1000);
-          logger.info({ requestId: contextValue.requestId, operationName, operationType, durationMs, sqlStatements: stats?.sqlStatements, errorCodes: codes }, 'graphql request');
+          logger.info({ requestId: contextValue.requestId, operationName, operationType, durationMs, sqlStatements, errorCodes: codes }, 'graphql request');
         },
       };
     },
@@ -173,10 +177,10 @@ export async function startServer(options: ServerOptions, port: number): Promise
       ...limits.plugins,
       observe,
     ],
-    // Also formats errors raised before a request has a context (CSRF, batching, bad body, auth, rate limit):
-    // the request id comes from the request's async context, so those carry it too.
+    // Also formats errors raised before a request has a context (CSRF, batching, auth, rate limit); those
+    // get their request id in graphql-http.ts, the others in willSendResponse.
     formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-      const requestId = currentRequestId.getStore();
+      const requestId = typeof error === 'object' && error ? requestIdOfError.get(error) : undefined;
       const withRequestId = (f: GraphQLFormattedError): GraphQLFormattedError => (requestId ? { ...f, extensions: { ...f.extensions, requestId } } : f);
       const code = formatted.extensions?.code as string | undefined;
       if (code && EXPOSED_CODES.has(code)) {
@@ -218,14 +222,11 @@ export async function startServer(options: ServerOptions, port: number): Promise
 
   app.use(
     '/graphql',
-    (_req, _res, next) => requestStats.run({ sqlStatements: 0 } satisfies RequestStats, next),
     express.json({ limit: config.bodyLimitBytes }),
-    expressMiddleware(apollo, {
-      context: async ({ req, res }) => {
-        const viewer = await bearerViewer(verifier, req.headers.authorization);
-        await rateLimiter.consume(viewer.subject);
-        return createContext(db, services, viewer, res.locals.requestId as string);
-      },
+    graphqlHttpHandler(apollo, async (req, res) => {
+      const viewer = await bearerViewer(verifier, req.headers.authorization);
+      await rateLimiter.consume(viewer.subject);
+      return createContext(db, services, viewer, res.locals.requestId as string);
     }),
   );
   // Malformed JSON and oversized bodies answer as GraphQL-over-HTTP errors, never as a 500 page.

@@ -9,8 +9,20 @@ import { IncidentService } from './modules/incident/incident.service';
 import { SupplierService } from './modules/supplier/supplier.service';
 import { AuditService } from './modules/audit/audit.service';
 
-/** Services are stateless apart from the DataSource, so one set serves every request. */
-export function createServices(db: DataSource, options: { afterAlerts?: (manager: EntityManager, lastAlertId: string) => Promise<void> } = {}) {
+interface ServiceOptions {
+  afterAlerts?: (manager: EntityManager, lastAlertId: string) => Promise<void>;
+}
+
+/**
+ * The services, stateless apart from their DataSource. `forRequest` gives a request its own set over its
+ * scoped DataSource (common/request-scope.ts), so what they run is counted for that request and audited
+ * under its actor; used directly (seeds, tests, start-up), they run unscoped.
+ */
+export function createServices(db: DataSource, options: ServiceOptions = {}) {
+  return { ...servicesOver(db, options), forRequest: (requestDb: DataSource) => servicesOver(requestDb, options) };
+}
+
+function servicesOver(db: DataSource, options: ServiceOptions) {
   const engine = new ExposureEngine(options.afterAlerts);
   const onRegisterChange = async (manager: EntityManager, change: RegisterChange) => {
     // A sub-processor link can move any client's exposure; a contract or agreement only its own client's.
@@ -37,3 +49,5 @@ export function createServices(db: DataSource, options: { afterAlerts?: (manager
 }
 
 export type Services = ReturnType<typeof createServices>;
+/** The services one request uses. */
+export type RequestServices = ReturnType<typeof servicesOver>;
