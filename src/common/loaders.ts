@@ -7,6 +7,8 @@ export interface ChildPageKey<F = undefined> {
   after?: string | null;
   /** Extra list arguments (a filter); keys with equal filters are batched together. */
   filter?: F | null;
+  /** Properties the page need not read: nothing selected shows them (OptionalListColumns). */
+  leaveOut?: readonly string[];
 }
 
 /**
@@ -46,10 +48,10 @@ function argumentGroupedLoader<K extends { parentId: string }, V>(
 }
 
 /** A page of children per parent (rows first + 1, so the caller knows whether more follow). */
-export function childPageLoader<E, F = undefined>(fetch: (parentIds: readonly string[], args: PageArgs, filter: F | null) => Promise<Map<string, E[]>>) {
+export function childPageLoader<E, F = undefined>(fetch: (parentIds: readonly string[], args: PageArgs, filter: F | null, leaveOut: readonly string[]) => Promise<Map<string, E[]>>) {
   return argumentGroupedLoader<ChildPageKey<F>, E[]>(
-    (key) => [key.first ?? null, key.after ?? null, key.filter ?? null],
-    (parentIds, key) => fetch(parentIds, { first: key.first, after: key.after }, key.filter ?? null),
+    (key) => [key.first ?? null, key.after ?? null, key.filter ?? null, key.leaveOut ?? []],
+    (parentIds, key) => fetch(parentIds, { first: key.first, after: key.after }, key.filter ?? null, key.leaveOut ?? []),
     [],
   );
 }

@@ -27,6 +27,27 @@ export interface ListSpec<E extends object> {
   params: SqlParams;
   order: OrderColumn<E>[];
   descending?: boolean;
+  /** Entity properties this query need not read (see OptionalListColumns). */
+  leaveOut?: readonly string[];
+}
+
+/**
+ * Columns of a list that are read only when a GraphQL field showing them is selected on its nodes,
+ * declared as property → the node fields that read it. A nested page of a hundred exposures and six
+ * hundred contracts then parses only the columns the query returns (docs/performance.md). Every other
+ * column is always read, so a resolver missing from this map can only cost a column, never lose one.
+ */
+export class OptionalListColumns {
+  constructor(private readonly readers: Readonly<Record<string, readonly string[]>>) {}
+
+  /** The properties no selected field reads, in a stable order (they are part of loader keys). */
+  leaveOutFor(selected: ReadonlySet<string> | null | undefined): string[] {
+    if (!selected) return [];
+    return Object.entries(this.readers)
+      .filter(([, fields]) => !fields.some((field) => selected.has(field)))
+      .map(([property]) => property)
+      .sort();
+  }
 }
 
 type Runner = DataSource | EntityManager;
@@ -47,16 +68,22 @@ export function hydrate<E extends ObjectLiteral>(db: Runner, entity: ClassType<E
  */
 const LEFT_OUT_OF_LISTS = new Set(['createdAt', 'updatedAt', 'factors']);
 
-/** The select list for a list query of `entity` aliased `t`. */
-function listColumns(db: Runner, entity: Function): string {
-  let columns = listColumnsByEntity.get(entity);
-  if (!columns) {
-    columns = columnNames(db, entity).filter(([, property]) => !LEFT_OUT_OF_LISTS.has(property)).map(([column]) => `t."${column}"`).join(', ');
-    listColumnsByEntity.set(entity, columns);
+/** The select list for a list query of `entity` aliased `t`, without the properties in `leaveOut`. */
+function listColumns(db: Runner, entity: Function, leaveOut: readonly string[] = []): string {
+  let byLeftOut = listColumnsByEntity.get(entity);
+  if (!byLeftOut) listColumnsByEntity.set(entity, (byLeftOut = new Map()));
+  const key = leaveOut.join(',');
+  let columns = byLeftOut.get(key);
+  if (columns === undefined) {
+    columns = columnNames(db, entity)
+      .filter(([, property]) => !LEFT_OUT_OF_LISTS.has(property) && !leaveOut.includes(property))
+      .map(([column]) => `t."${column}"`)
+      .join(', ');
+    byLeftOut.set(key, columns);
   }
   return columns;
 }
-const listColumnsByEntity = new WeakMap<Function, string>();
+const listColumnsByEntity = new WeakMap<Function, Map<string, string>>();
 
 /** (column, property) pairs per entity, looked up once: hydrate runs for every row of every list. */
 const columnNamesByEntity = new WeakMap<Function, [string, string][]>();
@@ -94,7 +121,7 @@ export async function pageQuery<E extends ObjectLiteral>(db: Runner, spec: ListS
   };
   const where = cursor ? `${baseWhere} AND ${keysetCondition(spec, spec.params, cursor)}` : baseWhere;
   const rows: Record<string, unknown>[] = await db.query(
-    `SELECT ${listColumns(db, spec.entity)} FROM ${spec.from} WHERE ${where} ORDER BY ${orderBy(spec)} LIMIT ${first + 1}`,
+    `SELECT ${listColumns(db, spec.entity, spec.leaveOut)} FROM ${spec.from} WHERE ${where} ORDER BY ${orderBy(spec)} LIMIT ${first + 1}`,
     spec.params.values,
   );
   return toConnection(rows.map((r) => hydrate(db, spec.entity, r)), first, cursor !== null, cursorOf(spec), totalCount);
@@ -122,7 +149,7 @@ export async function childPagesQuery<E extends ObjectLiteral>(
     `SELECT parent.id AS __parent, page.*
      FROM unnest(${parents}::uuid[]) AS parent(id)
      CROSS JOIN LATERAL (
-       SELECT ${listColumns(db, spec.entity)} FROM ${spec.from} WHERE ${conditions.join(' AND ')} ORDER BY ${orderBy(spec)} LIMIT ${first + 1}
+       SELECT ${listColumns(db, spec.entity, spec.leaveOut)} FROM ${spec.from} WHERE ${conditions.join(' AND ')} ORDER BY ${orderBy(spec)} LIMIT ${first + 1}
      ) page
      ORDER BY parent.id, ${orderBy({ ...spec, order: spec.order.map((o) => ({ ...o, sql: o.sql.replace(/^t\./, 'page.') })) })}`,
     spec.params.values,

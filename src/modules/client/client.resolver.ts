@@ -1,4 +1,6 @@
-import { Arg, Args, Ctx, Field, FieldResolver, ID, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { GraphQLResolveInfo } from 'graphql';
+import { Arg, Args, Ctx, Field, FieldResolver, ID, Info, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { selectedNodeFields } from '../../common/selection';
 import { Context } from '../../context';
 import { Connection } from '../../common/connection';
 import { encodeGlobalId } from '../../common/global-id';
@@ -35,8 +37,8 @@ export class ClientResolver {
   }
 
   @FieldResolver(() => ContractConnection, { description: "The client's contracts, by reference." })
-  contracts(@Root() client: ClientEntity, @Args() page: PageArgsType, @Ctx() ctx: Context): Promise<Connection<ContractEntity>> {
-    return ctx.services.contract.pageForClient(ctx, client.id, page);
+  contracts(@Root() client: ClientEntity, @Args() page: PageArgsType, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Connection<ContractEntity>> {
+    return ctx.services.contract.pageForClient(ctx, client.id, page, selectedNodeFields(info));
   }
 
   @Mutation(() => ClientPayload, { description: 'Adds a client organisation. Admin only.' })

@@ -1,13 +1,23 @@
 import { DataSource } from 'typeorm';
 import { Viewer, clientScope } from '../../auth/viewer';
 import { byIdLoader, childPageLoader, countLoader } from '../../common/loaders';
-import { OrderColumn, SqlParams, childCountsQuery, childPagesQuery, hydrate } from '../../common/paging';
+import { OptionalListColumns, OrderColumn, SqlParams, childCountsQuery, childPagesQuery, hydrate } from '../../common/paging';
 import { ContractEntity } from './contract.entity';
 
 export const CONTRACT_ORDER: OrderColumn<ContractEntity>[] = [
   { sql: 't.reference', cast: 'text', value: (c) => c.reference },
   { sql: 't.id', cast: 'uuid', value: (c) => c.id },
 ];
+
+/** Contract columns a page reads only when a selected field shows them. */
+export const CONTRACT_OPTIONAL_COLUMNS = new OptionalListColumns({
+  title: ['title'],
+  startsOn: ['startsOn'],
+  endsOn: ['endsOn'],
+  criticality: ['criticality'],
+  valueAmount: ['value'],
+  valueCurrency: ['value'],
+});
 
 /** The contracts a viewer may see: a client-role viewer only its own. */
 export function contractVisibility(viewer: Viewer, params: SqlParams, alias = 't'): string[] {
@@ -17,9 +27,9 @@ export function contractVisibility(viewer: Viewer, params: SqlParams, alias = 't
 
 export function createContractLoaders(db: DataSource, viewer: Viewer) {
   const pagesBy = (parentColumn: string) =>
-    childPageLoader<ContractEntity>((parentIds, args) => {
+    childPageLoader<ContractEntity>((parentIds, args, _filter, leaveOut) => {
       const params = new SqlParams();
-      return childPagesQuery(db, { entity: ContractEntity, from: 'contract t', where: contractVisibility(viewer, params), params, order: CONTRACT_ORDER }, `t.${parentColumn}`, parentIds, args);
+      return childPagesQuery(db, { entity: ContractEntity, from: 'contract t', where: contractVisibility(viewer, params), params, order: CONTRACT_ORDER, leaveOut }, `t.${parentColumn}`, parentIds, args);
     });
   const countsBy = (parentColumn: string) =>
     countLoader((parentIds) => {

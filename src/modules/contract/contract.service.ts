@@ -11,7 +11,7 @@ import { ClientEntity } from '../client/client.entity';
 import { SupplierEntity } from '../supplier/supplier.entity';
 import { ContractEntity } from './contract.entity';
 import { CreateContractInput, RemoveContractInput, UpdateContractInput } from './contract.inputs';
-import { CONTRACT_ORDER } from './contract.loaders';
+import { CONTRACT_OPTIONAL_COLUMNS, CONTRACT_ORDER } from './contract.loaders';
 
 export const CONTRACT_CONSTRAINTS: ConstraintMessages = {
   contract_client_reference_key: { field: ['input', 'reference'], message: 'This client already has a contract with this reference' },
@@ -22,12 +22,15 @@ export const CONTRACT_CONSTRAINTS: ConstraintMessages = {
 export class ContractService {
   constructor(private readonly db: DataSource, private readonly onRegisterChange: RegisterChangeHook = noRegisterChangeHook) {}
 
-  pageForSupplier(ctx: Context, supplierId: string, page: PageArgs): Promise<Connection<ContractEntity>> {
-    return childConnection(ctx.loaders.contractPagesBySupplier.load({ parentId: supplierId, ...page }), page, CONTRACT_ORDER, () => ctx.loaders.contractCountsBySupplier.load(supplierId));
+  /** `selected`: the fields asked for on each contract, so the page reads only their columns (all when absent). */
+  pageForSupplier(ctx: Context, supplierId: string, page: PageArgs, selected?: ReadonlySet<string>): Promise<Connection<ContractEntity>> {
+    const leaveOut = CONTRACT_OPTIONAL_COLUMNS.leaveOutFor(selected);
+    return childConnection(ctx.loaders.contractPagesBySupplier.load({ parentId: supplierId, ...page, leaveOut }), page, CONTRACT_ORDER, () => ctx.loaders.contractCountsBySupplier.load(supplierId));
   }
 
-  pageForClient(ctx: Context, clientId: string, page: PageArgs): Promise<Connection<ContractEntity>> {
-    return childConnection(ctx.loaders.contractPagesByClient.load({ parentId: clientId, ...page }), page, CONTRACT_ORDER, () => ctx.loaders.contractCountsByClient.load(clientId));
+  pageForClient(ctx: Context, clientId: string, page: PageArgs, selected?: ReadonlySet<string>): Promise<Connection<ContractEntity>> {
+    const leaveOut = CONTRACT_OPTIONAL_COLUMNS.leaveOutFor(selected);
+    return childConnection(ctx.loaders.contractPagesByClient.load({ parentId: clientId, ...page, leaveOut }), page, CONTRACT_ORDER, () => ctx.loaders.contractCountsByClient.load(clientId));
   }
 
   async create(viewer: Viewer, input: CreateContractInput): Promise<ContractEntity> {

@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { Viewer, clientScope } from '../../auth/viewer';
 import DataLoader from 'dataloader';
 import { byIdLoader, childPageLoader, filteredCountLoader, groupByParent, groupLoader } from '../../common/loaders';
-import { OrderColumn, SqlParams, childCountsQuery, childPagesQuery, hydrate } from '../../common/paging';
+import { OptionalListColumns, OrderColumn, SqlParams, childCountsQuery, childPagesQuery, hydrate } from '../../common/paging';
 import { decodeIdOf } from '../../common/global-id';
 import { ExposureEntity, ExposureLevel, ExposureRevisionEntity } from './exposure.entity';
 import type { ExposureAsOfValue, ExposureSummaryValue } from './exposure.service';
@@ -13,6 +13,22 @@ export const EXPOSURE_ORDER: OrderColumn<ExposureEntity>[] = [
   { sql: 't.score', cast: 'integer', value: (e) => e.score },
   { sql: 't.id', cast: 'uuid', value: (e) => e.id },
 ];
+
+/** Exposure columns a page reads only when a selected field shows them (the arrays and timestamps). */
+export const EXPOSURE_OPTIONAL_COLUMNS = new OptionalListColumns({
+  contractIds: ['contracts'],
+  path: ['path'],
+  dataCategoriesAtRisk: ['dataCategoriesAtRisk'],
+  awareAt: ['awareAt'],
+  notificationDeadline: ['notificationDeadline'],
+  computedAt: ['computedAt'],
+  resolvedAt: ['resolvedAt'],
+  notificationDecidedAt: ['notification'],
+  notificationDecidedBy: ['notification'],
+  notificationReportedAt: ['notification'],
+  notificationReference: ['notification'],
+  notificationJustification: ['notification'],
+});
 
 const LEVEL_FLOOR: Record<ExposureLevel, number> = { LOW: 0, MEDIUM: 25, HIGH: 50, CRITICAL: 75 };
 
@@ -42,9 +58,9 @@ export function plainFilter(filter: ExposureFilter | null | undefined): Exposure
 
 export function createExposureLoaders(db: DataSource, viewer: Viewer) {
   const pagesBy = (parentColumn: string) =>
-    childPageLoader<ExposureEntity, ExposureFilter>((parentIds, args, filter) => {
+    childPageLoader<ExposureEntity, ExposureFilter>((parentIds, args, filter, leaveOut) => {
       const params = new SqlParams();
-      return childPagesQuery(db, { entity: ExposureEntity, from: 'exposure t', where: exposureConditions(viewer, filter, params), params, order: EXPOSURE_ORDER, descending: true }, `t.${parentColumn}`, parentIds, args);
+      return childPagesQuery(db, { entity: ExposureEntity, from: 'exposure t', where: exposureConditions(viewer, filter, params), params, order: EXPOSURE_ORDER, descending: true, leaveOut }, `t.${parentColumn}`, parentIds, args);
     });
   const countsBy = (parentColumn: string) =>
     filteredCountLoader<ExposureFilter>((parentIds, filter) => {

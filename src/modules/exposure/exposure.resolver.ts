@@ -1,4 +1,6 @@
-import { Arg, Args, Ctx, Field, FieldResolver, ID, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { GraphQLResolveInfo } from 'graphql';
+import { Arg, Args, Ctx, Field, FieldResolver, ID, Info, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { selectedNodeFields } from '../../common/selection';
 import { Context } from '../../context';
 import { Connection } from '../../common/connection';
 import { encodeGlobalId } from '../../common/global-id';
@@ -162,16 +164,16 @@ export class ExposureAsOfResolver extends revisionFields(() => ExposureAsOf) {}
 @Resolver(() => Client)
 export class ClientExposureResolver {
   @FieldResolver(() => ExposureConnection, { description: "The client's exposures, highest score first." })
-  exposures(@Root() client: ClientEntity, @Args() page: PageArgsType, @Arg('filter', () => ExposureFilter, { nullable: true, description: 'Narrow the list.' }) filter: ExposureFilter | null, @Ctx() ctx: Context): Promise<Connection<ExposureEntity>> {
-    return ctx.services.exposure.pageForClient(ctx, client.id, page, filter);
+  exposures(@Root() client: ClientEntity, @Args() page: PageArgsType, @Arg('filter', () => ExposureFilter, { nullable: true, description: 'Narrow the list.' }) filter: ExposureFilter | null, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Connection<ExposureEntity>> {
+    return ctx.services.exposure.pageForClient(ctx, client.id, page, filter, selectedNodeFields(info));
   }
 }
 
 @Resolver(() => Incident)
 export class IncidentExposureResolver {
   @FieldResolver(() => ExposureConnection, { description: "Clients' exposures to this incident, highest score first (a client sees only its own)." })
-  exposures(@Root() incident: IncidentEntity, @Args() page: PageArgsType, @Arg('filter', () => ExposureFilter, { nullable: true, description: 'Narrow the list.' }) filter: ExposureFilter | null, @Ctx() ctx: Context): Promise<Connection<ExposureEntity>> {
-    return ctx.services.exposure.pageForIncident(ctx, incident.id, page, filter);
+  exposures(@Root() incident: IncidentEntity, @Args() page: PageArgsType, @Arg('filter', () => ExposureFilter, { nullable: true, description: 'Narrow the list.' }) filter: ExposureFilter | null, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Connection<ExposureEntity>> {
+    return ctx.services.exposure.pageForIncident(ctx, incident.id, page, filter, selectedNodeFields(info));
   }
 
   @FieldResolver(() => ExposureSummary, { description: 'Clients exposed, people at risk, special category data, contract value and the nearest deadline, over the exposures you may see.' })

@@ -7,7 +7,7 @@ import { assertValid } from '../../common/validation';
 import type { Context } from '../../context';
 import { ExposureEntity, ExposureRevisionEntity, NotificationStatus } from './exposure.entity';
 import { ExposureFilter, RecordNotificationDecisionInput } from './exposure.inputs';
-import { EXPOSURE_ORDER, exposureConditions, plainFilter } from './exposure.loaders';
+import { EXPOSURE_OPTIONAL_COLUMNS, EXPOSURE_ORDER, exposureConditions, plainFilter } from './exposure.loaders';
 
 export interface ExposureSummaryValue {
   clientsExposed: number;
@@ -32,14 +32,15 @@ export class ExposureService {
     return pageQuery(this.db, { entity: ExposureEntity, from: 'exposure t', where: exposureConditions(viewer, filter, params), params, order: EXPOSURE_ORDER, descending: true }, page);
   }
 
-  pageForClient(ctx: Context, clientId: string, page: PageArgs, filter: ExposureFilter | null | undefined): Promise<Connection<ExposureEntity>> {
+  /** `selected`: the fields asked for on each exposure, so the page reads only their columns (all when absent). */
+  pageForClient(ctx: Context, clientId: string, page: PageArgs, filter: ExposureFilter | null | undefined, selected?: ReadonlySet<string>): Promise<Connection<ExposureEntity>> {
     const key = { parentId: clientId, filter: plainFilter(filter) };
-    return childConnection(ctx.loaders.exposurePagesByClient.load({ ...key, ...page }), page, EXPOSURE_ORDER, () => ctx.loaders.exposureCountsByClient.load(key));
+    return childConnection(ctx.loaders.exposurePagesByClient.load({ ...key, ...page, leaveOut: EXPOSURE_OPTIONAL_COLUMNS.leaveOutFor(selected) }), page, EXPOSURE_ORDER, () => ctx.loaders.exposureCountsByClient.load(key));
   }
 
-  pageForIncident(ctx: Context, incidentId: string, page: PageArgs, filter: ExposureFilter | null | undefined): Promise<Connection<ExposureEntity>> {
+  pageForIncident(ctx: Context, incidentId: string, page: PageArgs, filter: ExposureFilter | null | undefined, selected?: ReadonlySet<string>): Promise<Connection<ExposureEntity>> {
     const key = { parentId: incidentId, filter: plainFilter(filter) };
-    return childConnection(ctx.loaders.exposurePagesByIncident.load({ ...key, ...page }), page, EXPOSURE_ORDER, () => ctx.loaders.exposureCountsByIncident.load(key));
+    return childConnection(ctx.loaders.exposurePagesByIncident.load({ ...key, ...page, leaveOut: EXPOSURE_OPTIONAL_COLUMNS.leaveOutFor(selected) }), page, EXPOSURE_ORDER, () => ctx.loaders.exposureCountsByIncident.load(key));
   }
 
   /** The incident-level figures, over the exposures the viewer may see (a client: only its own). */

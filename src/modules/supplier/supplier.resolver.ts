@@ -1,4 +1,6 @@
-import { Arg, Args, Ctx, Field, FieldResolver, ID, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { GraphQLResolveInfo } from 'graphql';
+import { Arg, Args, Ctx, Field, FieldResolver, ID, Info, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { selectedNodeFields } from '../../common/selection';
 import { PageArgsType } from '../../common/page-args';
 import { Context } from '../../context';
 import { encodeGlobalId } from '../../common/global-id';
@@ -42,8 +44,8 @@ export class SupplierResolver {
   }
 
   @FieldResolver(() => ContractConnection, { description: "Contracts with this supplier that you may see (a client sees only its own), by reference." })
-  contracts(@Root() supplier: SupplierEntity, @Args() page: PageArgsType, @Ctx() ctx: Context): Promise<Connection<ContractEntity>> {
-    return ctx.services.contract.pageForSupplier(ctx, supplier.id, page);
+  contracts(@Root() supplier: SupplierEntity, @Args() page: PageArgsType, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Connection<ContractEntity>> {
+    return ctx.services.contract.pageForSupplier(ctx, supplier.id, page, selectedNodeFields(info));
   }
 
   @FieldResolver(() => IncidentConnection, { description: 'Incidents at this supplier that you may see, most recently detected first.' })
