@@ -21,4 +21,4 @@ export class DataProcessingAgreement extends Node {
   @Field(() => DateScalar, { nullable: true, description: 'Last day the supplier still holds the data after the contract; null: until the contract ends.' })
   dataRetainedUntil: string | null;
 }
-registerNodeType(AgreementEntity, 'DataProcessingAgreement', DataProcessingAgreement);
+registerNodeType(AgreementEntity, 'DataProcessingAgreement');

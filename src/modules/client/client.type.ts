@@ -12,6 +12,6 @@ export class Client extends Node {
   @Field(() => ClientSector, { description: 'Sector the organisation belongs to.' })
   sector: ClientSector;
 }
-registerNodeType(ClientEntity, 'Client', Client);
+registerNodeType(ClientEntity, 'Client');
 
 export const { EdgeType: ClientEdge, ConnectionType: ClientConnection } = connectionTypes(Client, 'Client', 'clients');

@@ -31,6 +31,6 @@ export class Contract extends Node {
   @Field(() => ServiceCriticality, { description: 'How critical the service is to the client.' })
   criticality: ServiceCriticality;
 }
-registerNodeType(ContractEntity, 'Contract', Contract);
+registerNodeType(ContractEntity, 'Contract');
 
 export const { EdgeType: ContractEdge, ConnectionType: ContractConnection } = connectionTypes(Contract, 'Contract', 'contracts');

@@ -92,7 +92,7 @@ export class Exposure extends Node {
   @Field(() => Int, { description: 'Revision number; each recomputation that changed the exposure adds one.' })
   revision: number;
 }
-registerNodeType(ExposureEntity, 'Exposure', Exposure);
+registerNodeType(ExposureEntity, 'Exposure');
 
 export const { EdgeType: ExposureEdge, ConnectionType: ExposureConnection } = connectionTypes(Exposure, 'Exposure', 'exposures');
 

@@ -34,6 +34,6 @@ export class Incident extends Node {
   @Field(() => ExfiltrationStatus, { description: 'Whether data was taken out.' })
   exfiltration: ExfiltrationStatus;
 }
-registerNodeType(IncidentEntity, 'Incident', Incident);
+registerNodeType(IncidentEntity, 'Incident');
 
 export const { EdgeType: IncidentEdge, ConnectionType: IncidentConnection } = connectionTypes(Incident, 'Incident', 'incidents');

@@ -24,6 +24,6 @@ export class Supplier extends Node {
   @Field({ description: "True when the supplier is on the government's strategic supplier list." })
   strategic: boolean;
 }
-registerNodeType(SupplierEntity, 'Supplier', Supplier);
+registerNodeType(SupplierEntity, 'Supplier');
 
 export const { EdgeType: SupplierEdge, ConnectionType: SupplierConnection } = connectionTypes(Supplier, 'Supplier', 'suppliers');
