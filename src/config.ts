@@ -35,6 +35,8 @@ export interface Config {
   rateLimitPerMinute: number;
   /** Largest accepted request body. */
   bodyLimitBytes: number;
+  /** Queries executing at once per instance; more wait their turn (security/query-slots.ts). */
+  maxConcurrentQueries: number;
 }
 
 /** The development secret used when JWT_SECRET is unset outside production. */
@@ -101,5 +103,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     fieldSuggestions: bool('FIELD_SUGGESTIONS', source.FIELD_SUGGESTIONS, env !== 'production'),
     rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', source.RATE_LIMIT_PER_MINUTE, 1200, 0, 10_000_000),
     bodyLimitBytes: int('BODY_LIMIT_BYTES', source.BODY_LIMIT_BYTES, 102400, 1024, 10 * 1024 * 1024),
+    maxConcurrentQueries: int('MAX_CONCURRENT_QUERIES', source.MAX_CONCURRENT_QUERIES, 4, 1, 1000),
   };
 }

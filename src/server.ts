@@ -21,6 +21,7 @@ import { mountGraphiql } from './graphiql/graphiql';
 import { AlertHub } from './modules/alert/alert.hub';
 import { hideSuggestions, nulCharacterError, operationCost, queryLimits, tooComplex } from './security/limits';
 import { createRateLimiter } from './security/rate-limit';
+import { QuerySlots } from './security/query-slots';
 import { createMetrics } from './observability/metrics';
 
 export interface ServerOptions {
@@ -112,7 +113,8 @@ export async function startServer(options: ServerOptions, port: number): Promise
   });
   const httpServer = http.createServer(app);
   const alertHub = new AlertHub(db, { connectionString: options.databaseUrl, pollMs: config.alertPollMs, logger });
-  const metrics = createMetrics(db, () => alertHub.subscriberCount);
+  const querySlots = new QuerySlots(config.maxConcurrentQueries);
+  const metrics = createMetrics(db, () => alertHub.subscriberCount, () => querySlots.queued);
 
   const observe: ApolloServerPlugin<Context> = {
     async requestDidStart({ contextValue }) {
@@ -175,6 +177,7 @@ export async function startServer(options: ServerOptions, port: number): Promise
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginLandingPageDisabled(),
       ...limits.plugins,
+      querySlots.plugin(),
       observe,
     ],
     // Also formats errors raised before a request has a context (CSRF, batching, auth, rate limit); those

@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { DataSource } from 'typeorm';
 
 /** Prometheus metrics of one server (its own registry, so several servers can share a process in tests). */
-export function createMetrics(db: DataSource, activeSubscriptions: () => number) {
+export function createMetrics(db: DataSource, activeSubscriptions: () => number, queuedQueries: () => number) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const requestDuration = new Histogram({
@@ -20,6 +20,7 @@ export function createMetrics(db: DataSource, activeSubscriptions: () => number)
     registers: [registry],
   });
   new Gauge({ name: 'graphql_active_subscriptions', help: 'Open exposureAlerts subscriptions on this instance.', registers: [registry], collect() { this.set(activeSubscriptions()); } });
+  new Gauge({ name: 'graphql_queued_queries', help: 'Queries waiting for one of the MAX_CONCURRENT_QUERIES slots on this instance.', registers: [registry], collect() { this.set(queuedQueries()); } });
   new Gauge({
     name: 'db_pool_connections',
     help: 'Database pool connections by state.',

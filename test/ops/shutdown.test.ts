@@ -41,6 +41,11 @@ async function sideConnection(databaseUrl: string): Promise<Client> {
 }
 
 /** Backends waiting for a lock on supplier (pg_locks, unlike pg_stat_activity, is not frozen inside a transaction). */
+/** Queries waiting for a query slot (MAX_CONCURRENT_QUERIES), from the server's metrics. */
+async function queuedQueries(url: string): Promise<number> {
+  return Number(/^graphql_queued_queries (\d+)$/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1]);
+}
+
 async function lockWaiters(observer: Client): Promise<number> {
   const { rows } = await observer.query(`SELECT count(*)::int AS count FROM pg_locks WHERE relation = 'supplier'::regclass AND NOT granted`);
   return rows[0].count;
@@ -71,7 +76,9 @@ describe('graceful stop', () => {
         postGraphQL(app.url, app.analystToken, { query: NESTED_QUERY }).then((response) => ({ response, doneAt: performance.now() })),
       );
       await eventually(() => received >= 40, 5000, 'the server to receive all requests', 5);
-      await eventually(async () => (await lockWaiters(blocker)) >= 10, 5000, 'the whole pool to wait on the lock');
+      // MAX_CONCURRENT_QUERIES (4) of them run and wait on the lock; the other 36 wait for a slot. Both kinds are in flight.
+      await eventually(async () => (await lockWaiters(blocker)) >= 4, 5000, 'every query slot to wait on the lock');
+      await eventually(async () => (await queuedQueries(app.url)) === 36, 5000, 'the other requests to wait for a slot');
 
       const stopCalledAt = performance.now();
       let stopResolvedAt: number | null = null;
@@ -210,7 +217,7 @@ describe('the real entry point on SIGTERM', () => {
       await blocker.query('BEGIN');
       await blocker.query('LOCK TABLE supplier IN ACCESS EXCLUSIVE MODE');
       const requests = Array.from({ length: 20 }, () => postGraphQL(url, token, { query: NESTED_QUERY }, {}));
-      await eventually(async () => (await lockWaiters(blocker)) >= 20, 10_000, 'all requests to be running');
+      await eventually(async () => (await lockWaiters(blocker)) >= 4 && (await queuedQueries(url)) === 16, 10_000, 'all requests to be running or queued');
 
       child.kill('SIGTERM');
       await subscriber.waitUntilEnded(5000);
