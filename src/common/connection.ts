@@ -125,17 +125,29 @@ export function pageSize(args: PageArgs): number {
   return first;
 }
 
+/** An edge whose cursor is encoded only if a client asks for it (most nested pages never do). */
+class PageEdge<T> implements Edge<T> {
+  constructor(
+    readonly node: T,
+    private readonly cursorOf: (row: T) => unknown[],
+  ) {}
+
+  get cursor(): string {
+    return encodeCursor(this.cursorOf(this.node));
+  }
+}
+
 /** Turns `first + 1` fetched rows into a connection page. */
 export function toConnection<T>(rows: T[], first: number, hadCursor: boolean, cursorOf: (row: T) => unknown[], count: () => Promise<number>): Connection<T> {
   const page = rows.slice(0, first);
-  const edges = page.map((node) => ({ node, cursor: encodeCursor(cursorOf(node)) }));
+  const edges = page.map((node) => new PageEdge(node, cursorOf));
   return {
     edges,
     pageInfo: Object.assign(new PageInfo(), {
       hasNextPage: rows.length > first,
       hasPreviousPage: hadCursor,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges[edges.length - 1]?.cursor ?? null,
+      startCursor: edges.length ? edges[0].cursor : null,
+      endCursor: edges.length ? edges[edges.length - 1].cursor : null,
     }),
     get totalCount() {
       return count();

@@ -22,28 +22,30 @@ function argumentGroupedLoader<K extends { parentId: string }, V>(
   missing: V,
 ) {
   const groupKeyOf = (key: K) => JSON.stringify(argumentsOf(key));
-  const cacheKeyOf = (key: K) => JSON.stringify([key.parentId, groupKeyOf(key)]);
   return new DataLoader<K, V, string>(
     async (keys) => {
-      const groups = new Map<string, { sample: K; parentIds: string[] }>();
-      for (const key of keys) {
-        const group = groups.get(groupKeyOf(key)) ?? { sample: key, parentIds: [] };
+      // Keys in the same group share their arguments; each group is fetched once, for all its parents.
+      const groups = new Map<string, { sample: K; parentIds: string[]; values?: Map<string, V> | Error }>();
+      const groupOfKey = keys.map((key) => {
+        const groupKey = groupKeyOf(key);
+        let group = groups.get(groupKey);
+        if (!group) groups.set(groupKey, (group = { sample: key, parentIds: [] }));
         group.parentIds.push(key.parentId);
-        groups.set(groupKeyOf(key), group);
-      }
-      const results = new Map<string, V | Error>();
-      for (const [groupKey, { sample, parentIds }] of groups) {
-        let values: Map<string, V> | Error;
+        return group;
+      });
+      for (const group of groups.values()) {
         try {
-          values = await fetch(parentIds, sample);
+          group.values = await fetch(group.parentIds, group.sample);
         } catch (error) {
-          values = error instanceof Error ? error : new Error(String(error));
+          group.values = error instanceof Error ? error : new Error(String(error));
         }
-        for (const parentId of parentIds) results.set(JSON.stringify([parentId, groupKey]), values instanceof Error ? values : values.get(parentId) ?? missing);
       }
-      return keys.map((key) => results.get(cacheKeyOf(key)) ?? missing);
+      return keys.map((key, index) => {
+        const values = groupOfKey[index].values!;
+        return values instanceof Error ? values : values.get(key.parentId) ?? missing;
+      });
     },
-    { cacheKeyFn: cacheKeyOf },
+    { cacheKeyFn: (key) => `${key.parentId}:${groupKeyOf(key)}` },
   );
 }
 

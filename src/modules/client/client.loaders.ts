@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { Viewer, clientScope } from '../../auth/viewer';
 import { byIdLoader } from '../../common/loaders';
-import { hydrate } from '../../common/paging';
+import { hydrate, listColumns } from '../../common/paging';
 import { ClientEntity } from './client.entity';
 
 export function createClientLoaders(db: DataSource, viewer: Viewer) {
@@ -10,7 +10,7 @@ export function createClientLoaders(db: DataSource, viewer: Viewer) {
     /** A client-role viewer can load only its own client: any other id is a miss. */
     clientById: byIdLoader<ClientEntity>(async (ids) => {
       const rows: Record<string, unknown>[] = await db.query(
-        `SELECT * FROM client WHERE id = ANY($1::uuid[]) AND ($2::uuid IS NULL OR id = $2::uuid)`,
+        `SELECT ${listColumns(db, ClientEntity)} FROM client t WHERE t.id = ANY($1::uuid[]) AND ($2::uuid IS NULL OR t.id = $2::uuid)`,
         [ids, scope],
       );
       return rows.map((row) => hydrate(db, ClientEntity, row));

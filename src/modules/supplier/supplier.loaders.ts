@@ -1,13 +1,13 @@
 import { DataSource } from 'typeorm';
 import { byIdLoader, groupByParent, groupLoader } from '../../common/loaders';
-import { hydrate } from '../../common/paging';
+import { hydrate, listColumns } from '../../common/paging';
 import { SupplierEntity } from './supplier.entity';
 
 /** Suppliers are visible to every role, so these loaders need no viewer scope. */
 export function createSupplierLoaders(db: DataSource) {
   return {
     supplierById: byIdLoader<SupplierEntity>(async (ids) => {
-      const rows = await db.query(`SELECT * FROM supplier WHERE id = ANY($1::uuid[])`, [ids]);
+      const rows = await db.query(`SELECT ${listColumns(db, SupplierEntity)} FROM supplier t WHERE t.id = ANY($1::uuid[])`, [ids]);
       return rows.map((row: Record<string, unknown>) => hydrate(db, SupplierEntity, row));
     }),
     subprocessorsBySupplier: groupLoader<SupplierEntity>(async (supplierIds) => {
