@@ -25,10 +25,10 @@ import { seedLargeRegister, RegisterSize } from './large-register';
 const ROOT = path.resolve(__dirname, '..', '..');
 const JWT_SECRET = 'benchmark-secret-that-is-long-enough-0123456789';
 
-const PROFILES: Record<string, { size: RegisterSize; runs: number; readSeconds: number; subscribers: number }> = {
-  full: { size: { clients: 10000, suppliers: 2000, contracts: 100000 }, runs: 7, readSeconds: 15, subscribers: 1000 },
-  quick: { size: { clients: 10000, suppliers: 2000, contracts: 100000 }, runs: 3, readSeconds: 5, subscribers: 1000 },
-  ci: { size: { clients: 600, suppliers: 150, contracts: 3000 }, runs: 2, readSeconds: 2, subscribers: 100 },
+const PROFILES: Record<string, { size: RegisterSize; runs: number; readRounds: number; readSeconds: number; subscribers: number }> = {
+  full: { size: { clients: 10000, suppliers: 2000, contracts: 100000 }, runs: 7, readRounds: 5, readSeconds: 5, subscribers: 1000 },
+  quick: { size: { clients: 10000, suppliers: 2000, contracts: 100000 }, runs: 3, readRounds: 3, readSeconds: 3, subscribers: 1000 },
+  ci: { size: { clients: 600, suppliers: 150, contracts: 3000 }, runs: 2, readRounds: 1, readSeconds: 2, subscribers: 100 },
 };
 
 const WARM_UP_SECONDS = 2;
@@ -87,16 +87,38 @@ async function gql(url: string, token: string, query: string, variables: Record<
   return { body, sqlStatements: Number(response.headers.get('x-sql-statements')) };
 }
 
-/**
- * Concurrency 32 for `seconds`, after a warm-up at the same load that is not counted (V8 optimising the hot
- * code, graphql-jit compiling the operation, the pool filling): both the API and the floor get the same.
- */
-async function load(url: string, body: string, headers: Record<string, string>, seconds: number) {
-  const options = { url, method: 'POST' as const, body, headers: { 'content-type': 'application/json', ...headers }, connections: 32 };
-  await autocannon({ ...options, duration: WARM_UP_SECONDS });
-  const result = await autocannon({ ...options, duration: seconds });
+interface LoadTarget {
+  url: string;
+  body: string;
+  headers: Record<string, string>;
+}
+
+async function loadOnce(target: LoadTarget, seconds: number) {
+  const result = await autocannon({ url: target.url, method: 'POST', body: target.body, headers: { 'content-type': 'application/json', ...target.headers }, connections: 32, duration: seconds });
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`load test had ${result.non2xx} non-2xx answers and ${result.errors} errors`);
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+  return { requests: result.requests.total, seconds: result.duration, p50: result.latency.p50, p99: result.latency.p99 };
+}
+
+/**
+ * The API and the floor at concurrency 32, in alternating rounds, after a warm-up of each that is not
+ * counted (V8 optimising the hot code, graphql-jit compiling the operation, pools filling). A shared machine
+ * speeds up and slows down by tens of percent within a minute; alternating exposes both sides to the same
+ * drift, so their ratio holds where measuring one after the other did not.
+ */
+async function loadAlternating(api: LoadTarget, floor: LoadTarget, rounds: number, secondsPerRound: number) {
+  await loadOnce(api, WARM_UP_SECONDS);
+  await loadOnce(floor, WARM_UP_SECONDS);
+  const apiRounds: Awaited<ReturnType<typeof loadOnce>>[] = [];
+  const floorRounds: Awaited<ReturnType<typeof loadOnce>>[] = [];
+  for (let round = 0; round < rounds; round += 1) {
+    apiRounds.push(await loadOnce(api, secondsPerRound));
+    floorRounds.push(await loadOnce(floor, secondsPerRound));
+  }
+  const rate = (runs: typeof apiRounds) => runs.reduce((sum, run) => sum + run.requests, 0) / runs.reduce((sum, run) => sum + run.seconds, 0);
+  return {
+    api: { rps: rate(apiRounds), p50: median(apiRounds.map((run) => run.p50)), p99: median(apiRounds.map((run) => run.p99)) },
+    floor: { rps: rate(floorRounds) },
+  };
 }
 
 async function recordIncidentOnce(url: string, token: string, supplierId: string): Promise<number> {
@@ -224,16 +246,21 @@ async function main(): Promise<void> {
     const [{ id: incidentId, exposures }] = await db.query(`SELECT incident_id AS id, count(*)::int AS exposures FROM exposure GROUP BY incident_id ORDER BY count(*) DESC LIMIT 1`);
     say(`  API ${median(apiTimes).toFixed(0)} ms, SQL ${median(sqlTimes).toFixed(0)} ms (median), ${exposures} exposures per incident`);
 
-    say(`Nested read at concurrency 32 for ${profile.readSeconds} s: incident → exposures(first: 100) → client → contracts → supplier`);
+    say(`Nested read at concurrency 32, ${profile.readRounds} rounds of ${profile.readSeconds} s alternating with the floor: incident → exposures(first: 100) → client → contracts → supplier`);
     const body = JSON.stringify({ query: NESTED_READ, variables: { id: encodeGlobalId('Incident', incidentId) }, operationName: 'NestedRead' });
     const probe = await gql(url, adminToken, NESTED_READ, { id: encodeGlobalId('Incident', incidentId) });
-    const nested = await load(`${url}/graphql`, body, { authorization: `Bearer ${adminToken}` }, profile.readSeconds);
-    const rssMb = peakRssMb(api.pid!);
-
     const floor = startProcess('dist/bench/floor-server.js', { DATABASE_URL: databaseUrl, PORT: '4803', BENCH_INCIDENT_ID: incidentId });
     children.push(floor);
     await waitForHttp('http://127.0.0.1:4803/');
-    const floorRun = await load('http://127.0.0.1:4803/', '{}', {}, profile.readSeconds);
+    const reads = await loadAlternating(
+      { url: `${url}/graphql`, body, headers: { authorization: `Bearer ${adminToken}` } },
+      { url: 'http://127.0.0.1:4803/', body: '{}', headers: {} },
+      profile.readRounds,
+      profile.readSeconds,
+    );
+    const nested = reads.api;
+    const floorRun = reads.floor;
+    const rssMb = peakRssMb(api.pid!);
     say(`  API ${nested.rps.toFixed(0)} req/s (p50 ${nested.p50} ms, p99 ${nested.p99} ms, ${probe.sqlStatements} SQL statements per request); floor ${floorRun.rps.toFixed(0)} req/s`);
 
     say(`Alert delivery: ${profile.subscribers} subscribers over 2 instances`);

@@ -41,18 +41,21 @@ export function createContext(db: DataSource, services: Services, viewer: Viewer
   const scope: RequestScope = { sqlStatements: 0 };
   const requestDb = scopedDataSource(db, scope);
   let requestServices: RequestServices | undefined;
-  const context: Context = {
+  let loaders: Loaders | undefined;
+  return {
     requestId,
     viewer,
     scope,
-    loaders: createLoaders(requestDb, viewer),
-    // Made when first used: most reads never touch a service.
+    // Both made when first used: most reads never touch a service, and an alert delivered to a subscriber
+    // that selects only plain fields needs no loader (renewLoaders runs before each of its events).
+    get loaders() {
+      return (loaders ??= createLoaders(requestDb, viewer));
+    },
     get services() {
       return (requestServices ??= services.forRequest(requestDb));
     },
     renewLoaders() {
-      context.loaders = createLoaders(requestDb, viewer);
+      loaders = undefined;
     },
   };
-  return context;
 }

@@ -10,6 +10,7 @@ import { NodeResolver } from './modules/node/node.resolver';
 import { SupplierResolver } from './modules/supplier/supplier.resolver';
 import { AlertResolver } from './modules/alert/alert.resolver';
 import { AuditResolver } from './modules/audit/audit.resolver';
+import { deliverAlert } from './modules/alert/alert.resolver';
 import { resolveNodeType } from './common/node';
 import { DateScalar, DateTimeScalar } from './common/scalars';
 
@@ -100,6 +101,9 @@ export async function createSchema(): Promise<GraphQLSchema> {
   // (and graphql-js saves a promise per value). Our resolveNodeType is synchronous.
   (schema.getType('Node') as GraphQLInterfaceType).resolveType = resolveNodeType;
   callFieldResolversDirectly(schema);
+  // Each alert event, for each subscriber, without type-graphql's per-call conversion of the subscription's
+  // arguments (they were applied once, when subscribing): see deliverAlert.
+  schema.getSubscriptionType()!.getFields().exposureAlerts.resolve = (event, _args, context) => deliverAlert(event, context);
   // type-graphql has no option to describe the root types; GraphiQL shows these first.
   schema.getQueryType()!.description = 'Read the register: suppliers, clients, contracts, incidents and every client’s exposure. Every request carries Authorization: Bearer <JWT>; a client-role token sees only its own client.';
   schema.getMutationType()!.description = 'Change the register. Each mutation takes one `input` and returns a payload with `userErrors`; nothing is written when there are any.';

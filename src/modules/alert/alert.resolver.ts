@@ -6,6 +6,19 @@ import { forbidden } from '../../auth/viewer';
 import { AlertEvent, ExposureAlert } from './alert.type';
 import { StreamEnd, alertStream } from './alert.stream';
 
+/**
+ * One event of the subscription, as the subscriber receives it. Runs once per alert per subscriber, so
+ * schema.ts calls it directly for Subscription.exposureAlerts: the arguments were applied once, by
+ * `subscribe`, and need no converting again for every event.
+ */
+export function deliverAlert(event: AlertEvent | StreamEnd, ctx: Context): ExposureAlert {
+  if (event instanceof StreamEnd) throw event.error;
+  // Checked again for each event: the stream is already filtered, this guards against any future change to it.
+  if (ctx.viewer.role === 'client' && event.clientId !== ctx.viewer.clientId) throw forbidden();
+  ctx.alerts?.observeLatency?.((Date.now() - event.occurredAt.getTime()) / 1000);
+  return { id: event.id, kind: event.kind, occurredAt: event.occurredAt, exposure: event.exposure };
+}
+
 function badArgument(message: string, argumentName: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', argumentName } });
 }
@@ -42,10 +55,6 @@ export class AlertResolver {
     @Arg('after', () => ID, { nullable: true, description: 'Replay every alert after this alert id first (resume after a disconnect).' }) _after: string | null,
     @Ctx() ctx: Context,
   ): ExposureAlert {
-    if (event instanceof StreamEnd) throw event.error;
-    // Checked again for each event: the stream is already filtered, this guards against any future change to it.
-    if (ctx.viewer.role === 'client' && event.clientId !== ctx.viewer.clientId) throw forbidden();
-    ctx.alerts?.observeLatency?.((Date.now() - event.occurredAt.getTime()) / 1000);
-    return { id: event.id, kind: event.kind, occurredAt: event.occurredAt, exposure: event.exposure };
+    return deliverAlert(event, ctx);
   }
 }
