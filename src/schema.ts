@@ -58,6 +58,9 @@ function callFieldResolversDirectly(schema: GraphQLSchema): void {
   const storage = getMetadataStorage();
   const instances = new Map<Function, Record<string, Function>>();
   for (const resolver of storage.fieldResolvers) {
+    // Only resolvers of a resolver class (@Resolver(() => Type)); a method on the object type class itself
+    // ("internal") is called on the parent value, which type-graphql builds for it.
+    if (resolver.kind !== 'external') continue;
     const kinds = [...(resolver.params ?? [])].sort((a, b) => a.index - b.index).map((param) => (param.kind === 'root' || param.kind === 'context') && 'propertyName' in param && param.propertyName ? 'property' : param.kind);
     if (!kinds.every((kind) => kind === 'root' || kind === 'context' || kind === 'info')) continue;
     const typeName = storage.objectTypes.find((objectType) => objectType.target === resolver.getObjectType?.())?.name;

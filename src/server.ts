@@ -161,7 +161,7 @@ export async function startServer(options: ServerOptions, port: number): Promise
 
   const apollo = new ApolloServer<Context>({
     // The schema, served through graphql-jit (common/compiled-execution.ts explains why it is a "gateway").
-    gateway: compiledExecutionGateway(schema, { cacheSize: COMPILED_OPERATIONS_CACHED, logger }),
+    gateway: compiledExecutionGateway(schema, { cacheSize: COMPILED_OPERATIONS_CACHED, logger, querySlots }),
     introspection: config.introspection,
     allowBatchedHttpRequests: false,
     csrfPrevention: true,
@@ -177,13 +177,14 @@ export async function startServer(options: ServerOptions, port: number): Promise
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginLandingPageDisabled(),
       ...limits.plugins,
-      querySlots.plugin(),
       observe,
     ],
     // Also formats errors raised before a request has a context (CSRF, batching, auth, rate limit); those
     // get their request id in graphql-http.ts, the others in willSendResponse.
     formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-      const requestId = typeof error === 'object' && error ? requestIdOfError.get(error) : undefined;
+      // Apollo wraps an error thrown while building the context: its request id is on the original.
+      const requestIdOf = (value: unknown): string | undefined => (typeof value === 'object' && value ? requestIdOfError.get(value) : undefined);
+      const requestId = requestIdOf(error) ?? requestIdOf((error as { originalError?: unknown } | null)?.originalError);
       const withRequestId = (f: GraphQLFormattedError): GraphQLFormattedError => (requestId ? { ...f, extensions: { ...f.extensions, requestId } } : f);
       const code = formatted.extensions?.code as string | undefined;
       if (code && EXPOSED_CODES.has(code)) {
@@ -227,9 +228,15 @@ export async function startServer(options: ServerOptions, port: number): Promise
     '/graphql',
     express.json({ limit: config.bodyLimitBytes }),
     graphqlHttpHandler(apollo, async (req, res) => {
-      const viewer = await bearerViewer(verifier, req.headers.authorization);
-      await rateLimiter.consume(viewer.subject);
-      return createContext(db, services, viewer, res.locals.requestId as string);
+      try {
+        const viewer = await bearerViewer(verifier, req.headers.authorization);
+        await rateLimiter.consume(viewer.subject);
+        return createContext(db, services, viewer, res.locals.requestId as string);
+      } catch (error) {
+        // No context yet, so no plugin sees this error: formatError finds its request id here, for the log.
+        if (typeof error === 'object' && error) requestIdOfError.set(error, res.locals.requestId as string);
+        throw error;
+      }
     }),
   );
   // Malformed JSON and oversized bodies answer as GraphQL-over-HTTP errors, never as a 500 page.

@@ -3,6 +3,7 @@ import { DocumentNode, ExecutionResult, GraphQLError, GraphQLSchema, execute } f
 import { compileQuery, isCompiledQuery } from 'graphql-jit';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
+import type { QuerySlots } from '../security/query-slots';
 
 type RunOperation = (context: unknown, variables: Record<string, unknown> | undefined) => Promise<ExecutionResult> | ExecutionResult;
 
@@ -14,7 +15,7 @@ type RunOperation = (context: unknown, variables: Record<string, unknown> | unde
  * extensions and original error.
  */
 function standardError(error: GraphQLError): GraphQLError {
-  const copy = new GraphQLError(error.message, { path: error.path, originalError: error.originalError ?? undefined, extensions: error.extensions ?? {} });
+  const copy = new GraphQLError(error.message, { nodes: error.nodes, path: error.path, originalError: error.originalError ?? undefined, extensions: error.extensions ?? {} });
   Object.defineProperty(copy, 'locations', { value: error.locations, enumerable: true });
   return copy;
 }
@@ -30,12 +31,21 @@ function standardError(error: GraphQLError): GraphQLError {
  * replaces execution. Parsing, validation, the query limits and every plugin still run in Apollo as before.
  * Subscriptions (graphql-ws) keep graphql-js.
  *
- * Compiled operations are kept per query hash and operation name in a bounded LRU cache, so clients
- * sending ever new query texts cost memory only up to `cacheSize` entries. An operation graphql-jit cannot
- * compile is executed by graphql-js instead (and logged once), so a compiler gap never becomes an outage.
+ * Compiled operations are kept per query hash and operation name in a bounded LRU cache. Compiling costs
+ * more than one execution, so an operation is compiled the second time it is seen: the first run goes
+ * through graphql-js, and a client sending ever new query texts pays no compilation and evicts nothing.
+ * An operation graphql-jit cannot compile is executed by graphql-js instead (and logged), so a compiler gap
+ * never becomes an outage.
+ *
+ * Queries run inside one of the instance's query slots (security/query-slots.ts), released however the
+ * execution ends.
  */
-export function compiledExecutionGateway(schema: GraphQLSchema, options: { cacheSize: number; logger: Logger }): GatewayInterface {
+export function compiledExecutionGateway(schema: GraphQLSchema, options: { cacheSize: number; logger: Logger; querySlots: QuerySlots }): GatewayInterface {
   const operations = new LRUCache<string, RunOperation>({ max: options.cacheSize });
+  const seenOnce = new LRUCache<string, true>({ max: options.cacheSize });
+
+  const interpret = (document: DocumentNode, operationName: string | undefined): RunOperation => (context, variables) =>
+    execute({ schema, document, operationName, contextValue: context, variableValues: variables });
 
   const compile = (document: DocumentNode, operationName: string | undefined): RunOperation => {
     try {
@@ -45,19 +55,33 @@ export function compiledExecutionGateway(schema: GraphQLSchema, options: { cache
     } catch (error) {
       options.logger.warn({ err: error, operationName }, 'graphql-jit could not compile this operation; graphql-js executes it');
     }
-    return (context, variables) => execute({ schema, document, operationName, contextValue: context, variableValues: variables });
+    return interpret(document, operationName);
+  };
+
+  const runnerFor = (document: DocumentNode, operationName: string | undefined, key: string): RunOperation => {
+    let run = operations.get(key);
+    if (run) return run;
+    if (!seenOnce.has(key)) {
+      seenOnce.set(key, true);
+      return interpret(document, operationName);
+    }
+    seenOnce.delete(key);
+    run = compile(document, operationName);
+    operations.set(key, run);
+    return run;
   };
 
   const executor: GatewayExecutor = async (requestContext) => {
     const operationName = requestContext.request.operationName ?? undefined;
-    const key = `${requestContext.queryHash}:${operationName ?? ''}`;
-    let run = operations.get(key);
-    if (!run) {
-      run = compile(requestContext.document, operationName);
-      operations.set(key, run);
+    const run = runnerFor(requestContext.document, operationName, `${requestContext.queryHash}:${operationName ?? ''}`);
+    const isQuery = requestContext.operation?.operation === 'query';
+    if (isQuery) await options.querySlots.acquire();
+    try {
+      const result = await run(requestContext.context, requestContext.request.variables);
+      return result.errors ? { ...result, errors: result.errors.map(standardError) } : result;
+    } finally {
+      if (isQuery) options.querySlots.release();
     }
-    const result = await run(requestContext.context, requestContext.request.variables);
-    return result.errors ? { ...result, errors: result.errors.map(standardError) } : result;
   };
 
   return {

@@ -125,7 +125,7 @@ export function pageSize(args: PageArgs): number {
   return first;
 }
 
-/** An edge whose cursor is encoded only if a client asks for it (most nested pages never do). */
+/** An edge whose cursor is encoded only if a client asks for it (most nested pages never do; pageInfo's two are encoded for every page). */
 class PageEdge<T> implements Edge<T> {
   constructor(
     readonly node: T,

@@ -37,7 +37,9 @@ export function scopedDataSource(db: DataSource, scope: RequestScope): DataSourc
     get(target, property, receiver) {
       if (property === 'createQueryRunner') {
         return (mode?: ReplicationMode) => {
-          const runner = target.createQueryRunner(mode);
+          // Made by DataSource's own method with this view as `this`, so the runner's manager belongs to
+          // this view too: code reaching `manager.dataSource` inside a transaction stays in the request.
+          const runner = DataSource.prototype.createQueryRunner.call(scoped, mode);
           runner.data = { ...runner.data, [SCOPE]: scope };
           return runner;
         };

@@ -1,5 +1,3 @@
-import type { ApolloServerPlugin } from '@apollo/server';
-
 /**
  * At most `max` queries execute at once on this instance; the others wait their turn in arrival order.
  *
@@ -10,8 +8,9 @@ import type { ApolloServerPlugin } from '@apollo/server';
  * others wait about as long as they would have taken anyway) in less memory (docs/performance.md).
  *
  * Only queries wait. A mutation may hold the exposure engine's lock for a second and a subscription
- * runs for hours: neither takes a slot, so neither can hold reads back. Waiting starts after parsing,
- * validation and the cost limit, so a refused query never queues.
+ * runs for hours: neither takes a slot, so neither can hold reads back. The slot is taken around the
+ * execution itself (common/compiled-execution.ts), after parsing, validation and the cost limit, so a
+ * refused query never queues, and released in a `finally`, however the execution ends.
  */
 export class QuerySlots {
   private running = 0;
@@ -37,25 +36,5 @@ export class QuerySlots {
     // The slot passes straight to the next query: `running` stays the same.
     if (next) next();
     else this.running -= 1;
-  }
-
-  plugin(): ApolloServerPlugin {
-    return {
-      requestDidStart: async () => {
-        let holding = false;
-        return {
-          executionDidStart: async ({ operation }) => {
-            if (operation?.operation !== 'query') return;
-            await this.acquire();
-            holding = true;
-          },
-          willSendResponse: async () => {
-            if (!holding) return;
-            holding = false;
-            this.release();
-          },
-        };
-      },
-    };
   }
 }

@@ -40,12 +40,12 @@ async function sideConnection(databaseUrl: string): Promise<Client> {
   return client;
 }
 
-/** Backends waiting for a lock on supplier (pg_locks, unlike pg_stat_activity, is not frozen inside a transaction). */
 /** Queries waiting for a query slot (MAX_CONCURRENT_QUERIES), from the server's metrics. */
 async function queuedQueries(url: string): Promise<number> {
   return Number(/^graphql_queued_queries (\d+)$/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1]);
 }
 
+/** Backends waiting for a lock on supplier (pg_locks, unlike pg_stat_activity, is not frozen inside a transaction). */
 async function lockWaiters(observer: Client): Promise<number> {
   const { rows } = await observer.query(`SELECT count(*)::int AS count FROM pg_locks WHERE relation = 'supplier'::regclass AND NOT granted`);
   return rows[0].count;
