@@ -4,7 +4,7 @@ import express, { NextFunction, Request, Response } from 'express';
 import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { GraphQLError, GraphQLFormattedError, GraphQLSchema, Kind, OperationDefinitionNode, parse, specifiedRules, validate } from 'graphql';
+import { GraphQLError, GraphQLFormattedError, GraphQLSchema, Kind, OperationDefinitionNode, getOperationAST, parse, specifiedRules, validate } from 'graphql';
 import { getArgumentValues } from 'graphql/execution/values';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
@@ -15,6 +15,7 @@ import { TokenVerifier, createTokenVerifier } from './auth/jwt';
 import { Viewer, unauthenticated } from './auth/viewer';
 import { Context, createContext } from './context';
 import { graphqlHttpHandler } from './graphql-http';
+import type { AuditActor } from './common/request-scope';
 import { compiledExecutionGateway } from './common/compiled-execution';
 import { Services } from './services';
 import { mountGraphiql } from './graphiql/graphiql';
@@ -65,6 +66,12 @@ function mutationInput(schema: GraphQLSchema, operation: OperationDefinitionNode
     const field = mutationType.getFields()[selection.name.value];
     return field ? [{ field: field.name, arguments: getArgumentValues(field, selection, variables) }] : [];
   });
+}
+
+/** Who is changing the register, through which operation and with what input: stamped on every audit row. */
+function auditActor(context: Context, schema: GraphQLSchema, operation: OperationDefinitionNode, operationName: string | null | undefined, variables: Record<string, unknown> | undefined): AuditActor {
+  const { viewer, requestId } = context;
+  return { subject: viewer.subject, role: viewer.role, clientId: viewer.clientId, operation: operationName ?? 'anonymous mutation', input: mutationInput(schema, operation, variables), requestId };
 }
 
 /** A copy of a parse or validation error with its code (and without "Did you mean" hints when they are off). */
@@ -129,9 +136,8 @@ export async function startServer(options: ServerOptions, port: number): Promise
             throw new GraphQLError('Subscriptions are served over WebSocket (graphql-transport-ws) at /graphql, not over HTTP', { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
           }
           if (operation.operation === 'mutation') {
-            const { viewer, requestId } = contextValue;
             // Every transaction of this request stamps it (audit.subscriber.ts); the triggers record it.
-            contextValue.scope.audit = { subject: viewer.subject, role: viewer.role, clientId: viewer.clientId, operation: operationName ?? 'anonymous mutation', input: mutationInput(requestSchema, operation, request.variables), requestId };
+            contextValue.scope.audit = auditActor(contextValue, requestSchema, operation, operationName, request.variables);
           }
         },
         async didEncounterErrors({ errors }) {
@@ -303,6 +309,9 @@ export async function startServer(options: ServerOptions, port: number): Promise
         }
         if (cost > config.maxCost) return [tooComplex(cost, config.maxCost)];
         const contextValue = createContext(db, services, ctx.extra.viewer!, randomUUID());
+        // A mutation sent over the WebSocket is audited like one over HTTP: same actor, operation and input.
+        const operation = getOperationAST(document, payload.operationName);
+        if (operation?.operation === 'mutation') contextValue.scope.audit = auditActor(contextValue, schema, operation, payload.operationName, payload.variables ?? undefined);
         contextValue.alerts = { db, hub: alertHub, maxQueue: config.alertQueueMax, observeLatency: (seconds) => metrics.alertLatency.observe(seconds) };
         return { schema, document, variableValues: payload.variables ?? undefined, operationName: payload.operationName ?? undefined, contextValue };
       },
