@@ -85,7 +85,8 @@ const COMPILED_OPERATIONS_CACHED = 1000;
 
 /**
  * The request id of each error raised while serving a request, for formatError (which is given no
- * context). Errors raised before there is a context have none here; graphql-http.ts stamps those.
+ * context): set by the plugin below, and by the context function for the token and rate-limit refusals.
+ * Answers Apollo gives before any of that (CSRF, a batch, no query) get theirs in graphql-http.ts.
  */
 const requestIdOfError = new WeakMap<object, string>();
 
