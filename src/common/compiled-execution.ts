@@ -21,9 +21,9 @@ function standardError(error: GraphQLError): GraphQLError {
 }
 
 /**
- * Runs each operation through graphql-jit: the first time an operation is seen it is compiled into a
- * JavaScript function (selection walking, argument coercion and result completion written out for that
- * one query), which later requests call directly. On the nested read of the benchmark this took the
+ * Runs operations through graphql-jit: an operation is compiled into a JavaScript function (selection
+ * walking, argument coercion and result completion written out for that one query), which later requests
+ * call directly. On the nested read of the benchmark this took the
  * executor from the largest share of the API's CPU to a small one (docs/performance.md).
  *
  * Apollo Server 5 has no executor option; its migration guide points custom executors to the `gateway`
