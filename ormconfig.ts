@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { types } from 'pg';
+import pg, { PoolClient, PoolConfig, types } from 'pg';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { ENTITIES } from './src/entities';
 import { SqlCountingLogger } from './src/common/request-scope';
@@ -10,12 +10,30 @@ import { AuditActorSubscriber } from './src/modules/audit/audit.subscriber';
 types.setTypeParser(types.builtins.DATE, (value) => value);
 
 /**
+ * node-postgres with one change to its pool: every client it connects keeps an 'error' listener for life.
+ * pg-pool takes its own listener off a client when handing it out, and TypeORM puts its listener on a
+ * promise tick later. A client connected while PostgreSQL is shutting down can receive "terminating
+ * connection" in the same network read as its "ready": that error then met no listener, and an 'error'
+ * event without one ends the process (seen once in CI's database-restart test). With this listener it
+ * is only noted here; the query that then uses the dead client fails like any other query during an
+ * outage (503 SERVICE_UNAVAILABLE), and the pool discards the client when it is released.
+ */
+class GuardedPool extends pg.Pool {
+  constructor(config?: PoolConfig) {
+    super(config);
+    this.on('connect', (client: PoolClient) => client.on('error', () => undefined));
+  }
+}
+const guardedPg = Object.create(pg, { Pool: { value: GuardedPool } }) as typeof pg;
+
+/**
  * The one DataSource definition, shared by the app, the TypeORM CLI and the tests.
  * synchronize is off everywhere: the schema comes only from committed migrations.
  */
 export function dataSourceOptions(url: string, overrides: Partial<{ poolMax: number; statementTimeoutMs: number; applicationName: string }> = {}): DataSourceOptions {
   return {
     type: 'postgres',
+    driver: guardedPg,
     url,
     entities: ENTITIES,
     subscribers: [AuditActorSubscriber],
