@@ -8,9 +8,8 @@ import { ClientExposureResolver, ExposureAsOfResolver, ExposureResolver, Exposur
 import { IncidentResolver } from './modules/incident/incident.resolver';
 import { NodeResolver } from './modules/node/node.resolver';
 import { SupplierResolver } from './modules/supplier/supplier.resolver';
-import { AlertResolver } from './modules/alert/alert.resolver';
+import { AlertResolver, deliverAlert } from './modules/alert/alert.resolver';
 import { AuditResolver } from './modules/audit/audit.resolver';
-import { deliverAlert } from './modules/alert/alert.resolver';
 import { resolveNodeType } from './common/node';
 import { DateScalar, DateTimeScalar } from './common/scalars';
 
@@ -46,8 +45,8 @@ function readPlainFieldsDirectly(): void {
 }
 
 /**
- * Field resolvers that take only the parent (@Root), the context (@Ctx) and the resolve info (@Info) are
- * called directly: ids, relations such as Contract.supplier, computed values. Around each call type-graphql
+ * Field resolvers that take only the parent (@Root), and perhaps the context (@Ctx) after it, are called
+ * directly: ids, relations such as Contract.supplier, computed values. Around each call type-graphql
  * builds a resolver-data object, sorts the parameter list anew and runs the (empty) middleware chain; on the
  * nested read that was 600 calls per request and a sixth of everything the request allocated. The parent
  * is passed as it is (type-graphql would copy a value that is not an instance of the declared @Root type;
@@ -61,8 +60,10 @@ function callFieldResolversDirectly(schema: GraphQLSchema): void {
     // Only resolvers of a resolver class (@Resolver(() => Type)); a method on the object type class itself
     // ("internal") is called on the parent value, which type-graphql builds for it.
     if (resolver.kind !== 'external') continue;
-    const kinds = [...(resolver.params ?? [])].sort((a, b) => a.index - b.index).map((param) => (param.kind === 'root' || param.kind === 'context') && 'propertyName' in param && param.propertyName ? 'property' : param.kind);
-    if (!kinds.every((kind) => kind === 'root' || kind === 'context' || kind === 'info')) continue;
+    const params = [...(resolver.params ?? [])].sort((a, b) => a.index - b.index);
+    // A @Root('name') or @Ctx('name') picks a property: that one keeps the wrapper too.
+    const signature = params.map((param) => ('propertyName' in param && param.propertyName ? 'property' : param.kind)).join(',');
+    if (signature !== 'root' && signature !== 'root,context') continue;
     const typeName = storage.objectTypes.find((objectType) => objectType.target === resolver.getObjectType?.())?.name;
     const type = typeName ? schema.getType(typeName) : undefined;
     const field = type instanceof GraphQLObjectType ? type.getFields()[resolver.schemaName] : undefined;
@@ -71,10 +72,7 @@ function callFieldResolversDirectly(schema: GraphQLSchema): void {
     if (!instance) instances.set(resolver.target, (instance = new (resolver.target as new () => Record<string, Function>)()));
     const target = instance;
     const method = instance[resolver.methodName];
-    const signature = kinds.join(',');
-    if (signature === 'root') field.resolve = (root) => method.call(target, root);
-    else if (signature === 'root,context') field.resolve = (root, _args, context) => method.call(target, root, context);
-    else field.resolve = (root, _args, context, info) => method.apply(target, kinds.map((kind) => (kind === 'root' ? root : kind === 'context' ? context : info)));
+    field.resolve = signature === 'root' ? (root) => method.call(target, root) : (root, _args, context) => method.call(target, root, context);
   }
 }
 

@@ -23,8 +23,8 @@ function standardError(error: GraphQLError): GraphQLError {
 /**
  * Runs operations through graphql-jit: an operation is compiled into a JavaScript function (selection
  * walking, argument coercion and result completion written out for that one query), which later requests
- * call directly. On the nested read of the benchmark this took the
- * executor from the largest share of the API's CPU to a small one (docs/performance.md).
+ * call directly. On the nested read of the benchmark this took the executor from the largest share of the
+ * API's CPU to a small one (docs/performance.md).
  *
  * Apollo Server 5 has no executor option; its migration guide points custom executors to the `gateway`
  * option, and this is such a gateway: it serves the one local schema, never changes it, and only
