@@ -21,8 +21,15 @@ const TIME_BUDGET_MS = Math.max(240_000, RUNS * 1_000);
 
 const DAY_MS = 24 * 3600 * 1000;
 const MINUTE_MS = 60 * 1000;
-/** Day 0 of the random calendar: everything happens within a few weeks of it, so window edges meet often. */
-const BASE = Date.UTC(2023, 2, 1);
+/**
+ * Day 0 of the random calendar, 30 days before today (UTC): everything happens within a few weeks of it, so
+ * window edges meet often; incidents lie in the past, and some contracts start after today (rule 2).
+ */
+const TODAY = new Date().toISOString().slice(0, 10);
+const BASE = Date.parse(TODAY) - 30 * 24 * 3600 * 1000;
+/** Day offsets of today and tomorrow: no contract starts on them, so a run crossing midnight UTC cannot disagree. */
+const AVOIDED_START_DAYS = new Set([30, 31]);
+const contractStartArb = fc.integer({ min: -30, max: 45 }).map((day) => (AVOIDED_START_DAYS.has(day) ? day + 2 : day));
 const dayString = (offset: number) => new Date(BASE + offset * DAY_MS).toISOString().slice(0, 10);
 const instant = (minutes: number) => new Date(BASE + minutes * MINUTE_MS);
 
@@ -35,6 +42,7 @@ const peopleArb = fc.oneof(fc.constantFrom(0, 1, 99, 100, 9_999, 10_000, 99_999,
 const criticalityArb = fc.constantFrom<Criticality>('CRITICAL', 'IMPORTANT', 'STANDARD');
 const exfiltrationArb = fc.constantFrom<Exfiltration>('NONE_FOUND', 'SUSPECTED', 'CONFIRMED');
 const statusArb = fc.oneof({ weight: 6, arbitrary: fc.constantFrom(IncidentStatus.SUSPECTED, IncidentStatus.CONFIRMED, IncidentStatus.CONTAINED) }, { weight: 1, arbitrary: fc.constant(IncidentStatus.CLOSED) });
+const shareArb = fc.option(fc.oneof(fc.constantFrom(1, 400, 3333, 5000, 10_000), fc.integer({ min: 1, max: 10_000 })), { nil: null, freq: 2 });
 const notifiedArb = fc.constantFrom('none', 'past', 'future') as fc.Arbitrary<'none' | 'past' | 'future'>;
 
 const agreementArb = fc.record({
@@ -49,7 +57,7 @@ type AgreementGen = typeof agreementArb extends fc.Arbitrary<infer T> ? T : neve
 const contractArb = fc.record({
   client: fc.nat(5),
   supplier: fc.nat(9),
-  start: fc.integer({ min: -30, max: 30 }),
+  start: contractStartArb,
   length: fc.option(fc.integer({ min: 0, max: 40 }), { nil: null, freq: 3 }),
   criticality: criticalityArb,
   agreements: fc.array(agreementArb, { maxLength: 3 }),
@@ -66,6 +74,8 @@ const incidentArb = fc.record({
   affected: affectedArb,
   exfiltration: exfiltrationArb,
   status: statusArb,
+  /** Ten-thousandths of the supplier's data reached; null: all of it. */
+  share: shareArb,
 });
 
 const updateArb = fc.oneof(
@@ -77,6 +87,7 @@ const updateArb = fc.oneof(
     exfiltration: fc.option(exfiltrationArb, { nil: undefined }),
     notified: fc.option(notifiedArb, { nil: undefined }),
     status: fc.option(statusArb, { nil: undefined, freq: 4 }),
+    share: fc.option(shareArb, { nil: undefined, freq: 4 }),
   }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('addContract' as const), contract: contractArb }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('addLink' as const), from: fc.nat(9), to: fc.nat(9) }) },
@@ -93,7 +104,7 @@ const updateArb = fc.oneof(
   { weight: 1, arbitrary: fc.record({
     kind: fc.constant('updateContract' as const),
     which: fc.nat(20),
-    start: fc.integer({ min: -30, max: 30 }),
+    start: contractStartArb,
     length: fc.option(fc.integer({ min: 0, max: 40 }), { nil: null, freq: 3 }),
     criticality: fc.option(criticalityArb, { nil: undefined }),
   }) },
@@ -102,7 +113,8 @@ type UpdateGen = typeof updateArb extends fc.Arbitrary<infer T> ? T : never;
 
 const scenarioArb = fc.record({
   suppliers: fc.integer({ min: 3, max: 10 }),
-  links: fc.array(fc.tuple(fc.nat(9), fc.nat(9)), { maxLength: 14 }),
+  // Sparse chains, and dense graphs full of cycles (cloud providers serve nearly everyone, suppliers each other).
+  links: fc.oneof({ weight: 3, arbitrary: fc.array(fc.tuple(fc.nat(9), fc.nat(9)), { maxLength: 14 }) }, { weight: 1, arbitrary: fc.array(fc.tuple(fc.nat(9), fc.nat(9)), { minLength: 15, maxLength: 45 }) }),
   clients: fc.integer({ min: 1, max: 6 }),
   contracts: fc.array(contractArb, { maxLength: 10 }),
   incidents: fc.array(incidentArb, { minLength: 1, maxLength: 3 }),
@@ -164,6 +176,7 @@ describe('exposure engine against the reference model', () => {
         if (u.exfiltration !== undefined) change.exfiltration = u.exfiltration;
         if (u.notified !== undefined) change.clientsNotifiedAt = notifiedAt(u.notified, Math.round((incident.detectedAt.getTime() - BASE) / MINUTE_MS) + 60);
         if (u.status !== undefined) change.status = u.status;
+        if (u.share !== undefined) change.shareOfDataAffectedBp = u.share;
         expectChanged(world, step, await world.updateIncident(id, change));
         return;
       }
@@ -225,7 +238,7 @@ describe('exposure engine against the reference model', () => {
 
   async function run(scenario: Scenario): Promise<void> {
     await clearRegister(database.db);
-    const world = new World(services);
+    const world = new World(services, TODAY);
     const started = new Date();
     const S = await Promise.all(Array.from({ length: scenario.suppliers }, () => world.supplier()));
     const K = await Promise.all(Array.from({ length: scenario.clients }, () => world.client()));
@@ -256,6 +269,7 @@ describe('exposure engine against the reference model', () => {
           dataCategoriesAffected: i.affected,
           exfiltration: i.exfiltration,
           status: i.status,
+          shareOfDataAffectedBp: i.share,
         };
         const result = await world.recordIncident(S[i.supplier % S.length], spec);
         incidentIds.push(result.id);

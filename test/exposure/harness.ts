@@ -43,6 +43,8 @@ export interface DbExposure {
   categories: string[];
   special: boolean;
   people: number;
+  peopleLow: number;
+  peopleHigh: number;
   path: string[];
   firstComputedAt: Date;
   awareAt: Date;
@@ -58,7 +60,8 @@ export interface DbExposure {
 export async function readExposures(db: DataSource | EntityManager): Promise<DbExposure[]> {
   const rows: any[] = await db.query(`
     SELECT e.id, e.incident_id, e.client_id, e.revision, e.score, e.level, e.factors, e.contract_ids::text[] AS contract_ids,
-           e.data_categories_at_risk, e.special_category_data, e.data_subjects_at_risk::float8 AS people, e.path::text[] AS path,
+           e.data_categories_at_risk, e.special_category_data, e.data_subjects_at_risk::float8 AS people,
+           e.data_subjects_at_risk_low::float8 AS people_low, e.data_subjects_at_risk_high::float8 AS people_high, e.path::text[] AS path,
            e.first_computed_at, e.aware_at, e.notification_deadline, e.computed_at, e.resolved_at, e.last_change,
            coalesce((SELECT array_agg(r.revision ORDER BY r.revision) FROM exposure_revision r WHERE r.exposure_id = e.id), '{}') AS revision_numbers,
            coalesce((SELECT array_agg(a.kind ORDER BY a.id) FROM exposure_alert a WHERE a.exposure_id = e.id), '{}') AS alert_kinds,
@@ -76,6 +79,8 @@ export async function readExposures(db: DataSource | EntityManager): Promise<DbE
     categories: r.data_categories_at_risk,
     special: r.special_category_data,
     people: r.people,
+    peopleLow: r.people_low,
+    peopleHigh: r.people_high,
     path: r.path,
     firstComputedAt: r.first_computed_at,
     awareAt: r.aware_at,
@@ -110,7 +115,7 @@ const key = (incidentId: string, clientId: string) => `${incidentId}|${clientId}
 
 /** The facts whose change makes the engine write a new revision (rule 8), awareAt aside. */
 function sameFacts(a: RefExposure, b: RefExposure): boolean {
-  return a.score === b.score && a.level === b.level && a.people === b.people
+  return a.score === b.score && a.level === b.level && a.people === b.people && a.peopleLow === b.peopleLow && a.peopleHigh === b.peopleHigh
     && JSON.stringify([a.contractIds, a.path, a.categories, a.factors]) === JSON.stringify([b.contractIds, b.path, b.categories, b.factors]);
 }
 
@@ -143,6 +148,7 @@ export interface IncidentChange {
   dataCategoriesAffected?: Category[] | null;
   exfiltration?: Exfiltration;
   status?: IncidentStatus;
+  shareOfDataAffectedBp?: number | null;
 }
 
 /**
@@ -157,7 +163,12 @@ export class World {
   private model = new Map<string, ModelExposure>();
   private tracked = true;
 
-  constructor(readonly services: Services) {}
+  /**
+   * @param today the UTC day (YYYY-MM-DD) the model computes as of (rule 2: nothing is exposed before it
+   *   exists). Registers built around it should leave no contract starting today or tomorrow, so that a run
+   *   crossing midnight UTC cannot make the engine and the model disagree.
+   */
+  constructor(readonly services: Services, readonly today: string = new Date().toISOString().slice(0, 10)) {}
 
   /** Runs writes whose order is not known (e.g. concurrently): revisions are not predicted for them. */
   async untracked<T>(work: () => Promise<T>): Promise<T> {
@@ -261,6 +272,7 @@ export class World {
       dataCategoriesAffected: spec.dataCategoriesAffected as DataCategory[] | null,
       exfiltration: spec.exfiltration as ExfiltrationStatus,
       status,
+      shareOfDataAffected: spec.shareOfDataAffectedBp == null ? null : spec.shareOfDataAffectedBp / 10_000,
     });
     this.incidents.set(incident.id, { id: incident.id, supplierId, ...spec, status, dataCategoriesAffected: spec.dataCategoriesAffected ? [...spec.dataCategoriesAffected] : null });
     const expectedChanged = this.tracked ? this.recompute([incident.id], true) : null;
@@ -268,11 +280,13 @@ export class World {
   }
 
   async updateIncident(incidentId: string, change: IncidentChange): Promise<{ exposuresChanged: number; expectedChanged: number | null }> {
+    const { shareOfDataAffectedBp, ...facts } = change;
     const { exposuresChanged } = await this.services.incident.update(FACTORY_ADMIN, {
       id: encodeGlobalId('Incident', incidentId),
-      ...change,
+      ...facts,
       dataCategoriesAffected: change.dataCategoriesAffected as DataCategory[] | null | undefined,
       exfiltration: change.exfiltration as ExfiltrationStatus | undefined,
+      ...(shareOfDataAffectedBp !== undefined ? { shareOfDataAffected: shareOfDataAffectedBp === null ? null : shareOfDataAffectedBp / 10_000 } : {}),
     });
     const incident = this.incidents.get(incidentId)!;
     if (change.containedAt !== undefined) incident.containedAt = change.containedAt;
@@ -280,6 +294,7 @@ export class World {
     if (change.dataCategoriesAffected !== undefined) incident.dataCategoriesAffected = change.dataCategoriesAffected ? [...change.dataCategoriesAffected] : null;
     if (change.exfiltration !== undefined) incident.exfiltration = change.exfiltration;
     if (change.status !== undefined) incident.status = change.status;
+    if (change.shareOfDataAffectedBp !== undefined) incident.shareOfDataAffectedBp = change.shareOfDataAffectedBp;
     const expectedChanged = this.tracked ? this.recompute([incidentId], true) : null;
     return { exposuresChanged, expectedChanged };
   }
@@ -294,7 +309,7 @@ export class World {
     let changed = 0;
     for (const incidentId of incidentIds) {
       const incident = this.incidents.get(incidentId)!;
-      const fresh = expectedExposures(this.register, incident);
+      const fresh = expectedExposures(this.register, incident, this.today);
       for (const [clientId, exp] of fresh) {
         const prev = this.model.get(key(incidentId, clientId));
         if (!prev) {
@@ -353,8 +368,8 @@ export class World {
       }
       if (m.resolved !== (row.resolvedAt !== null)) problems.push(`${where}: expected ${m.resolved ? 'resolved' : 'unresolved'}, found ${row.resolvedAt ? 'resolved' : 'unresolved'} ${JSON.stringify(summary(row))} expected ${JSON.stringify(m.exp)}`);
       if (!m.resolved || !options.lenient) {
-        const actual = { contractIds: row.contractIds, path: row.path, categories: row.categories, people: row.people, special: row.special, score: row.score, level: row.level, factors: row.factors.map((f) => ({ name: f.name, contribution: f.contribution })) };
-        const expected = { contractIds: m.exp.contractIds, path: m.exp.path, categories: m.exp.categories, people: m.exp.people, special: m.exp.special, score: m.exp.score, level: m.exp.level, factors: m.exp.factors };
+        const actual = { contractIds: row.contractIds, path: row.path, categories: row.categories, people: row.people, peopleLow: row.peopleLow, peopleHigh: row.peopleHigh, special: row.special, score: row.score, level: row.level, factors: row.factors.map((f) => ({ name: f.name, contribution: f.contribution })) };
+        const expected = { contractIds: m.exp.contractIds, path: m.exp.path, categories: m.exp.categories, people: m.exp.people, peopleLow: m.exp.peopleLow, peopleHigh: m.exp.peopleHigh, special: m.exp.special, score: m.exp.score, level: m.exp.level, factors: m.exp.factors };
         if (JSON.stringify(actual) !== JSON.stringify(expected)) problems.push(`${where}: values differ\n  expected ${JSON.stringify(expected)}\n  actual   ${JSON.stringify(actual)}`);
       }
       if (m.revision !== null && m.revision !== row.revision) problems.push(`${where}: expected revision ${m.revision}, found ${row.revision}`);
@@ -393,7 +408,7 @@ export class World {
         if (!this.model.has(k)) {
           this.model.set(k, {
             incidentId: row.incidentId, clientId: row.clientId, revision: row.revision, resolved: true, firstComputedAt: row.firstComputedAt, awareAt: row.awareAt,
-            exp: { incidentId: row.incidentId, clientId: row.clientId, contractIds: row.contractIds, path: row.path, categories: row.categories as Category[], people: row.people, special: row.special, score: row.score, level: row.level as RefExposure['level'], factors: row.factors.map((f) => ({ name: f.name as RefExposure['factors'][number]['name'], contribution: f.contribution })) },
+            exp: { incidentId: row.incidentId, clientId: row.clientId, contractIds: row.contractIds, path: row.path, categories: row.categories as Category[], people: row.people, peopleLow: row.peopleLow, peopleHigh: row.peopleHigh, special: row.special, score: row.score, level: row.level as RefExposure['level'], factors: row.factors.map((f) => ({ name: f.name as RefExposure['factors'][number]['name'], contribution: f.contribution })) },
           });
         }
       }
@@ -416,7 +431,8 @@ export class World {
       `links: ${this.register.links.map((l) => `${short(l.supplierId)}->${short(l.subprocessorId)}`).join(' ')}`,
       ...this.register.contracts.map((c) => `contract ${c.id.slice(0, 8)} ${short(c.clientId)} @${short(c.supplierId)} ${c.startsOn}..${c.endsOn ?? 'open'} ${c.criticality}` +
         this.register.agreements.filter((a) => a.contractId === c.id).map((a) => `\n    agreement ${a.id.slice(0, 8)} [${a.categories.join(',')}] n=${a.dataSubjectCount} until=${a.dataRetainedUntil ?? '-'} sub=[${a.subprocessorIds.map(short).join(',')}]`).join('')),
-      ...[...this.incidents.values()].map((i) => `incident ${i.id.slice(0, 8)} @${short(i.supplierId)} ${i.status} started=${i.startedAt?.toISOString() ?? 'null'} detected=${i.detectedAt.toISOString()} contained=${i.containedAt?.toISOString() ?? 'null'} categories=${i.dataCategoriesAffected ? `[${i.dataCategoriesAffected.join(',')}]` : 'null'} ${i.exfiltration}`),
+      ...[...this.incidents.values()].map((i) => `incident ${i.id.slice(0, 8)} @${short(i.supplierId)} ${i.status} started=${i.startedAt?.toISOString() ?? 'null'} detected=${i.detectedAt.toISOString()} contained=${i.containedAt?.toISOString() ?? 'null'} categories=${i.dataCategoriesAffected ? `[${i.dataCategoriesAffected.join(',')}]` : 'null'} ${i.exfiltration} share=${i.shareOfDataAffectedBp ?? 'all'}`),
+      `today: ${this.today}`,
     ];
     return lines.join('\n');
   }

@@ -1,5 +1,5 @@
 /**
- * A plain TypeScript model of the exposure rules (docs/exposure-scoring.md, design/domain.md rules 1-6),
+ * A plain TypeScript model of the exposure rules (docs/exposure-scoring.md, domain rules 1-6),
  * written from the rules and NOT from the engine's SQL, so the property test can compare two independent
  * implementations. Everything here is deliberately naive: a BFS per incident, loops over contracts and
  * agreements, no cleverness.
@@ -66,6 +66,8 @@ export interface RefIncident {
   /** null: not yet known, every category counts as affected */
   dataCategoriesAffected: Category[] | null;
   exfiltration: Exfiltration;
+  /** The share of the supplier's data reached, in ten-thousandths (400 = 4%); null: all of it. */
+  shareOfDataAffectedBp?: number | null;
 }
 
 export interface RefFactor {
@@ -83,6 +85,9 @@ export interface RefExposure {
   /** Sorted. */
   categories: Category[];
   people: number;
+  /** Rule 4's range: the largest agreement at risk and the sum, scaled by the share of data affected. */
+  peopleLow: number;
+  peopleHigh: number;
   special: boolean;
   score: number;
   level: Level;
@@ -110,11 +115,15 @@ export function incidentWindow(incident: RefIncident): DayWindow {
   return { from: utcDay(incident.startedAt ?? incident.detectedAt), to: incident.containedAt ? utcDay(incident.containedAt) : null };
 }
 
-export function holdingWindow(contract: RefContract, agreements: RefAgreement[]): DayWindow {
+/** Rule 2: an agreement holds its data from the contract's start to the later of its end and the agreement's retention. */
+export function agreementWindow(contract: RefContract, agreement: RefAgreement): DayWindow {
   if (contract.endsOn === null) return { from: contract.startsOn, to: null };
-  let to = contract.endsOn;
-  for (const agreement of agreements) to = maxDay(to, agreement.dataRetainedUntil);
-  return { from: contract.startsOn, to };
+  return { from: contract.startsOn, to: maxDay(contract.endsOn, agreement.dataRetainedUntil) };
+}
+
+/** Rule 2: a contract without an agreement holds no data; it is a service over its own window. */
+export function serviceWindow(contract: RefContract): DayWindow {
+  return { from: contract.startsOn, to: contract.endsOn };
 }
 
 export function windowsOverlap(a: DayWindow, b: DayWindow): boolean {
@@ -217,8 +226,13 @@ export function scoreOf(input: ScoreInput): { score: number; level: Level; facto
   const criticality = { CRITICAL: 15, IMPORTANT: 8, STANDARD: 3 }[input.criticality];
 
   const base = sensitivity + volume + exfiltration + criticality;
-  const weighted = base * 0.8 ** input.depth;
-  const score = Math.round(weighted);
+  // The depth factor as displayed, in whole cents: base x (0.8^depth - 1), exactly, as the fraction
+  // base x 4^depth / 5^depth, rounded to the nearest cent (halves up).
+  const scaledCents = (2n * BigInt(base) * 100n * 4n ** BigInt(input.depth) + 5n ** BigInt(input.depth)) / (2n * 5n ** BigInt(input.depth));
+  const depthCents = Number(scaledCents) - base * 100;
+  // Rule 6: the score is the rounded sum of the factors exactly as displayed.
+  const displayedSumCents = base * 100 + depthCents;
+  const score = Math.floor((displayedSumCents + 50) / 100);
   return {
     score,
     level: levelOf(score),
@@ -227,7 +241,7 @@ export function scoreOf(input: ScoreInput): { score: number; level: Level; facto
       { name: 'dataSubjectVolume', contribution: volume },
       { name: 'exfiltration', contribution: exfiltration },
       { name: 'serviceCriticality', contribution: criticality },
-      { name: 'supplyChainDepth', contribution: Math.round((weighted - base) * 100) / 100 },
+      { name: 'supplyChainDepth', contribution: depthCents / 100 },
     ],
   };
 }
@@ -237,42 +251,60 @@ const CRITICALITY_RANK: Record<Criticality, number> = { STANDARD: 1, IMPORTANT: 
 // ---------------------------------------------------------------------------------------------------------------
 // Exposures (rules 3 and 4).
 
-/** Every client's exposure to one incident, keyed by client id. */
-export function expectedExposures(register: RefRegister, incident: RefIncident): Map<string, RefExposure> {
+/**
+ * Every client's exposure to one incident, keyed by client id, as computed on `today` (YYYY-MM-DD, UTC):
+ * a contract that starts after today exposes nothing yet.
+ */
+export function expectedExposures(register: RefRegister, incident: RefIncident, today: string): Map<string, RefExposure> {
   const S = incident.supplierId;
   const window = incidentWindow(incident);
   const affected = incident.dataCategoriesAffected === null ? null : new Set(incident.dataCategoriesAffected);
+  const atRiskOf = (agreement: RefAgreement) => agreement.categories.filter((c) => affected === null || affected.has(c));
   const chainFrom = chainsTo(register.links, S);
 
+  interface Route {
+    path: string[];
+    /** The route covers at least one agreement at risk in the incident window. */
+    carriesData: boolean;
+  }
   interface Involvement {
     contracts: RefContract[];
-    routes: string[][];
+    routes: Route[];
     covered: Map<string, RefAgreement>; // agreement id -> agreement
   }
   const byClient = new Map<string, Involvement>();
 
   for (const contract of register.contracts) {
+    // Rule 2: nothing is exposed before it exists.
+    if (contract.startsOn > today) continue;
     const agreements = register.agreements.filter((a) => a.contractId === contract.id);
-    if (!windowsOverlap(holdingWindow(contract, agreements), window)) continue;
     const X = contract.supplierId;
-    const routes: string[][] = [];
+    const routes: Route[] = [];
     const covered: RefAgreement[] = [];
 
-    // The contract's supplier is S or reaches it through supplier-level links: all its data.
+    // A route covers some agreements (or, for a contract without any, the service itself); it counts when
+    // one of them holds data (or runs) during the incident. Only those agreements put data at risk.
+    const consider = (path: string[], coverage: RefAgreement[] | 'service') => {
+      if (coverage === 'service') {
+        if (windowsOverlap(serviceWindow(contract), window)) routes.push({ path, carriesData: false });
+        return;
+      }
+      const holding = coverage.filter((a) => windowsOverlap(agreementWindow(contract, a), window));
+      if (holding.length === 0) return;
+      routes.push({ path, carriesData: holding.some((a) => atRiskOf(a).length > 0) });
+      for (const a of holding) if (!covered.includes(a)) covered.push(a);
+    };
+
+    // The contract's supplier is S or reaches it through supplier-level links: all its data (or its service).
     const direct = chainFrom(X);
-    if (direct) {
-      routes.push(direct);
-      covered.push(...agreements);
-    }
+    if (direct) consider(direct, agreements.length ? agreements : 'service');
     // An agreement-level sub-processor P that is S or reaches it (never through X again): that agreement's data.
     const chainAvoidingX = chainsTo(register.links, S, X);
     for (const agreement of agreements) {
       for (const P of agreement.subprocessorIds) {
         if (P === X) continue;
         const chain = chainAvoidingX(P);
-        if (!chain) continue;
-        routes.push([X, ...chain]);
-        if (!covered.includes(agreement)) covered.push(agreement);
+        if (chain) consider([X, ...chain], [agreement]);
       }
     }
     if (routes.length === 0) continue;
@@ -288,15 +320,25 @@ export function expectedExposures(register: RefRegister, incident: RefIncident):
   for (const [clientId, involvement] of byClient) {
     const categories = new Set<Category>();
     let people = 0;
+    let largest = 0;
     for (const agreement of involvement.covered.values()) {
-      const atRisk = agreement.categories.filter((c) => affected === null || affected.has(c));
+      const atRisk = atRiskOf(agreement);
       atRisk.forEach((c) => categories.add(c));
-      if (atRisk.length > 0) people += agreement.dataSubjectCount;
+      if (atRisk.length > 0) {
+        people += agreement.dataSubjectCount;
+        largest = Math.max(largest, agreement.dataSubjectCount);
+      }
     }
-    const path = [...involvement.routes].sort(comparePaths)[0];
+    // Rule 6: the depth that counts is that of the shortest route carrying data at risk (any route when none does).
+    const carrying = involvement.routes.filter((r) => r.carriesData);
+    const path = (carrying.length ? carrying : involvement.routes).map((r) => r.path).sort(comparePaths)[0];
     const criticality = involvement.contracts.map((c) => c.criticality).sort((a, b) => CRITICALITY_RANK[b] - CRITICALITY_RANK[a])[0];
     const sortedCategories = [...categories].sort();
     const { score, level, factors } = scoreOf({ categories: sortedCategories, people, exfiltration: incident.exfiltration, criticality, depth: path.length - 1 });
+    // Rule 4's range, scaled by the share of data affected: the lower bound rounded down, the upper up.
+    const bp = BigInt(incident.shareOfDataAffectedBp ?? 10_000);
+    const peopleLow = Number((BigInt(largest) * bp) / 10_000n);
+    const peopleHigh = Number((BigInt(people) * bp + 9_999n) / 10_000n);
     result.set(clientId, {
       incidentId: incident.id,
       clientId,
@@ -304,6 +346,8 @@ export function expectedExposures(register: RefRegister, incident: RefIncident):
       path,
       categories: sortedCategories,
       people,
+      peopleLow,
+      peopleHigh,
       special: sortedCategories.some((c) => ART9.has(c)),
       score,
       level,

@@ -209,12 +209,13 @@ describe('exposure rules through GraphQL', () => {
       await linkSubprocessor(app.services, c, s);
       const clients = [await client(), await client(), await client()];
       const contractsOf = [await contract(clients[0], a), await contract(clients[1], b), await contract(clients[2], c)];
-      await contract(clients[0], b); // a second route for the first client
+      await contract(clients[0], b); // a second, shorter route for the first client, with no agreement: service only
       for (const id of contractsOf) await agreement(id, [DataCategory.CONTACT], 100);
 
       const atS = await recordIncident(s);
       expect(atS.exposures).toHaveLength(3);
-      expect(pathOf(forClient(atS.exposures, clients[0]))).toEqual([b, c, s].map(gid.supplier));
+      // Rule 6: the depth (and the path shown) is that of the shortest route carrying data at risk, through a.
+      expect(pathOf(forClient(atS.exposures, clients[0]))).toEqual([a, b, c, s].map(gid.supplier));
       expect(pathOf(forClient(atS.exposures, clients[1]))).toEqual([b, c, s].map(gid.supplier));
       expect(pathOf(forClient(atS.exposures, clients[2]))).toEqual([c, s].map(gid.supplier));
       expect(forClient(atS.exposures, clients[0])!.contracts).toHaveLength(2);

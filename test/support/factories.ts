@@ -63,7 +63,7 @@ export async function linkSubprocessor(services: Services, supplierId: string, s
 export async function recordIncident(
   services: Services,
   supplierId: string,
-  overrides: Partial<{ title: string; kind: IncidentKind; status: IncidentStatus; startedAt: Date | null; detectedAt: Date; containedAt: Date | null; clientsNotifiedAt: Date | null; dataCategoriesAffected: DataCategory[] | null; exfiltration: ExfiltrationStatus }> = {},
+  overrides: Partial<{ title: string; kind: IncidentKind; status: IncidentStatus; startedAt: Date | null; detectedAt: Date; containedAt: Date | null; clientsNotifiedAt: Date | null; dataCategoriesAffected: DataCategory[] | null; exfiltration: ExfiltrationStatus; shareOfDataAffected: number | null }> = {},
 ) {
   return services.incident.record(FACTORY_ADMIN, {
     supplierId: encodeGlobalId('Supplier', supplierId),

@@ -21,85 +21,99 @@ WITH RECURSIVE
 inc AS (
   SELECT i.id AS incident_id, i.supplier_id, i.exfiltration, i.clients_notified_at,
          i.data_categories_affected AS affected,
+         coalesce(i.share_of_data_affected, 1)::numeric AS share,
          (coalesce(i.started_at, i.detected_at) AT TIME ZONE 'UTC')::date AS start_day,
-         (i.contained_at AT TIME ZONE 'UTC')::date AS end_day
+         (i.contained_at AT TIME ZONE 'UTC')::date AS end_day,
+         -- Rule 2: nothing is exposed before it exists; $3 lets the daily job compute as of a given day.
+         coalesce($3::date, (statement_timestamp() AT TIME ZONE 'UTC')::date) AS today
   FROM incident i WHERE i.id = ANY($1::uuid[])
 ),
--- Walk supplier-level links backwards from each incident's supplier, keeping one (the smallest)
--- path per supplier and level; a supplier already on the path is never revisited, so cycles end.
-walk(incident_id, node, path) AS (
-  SELECT incident_id, supplier_id, ARRAY[supplier_id] FROM inc
+-- Rule 3's supply chain, breadth first from each incident's supplier backwards along supplier-level links,
+-- one level per step: every supplier is settled once, at its shortest distance, so the cost is linear in
+-- the links however many cycles the graph has. A row per level carries the level's new suppliers
+-- (frontier) and every supplier settled so far (visited), each mapped to its chain "X,...,S" as text.
+-- A supplier's chain goes through the smallest (by id) supplier one level closer: element by element, that
+-- is the smallest of its shortest chains.
+walk(incident_id, depth, frontier, visited) AS (
+  SELECT incident_id, 0, jsonb_build_object(supplier_id::text, supplier_id::text), jsonb_build_object(supplier_id::text, supplier_id::text)
+  FROM inc
   UNION ALL
-  SELECT x.incident_id, x.node, x.path FROM (
-    SELECT w.incident_id, l.supplier_id AS node, l.supplier_id || w.path AS path,
-           row_number() OVER (PARTITION BY w.incident_id, l.supplier_id ORDER BY l.supplier_id || w.path) AS rn
-    FROM walk w JOIN supplier_subprocessor l ON l.subprocessor_id = w.node
-    WHERE l.supplier_id <> ALL (w.path)
-  ) x WHERE x.rn = 1
+  SELECT w.incident_id, w.depth + 1, step.frontier, w.visited || step.frontier
+  FROM walk w
+  CROSS JOIN LATERAL (
+    SELECT jsonb_object_agg(x.node, x.node || ',' || (w.frontier ->> x.next)) AS frontier
+    FROM (
+      SELECT l.supplier_id::text AS node, min(l.subprocessor_id::text) AS next
+      FROM supplier_subprocessor l
+      WHERE l.subprocessor_id = ANY (ARRAY(SELECT jsonb_object_keys(w.frontier))::uuid[])
+        AND NOT w.visited ? l.supplier_id::text
+      GROUP BY l.supplier_id
+    ) x
+  ) step
+  WHERE step.frontier IS NOT NULL
 ),
--- The shortest supplier-level chain from each supplier to the incident's supplier.
+-- Each supplier that reaches the incident's supplier, with its shortest chain and that chain's length in links.
 reach AS (
-  SELECT DISTINCT ON (incident_id, node) incident_id, node, path
-  FROM walk ORDER BY incident_id, node, cardinality(path), path
+  SELECT w.incident_id, f.key::uuid AS node, f.value AS path_text, w.depth
+  FROM walk w CROSS JOIN LATERAL jsonb_each_text(w.frontier) f
 ),
--- Rule 3: the routes from a contract to the incident's supplier. agreement_id NULL: the contract's
--- supplier reaches it through supplier-level links (or is it), which covers all of the contract's data;
--- otherwise an agreement-level sub-processor reaches it, which covers that agreement's data only.
+-- Rule 3: the routes from a contract to the incident's supplier. agreement_id NULL: the contract's supplier
+-- is the incident's supplier or reaches it through supplier-level links, which covers all of the contract's
+-- data; otherwise an agreement-level sub-processor reaches it, which covers that agreement's data only (a
+-- chain through the contract's own supplier again is not used: that supplier then reaches S itself, by a
+-- shorter route covering everything).
 routes AS (
-  SELECT r.incident_id, c.id AS contract_id, NULL::uuid AS agreement_id, r.path
+  SELECT r.incident_id, c.id AS contract_id, NULL::uuid AS agreement_id, r.path_text, r.depth
   FROM reach r JOIN contract c ON c.supplier_id = r.node
   WHERE $2::uuid[] IS NULL OR c.client_id = ANY($2::uuid[])
   UNION ALL
-  SELECT r.incident_id, c.id, a.id, c.supplier_id || r.path
+  SELECT r.incident_id, c.id, a.id, c.supplier_id::text || ',' || r.path_text, r.depth + 1
   FROM reach r
   JOIN agreement_subprocessor s ON s.subprocessor_id = r.node
   JOIN data_processing_agreement a ON a.id = s.agreement_id
   JOIN contract c ON c.id = a.contract_id
-  WHERE c.supplier_id <> ALL (r.path) AND ($2::uuid[] IS NULL OR c.client_id = ANY($2::uuid[]))
+  WHERE strpos(r.path_text, c.supplier_id::text) = 0 AND ($2::uuid[] IS NULL OR c.client_id = ANY($2::uuid[]))
 ),
--- Rule 2: a contract holds data from startsOn to the latest of endsOn and its agreements' retention
--- (open-ended when endsOn is null). Only contracts on a route are looked at.
-contract_window AS (
-  SELECT c.id AS contract_id, c.client_id, c.criticality, c.starts_on,
-         CASE WHEN c.ends_on IS NULL THEN NULL
-              ELSE greatest(c.ends_on, (SELECT max(a.data_retained_until) FROM data_processing_agreement a WHERE a.contract_id = c.id)) END AS holds_until
-  FROM contract c WHERE c.id IN (SELECT contract_id FROM routes)
-),
-involved AS (
-  SELECT ro.incident_id, ro.contract_id, ro.agreement_id, ro.path, cw.client_id, cw.criticality
+-- Rule 2: what each route puts at risk. An agreement holds its data from the contract's start to the later
+-- of the contract's end and its own retention (open-ended with the contract); a contract without an
+-- agreement holds no data, and exposes its client for service impact over its own window. Only holdings
+-- whose window overlaps the incident, and that have started by today, count. One row per route and
+-- holding (agreement_id NULL: service impact only), with the holding's categories at risk as a bit mask
+-- over the category list (bit i: category i + 1).
+holdings AS (
+  SELECT ro.incident_id, c.client_id, ro.contract_id, a.id AS agreement_id, a.data_subject_count, ro.path_text, ro.depth,
+         CASE c.criticality WHEN 'CRITICAL' THEN 3 WHEN 'IMPORTANT' THEN 2 ELSE 1 END AS criticality_rank,
+         coalesce((SELECT bit_or(1 << (array_position(${CATEGORY_ARRAY}, cat) - 1))
+                     FROM unnest(a.data_categories) cat WHERE inc.affected IS NULL OR cat = ANY(inc.affected)), 0) AS risk_mask
   FROM routes ro
-  JOIN contract_window cw ON cw.contract_id = ro.contract_id
   JOIN inc ON inc.incident_id = ro.incident_id
-  WHERE cw.starts_on <= coalesce(inc.end_day, 'infinity'::date)
-    AND coalesce(cw.holds_until, 'infinity'::date) >= inc.start_day
+  JOIN contract c ON c.id = ro.contract_id
+  LEFT JOIN data_processing_agreement a ON a.contract_id = c.id AND (ro.agreement_id IS NULL OR a.id = ro.agreement_id)
+  WHERE c.starts_on <= inc.today
+    AND c.starts_on <= coalesce(inc.end_day, 'infinity'::date)
+    AND CASE WHEN a.id IS NULL THEN coalesce(c.ends_on, 'infinity'::date)
+             WHEN c.ends_on IS NULL THEN 'infinity'::date
+             ELSE greatest(c.ends_on, a.data_retained_until) END >= inc.start_day
 ),
--- Rule 4: each agreement an exposure runs through, once however many routes reach it, with its
--- categories at risk as a bit mask over the category list (bit i: category i + 1).
-agreement_risk AS (
-  SELECT DISTINCT ON (iv.incident_id, a.id) iv.incident_id, iv.client_id, a.data_subject_count,
-         (SELECT coalesce(bit_or(1 << (array_position(${CATEGORY_ARRAY}, c) - 1)), 0)
-            FROM unnest(a.data_categories) c WHERE inc.affected IS NULL OR c = ANY(inc.affected)) AS risk_mask
-  FROM involved iv
-  JOIN inc ON inc.incident_id = iv.incident_id
-  JOIN data_processing_agreement a ON a.contract_id = iv.contract_id AND (iv.agreement_id IS NULL OR a.id = iv.agreement_id)
-  ORDER BY iv.incident_id, a.id
-),
--- Everything per (incident, client) in one pass over routes and agreements: no joins between
--- aggregates, so the plan stays linear whatever the planner estimates.
+-- Everything per (incident, client) in one pass over holdings, plus each agreement once however many
+-- routes reach it: no joins between aggregates, so the plan stays linear whatever the planner estimates.
+-- Rule 6: the path (and so the depth) is the shortest route that carries data at risk, or the shortest
+-- route of all when none does.
 per_client AS (
   SELECT incident_id, client_id,
          array_agg(DISTINCT contract_id) FILTER (WHERE contract_id IS NOT NULL) AS contract_ids,
-         (array_agg(path_text ORDER BY path_length, path) FILTER (WHERE path IS NOT NULL))[1] AS path_text,
+         (array_agg(path_text ORDER BY carries_data DESC, depth, path_text) FILTER (WHERE path_text IS NOT NULL))[1] AS path_text,
          max(criticality_rank) AS criticality_rank,
-         coalesce(bit_or(risk_mask), 0) AS risk_mask,
-         coalesce(sum(data_subject_count) FILTER (WHERE risk_mask <> 0), 0)::bigint AS people
+         coalesce(bit_or(agreement_mask), 0) AS risk_mask,
+         coalesce(sum(data_subject_count) FILTER (WHERE agreement_mask <> 0), 0)::bigint AS people,
+         coalesce(max(data_subject_count) FILTER (WHERE agreement_mask <> 0), 0)::bigint AS people_largest
   FROM (
-    SELECT incident_id, client_id, contract_id, path, cardinality(path) AS path_length, array_to_string(path, ',') AS path_text,
-           CASE criticality WHEN 'CRITICAL' THEN 3 WHEN 'IMPORTANT' THEN 2 ELSE 1 END AS criticality_rank,
-           NULL::int AS risk_mask, NULL::int AS data_subject_count
-    FROM involved
+    SELECT incident_id, client_id, contract_id, path_text, depth, risk_mask <> 0 AS carries_data, criticality_rank,
+           NULL::int AS agreement_mask, NULL::int AS data_subject_count
+    FROM holdings
     UNION ALL
-    SELECT incident_id, client_id, NULL, NULL, NULL, NULL, NULL, risk_mask, data_subject_count FROM agreement_risk
+    SELECT DISTINCT ON (incident_id, agreement_id) incident_id, client_id, NULL, NULL, NULL, NULL, NULL, risk_mask, data_subject_count
+    FROM holdings WHERE agreement_id IS NOT NULL
   ) facts_by_row
   GROUP BY incident_id, client_id
 ),
@@ -110,6 +124,10 @@ facts AS MATERIALIZED (
          ARRAY(SELECT t.c FROM unnest(${CATEGORY_ARRAY}) WITH ORDINALITY AS t(c, i)
                WHERE pc.risk_mask & (1 << (t.i::int - 1)) <> 0 ORDER BY t.c COLLATE "C") AS categories,
          pc.people,
+         -- Rule 4's range: the same people may be in several agreements, so the largest agreement is the
+         -- lower bound and the sum the upper one, both scaled by the share of data the incident reached.
+         floor(pc.people_largest * inc.share)::bigint AS people_low,
+         ceil(pc.people * inc.share)::bigint AS people_high,
          pc.risk_mask & ${SPECIAL_MASK} <> 0 AS special,
          pc.criticality_rank, cardinality(string_to_array(pc.path_text, ',')) - 1 AS depth
   FROM per_client pc
@@ -128,15 +146,17 @@ points AS (
          CASE f.criticality_rank WHEN 3 THEN 15 WHEN 2 THEN 8 ELSE 3 END AS p_criticality
   FROM facts f
 ),
+-- The depth factor is rounded to cents first and the score is the rounded sum of the factors exactly as
+-- displayed (numeric, not float, so the sum is exact).
 scored AS (
-  SELECT p.*, base * power(0.8::float8, p.depth) AS weighted
+  SELECT p.*, round(p.base * (power(0.8::numeric, p.depth) - 1), 2) AS p_depth
   FROM (SELECT points.*, p_sensitivity + p_volume + p_exfiltration + p_criticality AS base FROM points) p
 ),
 computed AS (
-  SELECT s.incident_id, s.client_id, s.contract_ids, s.path, s.categories, s.people, s.special, s.clients_notified_at,
-         round(s.weighted)::int AS score,
-         CASE WHEN round(s.weighted) >= 75 THEN 'CRITICAL' WHEN round(s.weighted) >= 50 THEN 'HIGH'
-              WHEN round(s.weighted) >= 25 THEN 'MEDIUM' ELSE 'LOW' END AS level,
+  SELECT s.incident_id, s.client_id, s.contract_ids, s.path, s.categories, s.people, s.people_low, s.people_high, s.special,
+         s.clients_notified_at, round(s.base + s.p_depth)::int AS score,
+         CASE WHEN round(s.base + s.p_depth) >= 75 THEN 'CRITICAL' WHEN round(s.base + s.p_depth) >= 50 THEN 'HIGH'
+              WHEN round(s.base + s.p_depth) >= 25 THEN 'MEDIUM' ELSE 'LOW' END AS level,
          jsonb_build_array(
            jsonb_build_object('name', 'specialCategoryData', 'contribution', s.p_sensitivity, 'detail',
              CASE WHEN s.special THEN 'Special category data (Art. 9) at risk: ' || array_to_string(ARRAY(SELECT c FROM unnest(s.categories) c WHERE c = ANY(ARRAY[${sqlValues(SPECIAL_CATEGORIES)}]::text[])), ', ')
@@ -151,7 +171,7 @@ computed AS (
                   ELSE 'Exfiltration ' || lower(replace(s.exfiltration, '_', ' ')) END),
            jsonb_build_object('name', 'serviceCriticality', 'contribution', s.p_criticality, 'detail',
              'Most critical service involved: ' || CASE s.criticality_rank WHEN 3 THEN 'CRITICAL' WHEN 2 THEN 'IMPORTANT' ELSE 'STANDARD' END),
-           jsonb_build_object('name', 'supplyChainDepth', 'contribution', round((s.weighted - s.base)::numeric, 2)::float8, 'detail',
+           jsonb_build_object('name', 'supplyChainDepth', 'contribution', s.p_depth::float8, 'detail',
              CASE WHEN s.depth = 0 THEN 'Incident at a direct supplier: no reduction'
                   ELSE 'Incident ' || s.depth || ' sub-processor link' || CASE WHEN s.depth > 1 THEN 's' ELSE '' END
                        || ' down the chain: score x ' || round(power(0.8, s.depth)::numeric, 3) END)
@@ -165,15 +185,16 @@ compared AS (
          CASE WHEN e.id IS NULL OR e.resolved_at IS NOT NULL THEN 'NEW' ELSE 'CHANGED' END AS change,
          e.id IS NOT NULL AND (e.resolved_at IS NOT NULL OR e.score <> c.score OR e.level <> c.level
            OR e.contract_ids <> c.contract_ids OR e.data_categories_at_risk <> c.categories
-           OR e.data_subjects_at_risk <> c.people OR e.path <> c.path OR e.factors <> c.factors
+           OR e.data_subjects_at_risk <> c.people OR e.data_subjects_at_risk_low <> c.people_low
+           OR e.data_subjects_at_risk_high <> c.people_high OR e.path <> c.path OR e.factors <> c.factors
            OR e.aware_at <> least(c.clients_notified_at, e.first_computed_at)) AS is_changed
   FROM computed c LEFT JOIN exposure e ON e.incident_id = c.incident_id AND e.client_id = c.client_id
 ),
 upserted AS (
   INSERT INTO exposure AS e (incident_id, client_id, revision, score, level, factors, contract_ids, data_categories_at_risk,
-                             special_category_data, data_subjects_at_risk, path, first_computed_at, aware_at,
-                             notification_deadline, computed_at, resolved_at, last_change)
-  SELECT incident_id, client_id, 1, score, level, factors, contract_ids, categories, special, people, path,
+                             special_category_data, data_subjects_at_risk, data_subjects_at_risk_low, data_subjects_at_risk_high,
+                             path, first_computed_at, aware_at, notification_deadline, computed_at, resolved_at, last_change)
+  SELECT incident_id, client_id, 1, score, level, factors, contract_ids, categories, special, people, people_low, people_high, path,
          statement_timestamp(), least(clients_notified_at, statement_timestamp()),
          least(clients_notified_at, statement_timestamp()) + interval '72 hours', statement_timestamp(), NULL, change
   FROM compared WHERE is_new OR is_changed
@@ -181,6 +202,7 @@ upserted AS (
     revision = e.revision + 1, score = excluded.score, level = excluded.level, factors = excluded.factors,
     contract_ids = excluded.contract_ids, data_categories_at_risk = excluded.data_categories_at_risk,
     special_category_data = excluded.special_category_data, data_subjects_at_risk = excluded.data_subjects_at_risk,
+    data_subjects_at_risk_low = excluded.data_subjects_at_risk_low, data_subjects_at_risk_high = excluded.data_subjects_at_risk_high,
     path = excluded.path,
     aware_at = least(excluded.aware_at, e.first_computed_at),
     notification_deadline = least(excluded.aware_at, e.first_computed_at) + interval '72 hours',
@@ -202,9 +224,11 @@ changes AS (
 ),
 revisions AS (
   INSERT INTO exposure_revision (exposure_id, revision, recorded_at, score, level, factors, contract_ids, data_categories_at_risk,
-                                 special_category_data, data_subjects_at_risk, path, aware_at, notification_deadline, computed_at, resolved_at)
+                                 special_category_data, data_subjects_at_risk, data_subjects_at_risk_low, data_subjects_at_risk_high,
+                                 path, aware_at, notification_deadline, computed_at, resolved_at)
   SELECT id, revision, statement_timestamp(), score, level, factors, contract_ids, data_categories_at_risk,
-         special_category_data, data_subjects_at_risk, path, aware_at, notification_deadline, computed_at, resolved_at
+         special_category_data, data_subjects_at_risk, data_subjects_at_risk_low, data_subjects_at_risk_high,
+         path, aware_at, notification_deadline, computed_at, resolved_at
   FROM changes
 ),
 alerts AS (
@@ -255,9 +279,28 @@ export class ExposureEngine {
     return open.length === 0 ? NOTHING_CHANGED : this.compute(manager, open.map((incident) => incident.id), clientIds);
   }
 
-  /** The engine statement itself, under the lock the caller holds; then one NOTIFY for the alerts it wrote. */
-  private async compute(manager: EntityManager, incidentIds: string[], clientIds: string[] | null): Promise<RecomputeResult> {
-    const [row] = await manager.query(ENGINE_SQL, [incidentIds, clientIds]);
+  /**
+   * Rule 2's "nothing is exposed before it exists", as days pass: the clients with a contract that started
+   * after `sinceDay` and by `today` (YYYY-MM-DD, UTC) get their open incidents recomputed as of `today`.
+   * Run by the daily job (exposure.schedule.ts).
+   */
+  async recomputeStartedContracts(manager: EntityManager, sinceDay: string, today: string): Promise<RecomputeResult> {
+    await manager.query(LOCK_SQL, [EXPOSURE_LOCK_KEY]);
+    const [row]: { incident_ids: string[] | null; client_ids: string[] | null }[] = await manager.query(
+      `SELECT (SELECT array_agg(id) FROM incident WHERE status <> 'CLOSED') AS incident_ids,
+              (SELECT array_agg(DISTINCT client_id) FROM contract WHERE starts_on > $1::date AND starts_on <= $2::date) AS client_ids`,
+      [sinceDay, today],
+    );
+    if (!row.incident_ids || !row.client_ids) return NOTHING_CHANGED;
+    return this.compute(manager, row.incident_ids, row.client_ids, today);
+  }
+
+  /**
+   * The engine statement itself, under the lock the caller holds; then one NOTIFY for the alerts it wrote.
+   * `today`: the day that counts as today for rule 2 (null: the statement's own UTC day).
+   */
+  private async compute(manager: EntityManager, incidentIds: string[], clientIds: string[] | null, today: string | null = null): Promise<RecomputeResult> {
+    const [row] = await manager.query(ENGINE_SQL, [incidentIds, clientIds, today]);
     if (row.last_alert_id) await this.afterAlerts(manager, row.last_alert_id);
     return { changed: row.changed, lastAlertId: row.last_alert_id };
   }

@@ -31,6 +31,7 @@ export interface ExposureFactorValue {
 @Check('exposure_score_range', `score BETWEEN 0 AND 100`)
 @Check('exposure_level_valid', `level IN (${sqlValues(Object.values(ExposureLevel))})`)
 @Check('exposure_subjects_not_negative', `data_subjects_at_risk >= 0`)
+@Check('exposure_subjects_range_ordered', `0 <= data_subjects_at_risk_low AND data_subjects_at_risk_low <= data_subjects_at_risk_high`)
 @Check('exposure_categories_valid', `data_categories_at_risk <@ ARRAY[${sqlValues(Object.values(DataCategory))}]::text[]`)
 @Check('exposure_notification_status_valid', `notification_status IN (${sqlValues(Object.values(NotificationStatus))})`)
 @Check('exposure_reported_needs_date', `notification_status <> 'REPORTED' OR notification_reported_at IS NOT NULL`)
@@ -82,6 +83,14 @@ export class ExposureEntity {
   /** bigint: the sum over many agreements can pass 2^31. pg returns it as a string. */
   @Column('bigint', { name: 'data_subjects_at_risk' })
   dataSubjectsAtRisk: string;
+
+  /** Rule 4's range: the largest agreement at risk (lower bound), scaled by the incident's share of data affected. */
+  @Column('bigint', { name: 'data_subjects_at_risk_low' })
+  dataSubjectsAtRiskLow: string;
+
+  /** Rule 4's range: the sum over agreements at risk (upper bound), scaled by the incident's share of data affected. */
+  @Column('bigint', { name: 'data_subjects_at_risk_high' })
+  dataSubjectsAtRiskHigh: string;
 
   @Column('uuid', { array: true })
   path: string[];
@@ -165,6 +174,12 @@ export class ExposureRevisionEntity {
 
   @Column('bigint', { name: 'data_subjects_at_risk' })
   dataSubjectsAtRisk: string;
+
+  @Column('bigint', { name: 'data_subjects_at_risk_low' })
+  dataSubjectsAtRiskLow: string;
+
+  @Column('bigint', { name: 'data_subjects_at_risk_high' })
+  dataSubjectsAtRiskHigh: string;
 
   @Column('uuid', { array: true })
   path: string[];

@@ -90,6 +90,8 @@ export function createExposureLoaders(db: DataSource, viewer: Viewer) {
                 count(*)::int AS clients_exposed,
                 count(*) FILTER (WHERE special_category_data)::int AS special,
                 coalesce(sum(data_subjects_at_risk), 0)::float8 AS people,
+                coalesce(max(data_subjects_at_risk_low), 0)::float8 AS people_low,
+                coalesce(sum(data_subjects_at_risk_high), 0)::float8 AS people_high,
                 -- No personal data at risk means no personal data breach to report, so no deadline to meet.
                 min(notification_deadline) FILTER (WHERE notification_status = 'ASSESSING' AND cardinality(data_categories_at_risk) > 0) AS nearest_deadline,
                 count(*) FILTER (WHERE level = 'CRITICAL')::int AS critical,
@@ -108,6 +110,7 @@ export function createExposureLoaders(db: DataSource, viewer: Viewer) {
           clientsExposed: row?.clients_exposed ?? 0,
           clientsWithSpecialCategoryData: row?.special ?? 0,
           peopleAtRisk: row?.people ?? 0,
+          peopleAtRiskRange: { low: row?.people_low ?? 0, high: row?.people_high ?? 0 },
           contractValueInvolved: row?.money ?? [],
           nearestDeadline: row?.nearest_deadline ?? null,
           critical: row?.critical ?? 0,

@@ -19,9 +19,13 @@ import { Supplier } from '../supplier/supplier.type';
 import { ExposureEntity, ExposureFactorValue, ExposureRevisionEntity } from './exposure.entity';
 import { ExposureFilter, RecordNotificationDecisionInput } from './exposure.inputs';
 import { ExposureSummaryValue } from './exposure.service';
-import { Exposure, ExposureConnection, ExposureFactor, ExposureRevision, ExposureSummary, Notification } from './exposure.type';
+import { Exposure, ExposureConnection, ExposureFactor, ExposureRevision, ExposureSummary, Notification, PeopleRange } from './exposure.type';
 
 const MAX_GRAPHQL_INT = 2_147_483_647;
+
+function peopleRange(row: { dataSubjectsAtRiskLow: string; dataSubjectsAtRiskHigh: string }): PeopleRange {
+  return { low: Number(row.dataSubjectsAtRiskLow), high: Number(row.dataSubjectsAtRiskHigh) };
+}
 
 @ObjectType({ description: 'The result of recording a notification decision.' })
 export class ExposurePayload {
@@ -79,9 +83,14 @@ export class ExposureResolver {
     return loadAll(ctx.loaders.contractById, exposure.contractIds);
   }
 
-  @FieldResolver(() => Int, { description: 'People whose data is at risk: the sum of the estimates of the agreements with at least one category at risk (capped at 2,147,483,647).' })
+  @FieldResolver(() => Int, { description: 'People whose data is at risk: the sum of the estimates of the agreements with at least one category at risk (capped at 2,147,483,647). The score uses this figure; it counts a person once per agreement, so dataSubjectsAtRiskRange says how far off it may be.' })
   dataSubjectsAtRisk(@Root() exposure: ExposureEntity): number {
     return Math.min(Number(exposure.dataSubjectsAtRisk), MAX_GRAPHQL_INT);
+  }
+
+  @FieldResolver(() => PeopleRange, { description: 'People whose data is at risk as a range (see PeopleRange): the largest agreement at risk to the sum, scaled by the incident\'s shareOfDataAffected.' })
+  dataSubjectsAtRiskRange(@Root() exposure: ExposureEntity): PeopleRange {
+    return peopleRange(exposure);
   }
 
   @FieldResolver(() => [Supplier], { description: "The shortest supply chain from the client's own supplier to the incident's supplier." })
@@ -140,6 +149,11 @@ function revisionFields(type: () => Function) {
     @FieldResolver(() => Int, { description: 'People whose data was at risk at that time (capped at 2,147,483,647).' })
     dataSubjectsAtRisk(@Root() revision: ExposureRevisionEntity): number {
       return Math.min(Number(revision.dataSubjectsAtRisk), MAX_GRAPHQL_INT);
+    }
+
+    @FieldResolver(() => PeopleRange, { description: 'People whose data was at risk at that time, as a range (see PeopleRange).' })
+    dataSubjectsAtRiskRange(@Root() revision: ExposureRevisionEntity): PeopleRange {
+      return peopleRange(revision);
     }
 
     @FieldResolver(() => [Supplier], { description: 'The supply chain at that time.' })

@@ -13,6 +13,7 @@ export interface ExposureSummaryValue {
   clientsExposed: number;
   clientsWithSpecialCategoryData: number;
   peopleAtRisk: number;
+  peopleAtRiskRange: { low: number; high: number };
   contractValueInvolved: { amount: string; currency: string }[];
   nearestDeadline: Date | null;
   critical: number;

@@ -39,6 +39,18 @@ export class ExposureFactor {
   contribution: number;
 }
 
+@ObjectType({
+  description:
+    'An estimate of how many people\'s data is at risk, as a range: the same people are often in several agreements, so the largest single agreement at risk is the lower bound and the sum over agreements the upper one; both are scaled by the incident\'s shareOfDataAffected when it is known (low rounded down, high up).',
+})
+export class PeopleRange {
+  @Field(() => Float, { description: 'Lower bound: the largest agreement at risk, times the share of data affected, rounded down.' })
+  low: number;
+
+  @Field(() => Float, { description: 'Upper bound: the sum over agreements at risk, times the share of data affected, rounded up.' })
+  high: number;
+}
+
 @ObjectType({ description: "The client's decision on reporting to the regulator." })
 export class Notification {
   @Field(() => NotificationStatus, { description: 'The decision, or ASSESSING while none is recorded.' })
@@ -137,8 +149,11 @@ export class ExposureSummary {
   @Field(() => Int, { description: 'Clients whose exposure includes special category data.' })
   clientsWithSpecialCategoryData: number;
 
-  @Field(() => Float, { description: 'People whose data is at risk, summed over the exposed clients (an estimate; Float because it can pass 2^31).' })
+  @Field(() => Float, { description: 'People whose data is at risk, summed over the exposed clients (an estimate that counts a person once per agreement; Float because it can pass 2^31). peopleAtRiskRange says how far off it may be.' })
   peopleAtRisk: number;
+
+  @Field(() => PeopleRange, { description: "The people at risk over the exposed clients as a range: low is the largest single exposure's lower bound, high the sum of the upper bounds (see PeopleRange)." })
+  peopleAtRiskRange: PeopleRange;
 
   @Field(() => [Money], { description: 'Total value of the contracts involved, one entry per currency.' })
   contractValueInvolved: Money[];

@@ -10,6 +10,7 @@ import { SupplierEntity } from '../supplier/supplier.entity';
 @Check('incident_categories_valid', `data_categories_affected <@ ARRAY[${sqlValues(Object.values(DataCategory))}]::text[]`)
 @Check('incident_started_before_detected', `started_at IS NULL OR started_at <= detected_at`)
 @Check('incident_contained_after_start', `contained_at IS NULL OR contained_at >= COALESCE(started_at, detected_at)`)
+@Check('incident_share_of_data_affected_range', `share_of_data_affected > 0 AND share_of_data_affected <= 1`)
 @Index('incident_supplier_detected_idx', ['supplierId', 'detectedAt', 'id'])
 @Index('incident_detected_idx', ['detectedAt', 'id'])
 export class IncidentEntity {
@@ -50,6 +51,13 @@ export class IncidentEntity {
 
   @Column('text')
   exfiltration: ExfiltrationStatus;
+
+  /**
+   * The share of the supplier's data the incident reached (0 < share <= 1, 4 decimal places), when known:
+   * it scales the people-at-risk range. null: not known, taken as all of it. numeric, so the scaling is exact.
+   */
+  @Column('numeric', { name: 'share_of_data_affected', precision: 5, scale: 4, nullable: true })
+  shareOfDataAffected: string | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

@@ -1,7 +1,20 @@
-import { ArrayUnique, IsEnum, IsOptional, IsString, Length, Matches } from 'class-validator';
-import { Field, ID, InputType } from 'type-graphql';
+import { ArrayUnique, IsEnum, IsNumber, IsOptional, IsPositive, IsString, Length, Matches, Max } from 'class-validator';
+import { Field, Float, ID, InputType } from 'type-graphql';
 import { DataCategory, ExfiltrationStatus, IncidentKind, IncidentStatus } from '../../common/enums';
 import { DateTimeScalar } from '../../common/scalars';
+
+const SHARE_DESCRIPTION =
+  "The share of the supplier's data the incident reached, more than 0 and at most 1, at most 4 decimal places (Capita said about 4% of its servers: 0.04). It scales the people-at-risk ranges, not the score.";
+
+/** More than 0, at most 1, at most 4 decimal places (stored exactly as numeric(5,4)). */
+function ShareOfData(): PropertyDecorator {
+  const decorators = [
+    IsNumber({ maxDecimalPlaces: 4, allowNaN: false, allowInfinity: false }, { message: 'shareOfDataAffected must be a number with at most 4 decimal places, e.g. 0.04' }),
+    Max(1, { message: 'shareOfDataAffected must be at most 1 (all of the data)' }),
+    IsPositive({ message: 'shareOfDataAffected must be more than 0; when no data is affected, set dataCategoriesAffected to an empty list' }),
+  ];
+  return (target, key) => decorators.forEach((decorator) => decorator(target, key));
+}
 
 @InputType({ description: 'Filters for the incident list; all given filters must match.' })
 export class IncidentFilter {
@@ -48,6 +61,10 @@ export class RecordIncidentInput {
   @Field(() => ExfiltrationStatus, { description: 'Whether data was taken out.' })
   @IsEnum(ExfiltrationStatus)
   exfiltration: ExfiltrationStatus;
+
+  @Field(() => Float, { nullable: true, description: `${SHARE_DESCRIPTION} Omit or null while not known (taken as all of it).` })
+  @IsOptional() @ShareOfData()
+  shareOfDataAffected?: number | null;
 }
 
 @InputType({ description: 'New facts about an incident; omitted fields stay as they are, null clears a time or makes the categories unknown again.' })
@@ -86,4 +103,8 @@ export class UpdateIncidentInput {
   @Field(() => ExfiltrationStatus, { nullable: true, description: 'Whether data was taken out, as now known.' })
   @IsOptional() @IsEnum(ExfiltrationStatus)
   exfiltration?: ExfiltrationStatus | null;
+
+  @Field(() => Float, { nullable: true, description: `${SHARE_DESCRIPTION} null: not known again (taken as all of it).` })
+  @IsOptional() @ShareOfData()
+  shareOfDataAffected?: number | null;
 }

@@ -1,4 +1,4 @@
-import { Arg, Args, Ctx, Field, FieldResolver, ID, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, Field, FieldResolver, Float, ID, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { Context } from '../../context';
 import { Connection } from '../../common/connection';
 import { encodeGlobalId } from '../../common/global-id';
@@ -41,6 +41,15 @@ export class IncidentResolver {
     const supplier = await ctx.loaders.supplierById.load(incident.supplierId);
     if (!supplier) throw new Error(`Supplier ${incident.supplierId} of incident ${incident.id} not found`);
     return supplier;
+  }
+
+  @FieldResolver(() => Float, {
+    nullable: true,
+    description:
+      "The share of the supplier's data the incident reached, more than 0 and at most 1 (Capita said about 4% of its servers: 0.04), when known. It scales each exposure's dataSubjectsAtRiskRange; the score and dataSubjectsAtRisk do not use it. null: not known, taken as all of it.",
+  })
+  shareOfDataAffected(@Root() incident: IncidentEntity): number | null {
+    return incident.shareOfDataAffected === null || incident.shareOfDataAffected === undefined ? null : Number(incident.shareOfDataAffected);
   }
 
   @Mutation(() => IncidentPayload, { description: "Records an incident at a supplier and computes every client's exposure in the same transaction. Admin or analyst." })

@@ -63,6 +63,7 @@ export class IncidentService {
         clientsNotifiedAt: input.clientsNotifiedAt ?? null,
         dataCategoriesAffected: input.dataCategoriesAffected ?? null,
         exfiltration: input.exfiltration,
+        shareOfDataAffected: input.shareOfDataAffected == null ? null : String(input.shareOfDataAffected),
       }));
       const exposuresChanged = await this.recomputeExposures(manager, [incident.id]);
       return { incident, exposuresChanged };
@@ -85,6 +86,7 @@ export class IncidentService {
       if (input.clientsNotifiedAt !== undefined) incident.clientsNotifiedAt = input.clientsNotifiedAt;
       if (input.dataCategoriesAffected !== undefined) incident.dataCategoriesAffected = input.dataCategoriesAffected;
       if (input.exfiltration != null) incident.exfiltration = input.exfiltration;
+      if (input.shareOfDataAffected !== undefined) incident.shareOfDataAffected = input.shareOfDataAffected === null ? null : String(input.shareOfDataAffected);
       checkTimes(incident.startedAt, incident.detectedAt, incident.containedAt);
       const saved = await manager.save(incident);
       const exposuresChanged = await this.recomputeExposures(manager, [incident.id]);
