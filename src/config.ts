@@ -37,6 +37,8 @@ export interface Config {
   bodyLimitBytes: number;
   /** Queries executing at once per instance; more wait their turn (security/query-slots.ts). */
   maxConcurrentQueries: number;
+  /** How often each instance checks whether a daily job is due (src/modules/schedule); 0 turns them off. */
+  dailyJobsIntervalMs: number;
 }
 
 /** The development secret used when JWT_SECRET is unset outside production. */
@@ -104,5 +106,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', source.RATE_LIMIT_PER_MINUTE, 1200, 0, 10_000_000),
     bodyLimitBytes: int('BODY_LIMIT_BYTES', source.BODY_LIMIT_BYTES, 102400, 1024, 10 * 1024 * 1024),
     maxConcurrentQueries: int('MAX_CONCURRENT_QUERIES', source.MAX_CONCURRENT_QUERIES, 4, 1, 1000),
+    dailyJobsIntervalMs: int('DAILY_JOBS_INTERVAL_MS', source.DAILY_JOBS_INTERVAL_MS, 60_000, 0, 86_400_000),
   };
 }

@@ -6,6 +6,7 @@ import { ExposureEntity, ExposureRevisionEntity, NotificationDecisionEntity } fr
 import { ExposureAlertEntity } from './modules/alert/alert.entity';
 import { AuditEventEntity } from './modules/audit/audit.entity';
 import { SupplierEntity, SupplierSubprocessorEntity } from './modules/supplier/supplier.entity';
+import { ScheduledJobEntity } from './modules/schedule/scheduled-job.entity';
 
 /** Every TypeORM entity; the DataSource and the migration generator read this list. */
 export const ENTITIES = [
@@ -21,4 +22,5 @@ export const ENTITIES = [
   NotificationDecisionEntity,
   ExposureAlertEntity,
   AuditEventEntity,
+  ScheduledJobEntity,
 ];

@@ -11,6 +11,8 @@ import { loadDemoRegister } from './seed/demo';
 import { mintToken } from './auth/jwt';
 import { encodeGlobalId } from './common/global-id';
 import { notifyAlerts } from './modules/alert/alert.notify';
+import { startedContractsJob } from './modules/exposure/exposure.engine';
+import { DailyJobRunner } from './modules/schedule/daily-jobs';
 
 /** Start-up only: config → database → schema → HTTP server. */
 async function main(): Promise<void> {
@@ -54,6 +56,9 @@ async function main(): Promise<void> {
   const schema = await createSchema();
   const server = await startServer({ config, db, schema, services, logger, graphiqlHeaders, databaseUrl }, config.port);
   say(`Supplier risk register API at ${server.url}/graphql`);
+  // Daily work shared by every instance (one runs it each day): exposures of contracts that start while an incident is open.
+  const dailyJobs = new DailyJobRunner(db, [startedContractsJob(services.engine)], { intervalMs: config.dailyJobsIntervalMs, logger });
+  dailyJobs.start();
   if (config.graphiql) say(`GraphiQL at ${server.url}/graphiql${embedded ? ' (opens with the admin token)' : ''}`);
   for (const [role, token] of tokens) say(`Token for ${role}:\n  Bearer ${token}`);
 
@@ -65,6 +70,7 @@ async function main(): Promise<void> {
     const force = setTimeout(() => process.exit(1), 15_000);
     force.unref();
     try {
+      await dailyJobs.stop();
       await server.stop();
       await db.destroy();
       if (embedded) await embedded.stop();

@@ -1,5 +1,6 @@
 import { EntityManager } from 'typeorm';
 import { DataCategory, SPECIAL_CATEGORIES, sqlValues } from '../../common/enums';
+import type { DailyJob } from '../schedule/daily-jobs';
 
 /** Category bit masks: bit i stands for CATEGORY_ORDER[i]. */
 const CATEGORY_ORDER = Object.values(DataCategory);
@@ -282,7 +283,7 @@ export class ExposureEngine {
   /**
    * Rule 2's "nothing is exposed before it exists", as days pass: the clients with a contract that started
    * after `sinceDay` and by `today` (YYYY-MM-DD, UTC) get their open incidents recomputed as of `today`.
-   * Run by the daily job (exposure.schedule.ts).
+   * Run once a day by the contract-start job (startedContractsJob, below).
    */
   async recomputeStartedContracts(manager: EntityManager, sinceDay: string, today: string): Promise<RecomputeResult> {
     await manager.query(LOCK_SQL, [EXPOSURE_LOCK_KEY]);
@@ -304,4 +305,12 @@ export class ExposureEngine {
     if (row.last_alert_id) await this.afterAlerts(manager, row.last_alert_id);
     return { changed: row.changed, lastAlertId: row.last_alert_id };
   }
+}
+
+/** Rule 2 as days pass: an open incident exposes a contract from the day it starts (docs/exposure-scoring.md). */
+export function startedContractsJob(engine: ExposureEngine): DailyJob {
+  return {
+    name: 'exposures-of-contracts-starting',
+    run: (manager, sinceDay, today) => engine.recomputeStartedContracts(manager, sinceDay, today),
+  };
 }
