@@ -50,7 +50,9 @@ describe('exposure alerts over WebSocket', () => {
     expect(subB.alerts).toHaveLength(1);
     expect(alertB.exposure.client.id).toBe(encodeGlobalId('Client', b.id));
     expect(subAdmin.alerts.map((x) => x.id).sort()).toEqual(await alertIds(app));
-    expect(subAdminForB.alerts.map((x) => x.id)).toEqual([alertB.id]);
+    // A client sees its own alert numbers (its first alert is 1); admin, filtered or not, the register-wide id.
+    expect([alertA.id, alertB.id]).toEqual(['1', '1']);
+    expect(subAdminForB.alerts.map((x) => x.id)).toEqual(await alertIds(app, b.id));
     await Promise.all([subA, subB, subAdmin, subAdminForB].map((s) => s.dispose()));
   });
 
@@ -94,8 +96,9 @@ describe('exposure alerts over WebSocket', () => {
       const [alert] = await sub.waitFor(1);
       expect(alert.kind).toBe('NEW');
       expect(alert.exposure.client.name).toBe(clients[1].name);
-      const [{ id }] = await app.database.db.query(`SELECT id::text FROM exposure_alert WHERE incident_id = $1 AND client_id = $2`, [incident.id, clients[1].id]);
-      expect(alert.id).toBe(id);
+      // A client-role subscriber receives the client's own alert number, not the register-wide id.
+      const [{ seq }] = await app.database.db.query(`SELECT client_seq::text AS seq FROM exposure_alert WHERE incident_id = $1 AND client_id = $2`, [incident.id, clients[1].id]);
+      expect(alert.id).toBe(seq);
       await sub.dispose();
     } finally {
       await second.stop();

@@ -1,4 +1,4 @@
-import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique } from 'typeorm';
 import { sqlValues } from '../../common/enums';
 import { ExposureEntity } from '../exposure/exposure.entity';
 
@@ -10,14 +10,21 @@ export enum AlertKind {
 
 /**
  * Transactional outbox: one row per exposure that appears, changes or resolves, written by the
- * exposure engine in the same transaction. The ordered id is the subscribers' replay cursor.
+ * exposure engine in the same transaction. The ordered id is the register-wide replay cursor (admin and
+ * analyst); clientSeq numbers each client's own alerts 1, 2, 3, … in the same order, and is the cursor a
+ * client sees, so the gaps in it reveal nothing about other clients' alerts.
  */
 @Entity('exposure_alert')
 @Check('exposure_alert_kind_valid', `kind IN (${sqlValues(Object.values(AlertKind))})`)
 @Index('exposure_alert_client_idx', ['clientId', 'id'])
+@Unique('exposure_alert_client_seq_key', ['clientId', 'clientSeq'])
 export class ExposureAlertEntity {
   @PrimaryGeneratedColumn('increment', { type: 'bigint' })
   id: string;
+
+  /** This client's alert number: gap-free per client, assigned by the engine under its lock (order as id). */
+  @Column('bigint', { name: 'client_seq' })
+  clientSeq: string;
 
   @Column('uuid', { name: 'exposure_id' })
   exposureId: string;

@@ -5,7 +5,7 @@ import { AlertEvent } from './alert.type';
 
 /** Alerts after a cursor, in id order, each with its exposure as of the announced revision. */
 const ALERTS_AFTER = `
-  SELECT a.id::text AS alert_id, a.kind AS alert_kind, a.occurred_at AS alert_occurred_at,
+  SELECT a.id::text AS alert_id, a.client_seq::text AS alert_client_seq, a.kind AS alert_kind, a.occurred_at AS alert_occurred_at,
          e.id, e.incident_id, e.client_id, e.first_computed_at,
          e.notification_status, e.notification_decided_at, e.notification_decided_by, e.notification_reported_at,
          e.notification_reference, e.notification_justification,
@@ -25,6 +25,7 @@ export async function alertsAfter(db: DataSource, afterId: bigint, clientIds: st
   return rows.map((row) => ({
     id: row.alert_id as string,
     seq: BigInt(row.alert_id as string),
+    clientSeq: row.alert_client_seq as string,
     kind: row.alert_kind as AlertEvent['kind'],
     occurredAt: row.alert_occurred_at as Date,
     clientId: row.client_id as string,
@@ -35,6 +36,28 @@ export async function alertsAfter(db: DataSource, afterId: bigint, clientIds: st
 export async function latestAlertId(db: DataSource): Promise<bigint> {
   const [row] = await db.query(`SELECT coalesce(max(id), 0)::text AS id FROM exposure_alert`);
   return BigInt(row.id);
+}
+
+/**
+ * A client's alert number `clientSeq` as a register-wide id (null: not issued yet; 0 stands for "before
+ * the first"), and the client's newest number, for the message when it is not issued yet.
+ */
+export async function clientAlertId(db: DataSource, clientId: string, clientSeq: bigint): Promise<{ id: bigint | null; newest: bigint }> {
+  const [row] = await db.query(
+    `SELECT CASE WHEN $2::bigint = 0 THEN '0' ELSE (SELECT id::text FROM exposure_alert WHERE client_id = $1 AND client_seq = $2) END AS id,
+            (SELECT coalesce(max(client_seq), 0)::text FROM exposure_alert WHERE client_id = $1) AS newest`,
+    [clientId, clientSeq.toString()],
+  );
+  return { id: row.id === null ? null : BigInt(row.id), newest: BigInt(row.newest) };
+}
+
+/** The client's own number of its newest alert at or before register-wide id `id` (0: none yet). */
+export async function clientSeqAt(db: DataSource, clientId: string, id: bigint): Promise<string> {
+  const [row] = await db.query(
+    `SELECT coalesce((SELECT client_seq FROM exposure_alert WHERE client_id = $1 AND id <= $2 ORDER BY id DESC LIMIT 1), 0)::text AS seq`,
+    [clientId, id.toString()],
+  );
+  return row.seq;
 }
 
 /** The NOTIFY channel; its payload is only the newest alert id (payloads must stay under 8000 bytes). */

@@ -3,8 +3,8 @@ import { Arg, Ctx, ID, Resolver, Root, Subscription } from 'type-graphql';
 import { Context } from '../../context';
 import { decodeIdOf } from '../../common/global-id';
 import { forbidden } from '../../auth/viewer';
-import { AlertEvent, ExposureAlert } from './alert.type';
-import { StreamEnd, alertStream } from './alert.stream';
+import { AlertEvent, ExposureAlert, alertIdSeenBy } from './alert.type';
+import { StreamEnd, openAlertStream } from './alert.stream';
 
 /**
  * One event of the subscription, as the subscriber receives it. Runs once per alert per subscriber, so
@@ -16,8 +16,10 @@ export function deliverAlert(event: AlertEvent | StreamEnd, ctx: Context): Expos
   // Checked again for each event: the stream is already filtered, this guards against any future change to it.
   if (ctx.viewer.role === 'client' && event.clientId !== ctx.viewer.clientId) throw forbidden();
   ctx.alerts?.observeLatency?.((Date.now() - event.occurredAt.getTime()) / 1000);
-  return { id: event.id, kind: event.kind, occurredAt: event.occurredAt, exposure: event.exposure };
+  return { id: alertIdSeenBy(ctx.viewer.role, event), kind: event.kind, occurredAt: event.occurredAt, exposure: event.exposure };
 }
+
+const MAX_BIGINT = 2n ** 63n - 1n;
 
 function badArgument(message: string, argumentName: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', argumentName } });
@@ -27,7 +29,7 @@ function badArgument(message: string, argumentName: string): GraphQLError {
 export class AlertResolver {
   @Subscription(() => ExposureAlert, {
     description:
-      "Alerts for exposures as they appear, change or resolve. A client-role caller receives only its own client's alerts; admin and analyst may pass clientId or receive all. `after` replays every alert after that alert id, then goes on live, with no gap and no duplicate.",
+      "Alerts for exposures as they appear, change or resolve. A client-role caller receives only its own client's alerts; admin and analyst may pass clientId or receive all. `after` replays every alert after that alert id, then goes on live, with no gap and no duplicate. Ids are as ExposureAlert.id describes: a client's own alert numbers for a client-role caller, register-wide ids for admin and analyst.",
     subscribe: ({ args, context }) => {
       const ctx = context as Context;
       const alerts = ctx.alerts;
@@ -43,16 +45,17 @@ export class AlertResolver {
       }
       let after: bigint | null = null;
       if (args.after !== undefined && args.after !== null) {
-        if (!/^\d{1,19}$/.test(args.after)) throw badArgument('after must be an alert id received from this subscription', 'after');
+        // Alert ids are PostgreSQL bigints: a longer or larger number cannot be one.
+        if (!/^\d{1,19}$/.test(args.after) || BigInt(args.after) > MAX_BIGINT) throw badArgument('after must be an alert id received from this subscription', 'after');
         after = BigInt(args.after);
       }
-      return alertStream({ db: alerts.db, hub: alerts.hub, viewer: ctx.viewer, clientId, after, maxQueue: alerts.maxQueue, beforeEach: () => ctx.renewLoaders() });
+      return openAlertStream({ db: alerts.db, hub: alerts.hub, viewer: ctx.viewer, clientId, maxQueue: alerts.maxQueue, beforeEach: () => ctx.renewLoaders() }, after);
     },
   })
   exposureAlerts(
     @Root() event: AlertEvent | StreamEnd,
     @Arg('clientId', () => ID, { nullable: true, description: "Only this client's alerts (admin and analyst). A client-role caller always gets its own." }) _clientId: string | null,
-    @Arg('after', () => ID, { nullable: true, description: 'Replay every alert after this alert id first (resume after a disconnect).' }) _after: string | null,
+    @Arg('after', () => ID, { nullable: true, description: 'Replay every alert after this alert id first (resume after a disconnect), as this caller receives ids (see ExposureAlert.id; 0: from the first alert). An id not issued yet is refused with BAD_USER_INPUT.' }) _after: string | null,
     @Ctx() ctx: Context,
   ): ExposureAlert {
     return deliverAlert(event, ctx);

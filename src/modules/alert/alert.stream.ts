@@ -2,8 +2,8 @@ import { GraphQLError } from 'graphql';
 import { DataSource } from 'typeorm';
 import { Viewer } from '../../auth/viewer';
 import { AlertHub, AlertSink } from './alert.hub';
-import { alertsAfter } from './alert.queries';
-import { AlertEvent } from './alert.type';
+import { alertsAfter, clientAlertId, clientSeqAt, latestAlertId } from './alert.queries';
+import { AlertEvent, alertIdSeenBy } from './alert.type';
 
 export interface AlertStreamOptions {
   db: DataSource;
@@ -11,7 +11,7 @@ export interface AlertStreamOptions {
   viewer: Viewer;
   /** Only this client's alerts (always the viewer's own for role client); null: all. */
   clientId: string | null;
-  /** Replay every alert after this id first; null: live only. */
+  /** Replay every alert after this register-wide id first; null: live only. */
   after: bigint | null;
   /** Bound of the per-subscription queue; past it the subscription ends (a slow subscriber). */
   maxQueue: number;
@@ -25,6 +25,30 @@ export class StreamEnd {
 }
 
 const REPLAY_BATCH = 500;
+
+/**
+ * Opens a subscriber's stream from `after` as the viewer numbers alerts (alertIdSeenBy): a client's own
+ * number is turned into the register-wide id once, here, and the stream works on register-wide ids.
+ * An id not issued yet is refused (BAD_USER_INPUT), so a typo never turns into a silent wait.
+ */
+export async function openAlertStream(options: Omit<AlertStreamOptions, 'after'>, after: bigint | null): Promise<AsyncIterableIterator<AlertEvent | StreamEnd>> {
+  const { db, viewer, clientId } = options;
+  if (after === null) return alertStream({ ...options, after: null });
+  let registerId: bigint | null;
+  let newest: bigint;
+  if (viewer.role === 'client') {
+    ({ id: registerId, newest } = await clientAlertId(db, clientId!, after));
+  } else {
+    newest = await latestAlertId(db);
+    registerId = after <= newest ? after : null;
+  }
+  if (registerId === null) {
+    throw new GraphQLError(`after: "${after}" has not been issued yet: the newest alert id you can resume after is "${newest}"; pass the id of an alert you received (or omit after to receive only new alerts)`, {
+      extensions: { code: 'BAD_USER_INPUT', argumentName: 'after' },
+    });
+  }
+  return alertStream({ ...options, after: registerId });
+}
 
 /**
  * One subscriber's alerts, in id order, with no gap and no duplicate: it registers with the hub first
@@ -69,25 +93,34 @@ async function* streamEvents(options: AlertStreamOptions, state: { closed: boole
     },
   };
   let cursor = options.after ?? hub.position;
+  // The cursor as the viewer numbers alerts, for resumeAfter: the last delivered alert's id as it saw it;
+  // before any, a client's number at `cursor` is looked up only if the stream ends (most never do).
+  let seen: string | null = viewer.role === 'client' ? null : cursor.toString();
+  const resumeAfter = async (): Promise<string> => (seen ??= await clientSeqAt(db, clientId!, cursor));
   hub.add(sink);
   try {
-    const check = (): StreamEnd | null => {
+    const check = async (): Promise<StreamEnd | null> => {
       if (viewer.expiresAt && viewer.expiresAt.getTime() <= Date.now()) {
-        return new StreamEnd(new GraphQLError('Your token has expired: subscribe again with a fresh token and after: the last alert id you received', { extensions: { code: 'UNAUTHENTICATED', resumeAfter: cursor.toString() } }));
+        return new StreamEnd(new GraphQLError('Your token has expired: subscribe again with a fresh token and after: the last alert id you received', { extensions: { code: 'UNAUTHENTICATED', resumeAfter: await resumeAfter() } }));
       }
       if (overflowed) {
-        return new StreamEnd(new GraphQLError(`Too many alerts are waiting for this subscriber (more than ${maxQueue}): the subscription ends; subscribe again with after: "${cursor}" to resume without loss`, { extensions: { code: 'SUBSCRIBER_TOO_SLOW', resumeAfter: cursor.toString() } }));
+        const id = await resumeAfter();
+        return new StreamEnd(new GraphQLError(`Too many alerts are waiting for this subscriber (more than ${maxQueue}): the subscription ends; subscribe again with after: "${id}" to resume without loss`, { extensions: { code: 'SUBSCRIBER_TOO_SLOW', resumeAfter: id } }));
       }
       return null;
+    };
+    const delivered = (event: AlertEvent): void => {
+      cursor = event.seq;
+      seen = alertIdSeenBy(viewer.role, event);
     };
 
     if (options.after !== null) {
       while (!state.closed) {
         const replay = await alertsAfter(db, cursor, clientId === null ? null : [clientId], REPLAY_BATCH);
         for (const event of replay) {
-          const end = check();
+          const end = await check();
           if (end) return yield end;
-          cursor = event.seq;
+          delivered(event);
           options.beforeEach?.();
           yield event;
         }
@@ -96,7 +129,7 @@ async function* streamEvents(options: AlertStreamOptions, state: { closed: boole
     }
 
     while (!state.closed) {
-      const end = check();
+      const end = await check();
       if (end) return yield end;
       const event = queue.shift();
       if (!event) {
@@ -107,7 +140,7 @@ async function* streamEvents(options: AlertStreamOptions, state: { closed: boole
         continue;
       }
       if (event.seq <= cursor) continue;
-      cursor = event.seq;
+      delivered(event);
       options.beforeEach?.();
       yield event;
     }

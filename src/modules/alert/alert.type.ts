@@ -3,6 +3,7 @@ import { DateTimeScalar } from '../../common/scalars';
 import { Exposure } from '../exposure/exposure.type';
 import { ExposureEntity } from '../exposure/exposure.entity';
 import { AlertKind } from './alert.entity';
+import type { Viewer } from '../../auth/viewer';
 
 registerEnumType(AlertKind, {
   name: 'AlertKind',
@@ -16,7 +17,10 @@ registerEnumType(AlertKind, {
 
 @ObjectType('ExposureAlert', { description: 'A durable record that an exposure appeared, changed or resolved. Alerts are ordered; the id is a replay cursor.' })
 export class ExposureAlert {
-  @Field(() => ID, { description: 'Ordered alert id; pass it as exposureAlerts(after:) to resume after this alert.' })
+  @Field(() => ID, {
+    description:
+      "Ordered alert id; pass it as exposureAlerts(after:) to resume after this alert. For a client-role caller it is that client's own alert number (1, 2, 3, … with no gaps: it counts only its own alerts); for admin and analyst it is the register-wide id, with or without clientId.",
+  })
   id: string;
 
   @Field(() => AlertKind, { description: 'What happened.' })
@@ -29,11 +33,22 @@ export class ExposureAlert {
   exposure: ExposureEntity;
 }
 
+/**
+ * The alert id a viewer sees, receives in `resumeAfter` and passes as `after`: a client-role viewer numbers
+ * only its own alerts (1, 2, 3, …), so nothing in it counts other clients' alerts; admin and analyst see
+ * the register-wide id, whether or not they filter by clientId.
+ */
+export function alertIdSeenBy(role: Viewer['role'], event: AlertEvent): string {
+  return role === 'client' ? event.clientSeq : event.id;
+}
+
 /** What the alert hub and the replay query produce for each alert. */
 export interface AlertEvent {
   id: string;
   /** Numeric form of id, for ordering. */
   seq: bigint;
+  /** The client's own alert number (gap-free per client): the id a client-role viewer sees. */
+  clientSeq: string;
   kind: AlertKind;
   occurredAt: Date;
   clientId: string;

@@ -232,10 +232,16 @@ revisions AS (
          path, aware_at, notification_deadline, computed_at, resolved_at
   FROM changes
 ),
+-- Ids and each client's own numbers (client_seq: 1, 2, 3, … per client, the cursor a client sees) follow
+-- one order, (client, incident): ids are drawn as rows are inserted, in that order. Each client's last
+-- number is one index probe; the engine's lock makes reading it and inserting after it one step.
 alerts AS (
-  INSERT INTO exposure_alert (exposure_id, client_id, incident_id, kind, revision, occurred_at)
-  SELECT id, client_id, incident_id, last_change, revision, statement_timestamp() FROM changes
-  ORDER BY client_id, incident_id
+  INSERT INTO exposure_alert (exposure_id, client_id, incident_id, kind, revision, occurred_at, client_seq)
+  SELECT ch.id, ch.client_id, ch.incident_id, ch.last_change, ch.revision, statement_timestamp(),
+         coalesce((SELECT max(a.client_seq) FROM exposure_alert a WHERE a.client_id = ch.client_id), 0)
+           + row_number() OVER (PARTITION BY ch.client_id ORDER BY ch.incident_id)
+  FROM changes ch
+  ORDER BY ch.client_id, ch.incident_id
   RETURNING id
 )
 SELECT (SELECT count(*) FROM changes)::int AS changed, (SELECT max(id) FROM alerts)::text AS last_alert_id
