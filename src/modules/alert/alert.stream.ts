@@ -99,15 +99,15 @@ async function* streamEvents(options: AlertStreamOptions, state: { closed: boole
   const resumeAfter = async (): Promise<string> => (seen ??= await clientSeqAt(db, clientId!, cursor));
   hub.add(sink);
   try {
-    const check = async (): Promise<StreamEnd | null> => {
-      if (viewer.expiresAt && viewer.expiresAt.getTime() <= Date.now()) {
-        return new StreamEnd(new GraphQLError('Your token has expired: subscribe again with a fresh token and after: the last alert id you received', { extensions: { code: 'UNAUTHENTICATED', resumeAfter: await resumeAfter() } }));
+    // Checked before each event, so kept synchronous; only an ending stream awaits (its resumeAfter).
+    const expired = (): boolean => viewer.expiresAt !== undefined && viewer.expiresAt.getTime() <= Date.now();
+    const ending = (): boolean => expired() || overflowed;
+    const end = async (): Promise<StreamEnd> => {
+      const id = await resumeAfter();
+      if (expired()) {
+        return new StreamEnd(new GraphQLError('Your token has expired: subscribe again with a fresh token and after: the last alert id you received', { extensions: { code: 'UNAUTHENTICATED', resumeAfter: id } }));
       }
-      if (overflowed) {
-        const id = await resumeAfter();
-        return new StreamEnd(new GraphQLError(`Too many alerts are waiting for this subscriber (more than ${maxQueue}): the subscription ends; subscribe again with after: "${id}" to resume without loss`, { extensions: { code: 'SUBSCRIBER_TOO_SLOW', resumeAfter: id } }));
-      }
-      return null;
+      return new StreamEnd(new GraphQLError(`Too many alerts are waiting for this subscriber (more than ${maxQueue}): the subscription ends; subscribe again with after: "${id}" to resume without loss`, { extensions: { code: 'SUBSCRIBER_TOO_SLOW', resumeAfter: id } }));
     };
     const delivered = (event: AlertEvent): void => {
       cursor = event.seq;
@@ -118,8 +118,7 @@ async function* streamEvents(options: AlertStreamOptions, state: { closed: boole
       while (!state.closed) {
         const replay = await alertsAfter(db, cursor, clientId === null ? null : [clientId], REPLAY_BATCH);
         for (const event of replay) {
-          const end = await check();
-          if (end) return yield end;
+          if (ending()) return yield await end();
           delivered(event);
           options.beforeEach?.();
           yield event;
@@ -129,8 +128,7 @@ async function* streamEvents(options: AlertStreamOptions, state: { closed: boole
     }
 
     while (!state.closed) {
-      const end = await check();
-      if (end) return yield end;
+      if (ending()) return yield await end();
       const event = queue.shift();
       if (!event) {
         await new Promise<void>((resolve) => {
