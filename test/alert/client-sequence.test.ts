@@ -11,7 +11,7 @@ import { ExfiltrationStatus } from '../../src/common/enums';
 import { subscribe } from './subscriber';
 import { createTestDatabase } from '../support/database';
 import { createServices } from '../../src/services';
-import { AlertClientSequence1796157939403 } from '../../migrations/1796157939403-AlertClientSequence';
+import { AlertClientSequence1796158515803 } from '../../migrations/1796158515803-AlertClientSequence';
 
 async function exposedClient(app: TestApp, name: string, ...supplierIds: string[]) {
   const client = await createClient(app.services, { name });
@@ -276,7 +276,7 @@ describe('the migration that adds client_seq', () => {
       // Back to the table without the column (append-only triggers still on), then forward again.
       const runner = database.db.createQueryRunner();
       try {
-        const migration = new AlertClientSequence1796157939403();
+        const migration = new AlertClientSequence1796158515803();
         await runner.startTransaction();
         await migration.down(runner);
         await migration.up(runner);

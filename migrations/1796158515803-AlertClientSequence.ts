@@ -5,8 +5,8 @@ import { MigrationInterface, QueryRunner } from "typeorm";
  * register-wide ids no longer tell it how many alerts other clients had. Existing alerts are numbered
  * in id order within each client, the order the engine assigns new numbers in.
  */
-export class AlertClientSequence1796157939403 implements MigrationInterface {
-    name = 'AlertClientSequence1796157939403'
+export class AlertClientSequence1796158515803 implements MigrationInterface {
+    name = 'AlertClientSequence1796158515803'
 
     public async up(queryRunner: QueryRunner): Promise<void> {
         await queryRunner.query(`ALTER TABLE "exposure_alert" ADD "client_seq" bigint`);
