@@ -48,7 +48,7 @@ describe('observability', () => {
     });
     const logger = pino({ level: 'info' }, stream);
     // Rate limit 30 per minute per subject: high enough for this file, low enough to provoke a RATE_LIMITED.
-    const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, RATE_LIMIT_PER_MINUTE: '30', BODY_LIMIT_BYTES: '2048' });
+    const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, RATE_LIMIT_PER_MINUTE: '30', BODY_LIMIT_BYTES: '2048', METRICS_PORT: '0' });
     server = await startServer({ config, db: database.db, schema: await testSchema(), services, logger, databaseUrl: database.url }, 0);
     url = server.url;
     adminToken = await mintToken(TEST_JWT_SECRET, { sub: 'obs-admin', role: 'admin' });
@@ -61,7 +61,7 @@ describe('observability', () => {
   });
 
   const metricsText = async () => {
-    const response = await send(`${url}/metrics`);
+    const response = await send(server.metricsUrl!);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/text\/plain/);
     return response.text;

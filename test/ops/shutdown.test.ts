@@ -41,8 +41,8 @@ async function sideConnection(databaseUrl: string): Promise<Client> {
 }
 
 /** Queries waiting for a query slot (MAX_CONCURRENT_QUERIES), from the server's metrics. */
-async function queuedQueries(url: string): Promise<number> {
-  return Number(/^graphql_queued_queries (\d+)$/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1]);
+async function queuedQueries(metricsUrl: string): Promise<number> {
+  return Number(/^graphql_queued_queries (\d+)$/m.exec(await (await fetch(metricsUrl)).text())?.[1]);
 }
 
 /** Backends waiting for a lock on supplier (pg_locks, unlike pg_stat_activity, is not frozen inside a transaction). */
@@ -78,7 +78,7 @@ describe('graceful stop', () => {
       await eventually(() => received >= 40, 5000, 'the server to receive all requests', 5);
       // MAX_CONCURRENT_QUERIES (4) of them run and wait on the lock; the other 36 wait for a slot. Both kinds are in flight.
       await eventually(async () => (await lockWaiters(blocker)) >= 4, 5000, 'every query slot to wait on the lock');
-      await eventually(async () => (await queuedQueries(app.url)) === 36, 5000, 'the other requests to wait for a slot');
+      await eventually(async () => (await queuedQueries(app.server.metricsUrl!)) === 36, 5000, 'the other requests to wait for a slot');
 
       const stopCalledAt = performance.now();
       let stopResolvedAt: number | null = null;
@@ -190,6 +190,8 @@ describe('the real entry point on SIGTERM', () => {
   it('closes subscriptions with 1001, finishes what is in flight, and exits 0', async () => {
     const database = await createTestDatabase();
     const port = await freePort();
+    let metricsPort = await freePort();
+    while (metricsPort === port) metricsPort = await freePort();
     let child: ChildProcess | null = null;
     const blocker = await sideConnection(database.url);
     try {
@@ -197,7 +199,7 @@ describe('the real entry point on SIGTERM', () => {
       let output = '';
       child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
         cwd: ROOT,
-        env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: database.url, JWT_SECRET: TEST_JWT_SECRET, PORT: String(port), LOG_LEVEL: 'silent', DB_POOL_MAX: '30' },
+        env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: database.url, JWT_SECRET: TEST_JWT_SECRET, PORT: String(port), METRICS_PORT: String(metricsPort), LOG_LEVEL: 'silent', DB_POOL_MAX: '30' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       child.stdout!.on('data', (chunk) => (output += String(chunk)));
@@ -217,7 +219,7 @@ describe('the real entry point on SIGTERM', () => {
       await blocker.query('BEGIN');
       await blocker.query('LOCK TABLE supplier IN ACCESS EXCLUSIVE MODE');
       const requests = Array.from({ length: 20 }, () => postGraphQL(url, token, { query: NESTED_QUERY }, {}));
-      await eventually(async () => (await lockWaiters(blocker)) >= 4 && (await queuedQueries(url)) === 16, 10_000, 'all requests to be running or queued');
+      await eventually(async () => (await lockWaiters(blocker)) >= 4 && (await queuedQueries(`http://localhost:${metricsPort}/metrics`)) === 16, 10_000, 'all requests to be running or queued');
 
       child.kill('SIGTERM');
       await subscriber.waitUntilEnded(5000);

@@ -45,7 +45,7 @@ export interface TestApp {
 export async function startTestApp(env: Record<string, string> = {}, shared?: { database: TestDatabase }): Promise<TestApp> {
   // A second instance on the same database gets its own DataSource (pool), as a separate process would.
   const database = shared ? await attachToDatabase(shared.database) : await createTestDatabase();
-  const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, RATE_LIMIT_PER_MINUTE: '0', ...env });
+  const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, RATE_LIMIT_PER_MINUTE: '0', METRICS_PORT: '0', ...env });
   const services = createServices(database.db, { afterAlerts: notifyAlerts });
   const server = await startServer({ config, db: database.db, schema: await testSchema(), services, logger: pino({ level: 'silent' }), databaseUrl: database.url }, 0);
   const token = (role: Role, extra: { client_id?: string; sub?: string } = {}) =>
