@@ -285,6 +285,34 @@ describe('configuration is checked before start', () => {
     expect(() => loadConfig({ RATE_LIMIT_PER_MINUTE: '-5' })).toThrow(/RATE_LIMIT_PER_MINUTE/);
     expect(() => loadConfig({ DB_POOL_MAX: '0' })).toThrow(/DB_POOL_MAX/);
     expect(() => loadConfig({ MAX_CONCURRENT_QUERIES: '0' })).toThrow(/MAX_CONCURRENT_QUERIES must be a whole number from 1 to 1000/);
+    expect(() => loadConfig({ WS_MAX_SUBSCRIPTIONS_PER_SOCKET: '0' })).toThrow(/WS_MAX_SUBSCRIPTIONS_PER_SOCKET must be a whole number from 1 to 10000, got "0"/);
+    expect(() => loadConfig({ WS_MAX_SUBSCRIPTIONS_PER_SUBJECT: 'many' })).toThrow(/WS_MAX_SUBSCRIPTIONS_PER_SUBJECT must be a whole number/);
+    expect(loadConfig({})).toMatchObject({ wsMaxSubscriptionsPerSocket: 20, wsMaxSubscriptionsPerSubject: 100 });
+    expect(() => loadConfig({ METRICS_PORT: '70000' })).toThrow('METRICS_PORT must be a whole number from 0 to 65535, got "70000"');
+    expect(() => loadConfig({ PORT: '4000', METRICS_PORT: '4000' })).toThrow(/METRICS_PORT must differ from PORT \(4000\)/);
+    expect(loadConfig({ METRICS_PORT: '9464' }).metricsPort).toBe(9464);
+  });
+
+  it('without METRICS_PORT no metrics are served, on any port', async () => {
+    const app = await startTestApp({ METRICS_PORT: '' });
+    try {
+      expect(app.server.metricsUrl).toBeNull();
+      expect((await send(`${app.url}/metrics`)).status).toBe(404);
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('a METRICS_PORT in use stops the start with a message that names it', async () => {
+    const holder = await startTestApp();
+    try {
+      const busy = new URL(holder.server.metricsUrl!).port;
+      const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, METRICS_PORT: busy });
+      const starting = startServer({ config, db: holder.database.db, schema: await testSchema(), services: holder.services, logger: pino({ level: 'silent' }), databaseUrl: holder.database.url }, 0);
+      await expect(starting).rejects.toThrow(`port ${busy} is in use; set METRICS_PORT`);
+    } finally {
+      await holder.stop();
+    }
   });
 
   it('production defaults are safe; development falls back to the development secret', () => {
