@@ -85,10 +85,10 @@ describe('one pipeline for HTTP and WebSocket', () => {
     expect(http.errors[0].extensions.requestId).toBe(http.requestId);
     const requestId = ws.errors[0].extensions.requestId as string;
     expect(requestId).not.toBe(http.requestId);
-    const lines = await eventually(() => {
+    const lines = (await eventually(() => {
       const found = productionLogs.filter((line) => line.requestId === requestId);
       return found.length >= 2 ? found : null;
-    }, 2000, 'the log lines of the WebSocket operation');
+    }, 2000, 'the log lines of the WebSocket operation'))!;
     expect(lines.map((line) => line.msg).sort()).toEqual(['graphql request', 'unexpected error']);
     expect(lines.find((line) => line.msg === 'graphql request')).toMatchObject({ transport: 'websocket', operationName: 'YearZero', operationType: 'query', errorCodes: ['INTERNAL_SERVER_ERROR'], sqlStatements: expect.any(Number) });
     // The database's own words reach the log, not the client.
