@@ -230,8 +230,10 @@ async function alertLatency(urls: string[], databaseUrl: string, adminToken: str
   });
   const started = Date.now();
   while (clients.length && Date.now() - started < 30000) {
-    const [{ open }] = (await fetch(`${urls[0]}/metrics`).then((r) => r.text()).then((text) => [{ open: Number(/graphql_active_subscriptions (\d+)/.exec(text)?.[1] ?? 0) }]));
-    const [{ open: open2 }] = urls[1] ? await fetch(`${urls[1]}/metrics`).then((r) => r.text()).then((text) => [{ open: Number(/graphql_active_subscriptions (\d+)/.exec(text)?.[1] ?? 0) }]) : [{ open: 0 }];
+    // Each instance serves metrics on its API port + 10 (METRICS_PORT above).
+    const metricsUrl = (url: string) => `http://127.0.0.1:${Number(new URL(url).port) + 10}/metrics`;
+    const [{ open }] = (await fetch(metricsUrl(urls[0])).then((r) => r.text()).then((text) => [{ open: Number(/graphql_active_subscriptions (\d+)/.exec(text)?.[1] ?? 0) }]));
+    const [{ open: open2 }] = urls[1] ? await fetch(metricsUrl(urls[1])).then((r) => r.text()).then((text) => [{ open: Number(/graphql_active_subscriptions (\d+)/.exec(text)?.[1] ?? 0) }]) : [{ open: 0 }];
     if (open + open2 >= clients.length) break;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
@@ -288,9 +290,10 @@ async function main(): Promise<void> {
     const seeded = await seedLargeRegister(db, profile.size, say);
     say(`  ${seeded.contracts} contracts, ${seeded.agreements} agreements in ${seeded.seconds.toFixed(1)} s; largest supplier: ${seeded.largestSupplierContracts} contracts, ${seeded.largestSupplierClients} clients`);
 
-    const apiEnv = { DATABASE_URL: databaseUrl, JWT_SECRET, NODE_ENV: 'production', RATE_LIMIT_PER_MINUTE: '0', LOG_LEVEL: 'warn', DB_STATEMENT_TIMEOUT_MS: '600000', MAX_QUERY_COST: '1000000' };
-    const api = startProcess('dist/src/main.js', { ...apiEnv, PORT: '4801' });
-    const api2 = startProcess('dist/src/main.js', { ...apiEnv, PORT: '4802' });
+    // The alert benchmark's subscribers share one admin token: the per-subject subscription cap is lifted.
+    const apiEnv = { DATABASE_URL: databaseUrl, JWT_SECRET, NODE_ENV: 'production', RATE_LIMIT_PER_MINUTE: '0', LOG_LEVEL: 'warn', DB_STATEMENT_TIMEOUT_MS: '600000', MAX_QUERY_COST: '1000000', WS_MAX_SUBSCRIPTIONS_PER_SUBJECT: '1000000' };
+    const api = startProcess('dist/src/main.js', { ...apiEnv, PORT: '4801', METRICS_PORT: '4811' });
+    const api2 = startProcess('dist/src/main.js', { ...apiEnv, PORT: '4802', METRICS_PORT: '4812' });
     children.push(api, api2);
     const url = 'http://127.0.0.1:4801';
     await Promise.all([waitForHttp(`${url}/readyz`), waitForHttp('http://127.0.0.1:4802/readyz')]);

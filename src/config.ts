@@ -39,6 +39,11 @@ export interface Config {
   maxConcurrentQueries: number;
   /** How often each instance checks whether a daily job is due (src/modules/schedule); 0 turns them off. */
   dailyJobsIntervalMs: number;
+  /** Open subscriptions allowed on one WebSocket, and for one token subject across this instance's sockets. */
+  wsMaxSubscriptionsPerSocket: number;
+  wsMaxSubscriptionsPerSubject: number;
+  /** Port of the Prometheus /metrics listener, kept off the API's port; undefined: no metrics are served. 0: any free port (tests). */
+  metricsPort: number | undefined;
 }
 
 /** The development secret used when JWT_SECRET is unset outside production. */
@@ -82,9 +87,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (env === 'production' && !databaseUrl) {
     throw new Error('In production set DATABASE_URL: the embedded PostgreSQL is for development only');
   }
+  const port = int('PORT', source.PORT, 4000, 0, 65535);
+  const metricsPort = source.METRICS_PORT ? int('METRICS_PORT', source.METRICS_PORT, 0, 0, 65535) : undefined;
+  if (metricsPort && metricsPort === port) {
+    throw new Error(`METRICS_PORT must differ from PORT (${port}): metrics are served on their own port, away from the API`);
+  }
   return {
     env,
-    port: int('PORT', source.PORT, 4000, 0, 65535),
+    port,
     databaseUrl,
     jwtSecret: jwtSecret ?? (jwtJwksUrl ? undefined : DEVELOPMENT_JWT_SECRET),
     jwtJwksUrl,
@@ -107,5 +117,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: int('BODY_LIMIT_BYTES', source.BODY_LIMIT_BYTES, 102400, 1024, 10 * 1024 * 1024),
     maxConcurrentQueries: int('MAX_CONCURRENT_QUERIES', source.MAX_CONCURRENT_QUERIES, 4, 1, 1000),
     dailyJobsIntervalMs: int('DAILY_JOBS_INTERVAL_MS', source.DAILY_JOBS_INTERVAL_MS, 60_000, 0, 86_400_000),
+    wsMaxSubscriptionsPerSocket: int('WS_MAX_SUBSCRIPTIONS_PER_SOCKET', source.WS_MAX_SUBSCRIPTIONS_PER_SOCKET, 20, 1, 10_000),
+    wsMaxSubscriptionsPerSubject: int('WS_MAX_SUBSCRIPTIONS_PER_SUBJECT', source.WS_MAX_SUBSCRIPTIONS_PER_SUBJECT, 100, 1, 1_000_000),
+    metricsPort,
   };
 }

@@ -29,7 +29,7 @@ function standardError(error: GraphQLError): GraphQLError {
  * Apollo Server 5 has no executor option; its migration guide points custom executors to the `gateway`
  * option, and this is such a gateway: it serves the one local schema, never changes it, and only
  * replaces execution. Parsing, validation, the query limits and every plugin still run in Apollo as before.
- * Subscriptions (graphql-ws) keep graphql-js.
+ * Operations over WebSocket (graphql-ws, transport/websocket.ts) keep graphql-js.
  *
  * Compiled operations are kept per query hash and operation name in a bounded LRU cache. Compiling costs
  * more than one execution, so an operation is compiled the second time it is seen: the first run goes

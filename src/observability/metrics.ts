@@ -1,5 +1,13 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
+
+/**
+ * Operation names become label values, and a caller picks them: each new name would be a new series on
+ * every bucket. The first OPERATION_LABELS names this instance sees are labelled as they are (a portal and
+ * GraphiQL send a handful); later new names are counted as "other", so the series stay bounded.
+ */
+export const OPERATION_LABELS = 100;
 
 /** Prometheus metrics of one server (its own registry, so several servers can share a process in tests). */
 export function createMetrics(db: DataSource, activeSubscriptions: () => number, queuedQueries: () => number) {
@@ -34,7 +42,37 @@ export function createMetrics(db: DataSource, activeSubscriptions: () => number,
       this.set({ state: 'waiting' }, pool.waitingCount);
     },
   });
-  return { registry, requestDuration, errors, alertLatency };
+  const labelled = new Set<string>();
+  const operationLabel = (name: string | null | undefined): string => {
+    if (!name) return 'anonymous';
+    if (labelled.has(name)) return name;
+    if (labelled.size >= OPERATION_LABELS) return 'other';
+    labelled.add(name);
+    return name;
+  };
+  const observeRequest = (operationName: string | null | undefined, type: string, seconds: number) => requestDuration.observe({ operation: operationLabel(operationName), type }, seconds);
+  return { registry, observeRequest, errors, alertLatency };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+export interface OperationRecord {
+  requestId: string;
+  /** `http` or `websocket`. */
+  transport: string;
+  operationName: string | null | undefined;
+  operationType: string;
+  durationMs: number;
+  sqlStatements: number;
+  errorCodes: string[];
+}
+
+/**
+ * One log line and one duration sample per GraphQL operation, whichever transport carried it. No query
+ * text or variables: they may hold personal data. (graphql_errors_total is counted where errors are
+ * formatted, transport/format-error.ts, which also sees errors answered before an operation is known.)
+ */
+export function recordOperation(metrics: Metrics, logger: Logger, record: OperationRecord): void {
+  metrics.observeRequest(record.operationName, record.operationType, record.durationMs / 1000);
+  logger.info(record, 'graphql request');
+}

@@ -1,8 +1,9 @@
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { ApolloServerPlugin } from '@apollo/server';
-import { DocumentNode, GraphQLError, GraphQLSchema, ValidationRule, getNamedType, isListType, getNullableType, visit, BREAK } from 'graphql';
+import { DocumentNode, FieldNode, GraphQLError, GraphQLSchema, Kind, SelectionSetNode, ValidationContext, ValidationRule, isListType, getNullableType, visit, BREAK } from 'graphql';
 import { ComplexityEstimator, getComplexity } from 'graphql-query-complexity';
 import { Config } from '../config';
+import { pageSize } from '../common/connection';
 
 /**
  * Cost of a selection: connections cost their page size (`first`, default 20) times their children,
@@ -15,7 +16,9 @@ const pageAwareEstimator: ComplexityEstimator = ({ type, field, args, childCompl
   // A connection's `edges` list is already paid for by the connection's `first`.
   if (field.name === 'edges' && type.name.endsWith('Connection')) return childComplexity;
   if (field.args.some((arg) => arg.name === 'first')) {
-    const first = typeof args.first === 'number' ? args.first : 20;
+    // A page size outside 0–100 is refused here with the resolver's own message, rather than priced:
+    // `first: 1000000` is a mistake to name, not a cost to report.
+    const first = pageSize({ first: typeof args.first === 'number' ? args.first : undefined });
     return 1 + Math.max(first, 1) * childComplexity;
   }
   if (isListType(getNullableType(field.type)) && childComplexity > 0) return 1 + 10 * childComplexity;
@@ -72,21 +75,78 @@ export function nulCharacterError(document: DocumentNode, variables: unknown): G
 }
 
 /**
- * Limits applied before anything executes: depth, aliases, directives (graphql-armor validation rules),
- * tokens (graphql-js's own parse option, over HTTP and WebSocket) and cost (graphql-query-complexity).
+ * The checks run once a document is valid, before it executes (both transports): no NUL characters,
+ * variables that fit, and a cost within MAX_QUERY_COST. Throws the GraphQLError to answer with.
+ */
+export function checkOperation(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | null | undefined, maxCost: number): void {
+  const nul = nulCharacterError(document, variables);
+  if (nul) throw nul;
+  const cost = operationCost(schema, document, variables, operationName);
+  if (cost > maxCost) throw tooComplex(cost, maxCost);
+}
+
+/** graphql-armor words its refusals as "Syntax Error: …" although the document parsed: report them as the limits they are. */
+function reportLimit(context: ValidationContext | null, error: GraphQLError): void {
+  context?.reportError(new GraphQLError(error.message.replace(/^Syntax Error:\s*/, ''), { extensions: { code: 'BAD_USER_INPUT' } }));
+}
+const asLimit = { propagateOnRejection: false, onReject: [reportLimit] };
+
+/** With INTROSPECTION=false (the default in production): no __schema or __type, over either transport. */
+const noIntrospection: ValidationRule = (context) => ({
+  Field(node) {
+    if (node.name.value === '__schema' || node.name.value === '__type') {
+      context.reportError(new GraphQLError('Introspection (__schema, __type) is turned off on this server', { nodes: [node] }));
+    }
+  },
+});
+
+/** The root fields a selection set selects, through fragments (each fragment once: cycles are another rule's error). */
+function rootFields(context: ValidationContext, selectionSet: SelectionSetNode, seen = new Set<string>()): FieldNode[] {
+  return selectionSet.selections.flatMap((selection) => {
+    if (selection.kind === Kind.FIELD) return [selection];
+    if (selection.kind === Kind.INLINE_FRAGMENT) return rootFields(context, selection.selectionSet, seen);
+    if (seen.has(selection.name.value)) return [];
+    seen.add(selection.name.value);
+    const fragment = context.getFragment(selection.name.value);
+    return fragment ? rootFields(context, fragment.selectionSet, seen) : [];
+  });
+}
+
+/**
+ * One mutation field per document. Each mutation field commits in its own transaction, so a document with
+ * two could commit the first and fail the second; refusing it means a request either changed one thing or
+ * nothing. (`__typename` changes nothing and is allowed beside it.)
+ */
+const oneMutationField: ValidationRule = (context) => ({
+  OperationDefinition(operation) {
+    if (operation.operation !== 'mutation') return;
+    const fields = rootFields(context, operation.selectionSet).filter((field) => !field.name.value.startsWith('__'));
+    if (fields.length <= 1) return;
+    const names = fields.map((field) => (field.alias ? `${field.alias.value}: ${field.name.value}` : field.name.value));
+    const listed = names.length > 5 ? `${names.slice(0, 5).join(', ')} and ${names.length - 5} more` : names.join(', ');
+    context.reportError(
+      new GraphQLError(`A mutation document may hold only one mutation field; this one has ${fields.length} (${listed}). Send each as its own request.`, { nodes: fields }),
+    );
+  },
+});
+
+/**
+ * Limits applied before anything executes, the same over HTTP and WebSocket: depth, aliases, directives
+ * (graphql-armor validation rules), one mutation field, introspection when it is off, tokens (graphql-js's
+ * own parse option) and cost (graphql-query-complexity, checkOperation).
  */
 export function queryLimits(config: Config) {
   const armor = new ApolloArmor({
-    maxDepth: { n: config.maxDepth },
-    maxAliases: { n: config.maxAliases },
-    maxDirectives: { n: 20 },
+    maxDepth: { n: config.maxDepth, ...asLimit },
+    maxAliases: { n: config.maxAliases, ...asLimit },
+    maxDirectives: { n: 20, ...asLimit },
     // graphql-armor's token plugin throws from parsingDidStart, which Apollo treats as an unexpected
     // error (HTTP 500); graphql-js's parse option gives a GRAPHQL_PARSE_FAILED 400 instead (see parseOptions).
     maxTokens: { enabled: false },
     // Cost is computed with page sizes below; armor's static cost limit would double-count.
     costLimit: { enabled: false },
     // armor's mask only matches 'Did you mean "x"', not enum hints ('Did you mean the enum value "X"?'),
-    // and only over HTTP: suggestionsHidden below covers both, and the WebSocket path uses hideSuggestions.
+    // and only over HTTP: the shared error formatter (transport/format-error.ts) hides both, on both transports.
     blockFieldSuggestion: { enabled: false },
   });
   const { plugins, validationRules } = armor.protect();
@@ -94,28 +154,15 @@ export function queryLimits(config: Config) {
     async requestDidStart() {
       return {
         async didResolveOperation({ request, document, schema }) {
-          const nul = nulCharacterError(document, request.variables);
-          if (nul) throw nul;
-          const cost = operationCost(schema, document, request.variables, request.operationName);
-          if (cost > config.maxCost) throw tooComplex(cost, config.maxCost);
-        },
-      };
-    },
-  };
-  const suggestionsHidden: ApolloServerPlugin = {
-    async requestDidStart() {
-      return {
-        async didEncounterErrors({ errors }) {
-          for (const error of errors) error.message = hideSuggestions(error.message);
+          checkOperation(schema, document, request.variables, request.operationName, config.maxCost);
         },
       };
     },
   };
   return {
-    plugins: [...plugins, costPlugin, ...(config.fieldSuggestions ? [] : [suggestionsHidden])],
-    validationRules: validationRules as ValidationRule[],
+    plugins: [...plugins, costPlugin],
+    validationRules: [...(validationRules as ValidationRule[]), oneMutationField, ...(config.introspection ? [] : [noIntrospection])],
     parseOptions: { maxTokens: config.maxTokens },
-    hideSuggestions: !config.fieldSuggestions,
   };
 }
 

@@ -1,6 +1,7 @@
 import WebSocket from 'ws';
 import { createClient } from 'graphql-ws';
 import { TestApp, startTestApp } from '../support/app';
+import { openSocket } from '../support/ws';
 
 /** A mutation sent over the WebSocket is audited like one over HTTP: the token's subject, the operation, the input. */
 describe('audit of mutations over WebSocket', () => {
@@ -33,6 +34,18 @@ describe('audit of mutations over WebSocket', () => {
       ]);
     } finally {
       await client.dispose();
+    }
+  });
+
+  it('a mutation sent without operationName is audited with the name its document gives it', async () => {
+    const socket = await openSocket(app.url, await app.token('admin', { sub: 'ws-admin-unnamed' }));
+    try {
+      const result = await socket.run('mutation NamedInTheDocument { createClient(input: { name: "Named by its document", sector: OTHER }) { client { id } userErrors { message } } }');
+      expect(result.data.createClient.userErrors).toEqual([]);
+      const rows = await app.database.db.query(`SELECT operation FROM audit_event WHERE actor_subject = 'ws-admin-unnamed' AND table_name = 'client' AND action = 'INSERT'`);
+      expect(rows).toEqual([{ operation: 'NamedInTheDocument' }]);
+    } finally {
+      await socket.dispose();
     }
   });
 });

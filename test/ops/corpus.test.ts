@@ -1,8 +1,10 @@
+import WebSocket from 'ws';
 import { SignJWT } from 'jose';
 import { mintToken } from '../../src/auth/jwt';
 import { encodeGlobalId } from '../../src/common/global-id';
 import { TEST_JWT_SECRET, TestApp, startTestApp } from '../support/app';
 import { createAgreement, createClient, createContract, recordIncident } from '../support/factories';
+import { WsAnswer, openSocket } from '../support/ws';
 import { RawResponse, databaseSnapshot, postGraphQL, send } from './support';
 
 /**
@@ -209,6 +211,105 @@ function corpus(): Case[] {
   return cases;
 }
 
+/**
+ * The corpus over WebSocket (graphql-transport-ws): hostile documents and impossible values as operations on an
+ * open socket, forged tokens at connection, and protocol abuse. An operation is answered with errors (or
+ * userErrors), a refused connection or a broken protocol with a 44xx close; never an internal error.
+ */
+interface WsCase {
+  name: string;
+  allowed: ('error' | 'userErrors' | 'closed')[];
+  run(target: Target): Promise<WsAnswer>;
+}
+
+/** One operation on a fresh socket of the admin (or another token). */
+const overSocket = (query: string, variables?: Record<string, unknown>, operationName?: string, token?: (t: Target) => string) => async (t: Target): Promise<WsAnswer> => {
+  const socket = await openSocket(t.url, token ? token(t) : t.adminToken);
+  try {
+    return await socket.run(query, variables, operationName);
+  } finally {
+    await socket.dispose();
+  }
+};
+
+/** Opens a raw socket, sends `messages` as they are, and reports how the server closed it. */
+const rawSocket = (messages: string[], options: { token?: boolean } = { token: true }) => (t: Target): Promise<WsAnswer> =>
+  new Promise((resolve) => {
+    const socket = new WebSocket(`${t.url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+    const timer = setTimeout(() => socket.terminate(), 3000);
+    socket.on('open', () => {
+      if (options.token) socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${t.adminToken}` } }));
+      for (const message of messages) socket.send(message);
+    });
+    socket.on('close', (code, reason) => {
+      clearTimeout(timer);
+      resolve({ closed: { code, reason: reason.toString() } });
+    });
+  });
+
+/** Connects with a forged or broken token: the connection itself must be refused. */
+const connectWith = (token: () => Promise<string> | string) => async (t: Target): Promise<WsAnswer> => {
+  const socket = await openSocket(t.url, await token());
+  try {
+    if (socket.closed) return { closed: socket.closed };
+    const answer = await socket.run('mutation { createClient(input: { name: "Forged over WS", sector: OTHER }) { client { id } } }');
+    return answer.closed ? answer : { ...answer, closed: socket.closed ?? undefined };
+  } finally {
+    await socket.dispose();
+  }
+};
+
+function webSocketCorpus(): WsCase[] {
+  const cases: WsCase[] = [];
+  const add = (name: string, run: WsCase['run'], allowed: WsCase['allowed'] = ['error']) => cases.push({ name, run, allowed });
+  let deep = 'name';
+  for (let i = 0; i < 200; i += 1) deep = `subprocessors { ${deep} }`;
+  add('syntax error', overSocket('{ suppliers { totalCount '));
+  add('unknown field', overSocket('{ suppliers { edges { node { password } } } }'));
+  add('200 levels deep', overSocket(`{ suppliers { edges { node { ${deep} } } } }`));
+  add('token flood', overSocket(`{ suppliers { edges { node { ${Array(5000).fill('name').join(' ')} } } } }`));
+  add('alias bomb', overSocket(`{ ${Array.from({ length: 1000 }, (_, i) => `a${i}: suppliers(first: 100) { totalCount }`).join(' ')} }`));
+  add('alias bomb of mutations', overSocket(`mutation { ${Array.from({ length: 50 }, (_, i) => `a${i}: createClient(input: { name: "Bomb ${i}", sector: OTHER }) { client { id } }`).join(' ')} }`));
+  add('two mutation fields', overSocket('mutation { createClient(input: { name: "One", sector: OTHER }) { client { id } } createSupplier(input: { name: "Two", country: "GB", tier: STANDARD }) { supplier { id } } }'));
+  add('directive bomb', overSocket(`{ __typename ${Array(100).fill('@include(if: true)').join(' ')} }`));
+  add('fragment cycle', overSocket('{ suppliers { edges { node { ...A } } } } fragment A on Supplier { name ...B } fragment B on Supplier { name ...A }'));
+  add('over-cost query', overSocket('{ suppliers(first: 100) { edges { node { contracts(first: 100) { edges { node { client { contracts(first: 100) { totalCount } } } } } } } } }'));
+  add('first: 1000000', overSocket('{ suppliers(first: 1000000) { totalCount } }'));
+  add('first: -1', overSocket('{ suppliers(first: -1) { totalCount } }'));
+  add('two anonymous operations', overSocket('{ __typename } { suppliers { totalCount } }'));
+  add('unknown operationName', overSocket('query A { __typename }', undefined, 'B'));
+  add('injection as operationName', overSocket('query A { __typename }', undefined, INJECTION_NAME));
+  add('only a fragment', overSocket('fragment F on Supplier { name }'));
+  add('missing required variable', overSocket(createSupplierMutation));
+  add('variable of the wrong type', overSocket(createSupplierMutation, { input: 'a supplier' }));
+  add('unknown input field', overSocket(createSupplierMutation, { input: supplierInput({ "name'); DROP TABLE supplier; --": 1 }) }));
+  add('NUL in a variable', overSocket(createSupplierMutation, { input: supplierInput({ name: 'Nul\u0000Ltd' }) }));
+  add('NUL in a literal', overSocket('{ suppliers(filter: { search: "a\\u0000b" }) { totalCount } }'));
+  add('cursor that does not decode', overSocket(`{ suppliers(after: "${INJECTION_NAME}") { totalCount } }`));
+  add('Date 2023-02-30', (t) => overSocket(createContractMutation, { input: contractInput(t, { startsOn: '2023-02-30' }) })(t));
+  add('LEI with a bad check digit', overSocket(createSupplierMutation, { input: supplierInput({ lei: '7LTWFZYICNSX8D621K87' }) }), ['userErrors']);
+  add('analyst writing what only an admin may', overSocket('mutation { createClient(input: { name: "Analyst", sector: OTHER }) { client { id } } }', undefined, undefined, (t) => t.analystToken));
+  add('subscription with an id that is not one', overSocket('subscription($after: ID) { exposureAlerts(after: $after) { id } }', { after: { not: 'an id' } }));
+  add('over-cost subscription', overSocket('subscription { exposureAlerts { exposure { client { contracts(first: 100) { edges { node { supplier { contracts(first: 100) { edges { node { client { contracts(first: 100) { totalCount } } } } } } } } } } } } }'));
+  add('subscription to an unknown field', overSocket('subscription { exposureAlert { id } }'));
+  add('two subscription fields', overSocket('subscription { a: exposureAlerts { id } b: exposureAlerts { id } }'));
+
+  // Forged and broken tokens: the connection is refused (4401 without a token, 4403 otherwise), nothing runs.
+  add('no token', connectWith(() => ''), ['closed']);
+  add('garbage token', connectWith(() => 'garbage'), ['closed']);
+  add('expired token', connectWith(() => mintToken(TEST_JWT_SECRET, { sub: 'late', role: 'admin' }, '-1m')), ['closed']);
+  add('token signed with another secret', connectWith(() => mintToken('another-secret-that-is-also-long-enough-123', { sub: 'mallory', role: 'admin' })), ['closed']);
+  add('alg none', connectWith(() => `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ sub: 'mallory', role: 'admin', exp: inAnHour() })}.`), ['closed']);
+  add('client token without client_id', connectWith(() => mintToken(TEST_JWT_SECRET, { sub: 'c', role: 'client' })), ['closed']);
+
+  // Protocol abuse: graphql-ws closes with a 44xx code saying what was wrong.
+  add('a message that is not JSON', rawSocket(['{not json']), ['closed']);
+  add('subscribe before connection_init', rawSocket([JSON.stringify({ id: '1', type: 'subscribe', payload: { query: '{ __typename }' } })], { token: false }), ['closed']);
+  add('subscribe with a query that is not a string', rawSocket([JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 42 } })]), ['closed']);
+  add('two connection_init messages', rawSocket([JSON.stringify({ type: 'connection_init', payload: {} })]), ['closed']);
+  return cases;
+}
+
 describe('bad-input corpus', () => {
   let app: TestApp;
   let production: TestApp;
@@ -304,6 +405,55 @@ describe('bad-input corpus', () => {
     expect(after.json).toEqual({ data: { suppliers: { totalCount: before.supplier.rows } } });
     const [{ exists }] = await app.database.db.query(`SELECT to_regclass('public.supplier') IS NOT NULL AS exists`);
     expect(exists).toBe(true);
+  });
+
+  /** Runs the WebSocket corpus against one server and checks each answer; returns the answers' text. */
+  async function runWebSocketCorpus(target: Target): Promise<{ name: string; text: string }[]> {
+    const answers: { name: string; text: string }[] = [];
+    for (const testCase of webSocketCorpus()) {
+      let answer: WsAnswer;
+      try {
+        answer = await testCase.run(target);
+      } catch (error) {
+        throw new Error(`${testCase.name}: the exchange failed (${String(error)})`);
+      }
+      const text = JSON.stringify(answer);
+      const summary = { name: testCase.name, answer: text.slice(0, 300) };
+      const kind = answer.closed ? 'closed' : answer.errors?.length ? 'error' : (answer.data as any)?.result?.userErrors?.length ? 'userErrors' : 'data';
+      expect({ ...summary, kind: testCase.allowed.includes(kind as never) ? 'allowed' : `${kind}, expected one of ${testCase.allowed.join(', ')}` }).toEqual({ ...summary, kind: 'allowed' });
+      if (answer.closed) expect({ ...summary, closeCode: answer.closed.code >= 4400 && answer.closed.code < 4500 }).toEqual({ ...summary, closeCode: true });
+      for (const error of answer.errors ?? []) {
+        expect({ ...summary, code: error.extensions?.code }).toEqual({ ...summary, code: expect.stringMatching(/^[A-Z_]+$/) });
+        expect({ ...summary, code: error.extensions?.code }).not.toEqual({ ...summary, code: 'INTERNAL_SERVER_ERROR' });
+        expect({ ...summary, message: typeof error.message === 'string' && error.message.length > 0 }).toEqual({ ...summary, message: true });
+        expect({ ...summary, requestId: error.extensions?.requestId }).toEqual({ ...summary, requestId: expect.stringMatching(/^[\w-]{1,64}$/) });
+      }
+      answers.push({ name: testCase.name, text });
+    }
+    // Still serving, over the socket.
+    const socket = await openSocket(target.url, target.analystToken);
+    try {
+      expect(await socket.run('{ suppliers { totalCount } }')).toEqual({ data: { suppliers: { totalCount: before.supplier.rows } } });
+    } finally {
+      await socket.dispose();
+    }
+    return answers;
+  }
+
+  it('over WebSocket, development mode: every case answers clearly, nothing is written', async () => {
+    const answers = await runWebSocketCorpus({ url: app.url, adminToken: app.adminToken, analystToken: app.analystToken, ids });
+    expect(answers.length).toBeGreaterThan(35);
+    expect(await databaseSnapshot(app.database.db)).toEqual(before);
+  });
+
+  it('over WebSocket, production mode: the same, and nothing about the internals', async () => {
+    const answers = await runWebSocketCorpus({ url: production.url, adminToken: production.adminToken, analystToken: production.analystToken, ids });
+    for (const { name, text } of answers) {
+      const leaks = ['stack', 'QueryFailedError', 'SELECT ', 'node_modules', '/work/', '/src/', '.ts:', '.js:', '    at '].filter((needle) => text.includes(needle));
+      expect({ name, leaks }).toEqual({ name, leaks: [] });
+      expect({ name, suggestion: /did you mean/i.test(text) }).toEqual({ name, suggestion: false });
+    }
+    expect(await databaseSnapshot(app.database.db)).toEqual(before);
   });
 
   it('production mode: the same answers, and nothing about the internals in any of them', async () => {

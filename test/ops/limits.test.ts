@@ -2,6 +2,7 @@ import WebSocket from 'ws';
 import { createClient } from 'graphql-ws';
 import { TestApp, dataOf, startTestApp } from '../support/app';
 import { createClient as createRegisterClient, createContract, createSupplier } from '../support/factories';
+import { openSocket } from '../support/ws';
 import { RawResponse, databaseSnapshot, errorCodes, postGraphQL, send } from './support';
 
 /**
@@ -60,7 +61,7 @@ describe('request limits', () => {
       expect(response.json.errors).toBeUndefined();
       expect(response.json.data.suppliers.edges[0].node.contracts.edges[0].node.client.contracts.edges[0].node.supplier.contracts.edges[0].node.reference).toMatch(/^C-/);
       const sixteen = await post({ query: fifteenDeep('supplier { name }') });
-      expectRejected(sixteen, 400, 'GRAPHQL_VALIDATION_FAILED', /depth limit of 15 exceeded, found 16/i);
+      expectRejected(sixteen, 400, 'GRAPHQL_VALIDATION_FAILED', /^Query depth limit of 15 exceeded, found 16/);
     });
 
     it('rejects a deeper query and a deeper mutation before execution', async () => {
@@ -83,10 +84,13 @@ describe('request limits', () => {
     });
 
     it('rejects an alias bomb, including 16 aliased createSupplier calls that would each write', async () => {
-      expectRejected(await post({ query: `{ ${aliased(16, 'suppliers(first: 1) { totalCount }')} }` }), 400, 'GRAPHQL_VALIDATION_FAILED', /aliases limit of 15 exceeded/i);
+      // The document parsed: the limit is named as a limit, not as a "Syntax Error".
+      expectRejected(await post({ query: `{ ${aliased(16, 'suppliers(first: 1) { totalCount }')} }` }), 400, 'GRAPHQL_VALIDATION_FAILED', /^Aliases limit of 15 exceeded/);
       expectRejected(await post({ query: `{ suppliers(first: 1) { edges { node { ${aliased(500, 'name')} } } } }` }), 400, 'GRAPHQL_VALIDATION_FAILED', /aliases/i);
+      // Refused twice over: too many aliases, and more than one mutation field.
       const mutation = await withoutWrites(() => post({ query: `mutation Bomb { ${aliased(16, `createSupplier(input: ${SUPPLIER_INPUT}) { supplier { id } }`)} }` }));
-      expectRejected(mutation, 400, 'GRAPHQL_VALIDATION_FAILED', /aliases/i);
+      expect({ status: mutation.status, codes: errorCodes(mutation) }).toEqual({ status: 400, codes: ['GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_VALIDATION_FAILED'] });
+      expect(mutation.json.errors.map((e: { message: string }) => e.message)).toEqual([expect.stringMatching(/aliases limit of 15 exceeded/i), expect.stringMatching(/only one mutation field; this one has 16/)]);
     });
   });
 
@@ -123,11 +127,39 @@ describe('request limits', () => {
       expect(wrong.json.errors[0].message).toMatch(/\$n/);
     });
 
+    it('a page size out of range is named as such, however large, before any cost is computed', async () => {
+      for (const query of ['{ suppliers(first: 1000000) { totalCount } }', '{ suppliers(first: 100) { edges { node { contracts(first: 1000000) { totalCount } } } } }']) {
+        const response = await post({ query });
+        expectRejected(response, 400, 'BAD_USER_INPUT', /^`first` must be between 0 and 100, got 1000000/);
+      }
+      const variable = await post({ query: 'query($n: Int) { suppliers(first: $n) { totalCount } }', variables: { n: 1000000 } });
+      expectRejected(variable, 400, 'BAD_USER_INPUT', /between 0 and 100/);
+    });
+
     it('an over-cost mutation writes nothing', async () => {
       const response = await withoutWrites(() => post({ query: `mutation Costly { createSupplier(input: ${SUPPLIER_INPUT}) { supplier { ${OVER_COST_SELECTION} } } }` }));
       expectRejected(response, 400, 'QUERY_TOO_COMPLEX');
       const [{ count }] = await app.database.db.query(`SELECT count(*)::int AS count FROM supplier WHERE name = 'Limit Test Ltd'`);
       expect(count).toBe(0);
+    });
+  });
+
+  describe('one mutation field per document', () => {
+    it('refuses a document with two mutation fields, naming them, and writes nothing', async () => {
+      const response = await withoutWrites(() =>
+        post({ query: `mutation Two { createSupplier(input: ${SUPPLIER_INPUT}) { supplier { id } } second: createClient(input: { name: "Second", sector: OTHER }) { client { id } } }` }),
+      );
+      expectRejected(response, 400, 'GRAPHQL_VALIDATION_FAILED', /^A mutation document may hold only one mutation field; this one has 2 \(createSupplier, second: createClient\)\. Send each as its own request\.$/);
+      // Through fragments too.
+      const viaFragment = await withoutWrites(() =>
+        post({ query: `mutation { ...Both } fragment Both on Mutation { createSupplier(input: ${SUPPLIER_INPUT}) { supplier { id } } createClient(input: { name: "Second", sector: OTHER }) { client { id } } }` }),
+      );
+      expectRejected(viaFragment, 400, 'GRAPHQL_VALIDATION_FAILED', /createSupplier, createClient/);
+    });
+
+    it('accepts one mutation field, with __typename beside it', async () => {
+      const response = await post({ query: `mutation { __typename createClient(input: { name: "Only One", sector: OTHER }) { client { name } } }` });
+      expect(response.json).toEqual({ data: { __typename: 'Mutation', createClient: { client: { name: 'Only One' } } } });
     });
   });
 
@@ -210,8 +242,24 @@ describe('request limits', () => {
       const result = await subscribeOnce(`subscription { exposureAlerts { exposure { incident { supplier { ${nested(14)} } } } } }`);
       expect(result.kind).toBe('error');
       const errors = (result as { errors: any[] }).errors;
-      expect(errors[0].message).toMatch(/depth limit of 15 exceeded/i);
+      expect(errors[0].message).toMatch(/^Query depth limit of 15 exceeded/);
       expect(errors[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    });
+
+    it('a query or mutation over the socket meets the same limits: page size, one mutation field, depth', async () => {
+      const socket = await openSocket(app.url, app.adminToken);
+      try {
+        const page = await socket.run('{ suppliers(first: 1000000) { totalCount } }');
+        expect(page.errors?.map((error) => [error.extensions?.code, error.message])).toEqual([['BAD_USER_INPUT', expect.stringMatching(/^`first` must be between 0 and 100/)]]);
+        const before = await databaseSnapshot(app.database.db);
+        const two = await socket.run(`mutation { createSupplier(input: ${SUPPLIER_INPUT}) { supplier { id } } createClient(input: { name: "Second", sector: OTHER }) { client { id } } }`);
+        expect(two.errors?.map((error) => [error.extensions?.code, error.message])).toEqual([['GRAPHQL_VALIDATION_FAILED', expect.stringMatching(/only one mutation field; this one has 2 \(createSupplier, createClient\)/)]]);
+        const deep = await socket.run(`mutation { createSupplier(input: ${SUPPLIER_INPUT}) { supplier { ${nested(16)} } } }`);
+        expect(deep.errors?.map((error) => [error.extensions?.code, error.message])).toEqual([['GRAPHQL_VALIDATION_FAILED', expect.stringMatching(/^Query depth limit of 15 exceeded/)]]);
+        expect(await databaseSnapshot(app.database.db)).toEqual(before);
+      } finally {
+        await socket.dispose();
+      }
     });
 
     it('rejects an alias bomb and a token flood', async () => {

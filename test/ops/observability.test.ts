@@ -4,6 +4,7 @@ import { loadConfig } from '../../src/config';
 import { mintToken } from '../../src/auth/jwt';
 import { encodeGlobalId } from '../../src/common/global-id';
 import { createServices, Services } from '../../src/services';
+import { OPERATION_LABELS } from '../../src/observability/metrics';
 import { notifyAlerts } from '../../src/modules/alert/alert.notify';
 import { RunningServer, startServer } from '../../src/server';
 import { TEST_JWT_SECRET, testSchema } from '../support/app';
@@ -48,7 +49,7 @@ describe('observability', () => {
     });
     const logger = pino({ level: 'info' }, stream);
     // Rate limit 30 per minute per subject: high enough for this file, low enough to provoke a RATE_LIMITED.
-    const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, RATE_LIMIT_PER_MINUTE: '30', BODY_LIMIT_BYTES: '2048' });
+    const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, RATE_LIMIT_PER_MINUTE: '30', BODY_LIMIT_BYTES: '2048', METRICS_PORT: '0' });
     server = await startServer({ config, db: database.db, schema: await testSchema(), services, logger, databaseUrl: database.url }, 0);
     url = server.url;
     adminToken = await mintToken(TEST_JWT_SECRET, { sub: 'obs-admin', role: 'admin' });
@@ -61,7 +62,7 @@ describe('observability', () => {
   });
 
   const metricsText = async () => {
-    const response = await send(`${url}/metrics`);
+    const response = await send(server.metricsUrl!);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/text\/plain/);
     return response.text;
@@ -141,6 +142,31 @@ describe('observability', () => {
       await eventually(async () => sample(await metricsText(), 'graphql_active_subscriptions') === 1, 5000, 'one active subscription');
       await second.dispose();
       await eventually(async () => sample(await metricsText(), 'graphql_active_subscriptions') === 0, 5000, 'no active subscription');
+    });
+
+    it('is served on METRICS_PORT only, not on the API port', async () => {
+      expect(new URL(server.metricsUrl!).port).not.toBe(new URL(url).port);
+      expect((await send(`${url}/metrics`)).status).toBe(404);
+      expect((await send(server.metricsUrl!)).status).toBe(200);
+    });
+
+    it('labels a bounded number of operation names; later new names count as "other"', async () => {
+      const token = await mintToken(TEST_JWT_SECRET, { sub: 'obs-many-names', role: 'analyst' });
+      /** The operation names labelled as they are (not "anonymous" or "other"). */
+      const namesOf = (text: string) =>
+        new Set([...text.matchAll(/^graphql_request_duration_seconds_count\{operation="([^"]+)"/gm)].map((match) => match[1]).filter((name) => name !== 'anonymous' && name !== 'other'));
+      const labelled = namesOf(await metricsText()).size;
+      // The rate limit of this file is 30 a minute per subject: one subject per 25 requests.
+      const tokens = await Promise.all(Array.from({ length: 5 }, (_, i) => mintToken(TEST_JWT_SECRET, { sub: `obs-many-names-${i}`, role: 'analyst' })));
+      for (let i = 0; i < OPERATION_LABELS + 20 - labelled; i += 1) {
+        const response = await postGraphQL(url, tokens[Math.floor(i / 25)] ?? token, { query: `query Chosen${i} { __typename }` });
+        expect(response.status).toBe(200);
+      }
+      expect(namesOf(await metricsText()).size).toBe(OPERATION_LABELS);
+      expect(sample(await metricsText(), 'graphql_request_duration_seconds_count{operation="other",type="query"}')).toBe(20);
+      // A name labelled before keeps its label.
+      await postGraphQL(url, analystToken, { query: 'query ObservedSuppliers { suppliers { totalCount } }' });
+      expect(sample(await metricsText(), 'graphql_request_duration_seconds_count{operation="ObservedSuppliers",type="query"}')).toBe(4);
     });
 
     it('db_pool_connections reports total, idle and waiting', async () => {

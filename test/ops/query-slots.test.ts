@@ -22,7 +22,7 @@ describe('query slots', () => {
     await app.stop();
   });
 
-  const queuedQueries = async () => Number(/^graphql_queued_queries (\d+)$/m.exec(await (await fetch(`${app.url}/metrics`)).text())?.[1]);
+  const queuedQueries = async () => Number(/^graphql_queued_queries (\d+)$/m.exec(await (await fetch(app.server.metricsUrl!)).text())?.[1]);
   const until = async (condition: () => Promise<boolean>, what: string) => {
     const started = Date.now();
     while (!(await condition())) {
@@ -52,8 +52,10 @@ describe('query slots', () => {
   });
 
   it('gives the slot back when a query fails, so the next one runs', async () => {
-    const refused = await app.gql(app.adminToken, '{ suppliers(first: 101) { totalCount } }');
+    // A cursor that does not decode fails inside the resolver, while the query holds its slot.
+    const refused = await app.gql(app.adminToken, '{ suppliers(after: "not a cursor") { totalCount } }');
     expect(refused.body.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(refused.body.errors?.[0].path).toEqual(['suppliers']);
     const results = await Promise.all(Array.from({ length: 5 }, () => app.gql(app.adminToken, '{ suppliers(first: 1) { totalCount } }')));
     expect(results.map((result) => dataOf(result).suppliers.totalCount)).toEqual([1, 1, 1, 1, 1]);
     expect(await queuedQueries()).toBe(0);

@@ -41,8 +41,8 @@ async function sideConnection(databaseUrl: string): Promise<Client> {
 }
 
 /** Queries waiting for a query slot (MAX_CONCURRENT_QUERIES), from the server's metrics. */
-async function queuedQueries(url: string): Promise<number> {
-  return Number(/^graphql_queued_queries (\d+)$/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1]);
+async function queuedQueries(metricsUrl: string): Promise<number> {
+  return Number(/^graphql_queued_queries (\d+)$/m.exec(await (await fetch(metricsUrl)).text())?.[1]);
 }
 
 /** Backends waiting for a lock on supplier (pg_locks, unlike pg_stat_activity, is not frozen inside a transaction). */
@@ -78,7 +78,7 @@ describe('graceful stop', () => {
       await eventually(() => received >= 40, 5000, 'the server to receive all requests', 5);
       // MAX_CONCURRENT_QUERIES (4) of them run and wait on the lock; the other 36 wait for a slot. Both kinds are in flight.
       await eventually(async () => (await lockWaiters(blocker)) >= 4, 5000, 'every query slot to wait on the lock');
-      await eventually(async () => (await queuedQueries(app.url)) === 36, 5000, 'the other requests to wait for a slot');
+      await eventually(async () => (await queuedQueries(app.server.metricsUrl!)) === 36, 5000, 'the other requests to wait for a slot');
 
       const stopCalledAt = performance.now();
       let stopResolvedAt: number | null = null;
@@ -190,6 +190,8 @@ describe('the real entry point on SIGTERM', () => {
   it('closes subscriptions with 1001, finishes what is in flight, and exits 0', async () => {
     const database = await createTestDatabase();
     const port = await freePort();
+    let metricsPort = await freePort();
+    while (metricsPort === port) metricsPort = await freePort();
     let child: ChildProcess | null = null;
     const blocker = await sideConnection(database.url);
     try {
@@ -197,7 +199,7 @@ describe('the real entry point on SIGTERM', () => {
       let output = '';
       child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
         cwd: ROOT,
-        env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: database.url, JWT_SECRET: TEST_JWT_SECRET, PORT: String(port), LOG_LEVEL: 'silent', DB_POOL_MAX: '30' },
+        env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: database.url, JWT_SECRET: TEST_JWT_SECRET, PORT: String(port), METRICS_PORT: String(metricsPort), LOG_LEVEL: 'silent', DB_POOL_MAX: '30' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       child.stdout!.on('data', (chunk) => (output += String(chunk)));
@@ -217,7 +219,7 @@ describe('the real entry point on SIGTERM', () => {
       await blocker.query('BEGIN');
       await blocker.query('LOCK TABLE supplier IN ACCESS EXCLUSIVE MODE');
       const requests = Array.from({ length: 20 }, () => postGraphQL(url, token, { query: NESTED_QUERY }, {}));
-      await eventually(async () => (await lockWaiters(blocker)) >= 4 && (await queuedQueries(url)) === 16, 10_000, 'all requests to be running or queued');
+      await eventually(async () => (await lockWaiters(blocker)) >= 4 && (await queuedQueries(`http://localhost:${metricsPort}/metrics`)) === 16, 10_000, 'all requests to be running or queued');
 
       child.kill('SIGTERM');
       await subscriber.waitUntilEnded(5000);
@@ -283,6 +285,34 @@ describe('configuration is checked before start', () => {
     expect(() => loadConfig({ RATE_LIMIT_PER_MINUTE: '-5' })).toThrow(/RATE_LIMIT_PER_MINUTE/);
     expect(() => loadConfig({ DB_POOL_MAX: '0' })).toThrow(/DB_POOL_MAX/);
     expect(() => loadConfig({ MAX_CONCURRENT_QUERIES: '0' })).toThrow(/MAX_CONCURRENT_QUERIES must be a whole number from 1 to 1000/);
+    expect(() => loadConfig({ WS_MAX_SUBSCRIPTIONS_PER_SOCKET: '0' })).toThrow(/WS_MAX_SUBSCRIPTIONS_PER_SOCKET must be a whole number from 1 to 10000, got "0"/);
+    expect(() => loadConfig({ WS_MAX_SUBSCRIPTIONS_PER_SUBJECT: 'many' })).toThrow(/WS_MAX_SUBSCRIPTIONS_PER_SUBJECT must be a whole number/);
+    expect(loadConfig({})).toMatchObject({ wsMaxSubscriptionsPerSocket: 20, wsMaxSubscriptionsPerSubject: 100 });
+    expect(() => loadConfig({ METRICS_PORT: '70000' })).toThrow('METRICS_PORT must be a whole number from 0 to 65535, got "70000"');
+    expect(() => loadConfig({ PORT: '4000', METRICS_PORT: '4000' })).toThrow(/METRICS_PORT must differ from PORT \(4000\)/);
+    expect(loadConfig({ METRICS_PORT: '9464' }).metricsPort).toBe(9464);
+  });
+
+  it('without METRICS_PORT no metrics are served, on any port', async () => {
+    const app = await startTestApp({ METRICS_PORT: '' });
+    try {
+      expect(app.server.metricsUrl).toBeNull();
+      expect((await send(`${app.url}/metrics`)).status).toBe(404);
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('a METRICS_PORT in use stops the start with a message that names it', async () => {
+    const holder = await startTestApp();
+    try {
+      const busy = new URL(holder.server.metricsUrl!).port;
+      const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, METRICS_PORT: busy });
+      const starting = startServer({ config, db: holder.database.db, schema: await testSchema(), services: holder.services, logger: pino({ level: 'silent' }), databaseUrl: holder.database.url }, 0);
+      await expect(starting).rejects.toThrow(`port ${busy} is in use; set METRICS_PORT`);
+    } finally {
+      await holder.stop();
+    }
   });
 
   it('production defaults are safe; development falls back to the development secret', () => {

@@ -1,4 +1,4 @@
-import pino from 'pino';
+import pino, { Logger } from 'pino';
 import { GraphQLSchema } from 'graphql';
 import { loadConfig } from '../../src/config';
 import { mintToken } from '../../src/auth/jwt';
@@ -42,12 +42,12 @@ export interface TestApp {
 }
 
 /** The real server (HTTP, auth, Apollo, type-graphql, TypeORM) on a fresh database and a random port. */
-export async function startTestApp(env: Record<string, string> = {}, shared?: { database: TestDatabase }): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, shared?: { database: TestDatabase }, options: { logger?: Logger } = {}): Promise<TestApp> {
   // A second instance on the same database gets its own DataSource (pool), as a separate process would.
   const database = shared ? await attachToDatabase(shared.database) : await createTestDatabase();
-  const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, RATE_LIMIT_PER_MINUTE: '0', ...env });
+  const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, RATE_LIMIT_PER_MINUTE: '0', METRICS_PORT: '0', ...env });
   const services = createServices(database.db, { afterAlerts: notifyAlerts });
-  const server = await startServer({ config, db: database.db, schema: await testSchema(), services, logger: pino({ level: 'silent' }), databaseUrl: database.url }, 0);
+  const server = await startServer({ config, db: database.db, schema: await testSchema(), services, logger: options.logger ?? pino({ level: 'silent' }), databaseUrl: database.url }, 0);
   const token = (role: Role, extra: { client_id?: string; sub?: string } = {}) =>
     mintToken(TEST_JWT_SECRET, { sub: extra.sub ?? `test-${role}`, role, ...(extra.client_id ? { client_id: extra.client_id } : {}) });
   const app: TestApp = {
