@@ -100,6 +100,27 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return false;
 }
 
+/** A port another process holds: start-up stops with this message (main.ts exits non-zero). */
+export function portInUse(port: number): Error {
+  return new Error(`port ${port} is in use; set PORT to a free one`);
+}
+
+/**
+ * Listens, or rejects when the port cannot be had. The WebSocket server re-emits the HTTP server's errors;
+ * without a listener of its own that re-emission would throw outside any promise and leave start-up hanging.
+ */
+function listen(httpServer: http.Server, wsServer: WebSocketServer, port: number): Promise<void> {
+  wsServer.on('error', () => undefined);
+  return new Promise<void>((resolve, reject) => {
+    const fail = (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? portInUse(port) : error);
+    httpServer.once('error', fail);
+    httpServer.listen(port, '0.0.0.0', () => {
+      httpServer.off('error', fail);
+      resolve();
+    });
+  });
+}
+
 function requestIdFrom(header: unknown): string {
   return typeof header === 'string' && /^[\w-]{1,64}$/.test(header) ? header : randomUUID();
 }
@@ -321,7 +342,13 @@ export async function startServer(options: ServerOptions, port: number): Promise
     config.wsKeepAliveMs,
   );
 
-  await new Promise<void>((resolve) => httpServer.listen(port, '0.0.0.0', resolve));
+  try {
+    await listen(httpServer, wsServer, port);
+  } catch (error) {
+    // Nothing is served: release what start-up took (the alert hub's LISTEN connection and timer).
+    await Promise.allSettled([wsCleanup.dispose(), alertHub.stop(), apollo.stop()]);
+    throw error;
+  }
   const address = httpServer.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   return {

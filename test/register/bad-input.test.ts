@@ -370,11 +370,12 @@ describe('bad input', () => {
 
     /** Makes every supplier query fail inside the database, as a broken deployment would, for the length of `work`. */
     async function withBrokenSupplierTable<T>(target: TestApp, work: () => Promise<T>): Promise<T> {
-      await target.database.db.query(`ALTER TABLE supplier RENAME TO supplier_gone`);
+      // DDL: only the owner may (the API's role, target.database.db, owns nothing).
+      await target.database.asOwner((owner) => owner.query(`ALTER TABLE supplier RENAME TO supplier_gone`));
       try {
         return await work();
       } finally {
-        await target.database.db.query(`ALTER TABLE supplier_gone RENAME TO supplier`);
+        await target.database.asOwner((owner) => owner.query(`ALTER TABLE supplier_gone RENAME TO supplier`));
       }
     }
     const query = `{ suppliers { totalCount edges { node { name } } } }`;
