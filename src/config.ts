@@ -82,6 +82,11 @@ function duration(name: string, raw: string | undefined, fallback: number, min: 
 /** The default JWT_MAX_LIFETIME: tokens that live longer are refused. */
 export const DEFAULT_JWT_MAX_LIFETIME_SECONDS = 24 * 3600;
 
+/** JWT_MAX_LIFETIME in seconds (also read by `npm run token`, which mints nothing the API would refuse). */
+export function jwtMaxLifetimeSeconds(source: NodeJS.ProcessEnv): number {
+  return duration('JWT_MAX_LIFETIME', source.JWT_MAX_LIFETIME, DEFAULT_JWT_MAX_LIFETIME_SECONDS, 60, 366 * 86400);
+}
+
 function databaseUrlOf(name: string, raw: string | undefined): string | undefined {
   if (!raw) return undefined;
   let url: URL;
@@ -148,7 +153,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     jwtJwksUrl,
     jwtIssuer: source.JWT_ISSUER || undefined,
     jwtAudience: source.JWT_AUDIENCE || undefined,
-    jwtMaxLifetimeSeconds: duration('JWT_MAX_LIFETIME', source.JWT_MAX_LIFETIME, DEFAULT_JWT_MAX_LIFETIME_SECONDS, 60, 366 * 86400),
+    jwtMaxLifetimeSeconds: jwtMaxLifetimeSeconds(source),
     logLevel: source.LOG_LEVEL || (env === 'test' ? 'silent' : 'info'),
     introspection: bool('INTROSPECTION', source.INTROSPECTION, env !== 'production'),
     graphiql: bool('GRAPHIQL', source.GRAPHIQL, env !== 'production'),

@@ -12,6 +12,7 @@ import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { Config } from './config';
 import { TokenVerifier, createTokenVerifier } from './auth/jwt';
+import { clientExistenceCheck } from './auth/known-clients';
 import { Viewer, unauthenticated } from './auth/viewer';
 import { Context, createContext } from './context';
 import { graphqlHttpHandler } from './graphql-http';
@@ -127,7 +128,7 @@ function requestIdFrom(header: unknown): string {
 
 export async function startServer(options: ServerOptions, port: number): Promise<RunningServer> {
   const { config, db, schema, services, logger } = options;
-  const verifier = createTokenVerifier(config);
+  const verifier = createTokenVerifier(config, { clientExists: clientExistenceCheck(db) });
   const rateLimiter = createRateLimiter(config.rateLimitPerMinute);
   const limits = queryLimits(config);
   const withCode = withCodeFor(limits.hideSuggestions);
