@@ -41,7 +41,11 @@ async function prepareDatabase(ownerUrl: string, apiUrl: string, seedDemo: boole
   const owner = createDataSource(ownerUrl, { poolMax: 2, applicationName: 'supplier-risk-register-migrations' });
   await owner.initialize();
   try {
-    const applied = await owner.runMigrations({ transaction: 'each' });
+    const applied = await owner.runMigrations({ transaction: 'each' }).catch((error) => {
+      // insufficient_privilege: most likely DATABASE_URL alone, naming a restricted role, was asked to migrate.
+      if (error?.code !== '42501' && error?.driverError?.code !== '42501') throw error;
+      throw new Error(`the migrations could not run as ${ownerUrl === apiUrl ? "DATABASE_URL's" : "MIGRATION_DATABASE_URL's"} role "${roleOfUrl(ownerUrl)}" (${error.message}): set MIGRATION_DATABASE_URL to the role that owns the tables`);
+    });
     if (applied.length) say(`Applied ${applied.length} migration(s): ${applied.map((m) => m.name).join(', ')}`);
     if (roleOfUrl(apiUrl) !== roleOfUrl(ownerUrl)) {
       const grants = await grantApiRole(owner, roleOfUrl(apiUrl));
