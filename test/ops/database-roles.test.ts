@@ -72,10 +72,11 @@ describe('the API database role', () => {
     );
     const byTable = Object.fromEntries(privileges.map((p) => [p.table_name, p.privileges]));
     for (const table of APPEND_ONLY) expect({ table, privileges: byTable[table] }).toEqual({ table, privileges: ['INSERT', 'SELECT'] });
-    for (const table of ['agreement_subprocessor', 'client', 'contract', 'data_processing_agreement', 'exposure', 'incident', 'supplier', 'supplier_subprocessor']) {
+    const READ_WRITE = ['agreement_subprocessor', 'client', 'contract', 'data_processing_agreement', 'exposure', 'incident', 'scheduled_job', 'supplier', 'supplier_subprocessor'];
+    for (const table of READ_WRITE) {
       expect({ table, privileges: byTable[table] }).toEqual({ table, privileges: ['DELETE', 'INSERT', 'SELECT', 'UPDATE'] });
     }
-    expect(Object.keys(byTable).sort()).toEqual([...APPEND_ONLY, 'agreement_subprocessor', 'client', 'contract', 'data_processing_agreement', 'exposure', 'incident', 'supplier', 'supplier_subprocessor'].sort());
+    expect(Object.keys(byTable).sort()).toEqual([...APPEND_ONLY, ...READ_WRITE].sort());
   });
 
   it('the owner finds the append-only tables by their triggers, and granting again resets what was added by hand', async () => {
