@@ -59,5 +59,5 @@ export function createDataSource(url: string, overrides?: Parameters<typeof data
   return new DataSource(dataSourceOptions(url, overrides));
 }
 
-/** Used by the TypeORM CLI (migration:generate / migration:run). */
-export default createDataSource(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+/** Used by the TypeORM CLI (migration:generate / migration:run): as the owner, since the API's role may not change the schema. */
+export default createDataSource(process.env.MIGRATION_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');

@@ -1,3 +1,5 @@
+import path from 'node:path';
+
 /**
  * Every environment variable the service reads, parsed and validated once.
  * Anything invalid stops start-up with a message that says which variable and why.
@@ -7,12 +9,19 @@ export type Environment = 'development' | 'test' | 'production';
 export interface Config {
   env: Environment;
   port: number;
-  /** Unset: start an embedded PostgreSQL under .data/ (development convenience). */
+  /** The API's own database role: it owns nothing and holds only the grants src/db/roles.ts gives it. Unset: start an embedded PostgreSQL under .data/ (development convenience). */
   databaseUrl: string | undefined;
+  /** The owner's role, for migrations, grants and seeds; unset: DATABASE_URL does both. */
+  migrationDatabaseUrl: string | undefined;
+  /** Where the embedded PostgreSQL keeps its data, and its port (only without DATABASE_URL). */
+  embeddedPgDataDir: string;
+  embeddedPgPort: number;
   jwtSecret: string | undefined;
   jwtJwksUrl: string | undefined;
   jwtIssuer: string | undefined;
   jwtAudience: string | undefined;
+  /** Longest lifetime a token may have (exp − iat, or exp − now without iat); longer ones are refused. */
+  jwtMaxLifetimeSeconds: number;
   logLevel: string;
   /** Introspection and GraphiQL; default on outside production. */
   introspection: boolean;
@@ -56,6 +65,45 @@ function bool(name: string, raw: string | undefined, fallback: boolean): boolean
   throw new Error(`${name} must be true or false, got "${raw}"`);
 }
 
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+
+/** "90s", "30m", "24h", "7d", "1w" or a bare number of seconds, as whole seconds; null when it is none of these. */
+export function parseDurationSeconds(raw: string): number | null {
+  const match = /^(\d+)\s*([smhdw]?)$/.exec(raw.trim());
+  if (!match) return null;
+  const seconds = Number(match[1]) * DURATION_UNITS[match[2] || 's'];
+  return Number.isSafeInteger(seconds) ? seconds : null;
+}
+
+function duration(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const seconds = parseDurationSeconds(raw);
+  if (seconds === null || seconds < min || seconds > max) {
+    throw new Error(`${name} must be a duration from ${min} s to ${max / 86400} days such as 30m, 12h or 7d, got "${raw}"`);
+  }
+  return seconds;
+}
+
+/** The default JWT_MAX_LIFETIME: tokens that live longer are refused. */
+export const DEFAULT_JWT_MAX_LIFETIME_SECONDS = 24 * 3600;
+
+/** JWT_MAX_LIFETIME in seconds (also read by `npm run token`, which mints nothing the API would refuse). */
+export function jwtMaxLifetimeSeconds(source: NodeJS.ProcessEnv): number {
+  return duration('JWT_MAX_LIFETIME', source.JWT_MAX_LIFETIME, DEFAULT_JWT_MAX_LIFETIME_SECONDS, 60, 366 * 86400);
+}
+
+function databaseUrlOf(name: string, raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`${name} is not a URL: write it as postgres://user:password@host:5432/database`);
+  }
+  if (!['postgres:', 'postgresql:'].includes(url.protocol)) throw new Error(`${name} must start with postgres:// (got ${url.protocol}//)`);
+  return raw;
+}
+
 function int(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
@@ -77,13 +125,18 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new Error('JWT_SECRET must be at least 32 characters long');
   }
   if (jwtJwksUrl) {
+    let url: URL;
     try {
-      new URL(jwtJwksUrl);
+      url = new URL(jwtJwksUrl);
     } catch {
       throw new Error(`JWT_JWKS_URL is not a URL: "${jwtJwksUrl}"`);
     }
+    // Over plain HTTP anyone on the path could hand the API their own keys, and with them any token.
+    if (env === 'production' && url.protocol !== 'https:') {
+      throw new Error(`JWT_JWKS_URL must be an https:// URL in production (got ${url.protocol}//): the key set decides which tokens are genuine`);
+    }
   }
-  const databaseUrl = source.DATABASE_URL || undefined;
+  const databaseUrl = databaseUrlOf('DATABASE_URL', source.DATABASE_URL);
   if (env === 'production' && !databaseUrl) {
     throw new Error('In production set DATABASE_URL: the embedded PostgreSQL is for development only');
   }
@@ -92,14 +145,25 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (metricsPort && metricsPort === port) {
     throw new Error(`METRICS_PORT must differ from PORT (${port}): metrics are served on their own port, away from the API`);
   }
+  const migrationDatabaseUrl = databaseUrlOf('MIGRATION_DATABASE_URL', source.MIGRATION_DATABASE_URL);
+  if (migrationDatabaseUrl && !databaseUrl) {
+    throw new Error('MIGRATION_DATABASE_URL is set but DATABASE_URL is not: set DATABASE_URL to the API\'s own role on the same database (the embedded PostgreSQL sets up both roles itself)');
+  }
+  if (migrationDatabaseUrl && (!new URL(migrationDatabaseUrl).username || !new URL(databaseUrl!).username)) {
+    throw new Error('With MIGRATION_DATABASE_URL set, both it and DATABASE_URL must name their user (postgres://user:password@host:5432/database): the owner grants the API\'s role by name');
+  }
   return {
     env,
     port,
     databaseUrl,
+    migrationDatabaseUrl,
+    embeddedPgDataDir: path.resolve(source.EMBEDDED_PG_DATA_DIR || path.join('.data', 'postgres')),
+    embeddedPgPort: int('EMBEDDED_PG_PORT', source.EMBEDDED_PG_PORT, 25432, 1, 65535),
     jwtSecret: jwtSecret ?? (jwtJwksUrl ? undefined : DEVELOPMENT_JWT_SECRET),
     jwtJwksUrl,
     jwtIssuer: source.JWT_ISSUER || undefined,
     jwtAudience: source.JWT_AUDIENCE || undefined,
+    jwtMaxLifetimeSeconds: jwtMaxLifetimeSeconds(source),
     logLevel: source.LOG_LEVEL || (env === 'test' ? 'silent' : 'info'),
     introspection: bool('INTROSPECTION', source.INTROSPECTION, env !== 'production'),
     graphiql: bool('GRAPHIQL', source.GRAPHIQL, env !== 'production'),

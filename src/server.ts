@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { Config } from './config';
 import { createTokenVerifier } from './auth/jwt';
+import { clientExistenceCheck } from './auth/known-clients';
 import { Context, createContext } from './context';
 import { graphqlHttpHandler } from './graphql-http';
 import { compiledExecutionGateway } from './common/compiled-execution';
@@ -56,13 +57,30 @@ const COMPILED_OPERATIONS_CACHED = 1000;
  */
 const requestIdOfError = new WeakMap<object, string>();
 
+/** A port another process holds: start-up stops with this message (main.ts exits non-zero). */
+export function portInUse(port: number): Error {
+  return new Error(`port ${port} is in use; set PORT to a free one`);
+}
+
+/** Listens, or rejects when the port cannot be had (the WebSocket server ignores the same error: websocket.ts). */
+function listen(httpServer: http.Server, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const fail = (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? portInUse(port) : error);
+    httpServer.once('error', fail);
+    httpServer.listen(port, '0.0.0.0', () => {
+      httpServer.off('error', fail);
+      resolve();
+    });
+  });
+}
+
 function requestIdFrom(header: unknown): string {
   return typeof header === 'string' && /^[\w-]{1,64}$/.test(header) ? header : randomUUID();
 }
 
 export async function startServer(options: ServerOptions, port: number): Promise<RunningServer> {
   const { config, db, schema, services, logger } = options;
-  const verifier = createTokenVerifier(config);
+  const verifier = createTokenVerifier(config, { clientExists: clientExistenceCheck(db) });
   const rateLimiter = createRateLimiter(config.rateLimitPerMinute);
   const limits = queryLimits(config);
   const app = express();
@@ -204,7 +222,13 @@ export async function startServer(options: ServerOptions, port: number): Promise
 
   const wsCleanup = serveWebSocket({ httpServer, config, db, schema, services, logger, verifier, rateLimiter, querySlots, metrics, alertHub, limits, formatError });
 
-  await new Promise<void>((resolve) => httpServer.listen(port, '0.0.0.0', resolve));
+  try {
+    await listen(httpServer, port);
+  } catch (error) {
+    // Nothing is served: release what start-up took (the alert hub's LISTEN connection and timer).
+    await Promise.allSettled([wsCleanup.dispose(), alertHub.stop(), apollo.stop(), new Promise((resolve) => (metricsServer ? metricsServer.close(resolve) : resolve(undefined)))]);
+    throw error;
+  }
   const address = httpServer.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   return {

@@ -59,9 +59,12 @@ export function connectionTypes<T extends object>(nodeType: ClassType<T>, name: 
   return { EdgeType, ConnectionType };
 }
 
-/** Keyset cursor: the sort values of the last row seen, so pages stay stable while rows are added. */
-export function encodeCursor(values: unknown[]): string {
-  return Buffer.from(JSON.stringify(values), 'utf8').toString('base64url');
+/**
+ * Keyset cursor: the list it belongs to (its kind, e.g. "suppliers") and the sort values of the last row
+ * seen, so pages stay stable while rows are added, and a cursor of one list is refused by another.
+ */
+export function encodeCursor(kind: string, values: unknown[]): string {
+  return Buffer.from(JSON.stringify([kind, values]), 'utf8').toString('base64url');
 }
 
 /** The SQL types a keyset cursor value may be cast to (see OrderColumn in paging.ts). */
@@ -97,17 +100,24 @@ function fitsCast(value: unknown, cast: CursorCast): boolean {
   }
 }
 
-/** Decodes a cursor made by encodeCursor for a list ordered by columns of these SQL types; anything else is a BAD_USER_INPUT error. */
-export function decodeCursor(cursor: string, casts: readonly CursorCast[]): unknown[] {
+const cursorError = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', argumentName: 'after' } });
+
+/** Decodes a cursor made by encodeCursor for the list `kind`, ordered by columns of these SQL types; anything else is a BAD_USER_INPUT error. */
+export function decodeCursor(cursor: string, kind: string, casts: readonly CursorCast[]): unknown[] {
+  let decoded: unknown;
   try {
-    const values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(values) && values.length === casts.length && values.every((v, i) => fitsCast(v, casts[i]))) return values;
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    // fall through to the error below
+    decoded = undefined;
   }
-  throw new GraphQLError(`The cursor "${cursor.slice(0, 60)}" is not valid for this list: use a cursor returned by the same list`, {
-    extensions: { code: 'BAD_USER_INPUT', argumentName: 'after' },
-  });
+  if (Array.isArray(decoded) && decoded.length === 2 && typeof decoded[0] === 'string' && Array.isArray(decoded[1])) {
+    const [cursorKind, values] = decoded as [string, unknown[]];
+    if (cursorKind !== kind && /^[a-zA-Z]{1,40}$/.test(cursorKind)) {
+      throw cursorError(`This cursor belongs to the ${cursorKind} list, not to ${kind}: pass \`after\` a cursor that ${kind} returned`);
+    }
+    if (cursorKind === kind && values.length === casts.length && values.every((v, i) => fitsCast(v, casts[i]))) return values;
+  }
+  throw cursorError(`The cursor "${cursor.slice(0, 60)}" is not valid for this list: use a cursor returned by the same list`);
 }
 
 export interface PageArgs {
@@ -129,18 +139,19 @@ export function pageSize(args: PageArgs): number {
 class PageEdge<T> implements Edge<T> {
   constructor(
     readonly node: T,
+    private readonly kind: string,
     private readonly cursorOf: (row: T) => unknown[],
   ) {}
 
   get cursor(): string {
-    return encodeCursor(this.cursorOf(this.node));
+    return encodeCursor(this.kind, this.cursorOf(this.node));
   }
 }
 
 /** Turns `first + 1` fetched rows into a connection page. */
-export function toConnection<T>(rows: T[], first: number, hadCursor: boolean, cursorOf: (row: T) => unknown[], count: () => Promise<number>): Connection<T> {
+export function toConnection<T>(rows: T[], first: number, hadCursor: boolean, kind: string, cursorOf: (row: T) => unknown[], count: () => Promise<number>): Connection<T> {
   const page = rows.slice(0, first);
-  const edges = page.map((node) => new PageEdge(node, cursorOf));
+  const edges = page.map((node) => new PageEdge(node, kind, cursorOf));
   return {
     edges,
     pageInfo: Object.assign(new PageInfo(), {

@@ -18,6 +18,17 @@ export interface OrderColumn<E> {
   value: (row: E) => string | number;
 }
 
+/**
+ * A keyset order, named after the list it orders ("suppliers", "contracts"): the list's cursors carry
+ * that name, so a cursor passed to another list is an error that says so (two lists may order by the
+ * same kinds of values, e.g. suppliers and clients by name and id, and would otherwise page silently wrong).
+ */
+export type ListOrder<E> = readonly OrderColumn<E>[] & { readonly kind: string };
+
+export function listOrder<E>(kind: string, columns: OrderColumn<E>[]): ListOrder<E> {
+  return Object.assign(columns, { kind });
+}
+
 export interface ListSpec<E extends object> {
   entity: ClassType<E>;
   /** FROM clause; the selected table must be aliased `t`. */
@@ -25,7 +36,7 @@ export interface ListSpec<E extends object> {
   /** Conditions joined with AND, written against `params`. */
   where: string[];
   params: SqlParams;
-  order: OrderColumn<E>[];
+  order: ListOrder<E>;
   descending?: boolean;
   /** Entity properties this query need not read (see OptionalListColumns). */
   leaveOut?: readonly string[];
@@ -106,7 +117,7 @@ function keysetCondition<E extends object>(spec: ListSpec<E>, params: SqlParams,
   return `(${left}) ${spec.descending ? '<' : '>'} (${right})`;
 }
 
-function orderBy<E extends object>(spec: ListSpec<E>): string {
+function orderBy<E extends object>(spec: Pick<ListSpec<E>, 'order' | 'descending'> | { order: readonly OrderColumn<E>[]; descending?: boolean }): string {
   return spec.order.map((o) => `${o.sql} ${spec.descending ? 'DESC' : 'ASC'}`).join(', ');
 }
 
@@ -115,7 +126,7 @@ const cursorOf = <E extends object>(spec: ListSpec<E>) => (row: E) => spec.order
 /** A top-level Relay connection: one statement for the page, one more only if totalCount is asked for. */
 export async function pageQuery<E extends ObjectLiteral>(db: Runner, spec: ListSpec<E>, args: PageArgs): Promise<Connection<E>> {
   const first = pageSize(args);
-  const cursor = args.after ? decodeCursor(args.after, spec.order.map((o) => o.cast)) : null;
+  const cursor = args.after ? decodeCursor(args.after, spec.order.kind, spec.order.map((o) => o.cast)) : null;
   const baseWhere = spec.where.length ? spec.where.join(' AND ') : 'TRUE';
   const countParams = [...spec.params.values];
   const totalCount = async () => {
@@ -127,7 +138,7 @@ export async function pageQuery<E extends ObjectLiteral>(db: Runner, spec: ListS
     `SELECT ${listColumns(db, spec.entity, spec.leaveOut)} FROM ${spec.from} WHERE ${where} ORDER BY ${orderBy(spec)} LIMIT ${first + 1}`,
     spec.params.values,
   );
-  return toConnection(rows.map((r) => hydrate(db, spec.entity, r)), first, cursor !== null, cursorOf(spec), totalCount);
+  return toConnection(rows.map((r) => hydrate(db, spec.entity, r)), first, cursor !== null, spec.order.kind, cursorOf(spec), totalCount);
 }
 
 /**
@@ -144,7 +155,7 @@ export async function childPagesQuery<E extends ObjectLiteral>(
   args: PageArgs,
 ): Promise<Map<string, E[]>> {
   const first = pageSize(args);
-  const cursor = args.after ? decodeCursor(args.after, spec.order.map((o) => o.cast)) : null;
+  const cursor = args.after ? decodeCursor(args.after, spec.order.kind, spec.order.map((o) => o.cast)) : null;
   const parents = spec.params.param(parentIds);
   const conditions = [...spec.where, `${parentColumn} = parent.id`];
   if (cursor) conditions.push(keysetCondition(spec, spec.params, cursor));
@@ -178,11 +189,11 @@ export { toConnection, pageSize };
 export type { Connection, PageArgs };
 
 /** Builds a nested connection from a child-page loader's rows (first + 1 of them) and a lazy count. */
-export async function childConnection<E>(rows: Promise<E[]>, args: PageArgs, order: OrderColumn<E>[], count: () => Promise<number>): Promise<Connection<E>> {
+export async function childConnection<E>(rows: Promise<E[]>, args: PageArgs, order: ListOrder<E>, count: () => Promise<number>): Promise<Connection<E>> {
   // The page was requested before the arguments are checked here. With bad arguments the loader rejects
   // too; left unhandled, that rejection would end the whole process (Node's default), not just this request.
   rows.catch(() => undefined);
   const first = pageSize(args);
-  if (args.after) decodeCursor(args.after, order.map((o) => o.cast));
-  return toConnection(await rows, first, Boolean(args.after), (row) => order.map((o) => o.value(row)), count);
+  if (args.after) decodeCursor(args.after, order.kind, order.map((o) => o.cast));
+  return toConnection(await rows, first, Boolean(args.after), order.kind, (row) => order.map((o) => o.value(row)), count);
 }

@@ -1,4 +1,5 @@
-import { ValidationError, validate, registerDecorator, ValidationOptions } from 'class-validator';
+import { GraphQLError } from 'graphql';
+import { MaxLength, ValidationError, validate, validateSync, registerDecorator, ValidationOptions } from 'class-validator';
 import { UserError, UserErrorCode, UserInputProblem, userError } from './user-error';
 
 /** class-validator failures as userErrors with a path into the input, e.g. ["input", "lei"]. */
@@ -42,4 +43,23 @@ export function IsLei(options?: ValidationOptions) {
 export async function assertValid(input: object, root = 'input'): Promise<void> {
   const problems = await validateInput(input, root);
   if (problems.length) throw new UserInputProblem(problems);
+}
+
+/** The longest text or ID a list filter takes: a search runs ILIKE over every row, so its length is bounded. */
+export const FILTER_TEXT_MAX_LENGTH = 200;
+
+export function MaxFilterLength(): PropertyDecorator {
+  return MaxLength(FILTER_TEXT_MAX_LENGTH, { message: `$property must be at most ${FILTER_TEXT_MAX_LENGTH} characters long` });
+}
+
+/**
+ * Checks a list's filter against its class's rules (lengths); a failure is a BAD_USER_INPUT error naming
+ * the field, e.g. "filter.search must be at most 200 characters long". Queries have no userErrors.
+ */
+export function assertValidFilter<T extends object>(type: new () => T, filter: T | null | undefined, argumentName = 'filter'): void {
+  if (!filter) return;
+  const failures = validateSync(filter instanceof type ? filter : Object.assign(new type(), filter), { forbidUnknownValues: false });
+  if (!failures.length) return;
+  const messages = failures.flatMap((failure) => Object.values(failure.constraints ?? {}).map((message) => `${argumentName}.${message}`));
+  throw new GraphQLError(messages.join('; '), { extensions: { code: 'BAD_USER_INPUT', argumentName } });
 }

@@ -1,9 +1,57 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
 
 export interface EmbeddedDatabase {
+  /** As the cluster's superuser: the owner, for migrations, grants and the demo seed. */
   url: string;
   stop(): Promise<void>;
+}
+
+/** The API's role on the embedded PostgreSQL: it owns nothing (src/db/roles.ts grants what it needs). */
+export const EMBEDDED_API_ROLE = 'register_api';
+
+/**
+ * Creates the API's role on the embedded PostgreSQL (or renews it) and returns a URL that logs in as it.
+ * Its password is new on every start and lives only in this process: nothing else needs it.
+ */
+export async function embeddedApiUrl(ownerUrl: string): Promise<string> {
+  const password = randomBytes(18).toString('hex');
+  const client = new Client({ connectionString: ownerUrl });
+  await client.connect();
+  try {
+    await client.query(`DO $$ BEGIN CREATE ROLE ${EMBEDDED_API_ROLE} LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$`);
+    // Hex only: safe to write into the statement (ALTER ROLE takes no bind parameters).
+    await client.query(`ALTER ROLE ${EMBEDDED_API_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD '${password}'`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(ownerUrl);
+  url.username = EMBEDDED_API_ROLE;
+  url.password = password;
+  return url.toString();
+}
+
+/**
+ * The pid of a PostgreSQL already running on this data folder, from its postmaster.pid; null when none is
+ * (no file, or a stale one left by a crash, which PostgreSQL itself clears on start).
+ */
+function runningPostmaster(dataDir: string): number | null {
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return null;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (error) {
+    // EPERM: the process exists but belongs to another user (the postgres system user, when we are not root).
+    return (error as NodeJS.ErrnoException).code === 'EPERM' ? pid : null;
+  }
 }
 
 /**
@@ -30,6 +78,10 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
     },
     onError: (error: unknown) => log(`embedded PostgreSQL: ${String(error)}`),
   });
+  const holder = firstStart ? null : runningPostmaster(dataDir);
+  if (holder) {
+    throw new Error(`another instance holds the data folder ${dataDir} (its PostgreSQL runs as pid ${holder}): stop that instance first, or set EMBEDDED_PG_DATA_DIR to another folder`);
+  }
   if (firstStart) {
     fs.mkdirSync(path.dirname(dataDir), { recursive: true });
     log(`Initialising an embedded PostgreSQL in ${dataDir} (first start only)…`);

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { DEVELOPMENT_JWT_SECRET } from '../config';
+import { DEVELOPMENT_JWT_SECRET, jwtMaxLifetimeSeconds } from '../config';
 import { mintToken } from '../auth/jwt';
 import { ROLES, Role } from '../auth/viewer';
 import { decodeIdOf } from '../common/global-id';
@@ -15,7 +15,7 @@ export const USAGE = `Usage: npm run token -- --role <admin|analyst|client> [--c
   --role      admin, analyst or client (required)
   --client    the Client's global ID (required for --role client, and only for it)
   --sub       the token subject, e.g. your name (default: local-<role>)
-  --expires   lifetime such as 30m, 12h, 7d (default 12h)
+  --expires   lifetime such as 30m, 12h (default 12h); at most JWT_MAX_LIFETIME (default 24h), which the API enforces
 
 The token is signed with JWT_SECRET (HS256); without JWT_SECRET it uses the development secret.`;
 
@@ -32,7 +32,15 @@ export interface TokenRequest {
 // The units jose's setExpirationTime understands; anything else would fail later with a vaguer message.
 const DURATION = /^\d+ ?(s|sec|secs|second|seconds|m|min|mins|minute|minutes|h|hr|hrs|hour|hours|d|day|days|w|week|weeks|y|yr|yrs|year|years)$/;
 
-export function parseTokenArgs(argv: string[]): TokenRequest {
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800, y: 31_557_600 };
+
+/** A --expires value in seconds (jose counts a year as 365.25 days). */
+function lifetimeSeconds(expires: string): number {
+  const [, amount, unit] = /^(\d+) ?([a-z])/.exec(expires)!;
+  return Number(amount) * UNIT_SECONDS[unit];
+}
+
+export function parseTokenArgs(argv: string[], env: NodeJS.ProcessEnv = {}): TokenRequest {
   let values;
   try {
     ({ values } = parseArgs({
@@ -63,7 +71,11 @@ export function parseTokenArgs(argv: string[]): TokenRequest {
   const sub = values.sub ?? `local-${role}`;
   if (!sub.trim()) throw new UsageError('--sub must not be empty');
   const expires = values.expires ?? '12h';
-  if (!DURATION.test(expires) || /^0+ ?[a-z]/.test(expires)) throw new UsageError(`--expires must be a positive duration such as 30m, 12h or 7d; got "${expires}"`);
+  if (!DURATION.test(expires) || /^0+ ?[a-z]/.test(expires)) throw new UsageError(`--expires must be a positive duration such as 30m, 2h or 12h; got "${expires}"`);
+  const max = jwtMaxLifetimeSeconds(env);
+  if (lifetimeSeconds(expires) > max) {
+    throw new UsageError(`--expires ${expires} is longer than the API accepts: tokens may live at most ${max / 3600} h (JWT_MAX_LIFETIME)`);
+  }
   return { role: role as Role, clientId, sub, expires };
 }
 
@@ -92,7 +104,7 @@ export async function main(argv: string[] = process.argv.slice(2), env: NodeJS.P
     return 0;
   }
   try {
-    const request = parseTokenArgs(argv);
+    const request = parseTokenArgs(argv, env);
     const { secret, note } = signingSecret(env);
     if (note) io.stderr(`Note: ${note}\n`);
     const token = await mintToken(secret, { sub: request.sub, role: request.role, ...(request.clientId ? { client_id: request.clientId } : {}) }, request.expires);

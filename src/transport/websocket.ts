@@ -137,6 +137,9 @@ export function serveWebSocket(options: WebSocketOptions): Disposable {
   };
 
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.bodyLimitBytes });
+  // ws re-emits the HTTP server's errors (a busy port); unheard, that re-emission would throw outside any
+  // promise and leave start-up hanging. The HTTP server's own listener reports them (server.ts listen()).
+  wsServer.on('error', () => undefined);
   return useServer<Record<string, unknown>, SocketState>(
     {
       schema,

@@ -46,7 +46,7 @@ describe('exposures under concurrent writes', () => {
 
   it('(a) two incidents recorded at once at suppliers serving overlapping clients', async () => {
     for (let round = 0; round < REPEATS; round += 1) {
-      await clearRegister(app.database.db);
+      await clearRegister(app.database);
       const world = new World(app.services);
       const [a, b, cloud] = [await world.supplier(), await world.supplier(), await world.supplier()];
       await world.link(a, cloud);
@@ -78,7 +78,7 @@ describe('exposures under concurrent writes', () => {
 
   it('(b) an incident recorded while a contract that exposes a new client is being added', async () => {
     for (let round = 0; round < REPEATS; round += 1) {
-      await clearRegister(app.database.db);
+      await clearRegister(app.database);
       const world = new World(app.services);
       const [capita, cloud] = [await world.supplier(), await world.supplier()];
       await world.link(capita, cloud);
@@ -116,7 +116,7 @@ describe('exposures under concurrent writes', () => {
 
   it('(c) an incident update while an agreement is changed', async () => {
     for (let round = 0; round < REPEATS; round += 1) {
-      await clearRegister(app.database.db);
+      await clearRegister(app.database);
       const world = new World(app.services);
       const [capita, cloud, printer] = [await world.supplier(), await world.supplier(), await world.supplier()];
       const [dwp, council] = [await world.client(), await world.client()];
@@ -153,7 +153,7 @@ describe('exposures under concurrent writes', () => {
     // lock key of exposure.engine.ts) so that the agreement change queues for it first, then the incident
     // update queues behind it holding its incident row lock. Releasing the lock lets them run in that order.
     const ENGINE_LOCK_KEY = 7_331_001;
-    await clearRegister(app.database.db);
+    await clearRegister(app.database);
     const world = new World(app.services);
     const [capita, cloud] = [await world.supplier(), await world.supplier()];
     const council = await world.client();
@@ -195,7 +195,7 @@ describe('exposures under concurrent writes', () => {
 
   it('(d) the same races through GraphQL: recordIncident and createContract at once', async () => {
     for (let round = 0; round < Math.ceil(REPEATS / 2); round += 1) {
-      await clearRegister(app.database.db);
+      await clearRegister(app.database);
       const world = new World(app.services);
       const supplier = await world.supplier();
       const [first, second] = [await world.client(), await world.client()];

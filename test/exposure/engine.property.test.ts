@@ -237,7 +237,7 @@ describe('exposure engine against the reference model', () => {
   }
 
   async function run(scenario: Scenario): Promise<void> {
-    await clearRegister(database.db);
+    await clearRegister(database);
     const world = new World(services, TODAY);
     const started = new Date();
     const S = await Promise.all(Array.from({ length: scenario.suppliers }, () => world.supplier()));

@@ -8,6 +8,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { DataCategory, ExfiltrationStatus, IncidentStatus, ServiceCriticality } from '../../src/common/enums';
 import { encodeGlobalId } from '../../src/common/global-id';
 import { Services } from '../../src/services';
+import type { TestDatabase } from '../support/database';
 import { FACTORY_ADMIN, createAgreement, createClient, createContract, createSupplier, linkSubprocessor, recordIncident } from '../support/factories';
 import {
   Category, Criticality, DEADLINE_MS, Exfiltration, RefExposure, RefIncident, RefRegister,
@@ -24,11 +25,12 @@ export const TABLES_IN_FK_ORDER = [
 ];
 
 /** Empties the register: much cheaper than a database per property run. */
-export async function clearRegister(db: DataSource): Promise<void> {
+export async function clearRegister(database: Pick<TestDatabase, 'asOwner'>): Promise<void> {
   // No parameters: one round trip, several statements (simple query protocol).
-  // Alerts, revisions, decisions and the audit trail are append-only (triggers); a test may bypass
-  // triggers for its own cleanup as a superuser with session_replication_role = replica.
-  await db.query(['SET session_replication_role = replica;', ...[...TABLES_IN_FK_ORDER, 'audit_event'].map((table) => `DELETE FROM ${table};`), 'SET session_replication_role = DEFAULT;'].join(' '));
+  // Alerts, revisions, decisions and the audit trail are append-only (triggers, and the API's role may not
+  // delete from them at all); a test may bypass the triggers for its own cleanup as the owner, a superuser
+  // in the tests, with session_replication_role = replica.
+  await database.asOwner((owner) => owner.query(['SET session_replication_role = replica;', ...[...TABLES_IN_FK_ORDER, 'audit_event'].map((table) => `DELETE FROM ${table};`), 'SET session_replication_role = DEFAULT;'].join(' ')));
 }
 
 export interface DbExposure {

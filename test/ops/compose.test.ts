@@ -1,7 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
 import { parse } from 'yaml';
+import { createDataSource } from '../../ormconfig';
 import { loadConfig } from '../../src/config';
+import { describeConnectedRole, grantApiRole } from '../../src/db/roles';
+import { migrationClasses } from '../support/database';
 
 /**
  * Docker cannot run on CI machines, so the deployment files are checked as text: the compose file
@@ -123,14 +129,86 @@ describe('docker-compose.yml', () => {
     const config = loadConfig(env);
     expect(config).toMatchObject({ env: 'production', port: 4000, jwtSecret: 'x'.repeat(40), graphiql: false });
 
-    // The api reaches the database by its service name, with the credentials the database was created with.
-    const db = new URL(config.databaseUrl!);
+    // The api reaches the database by its service name, as its own role; its migrations as the owner.
     const pgEnv = Object.fromEntries(Object.entries(environmentOf(postgres)).map(([k, v]) => [k, interpolate(v, {})]));
-    expect(db.hostname).toBe('postgres');
-    expect(db.port || '5432').toBe('5432');
-    expect(decodeURIComponent(db.username)).toBe(pgEnv.POSTGRES_USER ?? 'postgres');
-    expect(decodeURIComponent(db.password)).toBe(pgEnv.POSTGRES_PASSWORD);
-    expect(db.pathname).toBe(`/${pgEnv.POSTGRES_DB ?? pgEnv.POSTGRES_USER ?? 'postgres'}`);
+    const apiDb = new URL(config.databaseUrl!);
+    const owner = new URL(config.migrationDatabaseUrl!);
+    for (const db of [apiDb, owner]) {
+      expect(db.hostname).toBe('postgres');
+      expect(db.port || '5432').toBe('5432');
+      expect(db.pathname).toBe(`/${pgEnv.POSTGRES_DB}`);
+    }
+    expect([decodeURIComponent(apiDb.username), decodeURIComponent(apiDb.password)]).toEqual(['register_api', pgEnv.REGISTER_API_PASSWORD]);
+    expect([decodeURIComponent(owner.username), decodeURIComponent(owner.password)]).toEqual(['register_owner', pgEnv.REGISTER_OWNER_PASSWORD]);
+    expect(pgEnv.POSTGRES_USER).not.toBe('register_api');
+  });
+
+  it('creates both roles with the init script, which the postgres image runs on an empty volume', () => {
+    const mount = (postgres.volumes as string[]).find((v) => v.includes('/docker-entrypoint-initdb.d/'));
+    expect(mount).toBeDefined();
+    const [source, target] = mount!.split(':');
+    expect(source).toBe('./deploy/postgres-init-roles.sh');
+    expect(target).toMatch(/^\/docker-entrypoint-initdb\.d\/[\w-]+\.sh$/);
+    expect(fs.statSync(path.join(ROOT, source)).mode & 0o111).not.toBe(0);
+  });
+});
+
+/**
+ * The init script, run as the postgres image would (psql as the superuser), against the suite's own
+ * server: its roles then carry the whole compose setup, migrations as the owner and the api as a role
+ * that owns nothing. Role names are per run here (roles are cluster-wide; compose uses the defaults).
+ */
+describe('deploy/postgres-init-roles.sh', () => {
+  const psql = spawnSync('psql', ['--version']);
+  const run = psql.status === 0 ? it : it.skip;
+
+  run('creates an owner that owns the database and an api role that owns nothing, and the api starts on them', async () => {
+    const server = new URL(process.env.TEST_SERVER_URL!);
+    const suffix = randomBytes(4).toString('hex');
+    const database = `register_compose_${suffix}`;
+    const ownerRole = `register_owner_${suffix}`;
+    const apiRole = `register_api_${suffix}`;
+    const superuser = new Client({ connectionString: server.toString() });
+    await superuser.connect();
+    await superuser.query(`CREATE DATABASE ${database}`);
+    try {
+      const result = spawnSync('bash', [path.join(ROOT, 'deploy/postgres-init-roles.sh')], {
+        encoding: 'utf8',
+        env: {
+          PATH: process.env.PATH, PGHOST: server.hostname, PGPORT: server.port || '5432', PGPASSWORD: decodeURIComponent(server.password),
+          POSTGRES_USER: decodeURIComponent(server.username), POSTGRES_DB: database,
+          REGISTER_OWNER_ROLE: ownerRole, REGISTER_OWNER_PASSWORD: 'owner-secret', REGISTER_API_ROLE: apiRole, REGISTER_API_PASSWORD: 'api-secret',
+        },
+      });
+      expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
+
+      const urlAs = (user: string, password: string) => Object.assign(new URL(server.toString()), { username: user, password, pathname: `/${database}` }).toString();
+      const owner = createDataSource(urlAs(ownerRole, 'owner-secret'));
+      owner.setOptions({ migrations: migrationClasses() });
+      await owner.initialize();
+      try {
+        await owner.runMigrations({ transaction: 'all' });
+        await grantApiRole(owner, apiRole);
+      } finally {
+        await owner.destroy();
+      }
+      const api = createDataSource(urlAs(apiRole, 'api-secret'));
+      await api.initialize();
+      try {
+        expect(await describeConnectedRole(api)).toEqual({ role: apiRole, superuser: false, ownedTables: [] });
+        await api.query(`INSERT INTO client (name, sector) VALUES ('Compose Council', 'OTHER')`);
+        await expect(api.query(`DELETE FROM audit_event`)).rejects.toThrow('permission denied for table audit_event');
+      } finally {
+        await api.destroy();
+      }
+      const [{ owner: databaseOwner }] = (await superuser.query(`SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1`, [database])).rows;
+      expect(databaseOwner).toBe(ownerRole);
+    } finally {
+      await superuser.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      await superuser.query(`DROP ROLE IF EXISTS ${ownerRole}`);
+      await superuser.query(`DROP ROLE IF EXISTS ${apiRole}`);
+      await superuser.end();
+    }
   });
 });
 

@@ -199,7 +199,7 @@ describe('the real entry point on SIGTERM', () => {
       let output = '';
       child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
         cwd: ROOT,
-        env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: database.url, JWT_SECRET: TEST_JWT_SECRET, PORT: String(port), METRICS_PORT: String(metricsPort), LOG_LEVEL: 'silent', DB_POOL_MAX: '30' },
+        env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: database.url, MIGRATION_DATABASE_URL: database.ownerUrl, JWT_SECRET: TEST_JWT_SECRET, PORT: String(port), METRICS_PORT: String(metricsPort), LOG_LEVEL: 'silent', DB_POOL_MAX: '30' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       child.stdout!.on('data', (chunk) => (output += String(chunk)));

@@ -196,9 +196,10 @@ describe('demo register, when a write fails halfway', () => {
 
   it('leaves nothing behind, says why, and loads fully on the next attempt', async () => {
     // Every supplier, client, contract and agreement goes in before the first incident: fail there.
-    await app.database.db.query(`
+    // Only the owner may put a trigger on a table: the API's role (app.database.db) may not.
+    await app.database.asOwner((owner) => owner.query(`
       CREATE FUNCTION demo_test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
-      CREATE TRIGGER demo_test_refuse BEFORE INSERT ON incident FOR EACH ROW EXECUTE FUNCTION demo_test_refuse();`);
+      CREATE TRIGGER demo_test_refuse BEFORE INSERT ON incident FOR EACH ROW EXECUTE FUNCTION demo_test_refuse();`));
     const lines: string[] = [];
     await expect(loadDemoRegister(app.database.db, app.services, (line) => lines.push(line)))
       .rejects.toThrow(/none of it was written.*Failed at incident "Cyber attack.*refused by the test/s);
@@ -206,7 +207,7 @@ describe('demo register, when a write fails halfway', () => {
     const counts = await tableCounts(app);
     expect(Object.values(counts).every((n) => n === 0)).toBe(true);
 
-    await app.database.db.query(`DROP TRIGGER demo_test_refuse ON incident; DROP FUNCTION demo_test_refuse();`);
+    await app.database.asOwner((owner) => owner.query(`DROP TRIGGER demo_test_refuse ON incident; DROP FUNCTION demo_test_refuse();`));
     const result = await loadDemoRegister(app.database.db, app.services, () => undefined);
     expect(result.sampleClient?.name).toBe('Colchester City Council');
     expect((await tableCounts(app)).incident).toBe(DEMO_INCIDENTS.length);

@@ -1,9 +1,10 @@
 import { DataSource } from 'typeorm';
 import { Viewer, requireRole } from '../../auth/viewer';
 import { decodeGlobalId, encodeGlobalId, NodeTypeName } from '../../common/global-id';
-import { Connection, PageArgs, SqlParams, pageQuery } from '../../common/paging';
+import { Connection, PageArgs, SqlParams, listOrder, pageQuery } from '../../common/paging';
 import { AuditEventEntity } from './audit.entity';
 import { AuditEventFilter } from './audit.type';
+import { assertValidFilter } from '../../common/validation';
 
 const TABLE_OF: Record<NodeTypeName, string> = {
   Supplier: 'supplier',
@@ -27,6 +28,7 @@ export class AuditService {
   /** Admins only: the trail names every actor and client. Newest first. */
   list(viewer: Viewer, filter: AuditEventFilter | null | undefined, page: PageArgs): Promise<Connection<AuditEventEntity>> {
     requireRole(viewer, 'admin');
+    assertValidFilter(AuditEventFilter, filter);
     const params = new SqlParams();
     const where: string[] = [];
     if (filter?.actorSubject) where.push(`t.actor_subject = ${params.param(filter.actorSubject)}`);
@@ -42,7 +44,7 @@ export class AuditService {
       from: 'audit_event t',
       where,
       params,
-      order: [{ sql: 't.id', cast: 'numeric', value: (e) => e.id }],
+      order: listOrder('auditEvents', [{ sql: 't.id', cast: 'numeric', value: (e) => e.id }]),
       descending: true,
     }, page);
   }

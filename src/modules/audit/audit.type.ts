@@ -2,6 +2,8 @@ import { Field, ID, InputType, ObjectType } from 'type-graphql';
 import { JSONResolver as GraphQLJSON } from 'graphql-scalars';
 import { connectionTypes } from '../../common/connection';
 import { DateTimeScalar } from '../../common/scalars';
+import { MaxFilterLength } from '../../common/validation';
+import { IsOptional } from 'class-validator';
 
 @ObjectType('AuditEvent', { description: 'One change to one register record, recorded in the same transaction as the change. Append-only.' })
 export class AuditEvent {
@@ -50,12 +52,15 @@ export const { EdgeType: AuditEventEdge, ConnectionType: AuditEventConnection } 
 @InputType({ description: 'Filters for the audit trail; all given filters must match.' })
 export class AuditEventFilter {
   @Field(() => String, { nullable: true, description: "Only changes by this token subject ('sub')." })
+  @IsOptional() @MaxFilterLength()
   actorSubject?: string | null;
 
   @Field(() => ID, { nullable: true, description: 'Only changes to this record (any global ID).' })
+  @IsOptional() @MaxFilterLength()
   recordId?: string | null;
 
   @Field(() => String, { nullable: true, description: 'Only this operation name.' })
+  @IsOptional() @MaxFilterLength()
   operation?: string | null;
 
   @Field(() => DateTimeScalar, { nullable: true, description: 'Only changes at or after this moment.' })

@@ -1,11 +1,12 @@
-import { IsEnum, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { IsEnum, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { Field, ID, InputType } from 'type-graphql';
 import { ClientSector } from '../../common/enums';
+import { MaxFilterLength } from '../../common/validation';
 
 @InputType({ description: 'Filters for the client list; all given filters must match.' })
 export class ClientFilter {
-  @Field(() => String, { nullable: true, description: 'Case-insensitive text found in the name.' })
-  @IsOptional() @MaxLength(200)
+  @Field(() => String, { nullable: true, description: 'Case-insensitive text found in the name; at most 200 characters.' })
+  @IsOptional() @MaxFilterLength()
   search?: string | null;
 
   @Field(() => ClientSector, { nullable: true, description: 'Only clients of this sector.' })

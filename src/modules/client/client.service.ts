@@ -1,9 +1,9 @@
 import { DataSource, EntityManager } from 'typeorm';
 import { Viewer, clientScope, requireRole } from '../../auth/viewer';
 import { ConstraintMessages, lockForUpdate } from '../../common/mutation';
-import { Connection, PageArgs, SqlParams, pageQuery } from '../../common/paging';
+import { Connection, PageArgs, SqlParams, listOrder, pageQuery } from '../../common/paging';
 import { UserErrorCode, UserInputProblem, userError } from '../../common/user-error';
-import { assertValid } from '../../common/validation';
+import { assertValid, assertValidFilter } from '../../common/validation';
 import { ClientEntity } from './client.entity';
 import { ClientFilter, CreateClientInput, RemoveClientInput, UpdateClientInput } from './client.inputs';
 
@@ -16,6 +16,7 @@ export class ClientService {
 
   /** A client-role viewer sees exactly one client: its own. */
   list(viewer: Viewer, filter: ClientFilter | null | undefined, page: PageArgs): Promise<Connection<ClientEntity>> {
+    assertValidFilter(ClientFilter, filter);
     const params = new SqlParams();
     const where: string[] = [];
     const scope = clientScope(viewer);
@@ -27,10 +28,10 @@ export class ClientService {
       from: 'client t',
       where,
       params,
-      order: [
+      order: listOrder('clients', [
         { sql: 't.name', cast: 'text', value: (c) => c.name },
         { sql: 't.id', cast: 'uuid', value: (c) => c.id },
-      ],
+      ]),
     }, page);
   }
 

@@ -1,13 +1,13 @@
 import { DataSource } from 'typeorm';
 import { Viewer, clientScope } from '../../auth/viewer';
 import { byIdLoader, childPageLoader, countLoader } from '../../common/loaders';
-import { OptionalListColumns, OrderColumn, SqlParams, childCountsQuery, childPagesQuery, hydrate } from '../../common/paging';
+import { OptionalListColumns, SqlParams, childCountsQuery, childPagesQuery, hydrate, listOrder } from '../../common/paging';
 import { ContractEntity } from './contract.entity';
 
-export const CONTRACT_ORDER: OrderColumn<ContractEntity>[] = [
+export const CONTRACT_ORDER = listOrder<ContractEntity>('contracts', [
   { sql: 't.reference', cast: 'text', value: (c) => c.reference },
   { sql: 't.id', cast: 'uuid', value: (c) => c.id },
-];
+]);
 
 /** Contract columns a page reads only when a selected field shows them. */
 export const CONTRACT_OPTIONAL_COLUMNS = new OptionalListColumns({

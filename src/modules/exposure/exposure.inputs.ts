@@ -1,14 +1,17 @@
 import { IsEnum, IsOptional, IsString, Length, MaxLength } from 'class-validator';
 import { Field, ID, InputType } from 'type-graphql';
 import { DateTimeScalar } from '../../common/scalars';
+import { MaxFilterLength } from '../../common/validation';
 import { ExposureLevel, NotificationStatus } from './exposure.entity';
 
 @InputType({ description: 'Filters for exposure lists; all given filters must match.' })
 export class ExposureFilter {
   @Field(() => ID, { nullable: true, description: 'Only this client’s exposures.' })
+  @IsOptional() @MaxFilterLength()
   clientId?: string | null;
 
   @Field(() => ID, { nullable: true, description: 'Only exposures to this incident.' })
+  @IsOptional() @MaxFilterLength()
   incidentId?: string | null;
 
   @Field(() => ExposureLevel, { nullable: true, description: 'Only exposures at this level or above.' })

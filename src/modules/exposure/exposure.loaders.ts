@@ -2,17 +2,17 @@ import { DataSource } from 'typeorm';
 import { Viewer, clientScope } from '../../auth/viewer';
 import DataLoader from 'dataloader';
 import { byIdLoader, childPageLoader, filteredCountLoader, groupByParent, groupLoader } from '../../common/loaders';
-import { OptionalListColumns, OrderColumn, SqlParams, childCountsQuery, childPagesQuery, hydrate } from '../../common/paging';
+import { OptionalListColumns, SqlParams, childCountsQuery, childPagesQuery, hydrate, listOrder } from '../../common/paging';
 import { decodeIdOf } from '../../common/global-id';
 import { ExposureEntity, ExposureLevel, ExposureRevisionEntity } from './exposure.entity';
 import type { ExposureAsOfValue, ExposureSummaryValue } from './exposure.service';
 import { ExposureFilter } from './exposure.inputs';
 
 /** Highest score first. */
-export const EXPOSURE_ORDER: OrderColumn<ExposureEntity>[] = [
+export const EXPOSURE_ORDER = listOrder<ExposureEntity>('exposures', [
   { sql: 't.score', cast: 'integer', value: (e) => e.score },
   { sql: 't.id', cast: 'uuid', value: (e) => e.id },
-];
+]);
 
 /** Exposure columns a page reads only when a selected field shows them (the arrays and timestamps). */
 export const EXPOSURE_OPTIONAL_COLUMNS = new OptionalListColumns({

@@ -3,7 +3,7 @@ import { Viewer, forbidden } from '../../auth/viewer';
 import { decodeIdOf } from '../../common/global-id';
 import { Connection, PageArgs, SqlParams, childConnection, pageQuery } from '../../common/paging';
 import { UserError, UserErrorCode, UserInputProblem, userError } from '../../common/user-error';
-import { assertValid } from '../../common/validation';
+import { assertValid, assertValidFilter } from '../../common/validation';
 import type { Context } from '../../context';
 import { ExposureEntity, ExposureRevisionEntity, NotificationStatus } from './exposure.entity';
 import { ExposureFilter, RecordNotificationDecisionInput } from './exposure.inputs';
@@ -29,17 +29,20 @@ export class ExposureService {
   constructor(private readonly db: DataSource) {}
 
   list(viewer: Viewer, filter: ExposureFilter | null | undefined, page: PageArgs): Promise<Connection<ExposureEntity>> {
+    assertValidFilter(ExposureFilter, filter);
     const params = new SqlParams();
     return pageQuery(this.db, { entity: ExposureEntity, from: 'exposure t', where: exposureConditions(viewer, filter, params), params, order: EXPOSURE_ORDER, descending: true }, page);
   }
 
   /** `selected`: the fields asked for on each exposure, so the page reads only their columns (all when absent). */
   pageForClient(ctx: Context, clientId: string, page: PageArgs, filter: ExposureFilter | null | undefined, selected?: ReadonlySet<string>): Promise<Connection<ExposureEntity>> {
+    assertValidFilter(ExposureFilter, filter);
     const key = { parentId: clientId, filter: plainFilter(filter) };
     return childConnection(ctx.loaders.exposurePagesByClient.load({ ...key, ...page, leaveOut: EXPOSURE_OPTIONAL_COLUMNS.leaveOutFor(selected) }), page, EXPOSURE_ORDER, () => ctx.loaders.exposureCountsByClient.load(key));
   }
 
   pageForIncident(ctx: Context, incidentId: string, page: PageArgs, filter: ExposureFilter | null | undefined, selected?: ReadonlySet<string>): Promise<Connection<ExposureEntity>> {
+    assertValidFilter(ExposureFilter, filter);
     const key = { parentId: incidentId, filter: plainFilter(filter) };
     return childConnection(ctx.loaders.exposurePagesByIncident.load({ ...key, ...page, leaveOut: EXPOSURE_OPTIONAL_COLUMNS.leaveOutFor(selected) }), page, EXPOSURE_ORDER, () => ctx.loaders.exposureCountsByIncident.load(key));
   }

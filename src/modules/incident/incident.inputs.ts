@@ -2,6 +2,7 @@ import { ArrayUnique, IsEnum, IsNumber, IsOptional, IsPositive, IsString, Length
 import { Field, Float, ID, InputType } from 'type-graphql';
 import { DataCategory, ExfiltrationStatus, IncidentKind, IncidentStatus } from '../../common/enums';
 import { DateTimeScalar } from '../../common/scalars';
+import { MaxFilterLength } from '../../common/validation';
 
 const SHARE_DESCRIPTION =
   "The share of the supplier's data the incident reached, more than 0 and at most 1, at most 4 decimal places (Capita said about 4% of its servers: 0.04). It scales the people-at-risk ranges, not the score.";
@@ -19,6 +20,7 @@ function ShareOfData(): PropertyDecorator {
 @InputType({ description: 'Filters for the incident list; all given filters must match.' })
 export class IncidentFilter {
   @Field(() => ID, { nullable: true, description: 'Only incidents at this supplier.' })
+  @IsOptional() @MaxFilterLength()
   supplierId?: string | null;
 
   @Field(() => IncidentStatus, { nullable: true, description: 'Only incidents with this status.' })

@@ -1,14 +1,14 @@
 import { DataSource } from 'typeorm';
 import { Viewer, clientScope } from '../../auth/viewer';
 import { byIdLoader, childPageLoader, countLoader } from '../../common/loaders';
-import { OrderColumn, SqlParams, childCountsQuery, childPagesQuery, hydrate } from '../../common/paging';
+import { SqlParams, childCountsQuery, childPagesQuery, hydrate, listOrder } from '../../common/paging';
 import { IncidentEntity } from './incident.entity';
 
 /** Most recently detected first. */
-export const INCIDENT_ORDER: OrderColumn<IncidentEntity>[] = [
+export const INCIDENT_ORDER = listOrder<IncidentEntity>('incidents', [
   { sql: 't.detected_at', cast: 'timestamptz', value: (i) => i.detectedAt.toISOString() },
   { sql: 't.id', cast: 'uuid', value: (i) => i.id },
-];
+]);
 
 /** A client-role viewer sees only the incidents behind its own exposures. */
 export function incidentVisibility(viewer: Viewer, params: SqlParams, alias = 't'): string[] {

@@ -4,7 +4,7 @@ import { decodeIdOf } from '../../common/global-id';
 import { ConstraintMessages, lockForUpdate } from '../../common/mutation';
 import { Connection, PageArgs, SqlParams, childConnection, pageQuery } from '../../common/paging';
 import { UserError, UserErrorCode, UserInputProblem, userError } from '../../common/user-error';
-import { assertValid } from '../../common/validation';
+import { assertValid, assertValidFilter } from '../../common/validation';
 import type { Context } from '../../context';
 import { SupplierEntity } from '../supplier/supplier.entity';
 import { IncidentEntity } from './incident.entity';
@@ -28,6 +28,7 @@ export class IncidentService {
   constructor(private readonly db: DataSource, private readonly recomputeExposures: IncidentExposureHook = async () => 0) {}
 
   list(viewer: Viewer, filter: IncidentFilter | null | undefined, page: PageArgs): Promise<Connection<IncidentEntity>> {
+    assertValidFilter(IncidentFilter, filter);
     const params = new SqlParams();
     const where = incidentVisibility(viewer, params);
     if (filter?.supplierId) {

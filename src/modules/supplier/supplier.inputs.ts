@@ -1,15 +1,15 @@
-import { IsBoolean, IsEnum, IsISO31661Alpha2, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { IsBoolean, IsEnum, IsISO31661Alpha2, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { Field, ID, InputType } from 'type-graphql';
 import { SupplierTier } from '../../common/enums';
-import { IsLei } from '../../common/validation';
+import { IsLei, MaxFilterLength } from '../../common/validation';
 
 const COMPANY_NUMBER = /^(?:[0-9]{8}|[A-Z]{2}[0-9]{6})$/;
 const COMPANY_NUMBER_MESSAGE = 'companyNumber must be a UK Companies House number: 8 digits, or 2 capital letters and 6 digits (e.g. 02081330, SC123456)';
 
 @InputType({ description: 'Filters for the supplier list; all given filters must match.' })
 export class SupplierFilter {
-  @Field(() => String, { nullable: true, description: 'Case-insensitive text found in the name, company number or LEI.' })
-  @IsOptional() @MaxLength(200)
+  @Field(() => String, { nullable: true, description: 'Case-insensitive text found in the name, company number or LEI; at most 200 characters.' })
+  @IsOptional() @MaxFilterLength()
   search?: string | null;
 
   @Field(() => Boolean, { nullable: true, description: 'Only strategic (true) or only non-strategic (false) suppliers.' })

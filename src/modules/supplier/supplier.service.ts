@@ -2,9 +2,9 @@ import { DataSource, EntityManager } from 'typeorm';
 import { Viewer, requireRole } from '../../auth/viewer';
 import { decodeIdOf } from '../../common/global-id';
 import { ConstraintMessages, lockForUpdate } from '../../common/mutation';
-import { Connection, PageArgs, SqlParams, pageQuery } from '../../common/paging';
+import { Connection, PageArgs, SqlParams, listOrder, pageQuery } from '../../common/paging';
 import { UserErrorCode, UserInputProblem, userError } from '../../common/user-error';
-import { assertValid } from '../../common/validation';
+import { assertValid, assertValidFilter } from '../../common/validation';
 import { RegisterChangeHook, noRegisterChangeHook } from '../../common/register-change';
 import { SupplierEntity, SupplierSubprocessorEntity } from './supplier.entity';
 import { AddSubprocessorInput, CreateSupplierInput, RemoveSubprocessorInput, RemoveSupplierInput, SupplierFilter, UpdateSupplierInput } from './supplier.inputs';
@@ -25,6 +25,7 @@ export class SupplierService {
 
   /** Suppliers are public within the register: every role may list them. */
   list(_viewer: Viewer, filter: SupplierFilter | null | undefined, page: PageArgs): Promise<Connection<SupplierEntity>> {
+    assertValidFilter(SupplierFilter, filter);
     const params = new SqlParams();
     const where: string[] = [];
     if (filter?.search) {
@@ -38,10 +39,10 @@ export class SupplierService {
       from: 'supplier t',
       where,
       params,
-      order: [
+      order: listOrder('suppliers', [
         { sql: 't.name', cast: 'text', value: (s) => s.name },
         { sql: 't.id', cast: 'uuid', value: (s) => s.id },
-      ],
+      ]),
     }, page);
   }
 
