@@ -9,6 +9,7 @@ import { encodeGlobalId } from '../../src/common/global-id';
 import { mintToken } from '../../src/auth/jwt';
 import { ExfiltrationStatus } from '../../src/common/enums';
 import { subscribe } from './subscriber';
+import { createDataSource } from '../../ormconfig';
 import { createTestDatabase } from '../support/database';
 import { createServices } from '../../src/services';
 import { AlertClientSequence1796158515803 } from '../../migrations/1796158515803-AlertClientSequence';
@@ -273,20 +274,27 @@ describe('the migration that adds client_seq', () => {
       const byEngine: { seq: string }[] = await database.db.query(numbered);
       expect(new Set(byEngine.map((alert) => alert.seq)).size).toBeGreaterThan(3);
 
-      // Back to the table without the column (append-only triggers still on), then forward again.
-      const runner = database.db.createQueryRunner();
+      // Back to the table without the column (append-only triggers still on), then forward again, as the
+      // owner that runs migrations (the API's role may not alter tables).
+      const owner = createDataSource(database.ownerUrl, { poolMax: 1 });
+      await owner.initialize();
       try {
-        const migration = new AlertClientSequence1796158515803();
-        await runner.startTransaction();
-        await migration.down(runner);
-        await migration.up(runner);
-        await runner.commitTransaction();
+        const runner = owner.createQueryRunner();
+        try {
+          const migration = new AlertClientSequence1796158515803();
+          await runner.startTransaction();
+          await migration.down(runner);
+          await migration.up(runner);
+          await runner.commitTransaction();
+        } finally {
+          await runner.release();
+        }
+        expect(await database.db.query(numbered)).toEqual(byEngine);
+        // The append-only guard is back on after the backfill (the owner meets the trigger; the API's role has no UPDATE at all).
+        await expect(owner.query(`UPDATE exposure_alert SET client_seq = client_seq + 1`)).rejects.toThrow(/append-only/);
       } finally {
-        await runner.release();
+        await owner.destroy();
       }
-      expect(await database.db.query(numbered)).toEqual(byEngine);
-      // The append-only guard is back on after the backfill.
-      await expect(database.db.query(`UPDATE exposure_alert SET client_seq = client_seq + 1`)).rejects.toThrow(/append-only/);
     } finally {
       await database.drop();
     }
