@@ -14,6 +14,7 @@ import { startEmbeddedPostgres } from '../src/db/embedded';
 import { mintToken } from '../src/auth/jwt';
 import { encodeGlobalId } from '../src/common/global-id';
 import { ExposureEngine } from '../src/modules/exposure/exposure.engine';
+import { ExposureChangeReason } from '../src/modules/exposure/exposure.entity';
 import { seedLargeRegister, RegisterSize } from './large-register';
 
 /**
@@ -141,7 +142,7 @@ async function exposureSqlOnce(db: DataSource, supplierId: string): Promise<numb
       [supplierId],
     );
     const started = process.hrtime.bigint();
-    await new ExposureEngine().recompute(runner.manager, [id]);
+    await new ExposureEngine().recompute(runner.manager, [id], ExposureChangeReason.INCIDENT_RECORDED);
     return Number(process.hrtime.bigint() - started) / 1e6;
   } finally {
     await runner.rollbackTransaction();

@@ -4,7 +4,7 @@ import { buildSchema, getMetadataStorage } from 'type-graphql';
 import { AgreementResolver } from './modules/agreement/agreement.resolver';
 import { ClientResolver } from './modules/client/client.resolver';
 import { ContractResolver } from './modules/contract/contract.resolver';
-import { ClientExposureResolver, ExposureAsOfResolver, ExposureResolver, ExposureRevisionResolver, IncidentExposureResolver } from './modules/exposure/exposure.resolver';
+import { ClientExposureResolver, ExposureAlertReasonResolver, ExposureAsOfResolver, ExposureResolver, ExposureRevisionResolver, IncidentExposureResolver } from './modules/exposure/exposure.resolver';
 import { IncidentResolver } from './modules/incident/incident.resolver';
 import { NodeResolver } from './modules/node/node.resolver';
 import { SupplierResolver } from './modules/supplier/supplier.resolver';
@@ -25,6 +25,7 @@ export const RESOLVERS = [
   IncidentExposureResolver,
   ExposureRevisionResolver,
   ExposureAsOfResolver,
+  ExposureAlertReasonResolver,
   AlertResolver,
   AuditResolver,
 ] as const;

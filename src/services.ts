@@ -42,7 +42,7 @@ function servicesOver(db: DataSource, options: ServiceOptions) {
     client: new ClientService(db),
     contract: new ContractService(db, onRegisterChange),
     agreement: new AgreementService(db, onRegisterChange),
-    incident: new IncidentService(db, async (manager, incidentIds) => (await engine.recompute(manager, incidentIds)).changed),
+    incident: new IncidentService(db, async (manager, incidentIds, reason) => (await engine.recompute(manager, incidentIds, reason)).changed),
     exposure: new ExposureService(db),
     audit: new AuditService(db),
   };

@@ -150,7 +150,7 @@ registerEnumType(IncidentStatus, {
     SUSPECTED: { description: 'Reported but not yet confirmed.' },
     CONFIRMED: { description: 'Confirmed by the supplier.' },
     CONTAINED: { description: 'The attacker or leak has been shut out.' },
-    CLOSED: { description: 'Investigation finished; exposures are no longer recomputed.' },
+    CLOSED: { description: 'Investigation finished; exposures are no longer recomputed. Setting another status reopens it and recomputes them.' },
   },
 });
 

@@ -1,4 +1,4 @@
-import { EntityManager, EntityTarget, FindOptionsWhere, ObjectLiteral } from 'typeorm';
+import { EntityManager, EntityTarget, FindOptionsWhere, IsNull, ObjectLiteral } from 'typeorm';
 import { NodeTypeName, decodeIdOf } from './global-id';
 import { UserError, UserErrorCode, UserInputProblem, userError, userErrorFromDatabase } from './user-error';
 
@@ -31,9 +31,24 @@ export async function lockForUpdate<E extends ObjectLiteral>(
   globalId: string,
   notFound: { field: string[]; message: string },
   mode: 'pessimistic_write' | 'for_no_key_update' = 'pessimistic_write',
+  where: Record<string, unknown> = {},
 ): Promise<E> {
   const id = decodeIdOf(type, globalId);
-  const row = id ? await manager.findOne(entity, { where: { id } as unknown as FindOptionsWhere<E>, lock: { mode } }) : null;
+  const row = id ? await manager.findOne(entity, { where: { id, ...where } as unknown as FindOptionsWhere<E>, lock: { mode } }) : null;
   if (!row) throw new UserInputProblem([userError(notFound.field, UserErrorCode.NOT_FOUND, notFound.message)]);
   return row;
+}
+
+/**
+ * lockForUpdate for a row that removal archives (supplier, contract, agreement: removed_at set, row kept):
+ * an archived row is out of the register, so it answers NOT_FOUND exactly like a missing one.
+ */
+export function lockLiveForUpdate<E extends ObjectLiteral & { removedAt: Date | null }>(
+  manager: EntityManager,
+  entity: EntityTarget<E>,
+  type: NodeTypeName,
+  globalId: string,
+  notFound: { field: string[]; message: string },
+): Promise<E> {
+  return lockForUpdate(manager, entity, type, globalId, notFound, 'pessimistic_write', { removedAt: IsNull() });
 }

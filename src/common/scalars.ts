@@ -1,22 +1,44 @@
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 import { DateTimeResolver, LocalDateResolver } from 'graphql-scalars';
 
+/**
+ * Nothing in a supplier register happened before 1900: an earlier year is a typing mistake, and year 0000
+ * (which ISO 8601 allows) would reach PostgreSQL as 1 BC, or fail there. Refused where the value is parsed.
+ */
+export const EARLIEST_YEAR = 1900;
+
+function notBefore1900<T extends Date | string>(scalar: string, parse: (value: unknown) => T): (value: unknown) => T {
+  return (value) => {
+    const parsed = parse(value);
+    const year = parsed instanceof Date ? parsed.getUTCFullYear() : Number(parsed.slice(0, 4));
+    if (year < EARLIEST_YEAR) throw new GraphQLError(`${scalar} must be in ${EARLIEST_YEAR} or later; got ${parsed instanceof Date ? parsed.toISOString() : parsed}`);
+    return parsed;
+  };
+}
+
+const DATE_TIME = DateTimeResolver.toConfig();
+const LOCAL_DATE = LocalDateResolver.toConfig();
+
 /** ISO 8601 instant with offset. graphql-scalars rejects impossible instants such as 2023-02-30T00:00:00Z. */
 export const DateTimeScalar = new GraphQLScalarType({
-  ...DateTimeResolver.toConfig(),
+  ...DATE_TIME,
   name: 'DateTime',
-  description: 'An ISO 8601 instant with an offset, e.g. 2023-03-22T00:00:00Z. Returned in UTC.',
+  description: `An ISO 8601 instant with an offset, e.g. 2023-03-22T00:00:00Z, in ${EARLIEST_YEAR} or later. Returned in UTC.`,
+  parseValue: notBefore1900('DateTime', (value) => DATE_TIME.parseValue!(value) as Date),
+  parseLiteral: notBefore1900('DateTime', (ast) => DATE_TIME.parseLiteral!(ast as never, undefined) as Date),
 });
 
 /** Calendar date; graphql-scalars' LocalDate checks the calendar (no 2023-02-30), renamed to the contract's `Date`. */
 export const DateScalar = new GraphQLScalarType({
-  ...LocalDateResolver.toConfig(),
+  ...LOCAL_DATE,
   name: 'Date',
-  description: 'An ISO 8601 calendar date, e.g. 2023-07-31. Dates are whole UTC days.',
+  description: `An ISO 8601 calendar date, e.g. 2023-07-31, in ${EARLIEST_YEAR} or later. Dates are whole UTC days.`,
   serialize(value: unknown) {
     if (value instanceof Date) return value.toISOString().slice(0, 10);
     return LocalDateResolver.serialize(value);
   },
+  parseValue: notBefore1900('Date', (value) => LOCAL_DATE.parseValue!(value) as string),
+  parseLiteral: notBefore1900('Date', (ast) => LOCAL_DATE.parseLiteral!(ast as never, undefined) as string),
 });
 
 const DECIMAL = /^-?(0|[1-9][0-9]{0,15})(\.[0-9]{1,2})?$/;

@@ -368,9 +368,9 @@ describe('exposure rules through GraphQL', () => {
       const resolved = all.find((e) => e.id === gone.id)!;
       expect(resolved.resolvedAt).not.toBeNull();
       expect(resolved.revision).toBe(2);
-      // The resolved exposure keeps what it last said (the removed contract no longer resolves to a Contract).
+      // The resolved exposure keeps what it last said, the removed (archived) contract included.
       expect(resolved.dataCategoriesAtRisk).toEqual(['FINANCIAL']);
-      expect(resolved.contracts).toEqual([]);
+      expect(resolved.contracts).toEqual([{ id: gid.contract(leaving) }]);
 
       const byClient = dataOf(await app.gql(app.analystToken, `query($id: ID!) { node(id: $id) { ... on Client {
         hidden: exposures { totalCount } shown: exposures(filter: { includeResolved: true }) { totalCount edges { node { resolvedAt } } } } } }`, { id: gid.client(goes) })).node;
@@ -414,8 +414,8 @@ describe('exposure rules through GraphQL', () => {
       expect(recorded.exposures).toEqual([]);
       await contract(k, s);
       expect(await exposuresOf(recorded.id)).toEqual([]);
-      // Its own update recomputes it.
-      const updated = await updateIncident(recorded.id, { status: 'CONTAINED' });
+      // Reopening it recomputes it.
+      const updated = await updateIncident(recorded.id, { status: 'CONFIRMED' });
       expect(updated.exposures).toHaveLength(1);
     });
   });

@@ -1,10 +1,11 @@
-import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, PrimaryGeneratedColumn, Unique, UpdateDateColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import { DataCategory, sqlValues } from '../../common/enums';
 import { ContractEntity } from '../contract/contract.entity';
 import { SupplierEntity } from '../supplier/supplier.entity';
 
 @Entity('data_processing_agreement')
-@Unique('dpa_contract_reference_key', ['contractId', 'reference'])
+// Partial: a removed (archived) agreement's reference may be used again.
+@Index('dpa_contract_reference_key', ['contractId', 'reference'], { unique: true, where: 'removed_at IS NULL' })
 @Check('dpa_reference_not_blank', `length(btrim(reference)) BETWEEN 1 AND 100`)
 @Check('dpa_categories_valid', `data_categories <@ ARRAY[${sqlValues(Object.values(DataCategory))}]::text[]`)
 @Check('dpa_subject_count_not_negative', `data_subject_count >= 0`)
@@ -41,6 +42,10 @@ export class AgreementEntity {
 
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
   updatedAt: Date;
+
+  /** Rule 10: removing an agreement archives it; it no longer counts in exposures computed after. */
+  @Column('timestamptz', { name: 'removed_at', nullable: true })
+  removedAt: Date | null;
 }
 
 /** Agreement-level sub-processor: authorised for this agreement's data only. */

@@ -65,7 +65,7 @@ export class UpdateDataProcessingAgreementInput {
   subprocessorIds?: string[] | null;
 }
 
-@InputType({ description: 'Removes a data processing agreement.' })
+@InputType({ description: 'Removes (archives) a data processing agreement.' })
 export class RemoveDataProcessingAgreementInput {
   @Field(() => ID, { description: 'The agreement to remove.' })
   id: string;

@@ -53,7 +53,7 @@ export class AgreementResolver {
     return { dataProcessingAgreement: result, userErrors };
   }
 
-  @Mutation(() => RemovalPayload, { description: 'Removes a data processing agreement. Admin only. Recomputes exposures of open incidents.' })
+  @Mutation(() => RemovalPayload, { description: 'Removes a data processing agreement. Admin only. It is archived, not deleted (removedAt). Recomputes exposures of open incidents.' })
   async removeDataProcessingAgreement(@Arg('input', () => RemoveDataProcessingAgreementInput, { description: 'The agreement to remove.' }) input: RemoveDataProcessingAgreementInput, @Ctx() ctx: Context): Promise<RemovalPayload> {
     const { result, userErrors } = await asPayload(() => ctx.services.agreement.remove(ctx.viewer, input), AGREEMENT_CONSTRAINTS);
     return { removedId: result ? encodeGlobalId('DataProcessingAgreement', result) : null, userErrors };

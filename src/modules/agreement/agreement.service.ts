@@ -1,7 +1,7 @@
 import { DataSource, EntityManager } from 'typeorm';
 import { Viewer, requireRole } from '../../auth/viewer';
 import { decodeIdOf } from '../../common/global-id';
-import { ConstraintMessages, lockForUpdate } from '../../common/mutation';
+import { ConstraintMessages, lockLiveForUpdate } from '../../common/mutation';
 import { RegisterChangeHook, noRegisterChangeHook } from '../../common/register-change';
 import { UserError, UserErrorCode, UserInputProblem, userError } from '../../common/user-error';
 import { assertValid } from '../../common/validation';
@@ -21,7 +21,7 @@ export class AgreementService {
     requireRole(viewer, 'admin');
     await assertValid(input);
     return this.db.transaction(async (manager) => {
-      const contract = await lockForUpdate(manager, ContractEntity, 'Contract', input.contractId, { field: ['input', 'contractId'], message: 'No contract has this ID' });
+      const contract = await lockLiveForUpdate(manager, ContractEntity, 'Contract', input.contractId, { field: ['input', 'contractId'], message: 'No contract has this ID' });
       checkRetention(contract, input.dataRetainedUntil ?? null);
       const subprocessorIds = await resolveSubprocessors(manager, input.subprocessorIds ?? [], contract.supplierId);
       const agreement = await manager.save(manager.create(AgreementEntity, {
@@ -58,11 +58,12 @@ export class AgreementService {
     });
   }
 
+  /** Rule 10: removal archives the agreement (removed_at, the row and its sub-processor links stay); the engine ignores it from now on. */
   async remove(viewer: Viewer, input: RemoveDataProcessingAgreementInput): Promise<string> {
     requireRole(viewer, 'admin');
     return this.db.transaction(async (manager) => {
       const { agreement, contract } = await lockAgreement(manager, input.id);
-      await manager.delete(AgreementEntity, { id: agreement.id });
+      await manager.query(`UPDATE data_processing_agreement SET removed_at = now(), updated_at = now() WHERE id = $1`, [agreement.id]);
       await this.onRegisterChange(manager, { contractIds: [contract.id] });
       return agreement.id;
     });
@@ -84,7 +85,7 @@ async function resolveSubprocessors(manager: EntityManager, globalIds: string[],
     return id;
   });
   if (problems.length) throw new UserInputProblem(problems);
-  const found: { id: string }[] = ids.length ? await manager.query(`SELECT id FROM supplier WHERE id = ANY($1::uuid[])`, [ids]) : [];
+  const found: { id: string }[] = ids.length ? await manager.query(`SELECT id FROM supplier WHERE id = ANY($1::uuid[]) AND removed_at IS NULL`, [ids]) : [];
   const known = new Set(found.map((row) => row.id));
   ids.forEach((id, index) => {
     if (!known.has(id!)) problems.push(userError(['input', 'subprocessorIds', String(index)], UserErrorCode.NOT_FOUND, 'No supplier has this ID'));
@@ -101,7 +102,8 @@ async function replaceSubprocessors(manager: EntityManager, agreementId: string,
 }
 
 async function lockAgreement(manager: EntityManager, globalId: string): Promise<{ agreement: AgreementEntity; contract: ContractEntity }> {
-  const agreement = await lockForUpdate(manager, AgreementEntity, 'DataProcessingAgreement', globalId, { field: ['input', 'id'], message: 'No data processing agreement has this ID' });
+  // An agreement of an archived contract is archived with it, so a live agreement has a live contract.
+  const agreement = await lockLiveForUpdate(manager, AgreementEntity, 'DataProcessingAgreement', globalId, { field: ['input', 'id'], message: 'No data processing agreement has this ID' });
   // Locked too: a concurrent contract update must not move startsOn past this agreement's retention unseen.
   const contract = await manager.findOneOrFail(ContractEntity, { where: { id: agreement.contractId }, lock: { mode: 'pessimistic_write' } });
   return { agreement, contract };

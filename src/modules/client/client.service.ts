@@ -57,8 +57,14 @@ export class ClientService {
     requireRole(viewer, 'admin');
     return this.db.transaction(async (manager) => {
       const client = await lockClient(manager, input.id);
-      const [{ used }] = await manager.query(`SELECT EXISTS (SELECT 1 FROM contract WHERE client_id = $1) AS used`, [client.id]);
-      if (used) throw new UserInputProblem([userError(['input', 'id'], UserErrorCode.CONFLICT, 'This client still has contracts; remove them first')]);
+      const [{ live, archived }] = await manager.query(
+        `SELECT EXISTS (SELECT 1 FROM contract WHERE client_id = $1 AND removed_at IS NULL) AS live,
+                EXISTS (SELECT 1 FROM contract WHERE client_id = $1 AND removed_at IS NOT NULL) AS archived`,
+        [client.id],
+      );
+      if (live) throw new UserInputProblem([userError(['input', 'id'], UserErrorCode.CONFLICT, 'This client still has contracts; remove them first')]);
+      // Removed contracts are archived, not deleted (rule 10), and they name their client.
+      if (archived) throw new UserInputProblem([userError(['input', 'id'], UserErrorCode.CONFLICT, "This client's removed contracts are kept as records and name it, so it stays in the register")]);
       await manager.delete(ClientEntity, { id: client.id });
       return client.id;
     });

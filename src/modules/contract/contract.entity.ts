@@ -1,10 +1,12 @@
-import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique, UpdateDateColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import { ServiceCriticality, sqlValues } from '../../common/enums';
 import { ClientEntity } from '../client/client.entity';
 import { SupplierEntity } from '../supplier/supplier.entity';
 
 @Entity('contract')
-@Unique('contract_client_reference_key', ['clientId', 'reference'])
+// Partial: a reference is unique among the client's contracts in the register; a removed (archived)
+// contract's reference may be used again.
+@Index('contract_client_reference_key', ['clientId', 'reference'], { unique: true, where: 'removed_at IS NULL' })
 @Check('contract_reference_not_blank', `length(btrim(reference)) BETWEEN 1 AND 100`)
 @Check('contract_title_not_blank', `length(btrim(title)) BETWEEN 1 AND 300`)
 @Check('contract_dates_ordered', `ends_on IS NULL OR ends_on >= starts_on`)
@@ -12,8 +14,8 @@ import { SupplierEntity } from '../supplier/supplier.entity';
 @Check('contract_value_not_negative', `value_amount >= 0`)
 @Check('contract_currency_format', `value_currency ~ '^[A-Z]{3}$'`)
 @Check('contract_criticality_valid', `criticality IN (${sqlValues(Object.values(ServiceCriticality))})`)
-@Index('contract_supplier_idx', ['supplierId', 'reference', 'id'])
-@Index('contract_client_idx', ['clientId', 'reference', 'id'])
+@Index('contract_supplier_idx', ['supplierId', 'reference', 'id'], { where: 'removed_at IS NULL' })
+@Index('contract_client_idx', ['clientId', 'reference', 'id'], { where: 'removed_at IS NULL' })
 export class ContractEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -60,4 +62,8 @@ export class ContractEntity {
 
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
   updatedAt: Date;
+
+  /** Rule 10: removing a contract archives it (and its agreements, with the same instant); exposures still show it. */
+  @Column('timestamptz', { name: 'removed_at', nullable: true })
+  removedAt: Date | null;
 }

@@ -73,7 +73,7 @@ export class UpdateContractInput {
   criticality?: ServiceCriticality | null;
 }
 
-@InputType({ description: 'Removes a contract and its data processing agreements.' })
+@InputType({ description: 'Removes (archives) a contract and its data processing agreements.' })
 export class RemoveContractInput {
   @Field(() => ID, { description: 'The contract to remove.' })
   id: string;

@@ -25,18 +25,24 @@ export function contractVisibility(viewer: Viewer, params: SqlParams, alias = 't
   return scope ? [`${alias}.client_id = ${params.param(scope)}::uuid`] : [];
 }
 
+/** The contracts in the register that a viewer may see: lists leave removed (archived) contracts out. */
+function liveContracts(viewer: Viewer, params: SqlParams): string[] {
+  return ['t.removed_at IS NULL', ...contractVisibility(viewer, params)];
+}
+
 export function createContractLoaders(db: DataSource, viewer: Viewer) {
   const pagesBy = (parentColumn: string) =>
     childPageLoader<ContractEntity>((parentIds, args, _filter, leaveOut) => {
       const params = new SqlParams();
-      return childPagesQuery(db, { entity: ContractEntity, from: 'contract t', where: contractVisibility(viewer, params), params, order: CONTRACT_ORDER, leaveOut }, `t.${parentColumn}`, parentIds, args);
+      return childPagesQuery(db, { entity: ContractEntity, from: 'contract t', where: liveContracts(viewer, params), params, order: CONTRACT_ORDER, leaveOut }, `t.${parentColumn}`, parentIds, args);
     });
   const countsBy = (parentColumn: string) =>
     countLoader((parentIds) => {
       const params = new SqlParams();
-      return childCountsQuery(db, 'contract t', contractVisibility(viewer, params), params, `t.${parentColumn}`, parentIds);
+      return childCountsQuery(db, 'contract t', liveContracts(viewer, params), params, `t.${parentColumn}`, parentIds);
     });
   return {
+    /** Archived contracts too: the exposures that ran through a removed contract still show it (node() does not). */
     contractById: byIdLoader<ContractEntity>(async (ids) => {
       const params = new SqlParams();
       const where = [`t.id = ANY(${params.param(ids)}::uuid[])`, ...contractVisibility(viewer, params)];

@@ -68,7 +68,7 @@ export class ContractResolver {
     return { contract: result, userErrors };
   }
 
-  @Mutation(() => RemovalPayload, { description: 'Removes a contract and its agreements. Admin only. Exposures that ran through it are resolved, not deleted.' })
+  @Mutation(() => RemovalPayload, { description: 'Removes a contract and its agreements. Admin only. They are archived, not deleted (removedAt): exposures that ran through the contract are resolved and still show it.' })
   async removeContract(@Arg('input', () => RemoveContractInput, { description: 'The contract to remove.' }) input: RemoveContractInput, @Ctx() ctx: Context): Promise<RemovalPayload> {
     const { result, userErrors } = await asPayload(() => ctx.services.contract.remove(ctx.viewer, input), CONTRACT_CONSTRAINTS);
     return { removedId: result ? encodeGlobalId('Contract', result) : null, userErrors };

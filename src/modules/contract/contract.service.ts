@@ -1,7 +1,7 @@
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { Viewer, requireRole } from '../../auth/viewer';
 import { decodeIdOf } from '../../common/global-id';
-import { ConstraintMessages, lockForUpdate } from '../../common/mutation';
+import { ConstraintMessages, lockLiveForUpdate } from '../../common/mutation';
 import { Connection, PageArgs, childConnection } from '../../common/paging';
 import { RegisterChangeHook, noRegisterChangeHook } from '../../common/register-change';
 import { UserError, UserErrorCode, UserInputProblem, userError } from '../../common/user-error';
@@ -42,7 +42,7 @@ export class ContractService {
       const supplierId = decodeIdOf('Supplier', input.supplierId);
       const problems: UserError[] = [];
       if (!clientId || !(await manager.existsBy(ClientEntity, { id: clientId }))) problems.push(userError(['input', 'clientId'], UserErrorCode.NOT_FOUND, 'No client has this ID'));
-      if (!supplierId || !(await manager.existsBy(SupplierEntity, { id: supplierId }))) problems.push(userError(['input', 'supplierId'], UserErrorCode.NOT_FOUND, 'No supplier has this ID'));
+      if (!supplierId || !(await manager.existsBy(SupplierEntity, { id: supplierId, removedAt: IsNull() }))) problems.push(userError(['input', 'supplierId'], UserErrorCode.NOT_FOUND, 'No supplier has this ID'));
       if (problems.length) throw new UserInputProblem(problems);
       const contract = await manager.save(manager.create(ContractEntity, {
         clientId: clientId!,
@@ -82,12 +82,19 @@ export class ContractService {
     });
   }
 
+  /**
+   * Rule 10: removal archives the contract and its agreements in the register (removed_at, the same instant
+   * for all, so the contract still lists the agreements it had), and the exposures that ran through it keep
+   * showing it. Its reference is free for a new contract.
+   */
   async remove(viewer: Viewer, input: RemoveContractInput): Promise<string> {
     requireRole(viewer, 'admin');
     return this.db.transaction(async (manager) => {
       const contract = await lockContract(manager, input.id);
-      await manager.delete(ContractEntity, { id: contract.id });
-      // The engine sees the contract gone and resolves the exposures that ran through it.
+      // now() is the transaction's instant: the same in both statements.
+      await manager.query(`UPDATE contract SET removed_at = now(), updated_at = now() WHERE id = $1`, [contract.id]);
+      await manager.query(`UPDATE data_processing_agreement SET removed_at = now(), updated_at = now() WHERE contract_id = $1 AND removed_at IS NULL`, [contract.id]);
+      // The engine no longer sees the contract and resolves the exposures that ran through it.
       await this.onRegisterChange(manager, { clientIds: [contract.clientId], supplierIds: [contract.supplierId] });
       return contract.id;
     });
@@ -103,7 +110,7 @@ function checkDates(startsOn: string, endsOn: string | null, field: string[]): v
 /** An agreement may not keep data "until" a day before its contract starts (the rule createDataProcessingAgreement enforces), so a later start must not make it so. */
 async function checkRetentionAfterStart(manager: EntityManager, contract: ContractEntity): Promise<void> {
   const [{ earliest }]: { earliest: string | null }[] = await manager.query(
-    `SELECT min(data_retained_until)::text AS earliest FROM data_processing_agreement WHERE contract_id = $1`,
+    `SELECT min(data_retained_until)::text AS earliest FROM data_processing_agreement WHERE contract_id = $1 AND removed_at IS NULL`,
     [contract.id],
   );
   if (earliest !== null && earliest < contract.startsOn) {
@@ -112,5 +119,5 @@ async function checkRetentionAfterStart(manager: EntityManager, contract: Contra
 }
 
 function lockContract(manager: EntityManager, globalId: string): Promise<ContractEntity> {
-  return lockForUpdate(manager, ContractEntity, 'Contract', globalId, { field: ['input', 'id'], message: 'No contract has this ID' });
+  return lockLiveForUpdate(manager, ContractEntity, 'Contract', globalId, { field: ['input', 'id'], message: 'No contract has this ID' });
 }

@@ -2,7 +2,7 @@ import { Field, ObjectType } from 'type-graphql';
 import { ServiceCriticality } from '../../common/enums';
 import { Node, registerNodeType } from '../../common/node';
 import { connectionTypes } from '../../common/connection';
-import { DateScalar, DecimalScalar } from '../../common/scalars';
+import { DateScalar, DateTimeScalar, DecimalScalar } from '../../common/scalars';
 import { ContractEntity } from './contract.entity';
 
 @ObjectType({ description: 'An amount of money in one currency.' })
@@ -30,6 +30,9 @@ export class Contract extends Node {
 
   @Field(() => ServiceCriticality, { description: 'How critical the service is to the client.' })
   criticality: ServiceCriticality;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: "When the contract was removed from the register (with its agreements); null while it is in it. A removed contract is archived, not deleted: it leaves lists, node() and future exposure computations, while the exposures that ran through it still show it, and its reference may be used again." })
+  removedAt: Date | null;
 }
 registerNodeType(ContractEntity, 'Contract');
 

@@ -1,6 +1,7 @@
 import { EntityManager } from 'typeorm';
 import { DataCategory, SPECIAL_CATEGORIES, sqlValues } from '../../common/enums';
 import type { DailyJob } from '../schedule/daily-jobs';
+import { ExposureChangeReason } from './exposure.entity';
 
 /** Category bit masks: bit i stands for CATEGORY_ORDER[i]. */
 const CATEGORY_ORDER = Object.values(DataCategory);
@@ -16,6 +17,9 @@ const SPECIAL_MASK = SPECIAL_CATEGORIES.reduce((mask, category) => mask | (1 << 
  * docs/performance.md tells how its shape keeps it linear (about a second for 9,000 exposures over 100,000 contracts).
  *
  * $1 incident ids; $2 client ids to limit the work to (null: every client). Rows outside $2 are untouched.
+ * $3 the day that counts as today (null: the statement's own); $4 why it runs (ExposureChangeReason),
+ * written on every revision it adds. Removed (archived) contracts and agreements carry removed_at and
+ * count for nothing here; an archived supplier has no links left (removeSupplier), so the walk needs no filter.
  */
 const ENGINE_SQL = `
 WITH RECURSIVE
@@ -65,14 +69,14 @@ reach AS (
 -- shorter route covering everything).
 routes AS (
   SELECT r.incident_id, c.id AS contract_id, NULL::uuid AS agreement_id, r.path_text, r.depth
-  FROM reach r JOIN contract c ON c.supplier_id = r.node
+  FROM reach r JOIN contract c ON c.supplier_id = r.node AND c.removed_at IS NULL
   WHERE $2::uuid[] IS NULL OR c.client_id = ANY($2::uuid[])
   UNION ALL
   SELECT r.incident_id, c.id, a.id, c.supplier_id::text || ',' || r.path_text, r.depth + 1
   FROM reach r
   JOIN agreement_subprocessor s ON s.subprocessor_id = r.node
-  JOIN data_processing_agreement a ON a.id = s.agreement_id
-  JOIN contract c ON c.id = a.contract_id
+  JOIN data_processing_agreement a ON a.id = s.agreement_id AND a.removed_at IS NULL
+  JOIN contract c ON c.id = a.contract_id AND c.removed_at IS NULL
   WHERE strpos(r.path_text, c.supplier_id::text) = 0 AND ($2::uuid[] IS NULL OR c.client_id = ANY($2::uuid[]))
 ),
 -- Rule 2: what each route puts at risk. An agreement holds its data from the contract's start to the later
@@ -89,7 +93,7 @@ holdings AS (
   FROM routes ro
   JOIN inc ON inc.incident_id = ro.incident_id
   JOIN contract c ON c.id = ro.contract_id
-  LEFT JOIN data_processing_agreement a ON a.contract_id = c.id AND (ro.agreement_id IS NULL OR a.id = ro.agreement_id)
+  LEFT JOIN data_processing_agreement a ON a.contract_id = c.id AND a.removed_at IS NULL AND (ro.agreement_id IS NULL OR a.id = ro.agreement_id)
   WHERE c.starts_on <= inc.today
     AND c.starts_on <= coalesce(inc.end_day, 'infinity'::date)
     AND CASE WHEN a.id IS NULL THEN coalesce(c.ends_on, 'infinity'::date)
@@ -226,10 +230,10 @@ changes AS (
 revisions AS (
   INSERT INTO exposure_revision (exposure_id, revision, recorded_at, score, level, factors, contract_ids, data_categories_at_risk,
                                  special_category_data, data_subjects_at_risk, data_subjects_at_risk_low, data_subjects_at_risk_high,
-                                 path, aware_at, notification_deadline, computed_at, resolved_at)
+                                 path, aware_at, notification_deadline, computed_at, resolved_at, reason)
   SELECT id, revision, statement_timestamp(), score, level, factors, contract_ids, data_categories_at_risk,
          special_category_data, data_subjects_at_risk, data_subjects_at_risk_low, data_subjects_at_risk_high,
-         path, aware_at, notification_deadline, computed_at, resolved_at
+         path, aware_at, notification_deadline, computed_at, resolved_at, $4::text
   FROM changes
 ),
 -- Ids and each client's own numbers (client_seq: 1, 2, 3, … per client, the cursor a client sees) follow
@@ -269,10 +273,10 @@ export class ExposureEngine {
    * after it takes a fresh snapshot (READ COMMITTED), so it sees every register write and incident
    * committed before it, and two concurrent writers end as if one ran after the other.
    */
-  async recompute(manager: EntityManager, incidentIds: string[], clientIds: string[] | null = null): Promise<RecomputeResult> {
+  async recompute(manager: EntityManager, incidentIds: string[], reason: ExposureChangeReason, clientIds: string[] | null = null): Promise<RecomputeResult> {
     if (incidentIds.length === 0) return NOTHING_CHANGED;
     await manager.query(LOCK_SQL, [EXPOSURE_LOCK_KEY]);
-    return this.compute(manager, incidentIds, clientIds);
+    return this.compute(manager, incidentIds, clientIds, reason);
   }
 
   /**
@@ -283,7 +287,7 @@ export class ExposureEngine {
   async recomputeOpenIncidents(manager: EntityManager, clientIds: string[] | null): Promise<RecomputeResult> {
     await manager.query(LOCK_SQL, [EXPOSURE_LOCK_KEY]);
     const open: { id: string }[] = await manager.query(`SELECT id FROM incident WHERE status <> 'CLOSED'`);
-    return open.length === 0 ? NOTHING_CHANGED : this.compute(manager, open.map((incident) => incident.id), clientIds);
+    return open.length === 0 ? NOTHING_CHANGED : this.compute(manager, open.map((incident) => incident.id), clientIds, ExposureChangeReason.REGISTER_CHANGED);
   }
 
   /**
@@ -295,19 +299,19 @@ export class ExposureEngine {
     await manager.query(LOCK_SQL, [EXPOSURE_LOCK_KEY]);
     const [row]: { incident_ids: string[] | null; client_ids: string[] | null }[] = await manager.query(
       `SELECT (SELECT array_agg(id) FROM incident WHERE status <> 'CLOSED') AS incident_ids,
-              (SELECT array_agg(DISTINCT client_id) FROM contract WHERE starts_on > $1::date AND starts_on <= $2::date) AS client_ids`,
+              (SELECT array_agg(DISTINCT client_id) FROM contract WHERE starts_on > $1::date AND starts_on <= $2::date AND removed_at IS NULL) AS client_ids`,
       [sinceDay, today],
     );
     if (!row.incident_ids || !row.client_ids) return NOTHING_CHANGED;
-    return this.compute(manager, row.incident_ids, row.client_ids, today);
+    return this.compute(manager, row.incident_ids, row.client_ids, ExposureChangeReason.CONTRACT_STARTED, today);
   }
 
   /**
    * The engine statement itself, under the lock the caller holds; then one NOTIFY for the alerts it wrote.
    * `today`: the day that counts as today for rule 2 (null: the statement's own UTC day).
    */
-  private async compute(manager: EntityManager, incidentIds: string[], clientIds: string[] | null, today: string | null = null): Promise<RecomputeResult> {
-    const [row] = await manager.query(ENGINE_SQL, [incidentIds, clientIds, today]);
+  private async compute(manager: EntityManager, incidentIds: string[], clientIds: string[] | null, reason: ExposureChangeReason, today: string | null = null): Promise<RecomputeResult> {
+    const [row] = await manager.query(ENGINE_SQL, [incidentIds, clientIds, today, reason]);
     if (row.last_alert_id) await this.afterAlerts(manager, row.last_alert_id);
     return { changed: row.changed, lastAlertId: row.last_alert_id };
   }

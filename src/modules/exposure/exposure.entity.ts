@@ -16,6 +16,15 @@ export enum NotificationStatus {
   NOT_REQUIRED = 'NOT_REQUIRED',
 }
 
+/** Rule 11: why the engine wrote a revision (the statement that wrote it passes one reason for all its rows). */
+export enum ExposureChangeReason {
+  INCIDENT_RECORDED = 'INCIDENT_RECORDED',
+  INCIDENT_UPDATED = 'INCIDENT_UPDATED',
+  REOPENED = 'REOPENED',
+  REGISTER_CHANGED = 'REGISTER_CHANGED',
+  CONTRACT_STARTED = 'CONTRACT_STARTED',
+}
+
 export interface ExposureFactorValue {
   name: string;
   detail: string;
@@ -136,6 +145,7 @@ export class ExposureEntity {
 /** What the register believed about an exposure from `recorded_at` until the next revision. Append-only. */
 @Entity('exposure_revision')
 @Unique('exposure_revision_key', ['exposureId', 'revision'])
+@Check('exposure_revision_reason_valid', `reason IN (${sqlValues(Object.values(ExposureChangeReason))})`)
 @Index('exposure_revision_time_idx', ['exposureId', 'recordedAt'])
 export class ExposureRevisionEntity {
   @PrimaryGeneratedColumn('increment', { type: 'bigint' })
@@ -195,6 +205,10 @@ export class ExposureRevisionEntity {
 
   @Column('timestamptz', { name: 'resolved_at', nullable: true })
   resolvedAt: Date | null;
+
+  /** null only on revisions written before reasons were kept. */
+  @Column('text', { nullable: true })
+  reason: ExposureChangeReason | null;
 }
 
 /** Every notification decision ever recorded, with who and when (rule 9). Append-only. */

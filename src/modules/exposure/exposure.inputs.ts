@@ -33,7 +33,7 @@ export class RecordNotificationDecisionInput {
   @IsEnum(NotificationStatus)
   status: NotificationStatus;
 
-  @Field(() => DateTimeScalar, { nullable: true, description: 'When it was reported; required for REPORTED, not in the future.' })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When it was reported; required for REPORTED, not in the future and not before the incident started.' })
   reportedAt?: Date | null;
 
   @Field(() => String, { nullable: true, description: "The regulator's case reference (usually given with REPORTED)." })

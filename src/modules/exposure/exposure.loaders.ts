@@ -4,7 +4,7 @@ import DataLoader from 'dataloader';
 import { byIdLoader, childPageLoader, filteredCountLoader, groupByParent, groupLoader } from '../../common/loaders';
 import { OptionalListColumns, SqlParams, childCountsQuery, childPagesQuery, hydrate, listOrder } from '../../common/paging';
 import { decodeIdOf } from '../../common/global-id';
-import { ExposureEntity, ExposureLevel, ExposureRevisionEntity } from './exposure.entity';
+import { ExposureChangeReason, ExposureEntity, ExposureLevel, ExposureRevisionEntity } from './exposure.entity';
 import type { ExposureAsOfValue, ExposureSummaryValue } from './exposure.service';
 import { ExposureFilter } from './exposure.inputs';
 
@@ -152,6 +152,19 @@ export function createExposureLoaders(db: DataSource, viewer: Viewer) {
         });
       },
       { cacheKeyFn: (key) => `${key.exposureId}@${key.at}` },
+    ),
+    /** Why a given revision was written, for alerts (each announces one revision of an exposure its viewer may see). */
+    revisionReason: new DataLoader<{ exposureId: string; revision: number }, ExposureChangeReason | null, string>(
+      async (keys) => {
+        const rows: { ord: string; reason: ExposureChangeReason | null }[] = await db.query(
+          `SELECT k.ord, r.reason FROM unnest($1::uuid[], $2::int[]) WITH ORDINALITY AS k(exposure_id, revision, ord)
+           JOIN exposure_revision r ON r.exposure_id = k.exposure_id AND r.revision = k.revision`,
+          [keys.map((k) => k.exposureId), keys.map((k) => k.revision)],
+        );
+        const byOrdinal = new Map(rows.map((row) => [Number(row.ord), row.reason]));
+        return keys.map((_key, index) => byOrdinal.get(index + 1) ?? null);
+      },
+      { cacheKeyFn: (key) => `${key.exposureId}#${key.revision}` },
     ),
     exposurePagesByClient: pagesBy('client_id'),
     exposureCountsByClient: countsBy('client_id'),

@@ -16,7 +16,8 @@ import { IncidentEntity } from '../incident/incident.entity';
 import { Incident } from '../incident/incident.type';
 import { SupplierEntity } from '../supplier/supplier.entity';
 import { Supplier } from '../supplier/supplier.type';
-import { ExposureEntity, ExposureFactorValue, ExposureRevisionEntity } from './exposure.entity';
+import { ExposureAlert } from '../alert/alert.type';
+import { ExposureChangeReason, ExposureEntity, ExposureFactorValue, ExposureRevisionEntity } from './exposure.entity';
 import { ExposureFilter, RecordNotificationDecisionInput } from './exposure.inputs';
 import { ExposureSummaryValue } from './exposure.service';
 import { Exposure, ExposureConnection, ExposureFactor, ExposureRevision, ExposureSummary, Notification, PeopleRange } from './exposure.type';
@@ -78,7 +79,7 @@ export class ExposureResolver {
     return exposure.factors ?? ctx.loaders.exposureFactors.load(exposure.id);
   }
 
-  @FieldResolver(() => [Contract], { description: "The client's contracts through which it is exposed (a removed contract no longer appears)." })
+  @FieldResolver(() => [Contract], { description: "The client's contracts through which it is exposed (as last computed: a contract removed since still appears, with removedAt)." })
   contracts(@Root() exposure: ExposureEntity, @Ctx() ctx: Context): Promise<ContractEntity[]> {
     return loadAll(ctx.loaders.contractById, exposure.contractIds);
   }
@@ -93,7 +94,7 @@ export class ExposureResolver {
     return peopleRange(exposure);
   }
 
-  @FieldResolver(() => [Supplier], { description: "The shortest supply chain from the client's own supplier to the incident's supplier." })
+  @FieldResolver(() => [Supplier], { description: "The shortest supply chain from the client's own supplier to the incident's supplier, as last computed (a supplier removed since still appears, with removedAt)." })
   path(@Root() exposure: ExposureEntity, @Ctx() ctx: Context): Promise<SupplierEntity[]> {
     return loadAll(ctx.loaders.supplierById, exposure.path);
   }
@@ -156,12 +157,12 @@ function revisionFields(type: () => Function) {
       return peopleRange(revision);
     }
 
-    @FieldResolver(() => [Supplier], { description: 'The supply chain at that time.' })
+    @FieldResolver(() => [Supplier], { description: 'The supply chain at that time, whatever was removed since.' })
     path(@Root() revision: ExposureRevisionEntity, @Ctx() ctx: Context): Promise<SupplierEntity[]> {
       return loadAll(ctx.loaders.supplierById, revision.path);
     }
 
-    @FieldResolver(() => [Contract], { description: 'The contracts it ran through at that time (a since-removed contract no longer appears).' })
+    @FieldResolver(() => [Contract], { description: 'The contracts it ran through at that time (a contract removed since still appears, with removedAt).' })
     contracts(@Root() revision: ExposureRevisionEntity, @Ctx() ctx: Context): Promise<ContractEntity[]> {
       return loadAll(ctx.loaders.contractById, revision.contractIds);
     }
@@ -174,6 +175,15 @@ export class ExposureRevisionResolver extends revisionFields(() => ExposureRevis
 
 @Resolver(() => ExposureAsOf)
 export class ExposureAsOfResolver extends revisionFields(() => ExposureAsOf) {}
+
+/** Rule 11: an alert says why its revision was written (REOPENED, REGISTER_CHANGED, ...). */
+@Resolver(() => ExposureAlert)
+export class ExposureAlertReasonResolver {
+  @FieldResolver(() => ExposureChangeReason, { nullable: true, description: 'Why the register wrote the revision this alert announces (null only for revisions recorded before reasons were kept).' })
+  reason(@Root() alert: ExposureAlert, @Ctx() ctx: Context): Promise<ExposureChangeReason | null> {
+    return ctx.loaders.revisionReason.load({ exposureId: alert.exposure.id, revision: alert.exposure.revision });
+  }
+}
 
 @Resolver(() => Client)
 export class ClientExposureResolver {

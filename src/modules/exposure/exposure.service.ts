@@ -79,6 +79,12 @@ export class ExposureService {
       if (!exposure || (viewer.role === 'client' && exposure.clientId !== viewer.clientId)) {
         throw new UserInputProblem([userError(['input', 'exposureId'], UserErrorCode.NOT_FOUND, 'No exposure you may see has this ID')]);
       }
+      if (input.reportedAt) {
+        const [{ began }]: { began: Date }[] = await manager.query(`SELECT coalesce(started_at, detected_at) AS began FROM incident WHERE id = $1`, [exposure.incidentId]);
+        if (input.reportedAt < began) {
+          throw new UserInputProblem([userError(['input', 'reportedAt'], UserErrorCode.INVALID, `reportedAt must not be before the incident started (${began.toISOString()})`)]);
+        }
+      }
       const [{ decided_at: decidedAt }] = await manager.query(
         `INSERT INTO notification_decision (exposure_id, status, reported_at, reference, justification, decided_by_subject, decided_by_role, decided_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, statement_timestamp()) RETURNING decided_at`,

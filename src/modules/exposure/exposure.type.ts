@@ -4,7 +4,7 @@ import { Node, registerNodeType } from '../../common/node';
 import { connectionTypes } from '../../common/connection';
 import { DateTimeScalar } from '../../common/scalars';
 import { Money } from '../contract/contract.type';
-import { ExposureEntity, ExposureLevel, NotificationStatus } from './exposure.entity';
+import { ExposureChangeReason, ExposureEntity, ExposureLevel, NotificationStatus } from './exposure.entity';
 
 registerEnumType(ExposureLevel, {
   name: 'ExposureLevel',
@@ -14,6 +14,18 @@ registerEnumType(ExposureLevel, {
     MEDIUM: { description: 'Score 25 to 49.' },
     HIGH: { description: 'Score 50 to 74.' },
     CRITICAL: { description: 'Score 75 and above.' },
+  },
+});
+
+registerEnumType(ExposureChangeReason, {
+  name: 'ExposureChangeReason',
+  description: 'Why the register wrote a revision of an exposure.',
+  valuesConfig: {
+    INCIDENT_RECORDED: { description: 'The incident was recorded.' },
+    INCIDENT_UPDATED: { description: 'New facts about the incident were recorded while it was open.' },
+    REOPENED: { description: 'A CLOSED incident was reopened, so it was recomputed against the register as it is now.' },
+    REGISTER_CHANGED: { description: 'The register changed (a supplier link, contract or agreement) while the incident was open.' },
+    CONTRACT_STARTED: { description: "A contract of the client started (the daily run) while the incident was open: nothing is exposed before it exists." },
   },
 });
 
@@ -139,6 +151,9 @@ export class ExposureRevision {
 
   @Field(() => DateTimeScalar, { nullable: true, description: 'Set when this revision resolved the exposure.' })
   resolvedAt: Date | null;
+
+  @Field(() => ExposureChangeReason, { nullable: true, description: 'Why this revision was written; null only for revisions recorded before the register kept reasons.' })
+  reason: ExposureChangeReason | null;
 }
 
 @ObjectType({ description: 'What a procurement lead asks first about an incident. Counts only what you may see.' })

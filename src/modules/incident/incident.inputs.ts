@@ -47,13 +47,13 @@ export class RecordIncidentInput {
   @Field(() => DateTimeScalar, { nullable: true, description: 'First unauthorised access; not after detectedAt.' })
   startedAt?: Date | null;
 
-  @Field(() => DateTimeScalar, { description: 'When the supplier detected it.' })
+  @Field(() => DateTimeScalar, { description: 'When the supplier detected it; not in the future (a few minutes of clock difference are allowed).' })
   detectedAt: Date;
 
-  @Field(() => DateTimeScalar, { nullable: true, description: 'When it was contained; not before it started.' })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When it was contained; not before it started. Required with status CONTAINED.' })
   containedAt?: Date | null;
 
-  @Field(() => DateTimeScalar, { nullable: true, description: 'When the supplier told its clients.' })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When the supplier told its clients; not before detectedAt.' })
   clientsNotifiedAt?: Date | null;
 
   @Field(() => [DataCategory], { nullable: true, description: 'Affected categories; omit or null while unknown (every category counts as at risk).' })
@@ -89,13 +89,13 @@ export class UpdateIncidentInput {
   @Field(() => DateTimeScalar, { nullable: true, description: 'Corrected start; null: unknown.' })
   startedAt?: Date | null;
 
-  @Field(() => DateTimeScalar, { nullable: true, description: 'Corrected detection time.' })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Corrected detection time, not in the future; it cannot be cleared (null is refused).' })
   detectedAt?: Date | null;
 
-  @Field(() => DateTimeScalar, { nullable: true, description: 'When it was contained; null: still open.' })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When it was contained, not before it started; null: still open (not allowed with status CONTAINED).' })
   containedAt?: Date | null;
 
-  @Field(() => DateTimeScalar, { nullable: true, description: 'When the supplier told its clients.' })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When the supplier told its clients; not before detectedAt.' })
   clientsNotifiedAt?: Date | null;
 
   @Field(() => [DataCategory], { nullable: true, description: 'Affected categories as now known; null: unknown again.' })

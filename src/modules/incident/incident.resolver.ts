@@ -58,7 +58,7 @@ export class IncidentResolver {
     return { incident: result?.incident ?? null, exposuresChanged: result?.exposuresChanged ?? 0, userErrors };
   }
 
-  @Mutation(() => IncidentPayload, { description: 'Records new facts about an incident and recomputes the exposures. Admin or analyst.' })
+  @Mutation(() => IncidentPayload, { description: 'Records new facts about an incident and recomputes the exposures. Admin or analyst. A CLOSED incident is not recomputed: while it stays CLOSED only its title and kind may change; set another status to reopen it, which recomputes it (revisions say REOPENED).' })
   async updateIncident(@Arg('input', () => UpdateIncidentInput, { description: 'The incident and the facts that changed.' }) input: UpdateIncidentInput, @Ctx() ctx: Context): Promise<IncidentPayload> {
     const { result, userErrors } = await asPayload(() => ctx.services.incident.update(ctx.viewer, input), INCIDENT_CONSTRAINTS);
     return { incident: result?.incident ?? null, exposuresChanged: result?.exposuresChanged ?? 0, userErrors };

@@ -1,4 +1,6 @@
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, IsNull } from 'typeorm';
+import { IncidentStatus } from '../../common/enums';
+import { ExposureChangeReason } from '../exposure/exposure.entity';
 import { Viewer, requireRole } from '../../auth/viewer';
 import { decodeIdOf } from '../../common/global-id';
 import { ConstraintMessages, lockForUpdate } from '../../common/mutation';
@@ -16,8 +18,15 @@ export const INCIDENT_CONSTRAINTS: ConstraintMessages = {
   incident_contained_after_start: { field: ['input', 'containedAt'], message: 'containedAt must not be before the incident started' },
 };
 
-/** Recomputes the exposures of the given incidents inside the caller's transaction; returns how many changed. */
-export type IncidentExposureHook = (manager: EntityManager, incidentIds: string[]) => Promise<number>;
+/** Recomputes the exposures of the given incidents inside the caller's transaction, for `reason`; returns how many changed. */
+export type IncidentExposureHook = (manager: EntityManager, incidentIds: string[], reason: ExposureChangeReason) => Promise<number>;
+
+/** The facts of an incident that its exposures depend on (what the exposure engine reads); title and kind are not. */
+const EXPOSURE_FACTS = ['startedAt', 'detectedAt', 'containedAt', 'clientsNotifiedAt', 'dataCategoriesAffected', 'exfiltration', 'shareOfDataAffected'] as const;
+type ExposureFact = (typeof EXPOSURE_FACTS)[number];
+
+/** How far ahead of the server's clock a reported time may be (another machine's clock), in milliseconds. */
+export const CLOCK_SKEW_MS = 5 * 60_000;
 
 export interface IncidentWrite {
   incident: IncidentEntity;
@@ -47,10 +56,10 @@ export class IncidentService {
   async record(viewer: Viewer, input: RecordIncidentInput): Promise<IncidentWrite> {
     requireRole(viewer, 'admin', 'analyst');
     await assertValid(input);
-    checkTimes(input.startedAt ?? null, input.detectedAt, input.containedAt ?? null);
+    checkTimes({ startedAt: input.startedAt ?? null, detectedAt: input.detectedAt, containedAt: input.containedAt ?? null, clientsNotifiedAt: input.clientsNotifiedAt ?? null, status: input.status });
     return this.db.transaction(async (manager) => {
       const supplierId = decodeIdOf('Supplier', input.supplierId);
-      if (!supplierId || !(await manager.existsBy(SupplierEntity, { id: supplierId }))) {
+      if (!supplierId || !(await manager.existsBy(SupplierEntity, { id: supplierId, removedAt: IsNull() }))) {
         throw new UserInputProblem([userError(['input', 'supplierId'], UserErrorCode.NOT_FOUND, 'No supplier has this ID')]);
       }
       const incident = await manager.save(manager.create(IncidentEntity, {
@@ -66,18 +75,27 @@ export class IncidentService {
         exfiltration: input.exfiltration,
         shareOfDataAffected: input.shareOfDataAffected == null ? null : String(input.shareOfDataAffected),
       }));
-      const exposuresChanged = await this.recomputeExposures(manager, [incident.id]);
+      const exposuresChanged = await this.recomputeExposures(manager, [incident.id], ExposureChangeReason.INCIDENT_RECORDED);
       return { incident, exposuresChanged };
     });
   }
 
+  /**
+   * Rule 11: a CLOSED incident is a closed record. An update that keeps it CLOSED may change only what its
+   * exposures do not depend on (title, kind) and writes nothing to them; a change to a fact is refused
+   * until it is reopened. Reopening (a status other than CLOSED) recomputes it, and its revisions say REOPENED.
+   */
   async update(viewer: Viewer, input: UpdateIncidentInput): Promise<IncidentWrite> {
     requireRole(viewer, 'admin', 'analyst');
     await assertValid(input);
+    if (input.detectedAt === null) {
+      throw new UserInputProblem([userError(['input', 'detectedAt'], UserErrorCode.INVALID, 'detectedAt cannot be cleared: every incident has a detection time; give the corrected time, or leave it out to keep it')]);
+    }
     return this.db.transaction(async (manager) => {
       // FOR NO KEY UPDATE, not FOR UPDATE: the exposure engine of a concurrent register write inserts exposures
       // referencing this incident (a foreign-key KEY SHARE lock) while holding the engine lock we wait for next.
       const incident = await lockForUpdate(manager, IncidentEntity, 'Incident', input.id, { field: ['input', 'id'], message: 'No incident has this ID' }, 'for_no_key_update');
+      const before = { ...incident };
       if (input.title != null) incident.title = input.title.trim();
       if (input.kind != null) incident.kind = input.kind;
       if (input.status != null) incident.status = input.status;
@@ -88,17 +106,44 @@ export class IncidentService {
       if (input.dataCategoriesAffected !== undefined) incident.dataCategoriesAffected = input.dataCategoriesAffected;
       if (input.exfiltration != null) incident.exfiltration = input.exfiltration;
       if (input.shareOfDataAffected !== undefined) incident.shareOfDataAffected = input.shareOfDataAffected === null ? null : String(input.shareOfDataAffected);
-      checkTimes(incident.startedAt, incident.detectedAt, incident.containedAt);
+      checkTimes(incident);
+      const stillClosed = before.status === IncidentStatus.CLOSED && incident.status === IncidentStatus.CLOSED;
+      if (stillClosed) {
+        const changed = EXPOSURE_FACTS.filter((fact) => !sameFact(fact, before[fact], incident[fact]));
+        if (changed.length) {
+          throw new UserInputProblem(changed.map((fact) => userError(['input', fact], UserErrorCode.CONFLICT,
+            `This incident is CLOSED, so its exposures are no longer recomputed: reopen it (status SUSPECTED, CONFIRMED or CONTAINED) to change ${fact}`)));
+        }
+        return { incident: await manager.save(incident), exposuresChanged: 0 };
+      }
       const saved = await manager.save(incident);
-      const exposuresChanged = await this.recomputeExposures(manager, [incident.id]);
+      const reason = before.status === IncidentStatus.CLOSED ? ExposureChangeReason.REOPENED : ExposureChangeReason.INCIDENT_UPDATED;
+      const exposuresChanged = await this.recomputeExposures(manager, [incident.id], reason);
       return { incident: saved, exposuresChanged };
     });
   }
 }
 
-function checkTimes(startedAt: Date | null, detectedAt: Date, containedAt: Date | null): void {
+function sameFact(fact: ExposureFact, a: IncidentEntity[ExposureFact], b: IncidentEntity[ExposureFact]): boolean {
+  if (a instanceof Date || b instanceof Date) return (a as Date | null)?.getTime() === (b as Date | null)?.getTime();
+  // Categories are a set to the engine; null (not yet known) differs from [] (none affected).
+  if (fact === 'dataCategoriesAffected') return JSON.stringify(a && [...(a as string[])].sort()) === JSON.stringify(b && [...(b as string[])].sort());
+  // A decimal string: '0.04' as given equals '0.0400' as stored.
+  if (fact === 'shareOfDataAffected') return (a === null ? null : Number(a)) === (b === null ? null : Number(b));
+  return a === b;
+}
+
+type IncidentTimes = Pick<IncidentEntity, 'startedAt' | 'detectedAt' | 'containedAt' | 'clientsNotifiedAt' | 'status'>;
+
+/** Times that cannot be true are refused, on the field that states them (for an update: the merged old and new values). */
+function checkTimes({ startedAt, detectedAt, containedAt, clientsNotifiedAt, status }: IncidentTimes): void {
   const problems: UserError[] = [];
-  if (startedAt && startedAt > detectedAt) problems.push(userError(['input', 'startedAt'], UserErrorCode.INVALID, 'startedAt must not be after detectedAt'));
+  const latest = Date.now() + CLOCK_SKEW_MS;
+  if (startedAt && startedAt.getTime() > latest) problems.push(userError(['input', 'startedAt'], UserErrorCode.INVALID, 'startedAt must not be in the future'));
+  else if (startedAt && startedAt > detectedAt) problems.push(userError(['input', 'startedAt'], UserErrorCode.INVALID, 'startedAt must not be after detectedAt'));
+  if (detectedAt.getTime() > latest) problems.push(userError(['input', 'detectedAt'], UserErrorCode.INVALID, 'detectedAt must not be in the future'));
   if (containedAt && containedAt < (startedAt ?? detectedAt)) problems.push(userError(['input', 'containedAt'], UserErrorCode.INVALID, `containedAt must not be before the incident ${startedAt ? 'started' : 'was detected'}`));
+  if (status === IncidentStatus.CONTAINED && !containedAt) problems.push(userError(['input', 'containedAt'], UserErrorCode.INVALID, 'status CONTAINED needs containedAt: when was the incident contained?'));
+  if (clientsNotifiedAt && clientsNotifiedAt < detectedAt) problems.push(userError(['input', 'clientsNotifiedAt'], UserErrorCode.INVALID, 'clientsNotifiedAt must not be before detectedAt: the supplier cannot tell its clients before it knew'));
   if (problems.length) throw new UserInputProblem(problems);
 }

@@ -10,19 +10,25 @@ export class NodeResolver {
     const decoded = decodeGlobalId(id);
     if (!decoded) return null;
     // Each loader applies the viewer's scope, so another client's object is indistinguishable from a missing one.
+    // The by-id loaders also serve records (exposure paths and contracts) and so return archived rows: node()
+    // does not, since a removed supplier, contract or agreement is no longer in the register (rule 10).
     switch (decoded.type) {
       case 'Supplier':
-        return ctx.loaders.supplierById.load(decoded.id);
+        return inRegister(await ctx.loaders.supplierById.load(decoded.id));
       case 'Client':
         return ctx.loaders.clientById.load(decoded.id);
       case 'Contract':
-        return ctx.loaders.contractById.load(decoded.id);
+        return inRegister(await ctx.loaders.contractById.load(decoded.id));
       case 'DataProcessingAgreement':
-        return ctx.loaders.agreementById.load(decoded.id);
+        return inRegister(await ctx.loaders.agreementById.load(decoded.id));
       case 'Incident':
         return ctx.loaders.incidentById.load(decoded.id);
       case 'Exposure':
         return ctx.loaders.exposureById.load(decoded.id);
     }
   }
+}
+
+function inRegister<T extends { removedAt: Date | null }>(row: T | null): T | null {
+  return row && row.removedAt === null ? row : null;
 }

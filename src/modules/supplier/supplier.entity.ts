@@ -11,9 +11,11 @@ export const COUNTRY_PATTERN = '^[A-Z]{2}$';
 @Check('supplier_company_number_format', `company_number ~ '${COMPANY_NUMBER_PATTERN}'`)
 @Check('supplier_country_format', `country ~ '${COUNTRY_PATTERN}'`)
 @Check('supplier_tier_valid', `tier IN (${sqlValues(Object.values(SupplierTier))})`)
-@Index('supplier_name_idx', ['name', 'id'])
-@Index('supplier_lei_key', ['lei'], { unique: true, where: 'lei IS NOT NULL' })
-@Index('supplier_company_number_key', ['companyNumber'], { unique: true, where: 'company_number IS NOT NULL' })
+// Partial: lists and uniqueness are about the suppliers in the register; a removed (archived) supplier's
+// LEI or company number may be taken by a new one.
+@Index('supplier_name_idx', ['name', 'id'], { where: 'removed_at IS NULL' })
+@Index('supplier_lei_key', ['lei'], { unique: true, where: 'lei IS NOT NULL AND removed_at IS NULL' })
+@Index('supplier_company_number_key', ['companyNumber'], { unique: true, where: 'company_number IS NOT NULL AND removed_at IS NULL' })
 export class SupplierEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -41,6 +43,10 @@ export class SupplierEntity {
 
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
   updatedAt: Date;
+
+  /** Rule 10: removing a supplier archives it; the records that refer to it (exposure paths) still show it. */
+  @Column('timestamptz', { name: 'removed_at', nullable: true })
+  removedAt: Date | null;
 }
 
 /** Supplier-level sub-processor link: the supplier relies on the sub-processor for all the data it holds. */

@@ -76,7 +76,7 @@ export class UpdateSupplierInput {
   strategic?: boolean | null;
 }
 
-@InputType({ description: 'Removes a supplier that has no contracts, incidents or dependants.' })
+@InputType({ description: 'Removes (archives) a supplier that has no contracts, no open incident and nothing relying on it as a sub-processor.' })
 export class RemoveSupplierInput {
   @Field(() => ID, { description: 'The supplier to remove.' })
   id: string;

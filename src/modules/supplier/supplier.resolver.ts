@@ -65,7 +65,7 @@ export class SupplierResolver {
     return { supplier: result, userErrors };
   }
 
-  @Mutation(() => RemovalPayload, { description: 'Removes a supplier that nothing depends on. Admin only.' })
+  @Mutation(() => RemovalPayload, { description: 'Removes a supplier that nothing in the register depends on, with its own sub-processor links. Admin only. The supplier is archived, not deleted (removedAt): the exposure records that name it still show it.' })
   async removeSupplier(@Arg('input', () => RemoveSupplierInput, { description: 'The supplier to remove.' }) input: RemoveSupplierInput, @Ctx() ctx: Context): Promise<RemovalPayload> {
     const { result, userErrors } = await asPayload(() => ctx.services.supplier.remove(ctx.viewer, input), SUPPLIER_CONSTRAINTS);
     return { removedId: result ? encodeGlobalId('Supplier', result) : null, userErrors };

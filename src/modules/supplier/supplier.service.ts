@@ -1,7 +1,7 @@
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { Viewer, requireRole } from '../../auth/viewer';
 import { decodeIdOf } from '../../common/global-id';
-import { ConstraintMessages, lockForUpdate } from '../../common/mutation';
+import { ConstraintMessages, lockLiveForUpdate } from '../../common/mutation';
 import { Connection, PageArgs, SqlParams, listOrder, pageQuery } from '../../common/paging';
 import { UserErrorCode, UserInputProblem, userError } from '../../common/user-error';
 import { assertValid, assertValidFilter } from '../../common/validation';
@@ -23,11 +23,11 @@ export const SUPPLIER_CONSTRAINTS: ConstraintMessages = {
 export class SupplierService {
   constructor(private readonly db: DataSource, private readonly onRegisterChange: RegisterChangeHook = noRegisterChangeHook) {}
 
-  /** Suppliers are public within the register: every role may list them. */
+  /** Suppliers are public within the register: every role may list them. Removed (archived) ones are not listed. */
   list(_viewer: Viewer, filter: SupplierFilter | null | undefined, page: PageArgs): Promise<Connection<SupplierEntity>> {
     assertValidFilter(SupplierFilter, filter);
     const params = new SqlParams();
-    const where: string[] = [];
+    const where: string[] = ['t.removed_at IS NULL'];
     if (filter?.search) {
       const pattern = params.param(`%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
       where.push(`(t.name ILIKE ${pattern} OR t.company_number ILIKE ${pattern} OR t.lei ILIKE ${pattern})`);
@@ -75,21 +75,34 @@ export class SupplierService {
     });
   }
 
+  /**
+   * Rule 10: removal archives the supplier (removed_at; the row stays, so exposure paths that ran through it
+   * still name it). Only a supplier nothing live depends on may go: no contract in the register, no open
+   * incident, no supplier or agreement relying on it as a sub-processor. Its own sub-processor links go with
+   * it; with nothing reaching it they carried no exposure, so nothing is recomputed.
+   */
   async remove(viewer: Viewer, input: RemoveSupplierInput): Promise<string> {
     requireRole(viewer, 'admin');
     return this.db.transaction(async (manager) => {
       const supplier = await this.lockSupplier(manager, input.id, ['input', 'id']);
-      const [{ used }] = await manager.query(
-        `SELECT EXISTS (SELECT 1 FROM contract WHERE supplier_id = $1)
-             OR EXISTS (SELECT 1 FROM incident WHERE supplier_id = $1)
-             OR EXISTS (SELECT 1 FROM supplier_subprocessor WHERE subprocessor_id = $1)
-             OR EXISTS (SELECT 1 FROM agreement_subprocessor WHERE subprocessor_id = $1) AS used`,
+      const [use]: { contracts: boolean; open_incidents: boolean; relied_on: boolean }[] = await manager.query(
+        `SELECT EXISTS (SELECT 1 FROM contract WHERE supplier_id = $1 AND removed_at IS NULL) AS contracts,
+                EXISTS (SELECT 1 FROM incident WHERE supplier_id = $1 AND status <> 'CLOSED') AS open_incidents,
+                EXISTS (SELECT 1 FROM supplier_subprocessor WHERE subprocessor_id = $1)
+                  OR EXISTS (SELECT 1 FROM agreement_subprocessor l JOIN data_processing_agreement a ON a.id = l.agreement_id
+                             WHERE l.subprocessor_id = $1 AND a.removed_at IS NULL) AS relied_on`,
         [supplier.id],
       );
-      if (used) {
-        throw new UserInputProblem([userError(['input', 'id'], UserErrorCode.CONFLICT, 'This supplier still has contracts, incidents or clients relying on it as a sub-processor; remove those first')]);
+      const blockers = [
+        use.contracts && 'it still has contracts (remove them first)',
+        use.open_incidents && 'it has an incident that is not CLOSED (close it first)',
+        use.relied_on && 'suppliers or agreements rely on it as a sub-processor (unlink them first)',
+      ].filter(Boolean);
+      if (blockers.length) {
+        throw new UserInputProblem([userError(['input', 'id'], UserErrorCode.CONFLICT, `This supplier cannot be removed yet: ${blockers.join('; ')}`)]);
       }
-      await manager.delete(SupplierEntity, { id: supplier.id });
+      await manager.query(`DELETE FROM supplier_subprocessor WHERE supplier_id = $1`, [supplier.id]);
+      await manager.query(`UPDATE supplier SET removed_at = now(), updated_at = now() WHERE id = $1`, [supplier.id]);
       return supplier.id;
     });
   }
@@ -131,7 +144,7 @@ export class SupplierService {
     if (!subprocessorId) problems.push(userError(['input', 'subprocessorId'], UserErrorCode.NOT_FOUND, 'subprocessorId is not the ID of a supplier'));
     if (supplierId && supplierId === subprocessorId) problems.push(userError(['input', 'subprocessorId'], UserErrorCode.INVALID, 'A supplier cannot be its own sub-processor'));
     if (problems.length) throw new UserInputProblem(problems);
-    const rows = await manager.findBy(SupplierEntity, [{ id: supplierId! }, { id: subprocessorId! }]);
+    const rows = await manager.findBy(SupplierEntity, [{ id: supplierId!, removedAt: IsNull() }, { id: subprocessorId!, removedAt: IsNull() }]);
     const supplier = rows.find((s) => s.id === supplierId);
     const subprocessor = rows.find((s) => s.id === subprocessorId);
     if (!supplier) problems.push(userError(['input', 'supplierId'], UserErrorCode.NOT_FOUND, 'No supplier has this ID'));
@@ -141,7 +154,7 @@ export class SupplierService {
   }
 
   private lockSupplier(manager: EntityManager, globalId: string, field: string[]): Promise<SupplierEntity> {
-    return lockForUpdate(manager, SupplierEntity, 'Supplier', globalId, { field, message: 'No supplier has this ID' });
+    return lockLiveForUpdate(manager, SupplierEntity, 'Supplier', globalId, { field, message: 'No supplier has this ID' });
   }
 
 }

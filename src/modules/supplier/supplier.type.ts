@@ -2,6 +2,7 @@ import { Field, ObjectType } from 'type-graphql';
 import { SupplierTier } from '../../common/enums';
 import { Node, registerNodeType } from '../../common/node';
 import { connectionTypes } from '../../common/connection';
+import { DateTimeScalar } from '../../common/scalars';
 import { SupplierEntity } from './supplier.entity';
 
 @ObjectType('Supplier', { implements: Node, description: 'A company that provides services to client organisations and may process their personal data.' })
@@ -23,6 +24,9 @@ export class Supplier extends Node {
 
   @Field({ description: "True when the supplier is on the government's strategic supplier list." })
   strategic: boolean;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When the supplier was removed from the register; null while it is in it. A removed supplier is archived, not deleted: it leaves lists, node() and future exposure computations, while the exposure records that name it (path, history, asOf) still show it.' })
+  removedAt: Date | null;
 }
 registerNodeType(SupplierEntity, 'Supplier');
 
