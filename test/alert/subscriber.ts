@@ -31,7 +31,8 @@ async function until(check: () => boolean, timeoutMs: number, what: () => string
 }
 
 /** A real graphql-ws client over a real WebSocket, recording what it receives. */
-export async function subscribe(baseUrl: string, token: string | null, variables: { clientId?: string; after?: string } = {}, options: { headerToken?: boolean } = {}): Promise<TestSubscriber> {
+/** `options.query`: another selection of exposureAlerts (same variables), e.g. to read fields ALERT_SUBSCRIPTION leaves out. */
+export async function subscribe(baseUrl: string, token: string | null, variables: { clientId?: string; after?: string } = {}, options: { headerToken?: boolean; query?: string } = {}): Promise<TestSubscriber> {
   const state: TestSubscriber = {
     alerts: [],
     errors: [],
@@ -75,7 +76,7 @@ export async function subscribe(baseUrl: string, token: string | null, variables
     },
   });
   client.subscribe<{ exposureAlerts: ReceivedAlert }>(
-    { query: ALERT_SUBSCRIPTION, variables },
+    { query: options.query ?? ALERT_SUBSCRIPTION, variables },
     {
       next: (result) => {
         if (result.errors) state.errors.push(...(result.errors as TestSubscriber['errors']));

@@ -261,10 +261,12 @@ describe('exposure engine against the reference model', () => {
       for (const [n, i] of scenario.incidents.entries()) {
         const startedAt = i.startedBefore === null ? null : instant(i.detected - i.startedBefore);
         const start = i.startedBefore === null ? i.detected : i.detected - i.startedBefore;
+        // A CONTAINED incident needs a containment time (recordIncident refuses one without): an hour after the start.
+        const containedAfter = i.containedAfter ?? (i.status === IncidentStatus.CONTAINED ? 60 : null);
         const spec: IncidentSpec = {
           startedAt,
           detectedAt: instant(i.detected),
-          containedAt: i.containedAfter === null ? null : instant(start + i.containedAfter),
+          containedAt: containedAfter === null ? null : instant(start + containedAfter),
           clientsNotifiedAt: notifiedAt(i.notified, i.detected),
           dataCategoriesAffected: i.affected,
           exfiltration: i.exfiltration,

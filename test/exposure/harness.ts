@@ -7,6 +7,8 @@
 import { DataSource, EntityManager } from 'typeorm';
 import { DataCategory, ExfiltrationStatus, IncidentStatus, ServiceCriticality } from '../../src/common/enums';
 import { encodeGlobalId } from '../../src/common/global-id';
+import { UserInputProblem } from '../../src/common/user-error';
+import { ExposureChangeReason } from '../../src/modules/exposure/exposure.entity';
 import { Services } from '../../src/services';
 import type { TestDatabase } from '../support/database';
 import { FACTORY_ADMIN, createAgreement, createClient, createContract, createSupplier, linkSubprocessor, recordIncident } from '../support/factories';
@@ -55,6 +57,7 @@ export interface DbExposure {
   resolvedAt: Date | null;
   lastChange: string;
   revisionNumbers: number[];
+  revisionReasons: (string | null)[];
   alertKinds: string[];
   alertRevisions: number[];
 }
@@ -66,6 +69,7 @@ export async function readExposures(db: DataSource | EntityManager): Promise<DbE
            e.data_subjects_at_risk_low::float8 AS people_low, e.data_subjects_at_risk_high::float8 AS people_high, e.path::text[] AS path,
            e.first_computed_at, e.aware_at, e.notification_deadline, e.computed_at, e.resolved_at, e.last_change,
            coalesce((SELECT array_agg(r.revision ORDER BY r.revision) FROM exposure_revision r WHERE r.exposure_id = e.id), '{}') AS revision_numbers,
+           coalesce((SELECT array_agg(r.reason ORDER BY r.revision) FROM exposure_revision r WHERE r.exposure_id = e.id), '{}') AS revision_reasons,
            coalesce((SELECT array_agg(a.kind ORDER BY a.id) FROM exposure_alert a WHERE a.exposure_id = e.id), '{}') AS alert_kinds,
            coalesce((SELECT array_agg(a.revision ORDER BY a.id) FROM exposure_alert a WHERE a.exposure_id = e.id), '{}') AS alert_revisions
     FROM exposure e ORDER BY e.incident_id, e.client_id`);
@@ -91,6 +95,7 @@ export async function readExposures(db: DataSource | EntityManager): Promise<DbE
     resolvedAt: r.resolved_at,
     lastChange: r.last_change,
     revisionNumbers: r.revision_numbers,
+    revisionReasons: r.revision_reasons,
     alertKinds: r.alert_kinds,
     alertRevisions: r.alert_revisions,
   }));
@@ -106,6 +111,8 @@ interface ModelExposure {
   exp: RefExposure;
   /** null: not predicted (after writes run concurrently); taken from the database at the next verify. */
   revision: number | null;
+  /** Why each revision was written (rule 11), oldest first; null when not predicted, like revision. */
+  reasons: ExposureChangeReason[] | null;
   resolved: boolean;
   /** Known from the database once the exposure was first seen. */
   firstComputedAt: Date | null;
@@ -153,6 +160,23 @@ export interface IncidentChange {
   shareOfDataAffectedBp?: number | null;
 }
 
+const sameTime = (a: Date | null, b: Date | null) => (a?.getTime() ?? null) === (b?.getTime() ?? null);
+const sameCategories = (a: Category[] | null, b: Category[] | null) => JSON.stringify(a && [...a].sort()) === JSON.stringify(b && [...b].sort());
+
+/**
+ * Why updateIncident must refuse this change, in the model's words (null: it is accepted). Rule 11: a CLOSED
+ * incident that stays CLOSED may not change what its exposures depend on; issue 11 item 9: CONTAINED needs a
+ * containment time. (The property test's times are otherwise possible by construction.)
+ */
+export function refusalOf(before: ModelIncident, after: ModelIncident): string | null {
+  if (after.status === IncidentStatus.CONTAINED && !after.containedAt) return 'CONTAINED without containedAt';
+  const stillClosed = before.status === IncidentStatus.CLOSED && after.status === IncidentStatus.CLOSED;
+  const factsChanged = !sameTime(before.containedAt, after.containedAt) || !sameTime(before.clientsNotifiedAt, after.clientsNotifiedAt)
+    || !sameCategories(before.dataCategoriesAffected, after.dataCategoriesAffected) || before.exfiltration !== after.exfiltration
+    || before.shareOfDataAffectedBp !== after.shareOfDataAffectedBp;
+  return stillClosed && factsChanged ? 'a fact of a CLOSED incident changed without reopening it' : null;
+}
+
 /**
  * A register written through the services and mirrored into the reference model. Each write is one model
  * step (rule 7: incident writes recompute that incident, register writes every incident that is not CLOSED);
@@ -179,9 +203,14 @@ export class World {
       return await work();
     } finally {
       const open = [...this.incidents.values()].filter((i) => i.status !== IncidentStatus.CLOSED).map((i) => i.id);
-      this.recompute(open, false);
+      this.recompute(open, false, ExposureChangeReason.REGISTER_CHANGED);
       // Intermediate states may have written revisions the final state does not show: adopt the database's.
-      for (const m of this.model.values()) if (open.includes(m.incidentId)) m.revision = null;
+      for (const m of this.model.values()) {
+        if (open.includes(m.incidentId)) {
+          m.revision = null;
+          m.reasons = null;
+        }
+      }
       this.tracked = true;
     }
   }
@@ -228,11 +257,47 @@ export class World {
     this.registerChanged();
   }
 
+  /** Archives the contract and its agreements (rule 10): the model forgets them, as the engine ignores them. */
   async removeContract(contractId: string): Promise<void> {
     await this.services.contract.remove(FACTORY_ADMIN, { id: encodeGlobalId('Contract', contractId) });
     this.register.contracts = this.register.contracts.filter((c) => c.id !== contractId);
     this.register.agreements = this.register.agreements.filter((a) => a.contractId !== contractId);
     this.registerChanged();
+  }
+
+  /** Archives one agreement (rule 10). */
+  async removeAgreement(agreementId: string): Promise<void> {
+    await this.services.agreement.remove(FACTORY_ADMIN, { id: encodeGlobalId('DataProcessingAgreement', agreementId) });
+    this.register.agreements = this.register.agreements.filter((a) => a.id !== agreementId);
+    this.registerChanged();
+  }
+
+  /** Why removeSupplier must refuse (null: it is allowed): live contracts, an open incident, or something relying on it. */
+  supplierRemovalBlocker(supplierId: string): string | null {
+    if (this.register.contracts.some((c) => c.supplierId === supplierId)) return 'contracts';
+    if ([...this.incidents.values()].some((i) => i.supplierId === supplierId && i.status !== IncidentStatus.CLOSED)) return 'an open incident';
+    if (this.register.links.some((l) => l.subprocessorId === supplierId)) return 'a supplier relying on it';
+    if (this.register.agreements.some((a) => a.subprocessorIds.includes(supplierId))) return 'an agreement relying on it';
+    return null;
+  }
+
+  /**
+   * Archives a supplier when the model says it may go (with its own supplier-level links, which carried no
+   * exposure, so nothing is recomputed); otherwise checks the service refuses. Returns whether it was removed.
+   * A removed supplier leaves register.suppliers: a generator must not use it again (the API answers NOT_FOUND).
+   */
+  async removeSupplier(supplierId: string): Promise<boolean> {
+    const blocker = this.supplierRemovalBlocker(supplierId);
+    try {
+      await this.services.supplier.remove(FACTORY_ADMIN, { id: encodeGlobalId('Supplier', supplierId) });
+    } catch (error) {
+      if (!(error instanceof UserInputProblem) || !blocker) throw error;
+      return false;
+    }
+    if (blocker) throw new Error(`removeSupplier accepted a supplier with ${blocker}`);
+    this.register.suppliers = this.register.suppliers.filter((id) => id !== supplierId);
+    this.register.links = this.register.links.filter((l) => l.supplierId !== supplierId);
+    return true;
   }
 
   async agreement(contractId: string, spec: AgreementSpec): Promise<string> {
@@ -277,37 +342,57 @@ export class World {
       shareOfDataAffected: spec.shareOfDataAffectedBp == null ? null : spec.shareOfDataAffectedBp / 10_000,
     });
     this.incidents.set(incident.id, { id: incident.id, supplierId, ...spec, status, dataCategoriesAffected: spec.dataCategoriesAffected ? [...spec.dataCategoriesAffected] : null });
-    const expectedChanged = this.tracked ? this.recompute([incident.id], true) : null;
+    const expectedChanged = this.tracked ? this.recompute([incident.id], true, ExposureChangeReason.INCIDENT_RECORDED) : null;
     return { id: incident.id, exposuresChanged, expectedChanged };
   }
 
-  async updateIncident(incidentId: string, change: IncidentChange): Promise<{ exposuresChanged: number; expectedChanged: number | null }> {
-    const { shareOfDataAffectedBp, ...facts } = change;
-    const { exposuresChanged } = await this.services.incident.update(FACTORY_ADMIN, {
-      id: encodeGlobalId('Incident', incidentId),
-      ...facts,
-      dataCategoriesAffected: change.dataCategoriesAffected as DataCategory[] | null | undefined,
-      exfiltration: change.exfiltration as ExfiltrationStatus | undefined,
-      ...(shareOfDataAffectedBp !== undefined ? { shareOfDataAffected: shareOfDataAffectedBp === null ? null : shareOfDataAffectedBp / 10_000 } : {}),
-    });
+  /**
+   * Rule 11 in the model: an update that keeps a CLOSED incident CLOSED recomputes nothing (and one changing its
+   * facts is refused, see refusalOf); reopening recomputes it with reason REOPENED. `refused`: the service
+   * refused it, as the model predicted (nothing changed).
+   */
+  async updateIncident(incidentId: string, change: IncidentChange): Promise<{ exposuresChanged: number; expectedChanged: number | null; refused: boolean }> {
     const incident = this.incidents.get(incidentId)!;
-    if (change.containedAt !== undefined) incident.containedAt = change.containedAt;
-    if (change.clientsNotifiedAt !== undefined) incident.clientsNotifiedAt = change.clientsNotifiedAt;
-    if (change.dataCategoriesAffected !== undefined) incident.dataCategoriesAffected = change.dataCategoriesAffected ? [...change.dataCategoriesAffected] : null;
-    if (change.exfiltration !== undefined) incident.exfiltration = change.exfiltration;
-    if (change.status !== undefined) incident.status = change.status;
-    if (change.shareOfDataAffectedBp !== undefined) incident.shareOfDataAffectedBp = change.shareOfDataAffectedBp;
-    const expectedChanged = this.tracked ? this.recompute([incidentId], true) : null;
-    return { exposuresChanged, expectedChanged };
+    const after: ModelIncident = { ...incident };
+    if (change.containedAt !== undefined) after.containedAt = change.containedAt;
+    if (change.clientsNotifiedAt !== undefined) after.clientsNotifiedAt = change.clientsNotifiedAt;
+    if (change.dataCategoriesAffected !== undefined) after.dataCategoriesAffected = change.dataCategoriesAffected ? [...change.dataCategoriesAffected] : null;
+    if (change.exfiltration !== undefined) after.exfiltration = change.exfiltration;
+    if (change.status !== undefined) after.status = change.status;
+    if (change.shareOfDataAffectedBp !== undefined) after.shareOfDataAffectedBp = change.shareOfDataAffectedBp;
+    const refusal = refusalOf(incident, after);
+    const { shareOfDataAffectedBp, ...facts } = change;
+    let exposuresChanged: number;
+    try {
+      ({ exposuresChanged } = await this.services.incident.update(FACTORY_ADMIN, {
+        id: encodeGlobalId('Incident', incidentId),
+        ...facts,
+        dataCategoriesAffected: change.dataCategoriesAffected as DataCategory[] | null | undefined,
+        exfiltration: change.exfiltration as ExfiltrationStatus | undefined,
+        ...(shareOfDataAffectedBp !== undefined ? { shareOfDataAffected: shareOfDataAffectedBp === null ? null : shareOfDataAffectedBp / 10_000 } : {}),
+      }));
+    } catch (error) {
+      if (!(error instanceof UserInputProblem) || !refusal) throw error;
+      return { exposuresChanged: 0, expectedChanged: 0, refused: true };
+    }
+    if (refusal) throw new Error(`updateIncident accepted what it must refuse (${refusal}): ${JSON.stringify(change)}`);
+    const wasClosed = incident.status === IncidentStatus.CLOSED;
+    Object.assign(incident, after);
+    let expectedChanged: number | null = null;
+    if (this.tracked) {
+      expectedChanged = wasClosed && after.status === IncidentStatus.CLOSED ? 0
+        : this.recompute([incidentId], true, wasClosed ? ExposureChangeReason.REOPENED : ExposureChangeReason.INCIDENT_UPDATED);
+    }
+    return { exposuresChanged, expectedChanged, refused: false };
   }
 
   private registerChanged(): void {
     if (!this.tracked) return;
-    this.recompute([...this.incidents.values()].filter((i) => i.status !== IncidentStatus.CLOSED).map((i) => i.id), true);
+    this.recompute([...this.incidents.values()].filter((i) => i.status !== IncidentStatus.CLOSED).map((i) => i.id), true, ExposureChangeReason.REGISTER_CHANGED);
   }
 
-  /** One engine run in the model; returns how many exposures appear, change or resolve. */
-  private recompute(incidentIds: string[], predictRevisions: boolean): number {
+  /** One engine run in the model, for `reason`; returns how many exposures appear, change or resolve. */
+  private recompute(incidentIds: string[], predictRevisions: boolean, reason: ExposureChangeReason): number {
     let changed = 0;
     for (const incidentId of incidentIds) {
       const incident = this.incidents.get(incidentId)!;
@@ -315,7 +400,7 @@ export class World {
       for (const [clientId, exp] of fresh) {
         const prev = this.model.get(key(incidentId, clientId));
         if (!prev) {
-          this.model.set(key(incidentId, clientId), { incidentId, clientId, exp, revision: predictRevisions ? 1 : null, resolved: false, firstComputedAt: null, awareAt: null });
+          this.model.set(key(incidentId, clientId), { incidentId, clientId, exp, revision: predictRevisions ? 1 : null, reasons: predictRevisions ? [reason] : null, resolved: false, firstComputedAt: null, awareAt: null });
           changed += 1;
           continue;
         }
@@ -326,6 +411,7 @@ export class World {
           prev.resolved = false;
           prev.awareAt = awareAt;
           prev.revision = predictRevisions && prev.revision !== null ? prev.revision + 1 : null;
+          prev.reasons = predictRevisions && prev.reasons !== null ? [...prev.reasons, reason] : null;
           changed += 1;
         }
       }
@@ -333,6 +419,7 @@ export class World {
         if (prev.incidentId === incidentId && !prev.resolved && !fresh.has(prev.clientId)) {
           prev.resolved = true;
           prev.revision = predictRevisions && prev.revision !== null ? prev.revision + 1 : null;
+          prev.reasons = predictRevisions && prev.reasons !== null ? [...prev.reasons, reason] : null;
           changed += 1;
         }
       }
@@ -375,6 +462,7 @@ export class World {
         if (JSON.stringify(actual) !== JSON.stringify(expected)) problems.push(`${where}: values differ\n  expected ${JSON.stringify(expected)}\n  actual   ${JSON.stringify(actual)}`);
       }
       if (m.revision !== null && m.revision !== row.revision) problems.push(`${where}: expected revision ${m.revision}, found ${row.revision}`);
+      if (m.reasons !== null && JSON.stringify(m.reasons) !== JSON.stringify(row.revisionReasons)) problems.push(`${where}: expected revision reasons ${JSON.stringify(m.reasons)}, found ${JSON.stringify(row.revisionReasons)}`);
       // Rule 5: awareAt and the deadline.
       if (m.firstComputedAt === null) {
         if (row.firstComputedAt < since || row.firstComputedAt > until) problems.push(`${where}: first_computed_at ${row.firstComputedAt.toISOString()} outside the writes' time [${since.toISOString()}, ${until.toISOString()}]`);
@@ -397,6 +485,7 @@ export class World {
       if (row.lastChange !== lastKind) problems.push(`${where}: last_change ${row.lastChange}, but the last alert is ${lastKind}`);
       // Adopt what the database says about what the model could not predict.
       m.revision = row.revision;
+      m.reasons = row.revisionReasons as ExposureChangeReason[];
       m.firstComputedAt = row.firstComputedAt;
       if (!row.resolvedAt) m.awareAt = row.awareAt;
     }
@@ -409,7 +498,7 @@ export class World {
         const k = key(row.incidentId, row.clientId);
         if (!this.model.has(k)) {
           this.model.set(k, {
-            incidentId: row.incidentId, clientId: row.clientId, revision: row.revision, resolved: true, firstComputedAt: row.firstComputedAt, awareAt: row.awareAt,
+            incidentId: row.incidentId, clientId: row.clientId, revision: row.revision, reasons: row.revisionReasons as ExposureChangeReason[], resolved: true, firstComputedAt: row.firstComputedAt, awareAt: row.awareAt,
             exp: { incidentId: row.incidentId, clientId: row.clientId, contractIds: row.contractIds, path: row.path, categories: row.categories as Category[], people: row.people, peopleLow: row.peopleLow, peopleHigh: row.peopleHigh, special: row.special, score: row.score, level: row.level as RefExposure['level'], factors: row.factors.map((f) => ({ name: f.name as RefExposure['factors'][number]['name'], contribution: f.contribution })) },
           });
         }

@@ -238,6 +238,21 @@ describe('bad input', () => {
       await expectUserErrors('updateIncident', { id: g('Incident', 'i1'), containedAt: '2023-03-21T00:00:00Z' }, [[['input', 'containedAt'], 'INVALID']]);
     });
 
+    it('times that cannot be true: in the future, notified before detection, CONTAINED with no containment time, an uncleared detection', async () => {
+      const hourAhead = new Date(Date.now() + 3_600_000).toISOString();
+      await expectUserErrors('recordIncident', incidentInput({ detectedAt: hourAhead }), [[['input', 'detectedAt'], 'INVALID']]);
+      await expectUserErrors('recordIncident', incidentInput({ startedAt: hourAhead, detectedAt: hourAhead }), [[['input', 'startedAt'], 'INVALID'], [['input', 'detectedAt'], 'INVALID']]);
+      await expectUserErrors('recordIncident', incidentInput({ clientsNotifiedAt: '2024-01-09T23:59:59Z' }), [[['input', 'clientsNotifiedAt'], 'INVALID']]);
+      await expectUserErrors('recordIncident', incidentInput({ status: 'CONTAINED' }), [[['input', 'containedAt'], 'INVALID']]);
+      // updateIncident checks the merged old and new values: i1 was detected 2023-03-31 and has no containment time.
+      const i1 = g('Incident', 'i1');
+      await expectUserErrors('updateIncident', { id: i1, detectedAt: hourAhead }, [[['input', 'detectedAt'], 'INVALID']]);
+      await expectUserErrors('updateIncident', { id: i1, clientsNotifiedAt: '2023-03-30T00:00:00Z' }, [[['input', 'clientsNotifiedAt'], 'INVALID']]);
+      await expectUserErrors('updateIncident', { id: i1, status: 'CONTAINED' }, [[['input', 'containedAt'], 'INVALID']]);
+      const [cleared] = await expectUserErrors('updateIncident', { id: i1, detectedAt: null }, [[['input', 'detectedAt'], 'INVALID']]);
+      expect(cleared.message).toMatch(/cannot be cleared/);
+    });
+
     it('blank title, repeated categories', async () => {
       await expectUserErrors('recordIncident', incidentInput({ title: ' ' }), [[['input', 'title'], 'INVALID']]);
       await expectUserErrors('recordIncident', incidentInput({ dataCategoriesAffected: ['HEALTH', 'HEALTH'] }), [[['input', 'dataCategoriesAffected'], 'INVALID']]);
@@ -249,6 +264,9 @@ describe('bad input', () => {
       await expectUserErrors('recordNotificationDecision', { exposureId, status: 'REPORTED', reportedAt: new Date(Date.now() + 86_400_000).toISOString() }, [[['input', 'reportedAt'], 'INVALID']]);
       await expectUserErrors('recordNotificationDecision', { exposureId, status: 'NOT_REQUIRED' }, [[['input', 'justification'], 'INVALID']]);
       await expectUserErrors('recordNotificationDecision', { exposureId, status: 'NOT_REQUIRED', justification: '   ' }, [[['input', 'justification'], 'INVALID']]);
+      // The incident behind e1 started on 2023-03-22: nobody reported it to a regulator before that.
+      const [early] = await expectUserErrors('recordNotificationDecision', { exposureId, status: 'REPORTED', reportedAt: '2023-03-21T23:59:59Z' }, [[['input', 'reportedAt'], 'INVALID']]);
+      expect(early.message).toMatch(/before the incident started/);
     });
   });
 
@@ -283,6 +301,24 @@ describe('bad input', () => {
       await expectRejected(`mutation { createDataProcessingAgreement(input: { contractId: "${g('Contract', 'k1')}", reference: "R", dataCategories: [TELEPATHY], dataSubjectCount: 1, processingLocations: ["GB"] }) { dataProcessingAgreement { id } } }`, undefined, /TELEPATHY/);
       await expectRejected(`mutation { createDataProcessingAgreement(input: { contractId: "${g('Contract', 'k1')}", reference: "R", dataCategories: [CONTACT], dataSubjectCount: 3000000000, processingLocations: ["GB"] }) { dataProcessingAgreement { id } } }`, undefined, /Int/);
       await expectRejected(`mutation { createContract(input: { clientId: "${g('Client', 'C1')}", supplierId: "${g('Supplier', 'S1')}", reference: "K-D", title: "T", startsOn: "2023-01-01", criticality: STANDARD, value: { amount: "1.234", currency: "GBP" } }) { contract { id } } }`, undefined, /Decimal/);
+    });
+
+    it('years before 1900, in any date or instant, written in the query or sent as variables (year 0000 used to reach PostgreSQL)', async () => {
+      for (const startsOn of ['0000-01-01', '1899-12-31']) {
+        await expectRejected(literalContract(startsOn), undefined, /1900 or later/);
+        await expectRejected(mutationText('createContract'), { input: contractInput({ startsOn }) }, /1900 or later/);
+      }
+      for (const detectedAt of ['0000-01-01T00:00:00Z', '1899-12-31T23:59:59Z']) {
+        await expectRejected(mutationText('recordIncident'), { input: incidentInput({ detectedAt }) }, /1900 or later/);
+      }
+      // A query argument too: asOf(at:) answered INTERNAL_SERVER_ERROR for year 0000.
+      const asOf = `query($id: ID!, $at: DateTime!) { node(id: $id) { ... on Exposure { asOf(at: $at) { revision } } } }`;
+      const response = await expectRejected(asOf, { id: g('Exposure', 'e1'), at: '0000-01-01T00:00:00Z' }, /1900 or later/);
+      expect(response.body.errors![0].extensions?.code).toBe('BAD_USER_INPUT');
+      await expectRejected(`{ node(id: "${g('Exposure', 'e1')}") { ... on Exposure { asOf(at: "0000-06-01T00:00:00Z") { revision } } } }`, undefined, /1900 or later/);
+      // 1900 itself is a year like any other.
+      const ok = dataOf(await app.gql(app.adminToken, asOf, { id: g('Exposure', 'e1'), at: '1900-01-01T00:00:00Z' }));
+      expect(ok.node.asOf).toBeNull();
     });
 
     // Through variables, graphql-js reports these while coercing the variables; Apollo answers 400 BAD_USER_INPUT.
