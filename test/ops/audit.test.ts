@@ -161,13 +161,14 @@ describe('audit trail', () => {
       });
 
       await audited(app.adminToken, admin, 'removeSubprocessor', { supplierId, subprocessorId: sub }, [['supplier_subprocessor', 'DELETE']]);
-      await audited(app.adminToken, admin, 'removeDataProcessingAgreement', { id: doomedAgreement }, [['data_processing_agreement', 'DELETE']]);
-      const removedContract = await audited(app.adminToken, admin, 'removeContract', { id: doomedContract }, [['contract', 'DELETE']]);
-      expect(removedContract.rows.find((r) => r.table_name === 'contract')).toMatchObject({ record_id: dbId(doomedContract), row_data: expect.objectContaining({ reference: 'AUD-2' }) });
+      // Removing a supplier, contract or agreement archives it (rule 10): an UPDATE that sets removed_at.
+      const removedAgreement = await audited(app.adminToken, admin, 'removeDataProcessingAgreement', { id: doomedAgreement }, [['data_processing_agreement', 'UPDATE']]);
+      expect(removedAgreement.rows[0].row_data).toMatchObject({ reference: 'DPA-AUD-2', removed_at: expect.any(String) });
+      const removedContract = await audited(app.adminToken, admin, 'removeContract', { id: doomedContract }, [['contract', 'UPDATE']]);
+      expect(removedContract.rows.find((r) => r.table_name === 'contract')).toMatchObject({ record_id: dbId(doomedContract), row_data: expect.objectContaining({ reference: 'AUD-2', removed_at: expect.any(String) }) });
       await audited(app.adminToken, admin, 'removeClient', { id: doomedClient }, [['client', 'DELETE']]);
-      const removedSupplier = await audited(app.adminToken, admin, 'removeSupplier', { id: doomedSupplier }, [['supplier', 'DELETE']]);
-      // A DELETE keeps the row as it was.
-      expect(removedSupplier.rows[0].row_data).toMatchObject({ id: dbId(doomedSupplier), name: 'Short-lived Supplier' });
+      const removedSupplier = await audited(app.adminToken, admin, 'removeSupplier', { id: doomedSupplier }, [['supplier', 'UPDATE']]);
+      expect(removedSupplier.rows[0].row_data).toMatchObject({ id: dbId(doomedSupplier), name: 'Short-lived Supplier', removed_at: expect.any(String) });
 
       expect([...seen.keys()].sort()).toEqual(Object.keys(MUTATIONS).sort());
     });
