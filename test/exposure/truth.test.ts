@@ -207,6 +207,9 @@ describe('exposure engine truth', () => {
         expect(outcomes.find((o) => o.ran)!.changed).toBe(1);
         const alerts = await app.database.db.query(`SELECT a.kind FROM exposure_alert a JOIN exposure e ON e.id = a.exposure_id WHERE e.client_id = $1`, [future]);
         expect(alerts).toEqual([{ kind: 'NEW' }]);
+        // Its revision says why it was written (rule 11).
+        const reasons = await app.database.db.query(`SELECT r.reason FROM exposure_revision r JOIN exposure e ON e.id = r.exposure_id WHERE e.client_id = $1`, [future]);
+        expect(reasons).toEqual([{ reason: 'CONTRACT_STARTED' }]);
         // The same day again: nothing to do.
         expect((await runners[0].runDue())[0].ran).toBe(false);
       } finally {

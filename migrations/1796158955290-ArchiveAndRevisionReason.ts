@@ -6,8 +6,8 @@ import { MigrationInterface, QueryRunner } from "typeorm";
  * the register only (partial on removed_at IS NULL: TypeORM does not compare index predicates, so those are
  * recreated here by hand). Exposure revisions say why they were written (reason; null on older revisions).
  */
-export class ArchiveAndRevisionReason1796158299938 implements MigrationInterface {
-    name = 'ArchiveAndRevisionReason1796158299938'
+export class ArchiveAndRevisionReason1796158955290 implements MigrationInterface {
+    name = 'ArchiveAndRevisionReason1796158955290'
 
     public async up(queryRunner: QueryRunner): Promise<void> {
         await queryRunner.query(`ALTER TABLE "contract" DROP CONSTRAINT "contract_client_reference_key"`);
@@ -18,7 +18,7 @@ export class ArchiveAndRevisionReason1796158299938 implements MigrationInterface
         await queryRunner.query(`ALTER TABLE "exposure_revision" ADD "reason" text`);
         await queryRunner.query(`CREATE UNIQUE INDEX "contract_client_reference_key" ON "contract"  ("client_id", "reference") WHERE removed_at IS NULL`);
         await queryRunner.query(`CREATE UNIQUE INDEX "dpa_contract_reference_key" ON "data_processing_agreement"  ("contract_id", "reference") WHERE removed_at IS NULL`);
-        await queryRunner.query(`ALTER TABLE "exposure_revision" ADD CONSTRAINT "exposure_revision_reason_valid" CHECK (reason IN ('INCIDENT_RECORDED', 'INCIDENT_UPDATED', 'REOPENED', 'REGISTER_CHANGED'))`);
+        await queryRunner.query(`ALTER TABLE "exposure_revision" ADD CONSTRAINT "exposure_revision_reason_valid" CHECK (reason IN ('INCIDENT_RECORDED', 'INCIDENT_UPDATED', 'REOPENED', 'REGISTER_CHANGED', 'CONTRACT_STARTED'))`);
         await queryRunner.query(`DROP INDEX "public"."supplier_name_idx"`);
         await queryRunner.query(`DROP INDEX "public"."supplier_lei_key"`);
         await queryRunner.query(`DROP INDEX "public"."supplier_company_number_key"`);
