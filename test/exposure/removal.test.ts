@@ -201,6 +201,36 @@ describe('removal archives: records keep showing what was removed', () => {
     await mustSucceed('createDataProcessingAgreement', { contractId: gid.contract(c), reference: 'GOES', dataCategories: ['CONTACT'], dataSubjectCount: 1, processingLocations: ['GB'] });
   });
 
+  it('a write racing a supplier\'s removal waits for it, then finds the supplier gone: no contract, link or incident at an archived supplier', async () => {
+    const s = (await createSupplier(app.services)).id;
+    const other = (await createSupplier(app.services)).id;
+    const k = (await createClient(app.services)).id;
+    // The first half of removeSupplier, held open: the supplier row locked FOR UPDATE and archived, not yet committed.
+    const runner = app.database.db.createQueryRunner();
+    await runner.connect();
+    await runner.startTransaction();
+    await runner.query(`SELECT id FROM supplier WHERE id = $1 FOR UPDATE`, [s]);
+    await runner.query(`UPDATE supplier SET removed_at = now() WHERE id = $1`, [s]);
+    const writes = Promise.all([
+      mutate('createContract', { clientId: gid.client(k), supplierId: gid.supplier(s), reference: 'RACE-1', title: 'T', startsOn: '2024-01-01', criticality: 'STANDARD' }),
+      mutate('addSubprocessor', { supplierId: gid.supplier(other), subprocessorId: gid.supplier(s) }),
+      app.gql(app.analystToken, `mutation($input: RecordIncidentInput!) { recordIncident(input: $input) { userErrors { field code } } }`, {
+        input: { supplierId: gid.supplier(s), title: 'T', kind: 'OTHER', status: 'SUSPECTED', detectedAt: '2024-01-01T00:00:00Z', exfiltration: 'NONE_FOUND' },
+      }).then((response) => dataOf(response).recordIncident),
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await runner.commitTransaction();
+    await runner.release();
+    const [contract, link, incident] = await writes;
+    expect(contract.userErrors).toEqual([{ field: ['input', 'supplierId'], code: 'NOT_FOUND', message: expect.any(String) }]);
+    expect(link.userErrors).toEqual([{ field: ['input', 'subprocessorId'], code: 'NOT_FOUND', message: expect.any(String) }]);
+    expect(incident.userErrors).toEqual([{ field: ['input', 'supplierId'], code: 'NOT_FOUND' }]);
+    const [left] = await app.database.db.query(
+      `SELECT (SELECT count(*) FROM contract WHERE supplier_id = $1)::int AS contracts, (SELECT count(*) FROM supplier_subprocessor WHERE subprocessor_id = $1)::int AS links,
+              (SELECT count(*) FROM incident WHERE supplier_id = $1)::int AS incidents`, [s]);
+    expect(left).toEqual({ contracts: 0, links: 0, incidents: 0 });
+  });
+
   it('removeSupplier: refused while contracts, an open incident or an agreement-level link depend on it; allowed once they are gone or CLOSED', async () => {
     const s = (await createSupplier(app.services)).id;
     const sub = (await createSupplier(app.services)).id;

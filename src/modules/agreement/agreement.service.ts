@@ -6,6 +6,7 @@ import { RegisterChangeHook, noRegisterChangeHook } from '../../common/register-
 import { UserError, UserErrorCode, UserInputProblem, userError } from '../../common/user-error';
 import { assertValid } from '../../common/validation';
 import { ContractEntity } from '../contract/contract.entity';
+import { lockLiveSuppliers } from '../supplier/supplier.service';
 import { AgreementEntity } from './agreement.entity';
 import { CreateDataProcessingAgreementInput, RemoveDataProcessingAgreementInput, UpdateDataProcessingAgreementInput } from './agreement.inputs';
 
@@ -85,8 +86,7 @@ async function resolveSubprocessors(manager: EntityManager, globalIds: string[],
     return id;
   });
   if (problems.length) throw new UserInputProblem(problems);
-  const found: { id: string }[] = ids.length ? await manager.query(`SELECT id FROM supplier WHERE id = ANY($1::uuid[]) AND removed_at IS NULL`, [ids]) : [];
-  const known = new Set(found.map((row) => row.id));
+  const known = await lockLiveSuppliers(manager, ids as string[]);
   ids.forEach((id, index) => {
     if (!known.has(id!)) problems.push(userError(['input', 'subprocessorIds', String(index)], UserErrorCode.NOT_FOUND, 'No supplier has this ID'));
   });

@@ -1,4 +1,4 @@
-import { DataSource, EntityManager, IsNull } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { Viewer, requireRole } from '../../auth/viewer';
 import { decodeIdOf } from '../../common/global-id';
 import { ConstraintMessages, lockLiveForUpdate } from '../../common/mutation';
@@ -8,7 +8,7 @@ import { UserError, UserErrorCode, UserInputProblem, userError } from '../../com
 import { assertValid } from '../../common/validation';
 import type { Context } from '../../context';
 import { ClientEntity } from '../client/client.entity';
-import { SupplierEntity } from '../supplier/supplier.entity';
+import { lockLiveSuppliers } from '../supplier/supplier.service';
 import { ContractEntity } from './contract.entity';
 import { CreateContractInput, RemoveContractInput, UpdateContractInput } from './contract.inputs';
 import { CONTRACT_OPTIONAL_COLUMNS, CONTRACT_ORDER } from './contract.loaders';
@@ -42,7 +42,7 @@ export class ContractService {
       const supplierId = decodeIdOf('Supplier', input.supplierId);
       const problems: UserError[] = [];
       if (!clientId || !(await manager.existsBy(ClientEntity, { id: clientId }))) problems.push(userError(['input', 'clientId'], UserErrorCode.NOT_FOUND, 'No client has this ID'));
-      if (!supplierId || !(await manager.existsBy(SupplierEntity, { id: supplierId, removedAt: IsNull() }))) problems.push(userError(['input', 'supplierId'], UserErrorCode.NOT_FOUND, 'No supplier has this ID'));
+      if (!supplierId || !(await lockLiveSuppliers(manager, [supplierId])).has(supplierId)) problems.push(userError(['input', 'supplierId'], UserErrorCode.NOT_FOUND, 'No supplier has this ID'));
       if (problems.length) throw new UserInputProblem(problems);
       const contract = await manager.save(manager.create(ContractEntity, {
         clientId: clientId!,

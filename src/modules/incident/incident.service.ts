@@ -1,4 +1,4 @@
-import { DataSource, EntityManager, IsNull } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { IncidentStatus } from '../../common/enums';
 import { ExposureChangeReason } from '../exposure/exposure.entity';
 import { Viewer, requireRole } from '../../auth/viewer';
@@ -8,7 +8,7 @@ import { Connection, PageArgs, SqlParams, childConnection, pageQuery } from '../
 import { UserError, UserErrorCode, UserInputProblem, userError } from '../../common/user-error';
 import { assertValid, assertValidFilter } from '../../common/validation';
 import type { Context } from '../../context';
-import { SupplierEntity } from '../supplier/supplier.entity';
+import { lockLiveSuppliers } from '../supplier/supplier.service';
 import { IncidentEntity } from './incident.entity';
 import { IncidentFilter, RecordIncidentInput, UpdateIncidentInput } from './incident.inputs';
 import { INCIDENT_ORDER, incidentVisibility } from './incident.loaders';
@@ -59,7 +59,7 @@ export class IncidentService {
     checkTimes({ startedAt: input.startedAt ?? null, detectedAt: input.detectedAt, containedAt: input.containedAt ?? null, clientsNotifiedAt: input.clientsNotifiedAt ?? null, status: input.status });
     return this.db.transaction(async (manager) => {
       const supplierId = decodeIdOf('Supplier', input.supplierId);
-      if (!supplierId || !(await manager.existsBy(SupplierEntity, { id: supplierId, removedAt: IsNull() }))) {
+      if (!supplierId || !(await lockLiveSuppliers(manager, [supplierId])).has(supplierId)) {
         throw new UserInputProblem([userError(['input', 'supplierId'], UserErrorCode.NOT_FOUND, 'No supplier has this ID')]);
       }
       const incident = await manager.save(manager.create(IncidentEntity, {

@@ -19,6 +19,18 @@ export const SUPPLIER_CONSTRAINTS: ConstraintMessages = {
   PK_supplier_subprocessor: { field: ['input', 'subprocessorId'], message: 'This sub-processor is already linked' },
 };
 
+/**
+ * The ids among `ids` of suppliers in the register (not archived), locked FOR KEY SHARE until the caller's
+ * transaction ends: a concurrent removeSupplier (FOR UPDATE) waits for the write that uses them, or that
+ * write, run after it, no longer finds them. A plain existence check would let a contract, link or incident
+ * be written against a supplier archived at the same moment.
+ */
+export async function lockLiveSuppliers(manager: EntityManager, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows: { id: string }[] = await manager.query(`SELECT id FROM supplier WHERE id = ANY($1::uuid[]) AND removed_at IS NULL ORDER BY id FOR KEY SHARE`, [ids]);
+  return new Set(rows.map((row) => row.id));
+}
+
 /** Rules for suppliers and their supplier-level sub-processor links. */
 export class SupplierService {
   constructor(private readonly db: DataSource, private readonly onRegisterChange: RegisterChangeHook = noRegisterChangeHook) {}
@@ -144,7 +156,8 @@ export class SupplierService {
     if (!subprocessorId) problems.push(userError(['input', 'subprocessorId'], UserErrorCode.NOT_FOUND, 'subprocessorId is not the ID of a supplier'));
     if (supplierId && supplierId === subprocessorId) problems.push(userError(['input', 'subprocessorId'], UserErrorCode.INVALID, 'A supplier cannot be its own sub-processor'));
     if (problems.length) throw new UserInputProblem(problems);
-    const rows = await manager.findBy(SupplierEntity, [{ id: supplierId!, removedAt: IsNull() }, { id: subprocessorId!, removedAt: IsNull() }]);
+    // Locked like lockLiveSuppliers does, in the same statement.
+    const rows = await manager.find(SupplierEntity, { where: [{ id: supplierId!, removedAt: IsNull() }, { id: subprocessorId!, removedAt: IsNull() }], order: { id: 'ASC' }, lock: { mode: 'for_key_share' } });
     const supplier = rows.find((s) => s.id === supplierId);
     const subprocessor = rows.find((s) => s.id === subprocessorId);
     if (!supplier) problems.push(userError(['input', 'supplierId'], UserErrorCode.NOT_FOUND, 'No supplier has this ID'));
