@@ -30,8 +30,18 @@ async function startLoggedApp(env: Record<string, string>, shared?: { database: 
   return { app, logs };
 }
 
-// PostgreSQL has no year 0: the statement fails inside the database, an internal error by any measure.
-const YEAR_ZERO = 'query YearZero { exposures(first: 1) { edges { node { asOf(at: "0000-01-01T00:00:00Z") { score } } } } }';
+// The revisions table is renamed away while these run (withBrokenRevisions): the statement fails inside the
+// database, an internal error by any measure. (Year 0000 used to do it; such instants are refused now.)
+const BROKEN = 'query BrokenRevisions { exposures(first: 1) { edges { node { asOf(at: "2024-01-01T00:00:00Z") { score } } } } }';
+
+async function withBrokenRevisions<T>(app: TestApp, work: () => Promise<T>): Promise<T> {
+  await app.database.db.query(`ALTER TABLE exposure_revision RENAME TO exposure_revision_gone`);
+  try {
+    return await work();
+  } finally {
+    await app.database.db.query(`ALTER TABLE exposure_revision_gone RENAME TO exposure_revision`);
+  }
+}
 
 /** What a client sees of an answer: its errors, over either transport. */
 async function overBoth(app: TestApp, token: string, query: string) {
@@ -77,10 +87,10 @@ describe('one pipeline for HTTP and WebSocket', () => {
   });
 
   it('production: an internal error is masked over both, carries a request id, and is logged with it', async () => {
-    const { http, ws } = await overBoth(production, production.adminToken, YEAR_ZERO);
+    const { http, ws } = await withBrokenRevisions(production, () => overBoth(production, production.adminToken, BROKEN));
     for (const answer of [http, ws]) {
       expect(answer.errors).toEqual([{ message: 'Internal server error', path: ['exposures', 'edges', 0, 'node', 'asOf'], locations: expect.any(Array), extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: expect.any(String) } }]);
-      for (const leak of ['year', 'out of range', 'QueryFailedError', 'SELECT', 'stacktrace', '.ts:']) expect({ leak, found: answer.text.includes(leak) }).toEqual({ leak, found: false });
+      for (const leak of ['exposure_revision', 'does not exist', 'QueryFailedError', 'SELECT', 'stacktrace', '.ts:']) expect({ leak, found: answer.text.includes(leak) }).toEqual({ leak, found: false });
     }
     expect(http.errors[0].extensions.requestId).toBe(http.requestId);
     const requestId = ws.errors[0].extensions.requestId as string;
@@ -90,9 +100,9 @@ describe('one pipeline for HTTP and WebSocket', () => {
       return found.length >= 2 ? found : null;
     }, 2000, 'the log lines of the WebSocket operation'))!;
     expect(lines.map((line) => line.msg).sort()).toEqual(['graphql request', 'unexpected error']);
-    expect(lines.find((line) => line.msg === 'graphql request')).toMatchObject({ transport: 'websocket', operationName: 'YearZero', operationType: 'query', errorCodes: ['INTERNAL_SERVER_ERROR'], sqlStatements: expect.any(Number) });
+    expect(lines.find((line) => line.msg === 'graphql request')).toMatchObject({ transport: 'websocket', operationName: 'BrokenRevisions', operationType: 'query', errorCodes: ['INTERNAL_SERVER_ERROR'], sqlStatements: expect.any(Number) });
     // The database's own words reach the log, not the client.
-    expect(JSON.stringify(lines.find((line) => line.msg === 'unexpected error'))).toMatch(/out of range|year/i);
+    expect(JSON.stringify(lines.find((line) => line.msg === 'unexpected error'))).toMatch(/exposure_revision.* does not exist/);
   });
 
   it('every WebSocket operation is logged once with its own request id, and counted in the same metrics', async () => {
@@ -140,7 +150,7 @@ describe('one pipeline for HTTP and WebSocket', () => {
     expect(unauthenticated.status).toBe(401);
     expect(unauthenticated.json.errors[0].extensions.stacktrace).toBeUndefined();
 
-    const internal = await overBoth(development, development.adminToken, YEAR_ZERO);
+    const internal = await withBrokenRevisions(development, () => overBoth(development, development.adminToken, BROKEN));
     for (const errors of [internal.http.errors, internal.ws.errors]) {
       expect(errors[0].extensions.code).toBe('INTERNAL_SERVER_ERROR');
       expect(errors[0].extensions.stacktrace).toEqual(expect.arrayContaining([expect.stringMatching(/^\s+at /)]));

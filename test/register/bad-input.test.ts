@@ -303,19 +303,20 @@ describe('bad input', () => {
       await expectRejected(`mutation { createContract(input: { clientId: "${g('Client', 'C1')}", supplierId: "${g('Supplier', 'S1')}", reference: "K-D", title: "T", startsOn: "2023-01-01", criticality: STANDARD, value: { amount: "1.234", currency: "GBP" } }) { contract { id } } }`, undefined, /Decimal/);
     });
 
-    it('years before 1900, in any date or instant, written in the query or sent as variables (year 0000 used to reach PostgreSQL)', async () => {
+    it('years before 1900 (or after 9999), in any date or instant, written in the query or sent as variables (year 0000 used to reach PostgreSQL)', async () => {
       for (const startsOn of ['0000-01-01', '1899-12-31']) {
-        await expectRejected(literalContract(startsOn), undefined, /1900 or later/);
-        await expectRejected(mutationText('createContract'), { input: contractInput({ startsOn }) }, /1900 or later/);
+        await expectRejected(literalContract(startsOn), undefined, /years 1900 to 9999/);
+        await expectRejected(mutationText('createContract'), { input: contractInput({ startsOn }) }, /years 1900 to 9999/);
       }
-      for (const detectedAt of ['0000-01-01T00:00:00Z', '1899-12-31T23:59:59Z']) {
-        await expectRejected(mutationText('recordIncident'), { input: incidentInput({ detectedAt }) }, /1900 or later/);
+      // The last: an instant in the year 10000 (UTC), which no longer writes as a four-digit year.
+      for (const detectedAt of ['0000-01-01T00:00:00Z', '1899-12-31T23:59:59Z', '9999-12-31T23:00:00-14:00']) {
+        await expectRejected(mutationText('recordIncident'), { input: incidentInput({ detectedAt }) }, /years 1900 to 9999/);
       }
       // A query argument too: asOf(at:) answered INTERNAL_SERVER_ERROR for year 0000.
       const asOf = `query($id: ID!, $at: DateTime!) { node(id: $id) { ... on Exposure { asOf(at: $at) { revision } } } }`;
-      const response = await expectRejected(asOf, { id: g('Exposure', 'e1'), at: '0000-01-01T00:00:00Z' }, /1900 or later/);
+      const response = await expectRejected(asOf, { id: g('Exposure', 'e1'), at: '0000-01-01T00:00:00Z' }, /years 1900 to 9999/);
       expect(response.body.errors![0].extensions?.code).toBe('BAD_USER_INPUT');
-      await expectRejected(`{ node(id: "${g('Exposure', 'e1')}") { ... on Exposure { asOf(at: "0000-06-01T00:00:00Z") { revision } } } }`, undefined, /1900 or later/);
+      await expectRejected(`{ node(id: "${g('Exposure', 'e1')}") { ... on Exposure { asOf(at: "0000-06-01T00:00:00Z") { revision } } } }`, undefined, /years 1900 to 9999/);
       // 1900 itself is a year like any other.
       const ok = dataOf(await app.gql(app.adminToken, asOf, { id: g('Exposure', 'e1'), at: '1900-01-01T00:00:00Z' }));
       expect(ok.node.asOf).toBeNull();
