@@ -35,11 +35,12 @@ async function startLoggedApp(env: Record<string, string>, shared?: { database: 
 const BROKEN = 'query BrokenRevisions { exposures(first: 1) { edges { node { asOf(at: "2024-01-01T00:00:00Z") { score } } } } }';
 
 async function withBrokenRevisions<T>(app: TestApp, work: () => Promise<T>): Promise<T> {
-  await app.database.db.query(`ALTER TABLE exposure_revision RENAME TO exposure_revision_gone`);
+  // DDL: only the owner may (the API's role owns nothing).
+  await app.database.asOwner((owner) => owner.query(`ALTER TABLE exposure_revision RENAME TO exposure_revision_gone`));
   try {
     return await work();
   } finally {
-    await app.database.db.query(`ALTER TABLE exposure_revision_gone RENAME TO exposure_revision`);
+    await app.database.asOwner((owner) => owner.query(`ALTER TABLE exposure_revision_gone RENAME TO exposure_revision`));
   }
 }
 
