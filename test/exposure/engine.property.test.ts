@@ -93,6 +93,9 @@ const updateArb = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('addLink' as const), from: fc.nat(9), to: fc.nat(9) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('removeLink' as const), which: fc.nat(20) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('removeContract' as const), which: fc.nat(20) }) },
+  // Rule 10: removals archive; the records keep showing what was removed.
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('removeAgreement' as const), which: fc.nat(30) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('removeSupplier' as const), which: fc.nat(9) }) },
   { weight: 2, arbitrary: fc.record({
     kind: fc.constant('updateAgreement' as const),
     which: fc.nat(30),
@@ -165,6 +168,8 @@ describe('exposure engine against the reference model', () => {
   }
 
   async function applyUpdate(world: World, u: UpdateGen, S: string[], K: string[], incidentIds: string[], step: string): Promise<void> {
+    // A removed supplier is gone from the register: updates pick among the live ones.
+    if (S.length === 0) return;
     switch (u.kind) {
       case 'incident': {
         const id = incidentIds[u.which % incidentIds.length];
@@ -203,6 +208,16 @@ describe('exposure engine against the reference model', () => {
       case 'removeContract': {
         if (world.register.contracts.length === 0) return;
         await world.removeContract(world.register.contracts[u.which % world.register.contracts.length].id);
+        return;
+      }
+      case 'removeAgreement': {
+        if (world.register.agreements.length === 0) return;
+        await world.removeAgreement(world.register.agreements[u.which % world.register.agreements.length].id);
+        return;
+      }
+      case 'removeSupplier': {
+        // Refused (and checked to be refused) while it has contracts, an open incident or dependents.
+        await world.removeSupplier(S[u.which % S.length]);
         return;
       }
       case 'updateAgreement': {
@@ -291,7 +306,7 @@ describe('exposure engine against the reference model', () => {
     for (const [n, update] of scenario.updates.entries()) {
       const since = new Date();
       const step = `update ${n} ${JSON.stringify(update)}`;
-      await applyUpdate(world, update, S, K, incidentIds, step);
+      await applyUpdate(world, update, [...world.register.suppliers], K, incidentIds, step);
       await check(world, since, false, step);
     }
   }
