@@ -30,7 +30,10 @@ const guardedPg = Object.create(pg, { Pool: { value: GuardedPool } }) as typeof 
  * The one DataSource definition, shared by the app, the TypeORM CLI and the tests.
  * synchronize is off everywhere: the schema comes only from committed migrations.
  */
-export function dataSourceOptions(url: string, overrides: Partial<{ poolMax: number; statementTimeoutMs: number; applicationName: string }> = {}): DataSourceOptions {
+export function dataSourceOptions(
+  url: string,
+  overrides: Partial<{ poolMax: number; statementTimeoutMs: number; applicationName: string }> = {},
+): DataSourceOptions {
   return {
     type: 'postgres',
     driver: guardedPg,
@@ -55,9 +58,16 @@ export function dataSourceOptions(url: string, overrides: Partial<{ poolMax: num
   };
 }
 
-export function createDataSource(url: string, overrides?: Parameters<typeof dataSourceOptions>[1]): DataSource {
+export function createDataSource(
+  url: string,
+  overrides?: Parameters<typeof dataSourceOptions>[1],
+): DataSource {
   return new DataSource(dataSourceOptions(url, overrides));
 }
 
 /** Used by the TypeORM CLI (migration:generate / migration:run): as the owner, since the API's role may not change the schema. */
-export default createDataSource(process.env.MIGRATION_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+export default createDataSource(
+  process.env.MIGRATION_DATABASE_URL ??
+    process.env.DATABASE_URL ??
+    'postgres://postgres@127.0.0.1:5432/postgres',
+);

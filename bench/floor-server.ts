@@ -27,7 +27,10 @@ SELECT json_build_object('data', json_build_object('node', json_build_object(
          'exposures', json_build_object('edges', coalesce(json_agg(edge ORDER BY score DESC, id DESC), '[]')))))::text AS body
 FROM edges`;
 
-const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.DB_POOL_MAX ?? 10) });
+const pool = new Pool({
+  connectionString: process.env.DATABASE_URL,
+  max: Number(process.env.DB_POOL_MAX ?? 10),
+});
 const incidentId = process.env.BENCH_INCIDENT_ID;
 
 const server = http.createServer((req, res) => {

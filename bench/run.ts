@@ -26,10 +26,41 @@ import { seedLargeRegister, RegisterSize } from './large-register';
 const ROOT = path.resolve(__dirname, '..', '..');
 const JWT_SECRET = 'benchmark-secret-that-is-long-enough-0123456789';
 
-const PROFILES: Record<string, { size: RegisterSize; runs: number; readRounds: number; readSeconds: number; subscribers: number; dense: { suppliers: number; linksEach: number } }> = {
-  full: { size: { clients: 10000, suppliers: 2000, contracts: 100000 }, runs: 7, readRounds: 5, readSeconds: 5, subscribers: 1000, dense: { suppliers: 5000, linksEach: 4 } },
-  quick: { size: { clients: 10000, suppliers: 2000, contracts: 100000 }, runs: 3, readRounds: 3, readSeconds: 3, subscribers: 1000, dense: { suppliers: 5000, linksEach: 4 } },
-  ci: { size: { clients: 600, suppliers: 150, contracts: 3000 }, runs: 2, readRounds: 1, readSeconds: 2, subscribers: 100, dense: { suppliers: 500, linksEach: 4 } },
+const PROFILES: Record<
+  string,
+  {
+    size: RegisterSize;
+    runs: number;
+    readRounds: number;
+    readSeconds: number;
+    subscribers: number;
+    dense: { suppliers: number; linksEach: number };
+  }
+> = {
+  full: {
+    size: { clients: 10000, suppliers: 2000, contracts: 100000 },
+    runs: 7,
+    readRounds: 5,
+    readSeconds: 5,
+    subscribers: 1000,
+    dense: { suppliers: 5000, linksEach: 4 },
+  },
+  quick: {
+    size: { clients: 10000, suppliers: 2000, contracts: 100000 },
+    runs: 3,
+    readRounds: 3,
+    readSeconds: 3,
+    subscribers: 1000,
+    dense: { suppliers: 5000, linksEach: 4 },
+  },
+  ci: {
+    size: { clients: 600, suppliers: 150, contracts: 3000 },
+    runs: 2,
+    readRounds: 1,
+    readSeconds: 2,
+    subscribers: 100,
+    dense: { suppliers: 500, linksEach: 4 },
+  },
 };
 
 const WARM_UP_SECONDS = 2;
@@ -53,13 +84,18 @@ async function waitForHttp(url: string, timeoutMs = 60000): Promise<void> {
     } catch {
       // not up yet
     }
-    if (Date.now() - started > timeoutMs) throw new Error(`${url} did not come up within ${timeoutMs / 1000} s`);
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`${url} did not come up within ${timeoutMs / 1000} s`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 
 function startProcess(script: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [script], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [script], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   child.on('exit', (code, signal) => {
     if (code && code !== 0) say(`  ${path.basename(script)} exited with ${code ?? signal}`);
   });
@@ -82,7 +118,11 @@ function peakRssMb(pid: number): number {
 }
 
 async function gql(url: string, token: string, query: string, variables: Record<string, unknown> = {}) {
-  const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
   const body = (await response.json()) as { data?: any; errors?: unknown[] };
   if (body.errors) throw new Error(`GraphQL errors: ${JSON.stringify(body.errors).slice(0, 500)}`);
   return { body, sqlStatements: Number(response.headers.get('x-sql-statements')) };
@@ -95,9 +135,22 @@ interface LoadTarget {
 }
 
 async function loadOnce(target: LoadTarget, seconds: number) {
-  const result = await autocannon({ url: target.url, method: 'POST', body: target.body, headers: { 'content-type': 'application/json', ...target.headers }, connections: 32, duration: seconds });
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`load test had ${result.non2xx} non-2xx answers and ${result.errors} errors`);
-  return { requests: result.requests.total, seconds: result.duration, p50: result.latency.p50, p99: result.latency.p99 };
+  const result = await autocannon({
+    url: target.url,
+    method: 'POST',
+    body: target.body,
+    headers: { 'content-type': 'application/json', ...target.headers },
+    connections: 32,
+    duration: seconds,
+  });
+  if (result.non2xx > 0 || result.errors > 0)
+    throw new Error(`load test had ${result.non2xx} non-2xx answers and ${result.errors} errors`);
+  return {
+    requests: result.requests.total,
+    seconds: result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+  };
 }
 
 /**
@@ -115,19 +168,38 @@ async function loadAlternating(api: LoadTarget, floor: LoadTarget, rounds: numbe
     apiRounds.push(await loadOnce(api, secondsPerRound));
     floorRounds.push(await loadOnce(floor, secondsPerRound));
   }
-  const rate = (runs: typeof apiRounds) => runs.reduce((sum, run) => sum + run.requests, 0) / runs.reduce((sum, run) => sum + run.seconds, 0);
+  const rate = (runs: typeof apiRounds) =>
+    runs.reduce((sum, run) => sum + run.requests, 0) / runs.reduce((sum, run) => sum + run.seconds, 0);
   return {
-    api: { rps: rate(apiRounds), p50: median(apiRounds.map((run) => run.p50)), p99: median(apiRounds.map((run) => run.p99)) },
+    api: {
+      rps: rate(apiRounds),
+      p50: median(apiRounds.map((run) => run.p50)),
+      p99: median(apiRounds.map((run) => run.p99)),
+    },
     floor: { rps: rate(floorRounds) },
   };
 }
 
 async function recordIncidentOnce(url: string, token: string, supplierId: string): Promise<number> {
   const started = process.hrtime.bigint();
-  const { body } = await gql(url, token, `mutation($input: RecordIncidentInput!) { recordIncident(input: $input) { exposuresChanged userErrors { message } } }`, {
-    input: { supplierId: encodeGlobalId('Supplier', supplierId), title: 'Benchmark incident', kind: 'CYBER_ATTACK', status: 'CONFIRMED', startedAt: '2024-01-01T00:00:00Z', detectedAt: '2024-01-10T00:00:00Z', exfiltration: 'SUSPECTED' },
-  });
-  if (body.data.recordIncident.userErrors.length) throw new Error(JSON.stringify(body.data.recordIncident.userErrors));
+  const { body } = await gql(
+    url,
+    token,
+    `mutation($input: RecordIncidentInput!) { recordIncident(input: $input) { exposuresChanged userErrors { message } } }`,
+    {
+      input: {
+        supplierId: encodeGlobalId('Supplier', supplierId),
+        title: 'Benchmark incident',
+        kind: 'CYBER_ATTACK',
+        status: 'CONFIRMED',
+        startedAt: '2024-01-01T00:00:00Z',
+        detectedAt: '2024-01-10T00:00:00Z',
+        exfiltration: 'SUSPECTED',
+      },
+    },
+  );
+  if (body.data.recordIncident.userErrors.length)
+    throw new Error(JSON.stringify(body.data.recordIncident.userErrors));
   return Number(process.hrtime.bigint() - started) / 1e6;
 }
 
@@ -157,9 +229,12 @@ async function exposureSqlOnce(db: DataSource, supplierId: string): Promise<numb
  * done once in TypeScript over the links read from the database, in the same run.
  */
 async function denseGraph(db: DataSource, size: { suppliers: number; linksEach: number }, runs: number) {
-  const ids: string[] = (await db.query(
-    `INSERT INTO supplier (name, country, tier) SELECT 'Dense ' || g, 'GB', 'STANDARD' FROM generate_series(0, $1 - 1) g RETURNING id`, [size.suppliers],
-  )).map((row: { id: string }) => row.id);
+  const ids: string[] = (
+    await db.query(
+      `INSERT INTO supplier (name, country, tier) SELECT 'Dense ' || g, 'GB', 'STANDARD' FROM generate_series(0, $1 - 1) g RETURNING id`,
+      [size.suppliers],
+    )
+  ).map((row: { id: string }) => row.id);
   const from: string[] = [];
   const to: string[] = [];
   const seen = new Set<string>();
@@ -172,7 +247,10 @@ async function denseGraph(db: DataSource, size: { suppliers: number; linksEach: 
       to.push(ids[j]);
     }
   }
-  await db.query(`INSERT INTO supplier_subprocessor (supplier_id, subprocessor_id) SELECT * FROM unnest($1::uuid[], $2::uuid[])`, [from, to]);
+  await db.query(
+    `INSERT INTO supplier_subprocessor (supplier_id, subprocessor_id) SELECT * FROM unnest($1::uuid[], $2::uuid[])`,
+    [from, to],
+  );
   await db.query(
     `WITH c AS (
        INSERT INTO contract (client_id, supplier_id, reference, title, starts_on, criticality)
@@ -191,7 +269,9 @@ async function denseGraph(db: DataSource, size: { suppliers: number; linksEach: 
   for (let run = 0; run < runs; run += 1) {
     engineTimes.push(await exposureSqlOnce(db, target));
     const started = process.hrtime.bigint();
-    const links: { supplier_id: string; subprocessor_id: string }[] = await db.query(`SELECT supplier_id, subprocessor_id FROM supplier_subprocessor`);
+    const links: { supplier_id: string; subprocessor_id: string }[] = await db.query(
+      `SELECT supplier_id, subprocessor_id FROM supplier_subprocessor`,
+    );
     const reliedOnBy = new Map<string, string[]>();
     for (const l of links) {
       const list = reliedOnBy.get(l.subprocessor_id);
@@ -199,19 +279,37 @@ async function denseGraph(db: DataSource, size: { suppliers: number; linksEach: 
       else reliedOnBy.set(l.subprocessor_id, [l.supplier_id]);
     }
     const distance = new Map<string, number>([[target, 0]]);
-    for (let frontier = [target]; frontier.length; ) {
+    for (let frontier = [target]; frontier.length;) {
       const next: string[] = [];
-      for (const node of frontier) for (const before of reliedOnBy.get(node) ?? []) if (!distance.has(before)) { distance.set(before, distance.get(node)! + 1); next.push(before); }
+      for (const node of frontier)
+        for (const before of reliedOnBy.get(node) ?? [])
+          if (!distance.has(before)) {
+            distance.set(before, distance.get(node)! + 1);
+            next.push(before);
+          }
       frontier = next;
     }
     floorTimes.push(Number(process.hrtime.bigint() - started) / 1e6);
     reached = distance.size;
   }
-  return { suppliers: ids.length, links: from.length, reached, engineMs: median(engineTimes), floorMs: median(floorTimes) };
+  return {
+    suppliers: ids.length,
+    links: from.length,
+    reached,
+    engineMs: median(engineTimes),
+    floorMs: median(floorTimes),
+  };
 }
 
 /** 1,000 subscribers over two instances; latency from commit (seen by our own LISTEN) to receipt. */
-async function alertLatency(urls: string[], databaseUrl: string, adminToken: string, clientIds: string[], supplierId: string, count: number) {
+async function alertLatency(
+  urls: string[],
+  databaseUrl: string,
+  adminToken: string,
+  clientIds: string[],
+  supplierId: string,
+  count: number,
+) {
   const listener = new PgClient({ connectionString: databaseUrl });
   await listener.connect();
   await listener.query('LISTEN exposure_alerts');
@@ -221,38 +319,68 @@ async function alertLatency(urls: string[], databaseUrl: string, adminToken: str
   });
   const latencies: number[] = [];
   const clients = clientIds.slice(0, count).map((clientId, index) => {
-    const client = createClient({ url: urls[index % urls.length].replace(/^http/, 'ws') + '/graphql', webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${adminToken}` }, lazy: false, retryAttempts: 0, onNonLazyError: () => undefined });
-    client.subscribe({ query: `subscription($c: ID) { exposureAlerts(clientId: $c) { id kind } }`, variables: { c: encodeGlobalId('Client', clientId) } }, {
-      next: () => latencies.push(performance.now() - committedAt),
-      error: (error) => say(`  subscriber error: ${JSON.stringify(error).slice(0, 200)}`),
-      complete: () => undefined,
+    const client = createClient({
+      url: urls[index % urls.length].replace(/^http/, 'ws') + '/graphql',
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${adminToken}` },
+      lazy: false,
+      retryAttempts: 0,
+      onNonLazyError: () => undefined,
     });
+    client.subscribe(
+      {
+        query: `subscription($c: ID) { exposureAlerts(clientId: $c) { id kind } }`,
+        variables: { c: encodeGlobalId('Client', clientId) },
+      },
+      {
+        next: () => latencies.push(performance.now() - committedAt),
+        error: (error) => say(`  subscriber error: ${JSON.stringify(error).slice(0, 200)}`),
+        complete: () => undefined,
+      },
+    );
     return client;
   });
   const started = Date.now();
   while (clients.length && Date.now() - started < 30000) {
     // Each instance serves metrics on its API port + 10 (METRICS_PORT above).
     const metricsUrl = (url: string) => `http://127.0.0.1:${Number(new URL(url).port) + 10}/metrics`;
-    const [{ open }] = (await fetch(metricsUrl(urls[0])).then((r) => r.text()).then((text) => [{ open: Number(/graphql_active_subscriptions (\d+)/.exec(text)?.[1] ?? 0) }]));
-    const [{ open: open2 }] = urls[1] ? await fetch(metricsUrl(urls[1])).then((r) => r.text()).then((text) => [{ open: Number(/graphql_active_subscriptions (\d+)/.exec(text)?.[1] ?? 0) }]) : [{ open: 0 }];
+    const [{ open }] = await fetch(metricsUrl(urls[0]))
+      .then((r) => r.text())
+      .then((text) => [{ open: Number(/graphql_active_subscriptions (\d+)/.exec(text)?.[1] ?? 0) }]);
+    const [{ open: open2 }] = urls[1]
+      ? await fetch(metricsUrl(urls[1]))
+          .then((r) => r.text())
+          .then((text) => [{ open: Number(/graphql_active_subscriptions (\d+)/.exec(text)?.[1] ?? 0) }])
+      : [{ open: 0 }];
     if (open + open2 >= clients.length) break;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   await recordIncidentOnce(urls[0], adminToken, supplierId);
   const waitStarted = Date.now();
-  while (latencies.length < clients.length && Date.now() - waitStarted < 30000) await new Promise((resolve) => setTimeout(resolve, 50));
+  while (latencies.length < clients.length && Date.now() - waitStarted < 30000)
+    await new Promise((resolve) => setTimeout(resolve, 50));
   await Promise.all(clients.map((client) => client.dispose()));
   await listener.end();
-  if (latencies.length < clients.length) say(`  only ${latencies.length} of ${clients.length} subscribers received their alert`);
-  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), received: latencies.length, subscribers: clients.length };
+  if (latencies.length < clients.length)
+    say(`  only ${latencies.length} of ${clients.length} subscribers received their alert`);
+  return {
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    received: latencies.length,
+    subscribers: clients.length,
+  };
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, ci: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: { quick: { type: 'boolean', default: false }, ci: { type: 'boolean', default: false } },
+  });
   const profileName = values.ci ? 'ci' : values.quick ? 'quick' : 'full';
   const profile = PROFILES[profileName];
   const benchStarted = Date.now();
-  say(`Benchmark (${profileName}): ${profile.size.suppliers} suppliers, ${profile.size.clients} clients, ${profile.size.contracts} contracts`);
+  say(
+    `Benchmark (${profileName}): ${profile.size.suppliers} suppliers, ${profile.size.clients} clients, ${profile.size.contracts} contracts`,
+  );
 
   let databaseUrl: string;
   let cleanup: () => Promise<void>;
@@ -273,7 +401,11 @@ async function main(): Promise<void> {
   } else {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'register-bench-pg-'));
     if (process.getuid?.() === 0) fs.chmodSync(dataDir, 0o777);
-    const embedded = await startEmbeddedPostgres(path.join(dataDir, 'data'), 20000 + (process.pid % 12000), say);
+    const embedded = await startEmbeddedPostgres(
+      path.join(dataDir, 'data'),
+      20000 + (process.pid % 12000),
+      say,
+    );
     databaseUrl = embedded.url;
     cleanup = async () => {
       await embedded.stop();
@@ -289,10 +421,21 @@ async function main(): Promise<void> {
     await db.runMigrations({ transaction: 'each' });
     say('Seeding the register:');
     const seeded = await seedLargeRegister(db, profile.size, say);
-    say(`  ${seeded.contracts} contracts, ${seeded.agreements} agreements in ${seeded.seconds.toFixed(1)} s; largest supplier: ${seeded.largestSupplierContracts} contracts, ${seeded.largestSupplierClients} clients`);
+    say(
+      `  ${seeded.contracts} contracts, ${seeded.agreements} agreements in ${seeded.seconds.toFixed(1)} s; largest supplier: ${seeded.largestSupplierContracts} contracts, ${seeded.largestSupplierClients} clients`,
+    );
 
     // The alert benchmark's subscribers share one admin token: the per-subject subscription cap is lifted.
-    const apiEnv = { DATABASE_URL: databaseUrl, JWT_SECRET, NODE_ENV: 'production', RATE_LIMIT_PER_MINUTE: '0', LOG_LEVEL: 'warn', DB_STATEMENT_TIMEOUT_MS: '600000', MAX_QUERY_COST: '1000000', WS_MAX_SUBSCRIPTIONS_PER_SUBJECT: '1000000' };
+    const apiEnv = {
+      DATABASE_URL: databaseUrl,
+      JWT_SECRET,
+      NODE_ENV: 'production',
+      RATE_LIMIT_PER_MINUTE: '0',
+      LOG_LEVEL: 'warn',
+      DB_STATEMENT_TIMEOUT_MS: '600000',
+      MAX_QUERY_COST: '1000000',
+      WS_MAX_SUBSCRIPTIONS_PER_SUBJECT: '1000000',
+    };
     const api = startProcess('dist/src/main.js', { ...apiEnv, PORT: '4801', METRICS_PORT: '4811' });
     const api2 = startProcess('dist/src/main.js', { ...apiEnv, PORT: '4802', METRICS_PORT: '4812' });
     children.push(api, api2);
@@ -307,13 +450,27 @@ async function main(): Promise<void> {
       sqlTimes.push(await exposureSqlOnce(db, seeded.largestSupplierId));
       apiTimes.push(await recordIncidentOnce(url, adminToken, seeded.largestSupplierId));
     }
-    const [{ id: incidentId, exposures }] = await db.query(`SELECT incident_id AS id, count(*)::int AS exposures FROM exposure GROUP BY incident_id ORDER BY count(*) DESC LIMIT 1`);
-    say(`  API ${median(apiTimes).toFixed(0)} ms, SQL ${median(sqlTimes).toFixed(0)} ms (median), ${exposures} exposures per incident`);
+    const [{ id: incidentId, exposures }] = await db.query(
+      `SELECT incident_id AS id, count(*)::int AS exposures FROM exposure GROUP BY incident_id ORDER BY count(*) DESC LIMIT 1`,
+    );
+    say(
+      `  API ${median(apiTimes).toFixed(0)} ms, SQL ${median(sqlTimes).toFixed(0)} ms (median), ${exposures} exposures per incident`,
+    );
 
-    say(`Nested read at concurrency 32, ${profile.readRounds} rounds of ${profile.readSeconds} s alternating with the floor: incident → exposures(first: 100) → client → contracts → supplier`);
-    const body = JSON.stringify({ query: NESTED_READ, variables: { id: encodeGlobalId('Incident', incidentId) }, operationName: 'NestedRead' });
+    say(
+      `Nested read at concurrency 32, ${profile.readRounds} rounds of ${profile.readSeconds} s alternating with the floor: incident → exposures(first: 100) → client → contracts → supplier`,
+    );
+    const body = JSON.stringify({
+      query: NESTED_READ,
+      variables: { id: encodeGlobalId('Incident', incidentId) },
+      operationName: 'NestedRead',
+    });
     const probe = await gql(url, adminToken, NESTED_READ, { id: encodeGlobalId('Incident', incidentId) });
-    const floor = startProcess('dist/bench/floor-server.js', { DATABASE_URL: databaseUrl, PORT: '4803', BENCH_INCIDENT_ID: incidentId });
+    const floor = startProcess('dist/bench/floor-server.js', {
+      DATABASE_URL: databaseUrl,
+      PORT: '4803',
+      BENCH_INCIDENT_ID: incidentId,
+    });
     children.push(floor);
     await waitForHttp('http://127.0.0.1:4803/');
     const reads = await loadAlternating(
@@ -325,22 +482,45 @@ async function main(): Promise<void> {
     const nested = reads.api;
     const floorRun = reads.floor;
     const rssMb = peakRssMb(api.pid!);
-    say(`  API ${nested.rps.toFixed(0)} req/s (p50 ${nested.p50} ms, p99 ${nested.p99} ms, ${probe.sqlStatements} SQL statements per request); floor ${floorRun.rps.toFixed(0)} req/s`);
+    say(
+      `  API ${nested.rps.toFixed(0)} req/s (p50 ${nested.p50} ms, p99 ${nested.p99} ms, ${probe.sqlStatements} SQL statements per request); floor ${floorRun.rps.toFixed(0)} req/s`,
+    );
 
     say(`Alert delivery: ${profile.subscribers} subscribers over 2 instances`);
     // Clients exposed to the earlier incidents at this supplier: the next one (same dates) alerts each of them once.
-    const clientRows: { client_id: string }[] = await db.query(`SELECT client_id FROM exposure WHERE incident_id = $1 ORDER BY client_id LIMIT $2`, [incidentId, profile.subscribers]);
-    const alerts = await alertLatency([url, 'http://127.0.0.1:4802'], databaseUrl, adminToken, clientRows.map((r) => r.client_id), seeded.largestSupplierId, profile.subscribers);
-    say(`  ${alerts.received}/${alerts.subscribers} received; p50 ${alerts.p50.toFixed(0)} ms, p99 ${alerts.p99.toFixed(0)} ms`);
+    const clientRows: { client_id: string }[] = await db.query(
+      `SELECT client_id FROM exposure WHERE incident_id = $1 ORDER BY client_id LIMIT $2`,
+      [incidentId, profile.subscribers],
+    );
+    const alerts = await alertLatency(
+      [url, 'http://127.0.0.1:4802'],
+      databaseUrl,
+      adminToken,
+      clientRows.map((r) => r.client_id),
+      seeded.largestSupplierId,
+      profile.subscribers,
+    );
+    say(
+      `  ${alerts.received}/${alerts.subscribers} received; p50 ${alerts.p50.toFixed(0)} ms, p99 ${alerts.p99.toFixed(0)} ms`,
+    );
 
-    say(`Dense supply chain: ${profile.dense.suppliers} suppliers in one strongly connected component, one incident inside it`);
+    say(
+      `Dense supply chain: ${profile.dense.suppliers} suppliers in one strongly connected component, one incident inside it`,
+    );
     const dense = await denseGraph(db, profile.dense, profile.runs);
-    say(`  ${dense.links} links, ${dense.reached} suppliers reached; engine ${dense.engineMs.toFixed(0)} ms, plain TypeScript BFS ${dense.floorMs.toFixed(0)} ms (median)`);
+    say(
+      `  ${dense.links} links, ${dense.reached} suppliers reached; engine ${dense.engineMs.toFixed(0)} ms, plain TypeScript BFS ${dense.floorMs.toFixed(0)} ms (median)`,
+    );
 
     const [{ server_version: version }] = await db.query(`SHOW server_version`);
     const results = {
       profile: profileName,
-      size: { ...profile.size, agreements: seeded.agreements, largestSupplierContracts: seeded.largestSupplierContracts, exposuresPerIncident: exposures },
+      size: {
+        ...profile.size,
+        agreements: seeded.agreements,
+        largestSupplierContracts: seeded.largestSupplierContracts,
+        exposuresPerIncident: exposures,
+      },
       recordIncident_ms: round(median(apiTimes)),
       exposureSql_ms: round(median(sqlTimes)),
       recordIncident_ratio: round(median(apiTimes) / median(sqlTimes), 2),
@@ -359,24 +539,55 @@ async function main(): Promise<void> {
       denseGraph_ms: round(dense.engineMs),
       denseGraphFloor_ms: round(dense.floorMs),
       denseGraph_floor_ratio: round(dense.engineMs / dense.floorMs, 2),
-      machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, memory_gb: round(os.totalmem() / 2 ** 30), node: process.version, postgres: version },
+      machine: {
+        cores: os.cpus().length,
+        cpu: os.cpus()[0]?.model,
+        memory_gb: round(os.totalmem() / 2 ** 30),
+        node: process.version,
+        postgres: version,
+      },
       measuredAt: new Date().toISOString(),
       seconds: round((Date.now() - benchStarted) / 1000),
     };
     fs.mkdirSync(path.join(ROOT, 'bench'), { recursive: true });
     fs.writeFileSync(path.join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
     const targets: [string, string, string, boolean | null][] = [
-      ['recordIncident_ms', `${results.recordIncident_ms}`, '< 2000 (100k contracts)', results.recordIncident_ms < 2000],
-      ['recordIncident_ratio', `${results.recordIncident_ratio}`, '≤ 1.5', results.recordIncident_ratio <= 1.5],
-      ['nestedRead_floor_ratio', `${results.nestedRead_floor_ratio}`, '≤ 3 (stretch 2)', results.nestedRead_floor_ratio <= 3],
-      ['nestedRead_sql_per_request', `${results.nestedRead_sql_per_request}`, '≤ 6', results.nestedRead_sql_per_request <= 6],
+      [
+        'recordIncident_ms',
+        `${results.recordIncident_ms}`,
+        '< 2000 (100k contracts)',
+        results.recordIncident_ms < 2000,
+      ],
+      [
+        'recordIncident_ratio',
+        `${results.recordIncident_ratio}`,
+        '≤ 1.5',
+        results.recordIncident_ratio <= 1.5,
+      ],
+      [
+        'nestedRead_floor_ratio',
+        `${results.nestedRead_floor_ratio}`,
+        '≤ 3 (stretch 2)',
+        results.nestedRead_floor_ratio <= 3,
+      ],
+      [
+        'nestedRead_sql_per_request',
+        `${results.nestedRead_sql_per_request}`,
+        '≤ 6',
+        results.nestedRead_sql_per_request <= 6,
+      ],
       ['alert_p99_ms', `${results.alert_p99_ms}`, '≤ 250', results.alert_p99_ms <= 250],
       ['rss_mb', `${results.rss_mb}`, '≤ 300', results.rss_mb <= 300],
       ['denseGraph_floor_ratio', `${results.denseGraph_floor_ratio}`, 'no target yet', null],
     ];
     say('\nResult                       Value        Target                    Met');
-    for (const [name, value, target, met] of targets) say(`${name.padEnd(28)} ${value.padEnd(12)} ${target.padEnd(25)} ${met === null ? '-' : met ? 'yes' : 'NO'}`);
-    say(`\nnestedRead ${results.nestedRead_rps} req/s vs floor ${results.floor_rps} req/s; p50 ${results.nestedRead_p50_ms} ms, p99 ${results.nestedRead_p99_ms} ms`);
+    for (const [name, value, target, met] of targets)
+      say(
+        `${name.padEnd(28)} ${value.padEnd(12)} ${target.padEnd(25)} ${met === null ? '-' : met ? 'yes' : 'NO'}`,
+      );
+    say(
+      `\nnestedRead ${results.nestedRead_rps} req/s vs floor ${results.floor_rps} req/s; p50 ${results.nestedRead_p50_ms} ms, p99 ${results.nestedRead_p99_ms} ms`,
+    );
     say(`Written to bench/results.json (${results.seconds} s in all).`);
   } finally {
     await Promise.all(children.map(stopProcess));

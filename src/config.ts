@@ -79,7 +79,9 @@ function duration(name: string, raw: string | undefined, fallback: number, min: 
   if (raw === undefined || raw === '') return fallback;
   const seconds = parseDurationSeconds(raw);
   if (seconds === null || seconds < min || seconds > max) {
-    throw new Error(`${name} must be a duration from ${min} s to ${max / 86400} days such as 30m, 12h or 7d, got "${raw}"`);
+    throw new Error(
+      `${name} must be a duration from ${min} s to ${max / 86400} days such as 30m, 12h or 7d, got "${raw}"`,
+    );
   }
   return seconds;
 }
@@ -89,7 +91,13 @@ export const DEFAULT_JWT_MAX_LIFETIME_SECONDS = 24 * 3600;
 
 /** JWT_MAX_LIFETIME in seconds (also read by `npm run token`, which mints nothing the API would refuse). */
 export function jwtMaxLifetimeSeconds(source: NodeJS.ProcessEnv): number {
-  return duration('JWT_MAX_LIFETIME', source.JWT_MAX_LIFETIME, DEFAULT_JWT_MAX_LIFETIME_SECONDS, 60, 366 * 86400);
+  return duration(
+    'JWT_MAX_LIFETIME',
+    source.JWT_MAX_LIFETIME,
+    DEFAULT_JWT_MAX_LIFETIME_SECONDS,
+    60,
+    366 * 86400,
+  );
 }
 
 function databaseUrlOf(name: string, raw: string | undefined): string | undefined {
@@ -100,7 +108,8 @@ function databaseUrlOf(name: string, raw: string | undefined): string | undefine
   } catch {
     throw new Error(`${name} is not a URL: write it as postgres://user:password@host:5432/database`);
   }
-  if (!['postgres:', 'postgresql:'].includes(url.protocol)) throw new Error(`${name} must start with postgres:// (got ${url.protocol}//)`);
+  if (!['postgres:', 'postgresql:'].includes(url.protocol))
+    throw new Error(`${name} must start with postgres:// (got ${url.protocol}//)`);
   return raw;
 }
 
@@ -115,11 +124,14 @@ function int(name: string, raw: string | undefined, fallback: number, min: numbe
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const rawEnv = source.NODE_ENV ?? 'development';
-  const env: Environment = rawEnv === 'production' ? 'production' : rawEnv === 'test' ? 'test' : 'development';
+  const env: Environment =
+    rawEnv === 'production' ? 'production' : rawEnv === 'test' ? 'test' : 'development';
   const jwtSecret = source.JWT_SECRET || undefined;
   const jwtJwksUrl = source.JWT_JWKS_URL || undefined;
   if (env === 'production' && !jwtSecret && !jwtJwksUrl) {
-    throw new Error('In production set JWT_SECRET (HS256) or JWT_JWKS_URL (RS256/ES256): refusing to start without a way to verify tokens');
+    throw new Error(
+      'In production set JWT_SECRET (HS256) or JWT_JWKS_URL (RS256/ES256): refusing to start without a way to verify tokens',
+    );
   }
   if (jwtSecret && jwtSecret.length < 32) {
     throw new Error('JWT_SECRET must be at least 32 characters long');
@@ -133,7 +145,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     }
     // Over plain HTTP anyone on the path could hand the API their own keys, and with them any token.
     if (env === 'production' && url.protocol !== 'https:') {
-      throw new Error(`JWT_JWKS_URL must be an https:// URL in production (got ${url.protocol}//): the key set decides which tokens are genuine`);
+      throw new Error(
+        `JWT_JWKS_URL must be an https:// URL in production (got ${url.protocol}//): the key set decides which tokens are genuine`,
+      );
     }
   }
   const databaseUrl = databaseUrlOf('DATABASE_URL', source.DATABASE_URL);
@@ -143,14 +157,20 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const port = int('PORT', source.PORT, 4000, 0, 65535);
   const metricsPort = source.METRICS_PORT ? int('METRICS_PORT', source.METRICS_PORT, 0, 0, 65535) : undefined;
   if (metricsPort && metricsPort === port) {
-    throw new Error(`METRICS_PORT must differ from PORT (${port}): metrics are served on their own port, away from the API`);
+    throw new Error(
+      `METRICS_PORT must differ from PORT (${port}): metrics are served on their own port, away from the API`,
+    );
   }
   const migrationDatabaseUrl = databaseUrlOf('MIGRATION_DATABASE_URL', source.MIGRATION_DATABASE_URL);
   if (migrationDatabaseUrl && !databaseUrl) {
-    throw new Error('MIGRATION_DATABASE_URL is set but DATABASE_URL is not: set DATABASE_URL to the API\'s own role on the same database (the embedded PostgreSQL sets up both roles itself)');
+    throw new Error(
+      "MIGRATION_DATABASE_URL is set but DATABASE_URL is not: set DATABASE_URL to the API's own role on the same database (the embedded PostgreSQL sets up both roles itself)",
+    );
   }
   if (migrationDatabaseUrl && (!new URL(migrationDatabaseUrl).username || !new URL(databaseUrl!).username)) {
-    throw new Error('With MIGRATION_DATABASE_URL set, both it and DATABASE_URL must name their user (postgres://user:password@host:5432/database): the owner grants the API\'s role by name');
+    throw new Error(
+      "With MIGRATION_DATABASE_URL set, both it and DATABASE_URL must name their user (postgres://user:password@host:5432/database): the owner grants the API's role by name",
+    );
   }
   return {
     env,
@@ -181,8 +201,20 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: int('BODY_LIMIT_BYTES', source.BODY_LIMIT_BYTES, 102400, 1024, 10 * 1024 * 1024),
     maxConcurrentQueries: int('MAX_CONCURRENT_QUERIES', source.MAX_CONCURRENT_QUERIES, 4, 1, 1000),
     dailyJobsIntervalMs: int('DAILY_JOBS_INTERVAL_MS', source.DAILY_JOBS_INTERVAL_MS, 60_000, 0, 86_400_000),
-    wsMaxSubscriptionsPerSocket: int('WS_MAX_SUBSCRIPTIONS_PER_SOCKET', source.WS_MAX_SUBSCRIPTIONS_PER_SOCKET, 20, 1, 10_000),
-    wsMaxSubscriptionsPerSubject: int('WS_MAX_SUBSCRIPTIONS_PER_SUBJECT', source.WS_MAX_SUBSCRIPTIONS_PER_SUBJECT, 100, 1, 1_000_000),
+    wsMaxSubscriptionsPerSocket: int(
+      'WS_MAX_SUBSCRIPTIONS_PER_SOCKET',
+      source.WS_MAX_SUBSCRIPTIONS_PER_SOCKET,
+      20,
+      1,
+      10_000,
+    ),
+    wsMaxSubscriptionsPerSubject: int(
+      'WS_MAX_SUBSCRIPTIONS_PER_SUBJECT',
+      source.WS_MAX_SUBSCRIPTIONS_PER_SUBJECT,
+      100,
+      1,
+      1_000_000,
+    ),
     metricsPort,
   };
 }

@@ -32,12 +32,22 @@ export interface Context {
   loaders: Loaders;
   services: RequestServices;
   /** Present on WebSocket connections: what the exposureAlerts subscription reads from. */
-  alerts?: { db: DataSource; hub: import('./modules/alert/alert.hub').AlertHub; maxQueue: number; observeLatency?: (seconds: number) => void };
+  alerts?: {
+    db: DataSource;
+    hub: import('./modules/alert/alert.hub').AlertHub;
+    maxQueue: number;
+    observeLatency?: (seconds: number) => void;
+  };
   /** Replaces the loaders with empty ones: a subscription does this before each event so nothing stale is served. */
   renewLoaders(): void;
 }
 
-export function createContext(db: DataSource, services: Services, viewer: Viewer, requestId: string = randomUUID()): Context {
+export function createContext(
+  db: DataSource,
+  services: Services,
+  viewer: Viewer,
+  requestId: string = randomUUID(),
+): Context {
   const scope: RequestScope = { sqlStatements: 0 };
   const requestDb = scopedDataSource(db, scope);
   let requestServices: RequestServices | undefined;

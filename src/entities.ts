@@ -2,7 +2,11 @@ import { AgreementEntity, AgreementSubprocessorEntity } from './modules/agreemen
 import { ClientEntity } from './modules/client/client.entity';
 import { ContractEntity } from './modules/contract/contract.entity';
 import { IncidentEntity } from './modules/incident/incident.entity';
-import { ExposureEntity, ExposureRevisionEntity, NotificationDecisionEntity } from './modules/exposure/exposure.entity';
+import {
+  ExposureEntity,
+  ExposureRevisionEntity,
+  NotificationDecisionEntity,
+} from './modules/exposure/exposure.entity';
 import { ExposureAlertEntity } from './modules/alert/alert.entity';
 import { AuditEventEntity } from './modules/audit/audit.entity';
 import { SupplierEntity, SupplierSubprocessorEntity } from './modules/supplier/supplier.entity';

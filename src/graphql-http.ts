@@ -7,7 +7,10 @@ import { ApolloServer, BaseContext, HeaderMap } from '@apollo/server';
  * or rate-limit refusals thrown while building the context) never reach our plugins, so the request id is
  * stamped on their errors here. Every other answer already carries it (server.ts, willSendResponse).
  */
-export function graphqlHttpHandler<C extends BaseContext>(apollo: ApolloServer<C>, context: (req: Request, res: Response) => Promise<C>): RequestHandler {
+export function graphqlHttpHandler<C extends BaseContext>(
+  apollo: ApolloServer<C>,
+  context: (req: Request, res: Response) => Promise<C>,
+): RequestHandler {
   apollo.assertStarted('graphqlHttpHandler()');
   return async (req, res, next) => {
     try {
@@ -16,13 +19,22 @@ export function graphqlHttpHandler<C extends BaseContext>(apollo: ApolloServer<C
         if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
       }
       const response = await apollo.executeHTTPGraphQLRequest({
-        httpGraphQLRequest: { method: req.method.toUpperCase(), headers, search: new URL(req.originalUrl, 'http://localhost').search, body: req.body },
+        httpGraphQLRequest: {
+          method: req.method.toUpperCase(),
+          headers,
+          search: new URL(req.originalUrl, 'http://localhost').search,
+          body: req.body,
+        },
         context: () => context(req, res),
       });
       for (const [key, value] of response.headers) res.setHeader(key, value);
       res.statusCode = response.status ?? 200;
       if (response.body.kind === 'complete') {
-        res.send(res.statusCode >= 400 ? withRequestId(response.body.string, res.locals.requestId as string) : response.body.string);
+        res.send(
+          res.statusCode >= 400
+            ? withRequestId(response.body.string, res.locals.requestId as string)
+            : response.body.string,
+        );
         return;
       }
       for await (const chunk of response.body.asyncIterator) res.write(chunk);
@@ -41,7 +53,10 @@ function withRequestId(body: string, requestId: string): string {
   } catch {
     return body;
   }
-  if (!Array.isArray(parsed.errors) || parsed.errors.every((error) => error.extensions?.requestId)) return body;
-  parsed.errors = parsed.errors.map((error) => (error.extensions?.requestId ? error : { ...error, extensions: { ...error.extensions, requestId } }));
+  if (!Array.isArray(parsed.errors) || parsed.errors.every((error) => error.extensions?.requestId))
+    return body;
+  parsed.errors = parsed.errors.map((error) =>
+    error.extensions?.requestId ? error : { ...error, extensions: { ...error.extensions, requestId } },
+  );
   return `${JSON.stringify(parsed)}\n`;
 }

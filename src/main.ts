@@ -32,7 +32,9 @@ async function main(): Promise<void> {
 
 // A rejection nobody handled is a bug: log it loudly rather than let Node end the process mid-request.
 process.on('unhandledRejection', (reason) => {
-  process.stderr.write(`Unhandled promise rejection: ${reason instanceof Error ? reason.stack : String(reason)}\n`);
+  process.stderr.write(
+    `Unhandled promise rejection: ${reason instanceof Error ? reason.stack : String(reason)}\n`,
+  );
 });
 
 main().catch((error) => {

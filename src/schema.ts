@@ -4,7 +4,14 @@ import { buildSchema, getMetadataStorage } from 'type-graphql';
 import { AgreementResolver } from './modules/agreement/agreement.resolver';
 import { ClientResolver } from './modules/client/client.resolver';
 import { ContractResolver } from './modules/contract/contract.resolver';
-import { ClientExposureResolver, ExposureAlertReasonResolver, ExposureAsOfResolver, ExposureResolver, ExposureRevisionResolver, IncidentExposureResolver } from './modules/exposure/exposure.resolver';
+import {
+  ClientExposureResolver,
+  ExposureAlertReasonResolver,
+  ExposureAsOfResolver,
+  ExposureResolver,
+  ExposureRevisionResolver,
+  IncidentExposureResolver,
+} from './modules/exposure/exposure.resolver';
 import { IncidentResolver } from './modules/incident/incident.resolver';
 import { NodeResolver } from './modules/node/node.resolver';
 import { SupplierResolver } from './modules/supplier/supplier.resolver';
@@ -40,8 +47,16 @@ export const RESOLVERS = [
  */
 function readPlainFieldsDirectly(): void {
   const storage = getMetadataStorage();
-  const guarded = [storage.middlewares, storage.resolverMiddlewares, storage.authorizedFields, storage.authorizedResolver].some((list) => list.length > 0);
-  if (guarded) throw new Error('A middleware or @Authorized decorator is in use: plain fields must then go through type-graphql again (remove readPlainFieldsDirectly)');
+  const guarded = [
+    storage.middlewares,
+    storage.resolverMiddlewares,
+    storage.authorizedFields,
+    storage.authorizedResolver,
+  ].some((list) => list.length > 0);
+  if (guarded)
+    throw new Error(
+      'A middleware or @Authorized decorator is in use: plain fields must then go through type-graphql again (remove readPlainFieldsDirectly)',
+    );
   for (const objectType of storage.objectTypes) objectType.simpleResolvers = true;
 }
 
@@ -63,17 +78,28 @@ function callFieldResolversDirectly(schema: GraphQLSchema): void {
     if (resolver.kind !== 'external') continue;
     const params = [...(resolver.params ?? [])].sort((a, b) => a.index - b.index);
     // A @Root('name') or @Ctx('name') picks a property: that one keeps the wrapper too.
-    const signature = params.map((param) => ('propertyName' in param && param.propertyName ? 'property' : param.kind)).join(',');
+    const signature = params
+      .map((param) => ('propertyName' in param && param.propertyName ? 'property' : param.kind))
+      .join(',');
     if (signature !== 'root' && signature !== 'root,context') continue;
-    const typeName = storage.objectTypes.find((objectType) => objectType.target === resolver.getObjectType?.())?.name;
+    const typeName = storage.objectTypes.find(
+      (objectType) => objectType.target === resolver.getObjectType?.(),
+    )?.name;
     const type = typeName ? schema.getType(typeName) : undefined;
     const field = type instanceof GraphQLObjectType ? type.getFields()[resolver.schemaName] : undefined;
     if (!field) continue;
     let instance = instances.get(resolver.target);
-    if (!instance) instances.set(resolver.target, (instance = new (resolver.target as new () => Record<string, Function>)()));
+    if (!instance)
+      instances.set(
+        resolver.target,
+        (instance = new (resolver.target as new () => Record<string, Function>)()),
+      );
     const target = instance;
     const method = instance[resolver.methodName];
-    field.resolve = signature === 'root' ? (root) => method.call(target, root) : (root, _args, context) => method.call(target, root, context);
+    field.resolve =
+      signature === 'root'
+        ? (root) => method.call(target, root)
+        : (root, _args, context) => method.call(target, root, context);
   }
 }
 
@@ -105,11 +131,15 @@ export async function createSchema(): Promise<GraphQLSchema> {
   callFieldResolversDirectly(schema);
   // Each alert event, for each subscriber, without type-graphql's per-call conversion of the subscription's
   // arguments (they were applied once, when subscribing): see deliverAlert.
-  schema.getSubscriptionType()!.getFields().exposureAlerts.resolve = (event, _args, context) => deliverAlert(event, context);
+  schema.getSubscriptionType()!.getFields().exposureAlerts.resolve = (event, _args, context) =>
+    deliverAlert(event, context);
   // type-graphql has no option to describe the root types; GraphiQL shows these first.
-  schema.getQueryType()!.description = 'Read the register: suppliers, clients, contracts, incidents and every client’s exposure. Every request carries Authorization: Bearer <JWT>; a client-role token sees only its own client.';
-  schema.getMutationType()!.description = 'Change the register. Each mutation takes one `input` and returns a payload with `userErrors`; nothing is written when there are any.';
-  schema.getSubscriptionType()!.description = 'Live alerts over WebSocket (graphql-transport-ws protocol) at /graphql.';
+  schema.getQueryType()!.description =
+    'Read the register: suppliers, clients, contracts, incidents and every client’s exposure. Every request carries Authorization: Bearer <JWT>; a client-role token sees only its own client.';
+  schema.getMutationType()!.description =
+    'Change the register. Each mutation takes one `input` and returns a payload with `userErrors`; nothing is written when there are any.';
+  schema.getSubscriptionType()!.description =
+    'Live alerts over WebSocket (graphql-transport-ws protocol) at /graphql.';
   return schema;
 }
 

@@ -3,7 +3,10 @@ import { randomUUID } from 'node:crypto';
 import express, { NextFunction, Request, Response } from 'express';
 import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { GraphQLError, GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
@@ -65,7 +68,8 @@ export function portInUse(port: number): Error {
 /** Listens, or rejects when the port cannot be had (the WebSocket server ignores the same error: websocket.ts). */
 function listen(httpServer: http.Server, port: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const fail = (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? portInUse(port) : error);
+    const fail = (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? portInUse(port) : error);
     httpServer.once('error', fail);
     httpServer.listen(port, '0.0.0.0', () => {
       httpServer.off('error', fail);
@@ -93,11 +97,25 @@ export async function startServer(options: ServerOptions, port: number): Promise
     next();
   });
   const httpServer = http.createServer(app);
-  const alertHub = new AlertHub(db, { connectionString: options.databaseUrl, pollMs: config.alertPollMs, logger });
+  const alertHub = new AlertHub(db, {
+    connectionString: options.databaseUrl,
+    pollMs: config.alertPollMs,
+    logger,
+  });
   const querySlots = new QuerySlots(config.maxConcurrentQueries);
-  const metrics = createMetrics(db, () => alertHub.subscriberCount, () => querySlots.queued);
-  const metricsServer = config.metricsPort === undefined ? null : await serveMetrics(metrics, config.metricsPort);
-  const formatError = createErrorFormatter({ env: config.env, hideSuggestions: !config.fieldSuggestions, logger, metrics });
+  const metrics = createMetrics(
+    db,
+    () => alertHub.subscriberCount,
+    () => querySlots.queued,
+  );
+  const metricsServer =
+    config.metricsPort === undefined ? null : await serveMetrics(metrics, config.metricsPort);
+  const formatError = createErrorFormatter({
+    env: config.env,
+    hideSuggestions: !config.fieldSuggestions,
+    logger,
+    metrics,
+  });
 
   const observe: ApolloServerPlugin<Context> = {
     async requestDidStart({ contextValue }) {
@@ -109,11 +127,20 @@ export async function startServer(options: ServerOptions, port: number): Promise
           operationType = operation.operation;
           // Over HTTP a subscription would run its resolver once with no event: refuse it as the transport mistake it is.
           if (operation.operation === 'subscription') {
-            throw new GraphQLError('Subscriptions are served over WebSocket (graphql-transport-ws) at /graphql, not over HTTP', { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
+            throw new GraphQLError(
+              'Subscriptions are served over WebSocket (graphql-transport-ws) at /graphql, not over HTTP',
+              { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } },
+            );
           }
           if (operation.operation === 'mutation') {
             // Every transaction of this request stamps it (audit.subscriber.ts); the triggers record it.
-            contextValue.scope.audit = auditActor(contextValue, requestSchema, operation, operationName, request.variables);
+            contextValue.scope.audit = auditActor(
+              contextValue,
+              requestSchema,
+              operation,
+              operationName,
+              request.variables,
+            );
           }
         },
         async didEncounterErrors({ errors }) {
@@ -126,14 +153,29 @@ export async function startServer(options: ServerOptions, port: number): Promise
           response.http.headers.set('x-request-id', contextValue.requestId);
           // The request id travels with every error so a user's report can be matched to the logs.
           if (response.body.kind === 'single' && response.body.singleResult.errors) {
-            response.body.singleResult.errors = response.body.singleResult.errors.map((error) => ({ ...error, extensions: { ...error.extensions, requestId: contextValue.requestId } }));
-            if (response.body.singleResult.errors.some((error) => error.extensions?.code === 'SERVICE_UNAVAILABLE')) {
+            response.body.singleResult.errors = response.body.singleResult.errors.map((error) => ({
+              ...error,
+              extensions: { ...error.extensions, requestId: contextValue.requestId },
+            }));
+            if (
+              response.body.singleResult.errors.some(
+                (error) => error.extensions?.code === 'SERVICE_UNAVAILABLE',
+              )
+            ) {
               response.http.status = 503;
               response.http.headers.set('retry-after', '5');
             }
           }
           const errorCodes = (errors ?? []).map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR'));
-          recordOperation(metrics, logger, { requestId: contextValue.requestId, transport: 'http', operationName, operationType, durationMs, sqlStatements, errorCodes });
+          recordOperation(metrics, logger, {
+            requestId: contextValue.requestId,
+            transport: 'http',
+            operationName,
+            operationType,
+            durationMs,
+            sqlStatements,
+            errorCodes,
+          });
         },
       };
     },
@@ -166,8 +208,13 @@ export async function startServer(options: ServerOptions, port: number): Promise
     // get their request id in graphql-http.ts, the others in willSendResponse.
     formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
       // Apollo wraps an error thrown while building the context: its request id is on the original.
-      const requestIdOf = (value: unknown): string | undefined => (typeof value === 'object' && value ? requestIdOfError.get(value) : undefined);
-      return formatError(formatted, error, requestIdOf(error) ?? requestIdOf((error as { originalError?: unknown } | null)?.originalError));
+      const requestIdOf = (value: unknown): string | undefined =>
+        typeof value === 'object' && value ? requestIdOfError.get(value) : undefined;
+      return formatError(
+        formatted,
+        error,
+        requestIdOf(error) ?? requestIdOf((error as { originalError?: unknown } | null)?.originalError),
+      );
     },
   });
   await apollo.start();
@@ -202,31 +249,67 @@ export async function startServer(options: ServerOptions, port: number): Promise
     }),
   );
   // Malformed JSON and oversized bodies answer as GraphQL-over-HTTP errors, never as a 500 page.
-  app.use((error: { status?: number; type?: string; message?: string }, _req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) return next(error);
-    const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
-    const bodyMessages: Record<string, string> = {
-      'entity.parse.failed': 'The request body is not valid JSON',
-      'entity.too.large': `The request body is larger than ${config.bodyLimitBytes} bytes`,
-      'charset.unsupported': 'The request body must be JSON in UTF-8: this charset is not supported',
-      'encoding.unsupported': 'This Content-Encoding is not supported: send the body as is, or gzip, deflate or br',
-      'request.aborted': 'The request was aborted before its body arrived',
-      'request.size.invalid': 'The request body does not match its Content-Length',
-    };
-    const message = (error.type && bodyMessages[error.type]) || (status === 500 ? 'Internal server error' : 'The request body could not be read');
-    const requestId = res.locals.requestId as string | undefined;
-    metrics.errors.inc({ code: status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST' });
-    if (status === 500) logger.error({ err: error, requestId }, 'unexpected HTTP error');
-    res.status(status).json({ errors: [{ message, extensions: { code: status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST', requestId } }] });
-  });
+  app.use(
+    (
+      error: { status?: number; type?: string; message?: string },
+      _req: Request,
+      res: Response,
+      next: NextFunction,
+    ) => {
+      if (res.headersSent) return next(error);
+      const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
+      const bodyMessages: Record<string, string> = {
+        'entity.parse.failed': 'The request body is not valid JSON',
+        'entity.too.large': `The request body is larger than ${config.bodyLimitBytes} bytes`,
+        'charset.unsupported': 'The request body must be JSON in UTF-8: this charset is not supported',
+        'encoding.unsupported':
+          'This Content-Encoding is not supported: send the body as is, or gzip, deflate or br',
+        'request.aborted': 'The request was aborted before its body arrived',
+        'request.size.invalid': 'The request body does not match its Content-Length',
+      };
+      const message =
+        (error.type && bodyMessages[error.type]) ||
+        (status === 500 ? 'Internal server error' : 'The request body could not be read');
+      const requestId = res.locals.requestId as string | undefined;
+      metrics.errors.inc({ code: status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST' });
+      if (status === 500) logger.error({ err: error, requestId }, 'unexpected HTTP error');
+      res.status(status).json({
+        errors: [
+          {
+            message,
+            extensions: { code: status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST', requestId },
+          },
+        ],
+      });
+    },
+  );
 
-  const wsCleanup = serveWebSocket({ httpServer, config, db, schema, services, logger, verifier, rateLimiter, querySlots, metrics, alertHub, limits, formatError });
+  const wsCleanup = serveWebSocket({
+    httpServer,
+    config,
+    db,
+    schema,
+    services,
+    logger,
+    verifier,
+    rateLimiter,
+    querySlots,
+    metrics,
+    alertHub,
+    limits,
+    formatError,
+  });
 
   try {
     await listen(httpServer, port);
   } catch (error) {
     // Nothing is served: release what start-up took (the alert hub's LISTEN connection and timer).
-    await Promise.allSettled([wsCleanup.dispose(), alertHub.stop(), apollo.stop(), new Promise((resolve) => (metricsServer ? metricsServer.close(resolve) : resolve(undefined)))]);
+    await Promise.allSettled([
+      wsCleanup.dispose(),
+      alertHub.stop(),
+      apollo.stop(),
+      new Promise((resolve) => (metricsServer ? metricsServer.close(resolve) : resolve(undefined))),
+    ]);
     throw error;
   }
   const address = httpServer.address();
@@ -235,7 +318,9 @@ export async function startServer(options: ServerOptions, port: number): Promise
     httpServer,
     url: `http://localhost:${actualPort}`,
     alertHub,
-    metricsUrl: metricsServer ? `http://localhost:${(metricsServer.address() as { port: number }).port}/metrics` : null,
+    metricsUrl: metricsServer
+      ? `http://localhost:${(metricsServer.address() as { port: number }).port}/metrics`
+      : null,
     async stop() {
       // Subscribers are closed with 1001 Going Away: reconnect elsewhere and resume with `after`.
       await wsCleanup.dispose();
@@ -261,7 +346,9 @@ async function serveMetrics(metrics: ReturnType<typeof createMetrics>, port: num
   });
   const server = http.createServer(app);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? new Error(`port ${port} is in use; set METRICS_PORT`) : error));
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new Error(`port ${port} is in use; set METRICS_PORT`) : error),
+    );
     server.listen(port, '0.0.0.0', resolve);
   });
   return server;

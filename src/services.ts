@@ -19,7 +19,10 @@ interface ServiceOptions {
  * under its actor; used directly (seeds, tests, start-up), they run unscoped.
  */
 export function createServices(db: DataSource, options: ServiceOptions = {}) {
-  return { ...servicesOver(db, options), forRequest: (requestDb: DataSource) => servicesOver(requestDb, options) };
+  return {
+    ...servicesOver(db, options),
+    forRequest: (requestDb: DataSource) => servicesOver(requestDb, options),
+  };
 }
 
 function servicesOver(db: DataSource, options: ServiceOptions) {
@@ -31,7 +34,10 @@ function servicesOver(db: DataSource, options: ServiceOptions) {
     }
     const clientIds = new Set(change.clientIds ?? []);
     if (change.contractIds?.length) {
-      const rows: { client_id: string }[] = await manager.query(`SELECT DISTINCT client_id FROM contract WHERE id = ANY($1::uuid[])`, [change.contractIds]);
+      const rows: { client_id: string }[] = await manager.query(
+        `SELECT DISTINCT client_id FROM contract WHERE id = ANY($1::uuid[])`,
+        [change.contractIds],
+      );
       rows.forEach((row) => clientIds.add(row.client_id));
     }
     return engine.recomputeOpenIncidents(manager, [...clientIds]);
@@ -42,7 +48,10 @@ function servicesOver(db: DataSource, options: ServiceOptions) {
     client: new ClientService(db),
     contract: new ContractService(db, onRegisterChange),
     agreement: new AgreementService(db, onRegisterChange),
-    incident: new IncidentService(db, async (manager, incidentIds, reason) => (await engine.recompute(manager, incidentIds, reason)).changed),
+    incident: new IncidentService(
+      db,
+      async (manager, incidentIds, reason) => (await engine.recompute(manager, incidentIds, reason)).changed,
+    ),
     exposure: new ExposureService(db),
     audit: new AuditService(db),
   };

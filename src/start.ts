@@ -28,7 +28,9 @@ async function assertPortFree(port: number): Promise<void> {
   if (port === 0) return;
   await new Promise<void>((resolve, reject) => {
     const probe = net.createServer();
-    probe.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? portInUse(port) : error));
+    probe.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? portInUse(port) : error),
+    );
     probe.listen(port, '0.0.0.0', () => probe.close(() => resolve()));
   });
 }
@@ -37,21 +39,36 @@ async function assertPortFree(port: number): Promise<void> {
  * Migrations, the API's grants and (embedded only) the demo register, all as the owner, whose pool is
  * closed before the API starts: the running API holds only its own role's connections.
  */
-async function prepareDatabase(ownerUrl: string, apiUrl: string, seedDemo: boolean, say: (line: string) => void): Promise<DemoRegisterResult | null> {
-  const owner = createDataSource(ownerUrl, { poolMax: 2, applicationName: 'supplier-risk-register-migrations' });
+async function prepareDatabase(
+  ownerUrl: string,
+  apiUrl: string,
+  seedDemo: boolean,
+  say: (line: string) => void,
+): Promise<DemoRegisterResult | null> {
+  const owner = createDataSource(ownerUrl, {
+    poolMax: 2,
+    applicationName: 'supplier-risk-register-migrations',
+  });
   await owner.initialize();
   try {
     const applied = await owner.runMigrations({ transaction: 'each' }).catch((error) => {
       // insufficient_privilege: most likely DATABASE_URL alone, naming a restricted role, was asked to migrate.
       if (error?.code !== '42501' && error?.driverError?.code !== '42501') throw error;
-      throw new Error(`the migrations could not run as ${ownerUrl === apiUrl ? "DATABASE_URL's" : "MIGRATION_DATABASE_URL's"} role "${roleOfUrl(ownerUrl)}" (${error.message}): set MIGRATION_DATABASE_URL to the role that owns the tables`);
+      throw new Error(
+        `the migrations could not run as ${ownerUrl === apiUrl ? "DATABASE_URL's" : "MIGRATION_DATABASE_URL's"} role "${roleOfUrl(ownerUrl)}" (${error.message}): set MIGRATION_DATABASE_URL to the role that owns the tables`,
+      );
     });
-    if (applied.length) say(`Applied ${applied.length} migration(s): ${applied.map((m) => m.name).join(', ')}`);
+    if (applied.length)
+      say(`Applied ${applied.length} migration(s): ${applied.map((m) => m.name).join(', ')}`);
     if (roleOfUrl(apiUrl) !== roleOfUrl(ownerUrl)) {
       const grants = await grantApiRole(owner, roleOfUrl(apiUrl));
-      say(`Database role ${grants.role}: append-only ${grants.appendOnly.join(', ')}; read-write ${grants.readWrite.join(', ')}.`);
+      say(
+        `Database role ${grants.role}: append-only ${grants.appendOnly.join(', ')}; read-write ${grants.readWrite.join(', ')}.`,
+      );
     }
-    return seedDemo ? await loadDemoRegister(owner, createServices(owner, { afterAlerts: notifyAlerts }), say) : null;
+    return seedDemo
+      ? await loadDemoRegister(owner, createServices(owner, { afterAlerts: notifyAlerts }), say)
+      : null;
   } finally {
     await owner.destroy();
   }
@@ -62,7 +79,11 @@ async function prepareDatabase(ownerUrl: string, apiUrl: string, seedDemo: boole
  * as its own role → HTTP server. Anything that fails undoes what was started and rejects with a message
  * for the person starting it.
  */
-export async function startApplication(config: Config, logger: Logger, say: (line: string) => void): Promise<RunningApplication> {
+export async function startApplication(
+  config: Config,
+  logger: Logger,
+  say: (line: string) => void,
+): Promise<RunningApplication> {
   const undo: (() => Promise<unknown>)[] = [];
   const undoAll = async () => {
     for (const step of undo.reverse()) await step().catch(() => undefined);
@@ -84,7 +105,10 @@ export async function startApplication(config: Config, logger: Logger, say: (lin
 
     const demo = await prepareDatabase(ownerUrl!, apiUrl, Boolean(embedded), say);
 
-    const db: DataSource = createDataSource(apiUrl, { poolMax: config.dbPoolMax, statementTimeoutMs: config.statementTimeoutMs });
+    const db: DataSource = createDataSource(apiUrl, {
+      poolMax: config.dbPoolMax,
+      statementTimeoutMs: config.statementTimeoutMs,
+    });
     await db.initialize();
     undo.push(() => db.destroy());
     if (config.env === 'production') {
@@ -104,18 +128,35 @@ export async function startApplication(config: Config, logger: Logger, say: (lin
       tokens.push(['admin', admin], ['analyst', analyst]);
       if (demo?.sampleClient) {
         const clientId = encodeGlobalId('Client', demo.sampleClient.id);
-        tokens.push([`client (${demo.sampleClient.name})`, await mintToken(config.jwtSecret, { sub: 'demo-client', role: 'client', client_id: clientId }, lifetime)]);
+        tokens.push([
+          `client (${demo.sampleClient.name})`,
+          await mintToken(
+            config.jwtSecret,
+            { sub: 'demo-client', role: 'client', client_id: clientId },
+            lifetime,
+          ),
+        ]);
       }
     }
 
     const schema = await createSchema();
-    const server = await startServer({ config, db, schema, services, logger, graphiqlHeaders, databaseUrl: apiUrl }, config.port);
+    const server = await startServer(
+      { config, db, schema, services, logger, graphiqlHeaders, databaseUrl: apiUrl },
+      config.port,
+    );
     say(`Supplier risk register API at ${server.url}/graphql`);
     // Daily work shared by every instance (one runs it each day): exposures of contracts that start while an incident is open.
-    const dailyJobs = new DailyJobRunner(db, [startedContractsJob(services.engine)], { intervalMs: config.dailyJobsIntervalMs, logger });
+    const dailyJobs = new DailyJobRunner(db, [startedContractsJob(services.engine)], {
+      intervalMs: config.dailyJobsIntervalMs,
+      logger,
+    });
     dailyJobs.start();
-    if (config.graphiql) say(`GraphiQL at ${server.url}/graphiql${embedded ? ' (opens with the admin token)' : ''}`);
-    if (tokens.length) say(`Tokens valid for ${formatHours(config.jwtMaxLifetimeSeconds)} (JWT_MAX_LIFETIME); restart, or run npm run token, for fresh ones.`);
+    if (config.graphiql)
+      say(`GraphiQL at ${server.url}/graphiql${embedded ? ' (opens with the admin token)' : ''}`);
+    if (tokens.length)
+      say(
+        `Tokens valid for ${formatHours(config.jwtMaxLifetimeSeconds)} (JWT_MAX_LIFETIME); restart, or run npm run token, for fresh ones.`,
+      );
     for (const [role, token] of tokens) say(`Token for ${role}:\n  Bearer ${token}`);
     return {
       server,

@@ -25,11 +25,14 @@ function hours(seconds: number): string {
  * its subject as a string, and a client token names a client that exists.
  */
 export function createTokenVerifier(
-  config: Pick<Config, 'jwtSecret' | 'jwtJwksUrl' | 'jwtIssuer' | 'jwtAudience'> & Partial<Pick<Config, 'jwtMaxLifetimeSeconds'>>,
+  config: Pick<Config, 'jwtSecret' | 'jwtJwksUrl' | 'jwtIssuer' | 'jwtAudience'> &
+    Partial<Pick<Config, 'jwtMaxLifetimeSeconds'>>,
   options: TokenVerifierOptions = {},
 ): TokenVerifier {
   const maxLifetime = config.jwtMaxLifetimeSeconds ?? DEFAULT_JWT_MAX_LIFETIME_SECONDS;
-  const jwks: JWTVerifyGetKey | null = config.jwtJwksUrl ? createRemoteJWKSet(new URL(config.jwtJwksUrl)) : null;
+  const jwks: JWTVerifyGetKey | null = config.jwtJwksUrl
+    ? createRemoteJWKSet(new URL(config.jwtJwksUrl))
+    : null;
   const secret = config.jwtSecret ? new TextEncoder().encode(config.jwtSecret) : null;
   return {
     async verify(token: string): Promise<Viewer> {
@@ -45,17 +48,22 @@ export function createTokenVerifier(
           : (await jwtVerify(token, secret!, { ...options, algorithms: ['HS256'] })).payload;
       } catch (error) {
         if (error instanceof errors.JWTExpired) throw unauthenticated('The token has expired');
-        if (error instanceof errors.JWTClaimValidationFailed) throw unauthenticated(`The token is not valid: ${error.message}`);
+        if (error instanceof errors.JWTClaimValidationFailed)
+          throw unauthenticated(`The token is not valid: ${error.message}`);
         throw unauthenticated('The token is not valid');
       }
       const now = Math.floor(Date.now() / 1000);
       const exp = payload.exp as number;
       // jose has checked that iat, when present, is a number.
       if (payload.iat !== undefined && payload.iat > now + CLOCK_SKEW_SECONDS) {
-        throw unauthenticated(`The token's iat (issued at) is ${payload.iat - now} s in the future: check the issuer's clock`);
+        throw unauthenticated(
+          `The token's iat (issued at) is ${payload.iat - now} s in the future: check the issuer's clock`,
+        );
       }
       if (exp - (payload.iat ?? now) > maxLifetime) {
-        throw unauthenticated(`The token lives longer than this API accepts (at most ${hours(maxLifetime)} from iat to exp, JWT_MAX_LIFETIME): ask for a shorter-lived token`);
+        throw unauthenticated(
+          `The token lives longer than this API accepts (at most ${hours(maxLifetime)} from iat to exp, JWT_MAX_LIFETIME): ask for a shorter-lived token`,
+        );
       }
       if (typeof payload.sub !== 'string' || !payload.sub.trim()) {
         throw unauthenticated("The token's sub claim must be a non-empty string");
@@ -67,9 +75,14 @@ export function createTokenVerifier(
       let clientId: string | null = null;
       if (role === 'client') {
         clientId = typeof payload.client_id === 'string' ? decodeIdOf('Client', payload.client_id) : null;
-        if (!clientId) throw unauthenticated("A token with role client needs a client_id claim holding a Client's global ID");
+        if (!clientId)
+          throw unauthenticated(
+            "A token with role client needs a client_id claim holding a Client's global ID",
+          );
         if (options.clientExists && !(await options.clientExists(clientId))) {
-          throw unauthenticated("The token's client_id names no client of this register (it was removed, or never existed)");
+          throw unauthenticated(
+            "The token's client_id names no client of this register (it was removed, or never existed)",
+          );
         }
       }
       return { subject: payload.sub, role: role as Role, clientId, expiresAt: new Date(exp * 1000) };
@@ -78,7 +91,11 @@ export function createTokenVerifier(
 }
 
 /** Mints an HS256 token (local use, tests and the demo). */
-export async function mintToken(secret: string, claims: { sub: string; role: Role; client_id?: string }, expiresIn = '12h'): Promise<string> {
+export async function mintToken(
+  secret: string,
+  claims: { sub: string; role: Role; client_id?: string },
+  expiresIn = '12h',
+): Promise<string> {
   return new SignJWT({ role: claims.role, ...(claims.client_id ? { client_id: claims.client_id } : {}) })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(claims.sub)

@@ -10,7 +10,10 @@ export const KNOWN_CLIENT_TTL_MS = 5000;
  * a few seconds. A client that does not exist is never remembered: such a token is refused every time.
  * The statement runs outside the request's counted scope (it is authentication, not the request's work).
  */
-export function clientExistenceCheck(db: DataSource, ttlMs = KNOWN_CLIENT_TTL_MS): (clientId: string) => Promise<boolean> {
+export function clientExistenceCheck(
+  db: DataSource,
+  ttlMs = KNOWN_CLIENT_TTL_MS,
+): (clientId: string) => Promise<boolean> {
   const known = new LRUCache<string, true>({ max: 10_000, ttl: ttlMs });
   return async (clientId) => {
     if (known.has(clientId)) return true;

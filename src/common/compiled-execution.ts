@@ -5,7 +5,10 @@ import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { QuerySlots } from '../security/query-slots';
 
-type RunOperation = (context: unknown, variables: Record<string, unknown> | undefined) => Promise<ExecutionResult> | ExecutionResult;
+type RunOperation = (
+  context: unknown,
+  variables: Record<string, unknown> | undefined,
+) => Promise<ExecutionResult> | ExecutionResult;
 
 /**
  * graphql-jit's errors are GraphQLErrors with read-only `message` and `extensions`, and `extensions` is
@@ -15,7 +18,12 @@ type RunOperation = (context: unknown, variables: Record<string, unknown> | unde
  * extensions and original error.
  */
 function standardError(error: GraphQLError): GraphQLError {
-  const copy = new GraphQLError(error.message, { nodes: error.nodes, path: error.path, originalError: error.originalError ?? undefined, extensions: error.extensions ?? {} });
+  const copy = new GraphQLError(error.message, {
+    nodes: error.nodes,
+    path: error.path,
+    originalError: error.originalError ?? undefined,
+    extensions: error.extensions ?? {},
+  });
   Object.defineProperty(copy, 'locations', { value: error.locations, enumerable: true });
   return copy;
 }
@@ -40,25 +48,38 @@ function standardError(error: GraphQLError): GraphQLError {
  * Queries run inside one of the instance's query slots (security/query-slots.ts), released however the
  * execution ends.
  */
-export function compiledExecutionGateway(schema: GraphQLSchema, options: { cacheSize: number; logger: Logger; querySlots: QuerySlots }): GatewayInterface {
+export function compiledExecutionGateway(
+  schema: GraphQLSchema,
+  options: { cacheSize: number; logger: Logger; querySlots: QuerySlots },
+): GatewayInterface {
   const operations = new LRUCache<string, RunOperation>({ max: options.cacheSize });
   const seenOnce = new LRUCache<string, true>({ max: options.cacheSize });
 
-  const interpret = (document: DocumentNode, operationName: string | undefined): RunOperation => (context, variables) =>
-    execute({ schema, document, operationName, contextValue: context, variableValues: variables });
+  const interpret =
+    (document: DocumentNode, operationName: string | undefined): RunOperation =>
+    (context, variables) =>
+      execute({ schema, document, operationName, contextValue: context, variableValues: variables });
 
   const compile = (document: DocumentNode, operationName: string | undefined): RunOperation => {
     try {
       const compiled = compileQuery(schema, document, operationName);
-      if (isCompiledQuery(compiled)) return (context, variables) => compiled.query(undefined, context, variables ?? {});
+      if (isCompiledQuery(compiled))
+        return (context, variables) => compiled.query(undefined, context, variables ?? {});
       // Not compilable as asked (e.g. the named operation is missing): graphql-js gives the standard error.
     } catch (error) {
-      options.logger.warn({ err: error, operationName }, 'graphql-jit could not compile this operation; graphql-js executes it');
+      options.logger.warn(
+        { err: error, operationName },
+        'graphql-jit could not compile this operation; graphql-js executes it',
+      );
     }
     return interpret(document, operationName);
   };
 
-  const runnerFor = (document: DocumentNode, operationName: string | undefined, key: string): RunOperation => {
+  const runnerFor = (
+    document: DocumentNode,
+    operationName: string | undefined,
+    key: string,
+  ): RunOperation => {
     let run = operations.get(key);
     if (run) return run;
     if (!seenOnce.has(key)) {
@@ -73,7 +94,11 @@ export function compiledExecutionGateway(schema: GraphQLSchema, options: { cache
 
   const executor: GatewayExecutor = async (requestContext) => {
     const operationName = requestContext.request.operationName ?? undefined;
-    const run = runnerFor(requestContext.document, operationName, `${requestContext.queryHash}:${operationName ?? ''}`);
+    const run = runnerFor(
+      requestContext.document,
+      operationName,
+      `${requestContext.queryHash}:${operationName ?? ''}`,
+    );
     const isQuery = requestContext.operation?.operation === 'query';
     if (isQuery) await options.querySlots.acquire();
     try {

@@ -16,7 +16,10 @@ export class PageInfo {
   @Field(() => String, { nullable: true, description: 'Cursor of the first item of the page.' })
   startCursor: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Cursor of the last item; pass it as `after` for the next page.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Cursor of the last item; pass it as `after` for the next page.',
+  })
   endCursor: string | null;
 }
 
@@ -53,7 +56,10 @@ export function connectionTypes<T extends object>(nodeType: ClassType<T>, name: 
 
     // Not a plain field: its value is a promise (the count runs only when asked for), which graphql-jit
     // awaits only from a resolver (see readPlainFieldsDirectly in schema.ts).
-    @Field(() => Int, { simple: false, description: `How many ${plural} the whole list holds (that you may see), across all pages.` })
+    @Field(() => Int, {
+      simple: false,
+      description: `How many ${plural} the whole list holds (that you may see), across all pages.`,
+    })
     totalCount: number;
   }
   return { EdgeType, ConnectionType };
@@ -90,17 +96,25 @@ function fitsCast(value: unknown, cast: CursorCast): boolean {
     case 'uuid':
       return typeof value === 'string' && UUID_TEXT.test(value);
     case 'timestamptz':
-      return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$/.test(value) && isCalendarDay(value.slice(0, 10));
+      return (
+        typeof value === 'string' &&
+        /^\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$/.test(value) &&
+        isCalendarDay(value.slice(0, 10))
+      );
     case 'date':
       return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) && isCalendarDay(value);
     case 'integer':
       return typeof value === 'number' && Number.isSafeInteger(value) && Math.abs(value) <= 2_147_483_647;
     case 'numeric':
-      return (typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value));
+      return (
+        (typeof value === 'number' && Number.isFinite(value)) ||
+        (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value))
+      );
   }
 }
 
-const cursorError = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', argumentName: 'after' } });
+const cursorError = (message: string) =>
+  new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', argumentName: 'after' } });
 
 /** Decodes a cursor made by encodeCursor for the list `kind`, ordered by columns of these SQL types; anything else is a BAD_USER_INPUT error. */
 export function decodeCursor(cursor: string, kind: string, casts: readonly CursorCast[]): unknown[] {
@@ -110,14 +124,28 @@ export function decodeCursor(cursor: string, kind: string, casts: readonly Curso
   } catch {
     decoded = undefined;
   }
-  if (Array.isArray(decoded) && decoded.length === 2 && typeof decoded[0] === 'string' && Array.isArray(decoded[1])) {
+  if (
+    Array.isArray(decoded) &&
+    decoded.length === 2 &&
+    typeof decoded[0] === 'string' &&
+    Array.isArray(decoded[1])
+  ) {
     const [cursorKind, values] = decoded as [string, unknown[]];
     if (cursorKind !== kind && /^[a-zA-Z]{1,40}$/.test(cursorKind)) {
-      throw cursorError(`This cursor belongs to the ${cursorKind} list, not to ${kind}: pass \`after\` a cursor that ${kind} returned`);
+      throw cursorError(
+        `This cursor belongs to the ${cursorKind} list, not to ${kind}: pass \`after\` a cursor that ${kind} returned`,
+      );
     }
-    if (cursorKind === kind && values.length === casts.length && values.every((v, i) => fitsCast(v, casts[i]))) return values;
+    if (
+      cursorKind === kind &&
+      values.length === casts.length &&
+      values.every((v, i) => fitsCast(v, casts[i]))
+    )
+      return values;
   }
-  throw cursorError(`The cursor "${cursor.slice(0, 60)}" is not valid for this list: use a cursor returned by the same list`);
+  throw cursorError(
+    `The cursor "${cursor.slice(0, 60)}" is not valid for this list: use a cursor returned by the same list`,
+  );
 }
 
 export interface PageArgs {
@@ -149,7 +177,14 @@ class PageEdge<T> implements Edge<T> {
 }
 
 /** Turns `first + 1` fetched rows into a connection page. */
-export function toConnection<T>(rows: T[], first: number, hadCursor: boolean, kind: string, cursorOf: (row: T) => unknown[], count: () => Promise<number>): Connection<T> {
+export function toConnection<T>(
+  rows: T[],
+  first: number,
+  hadCursor: boolean,
+  kind: string,
+  cursorOf: (row: T) => unknown[],
+  count: () => Promise<number>,
+): Connection<T> {
   const page = rows.slice(0, first);
   const edges = page.map((node) => new PageEdge(node, kind, cursorOf));
   return {

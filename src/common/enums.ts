@@ -79,7 +79,8 @@ export enum DataCategory {
 }
 registerEnumType(DataCategory, {
   name: 'DataCategory',
-  description: 'A category of personal data. Special category data (UK GDPR Art. 9) is marked as such; CRIMINAL_OFFENCE is Art. 10 data.',
+  description:
+    'A category of personal data. Special category data (UK GDPR Art. 9) is marked as such; CRIMINAL_OFFENCE is Art. 10 data.',
   valuesConfig: {
     BASIC_IDENTITY: { description: 'Names, dates of birth and other basic identity data.' },
     CONTACT: { description: 'Addresses, e-mail addresses, telephone numbers.' },
@@ -150,7 +151,10 @@ registerEnumType(IncidentStatus, {
     SUSPECTED: { description: 'Reported but not yet confirmed.' },
     CONFIRMED: { description: 'Confirmed by the supplier.' },
     CONTAINED: { description: 'The attacker or leak has been shut out.' },
-    CLOSED: { description: 'Investigation finished; exposures are no longer recomputed. Setting another status reopens it and recomputes them.' },
+    CLOSED: {
+      description:
+        'Investigation finished; exposures are no longer recomputed. Setting another status reopens it and recomputes them.',
+    },
   },
 });
 

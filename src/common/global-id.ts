@@ -3,7 +3,8 @@
  * the type prefix lets node(id) find the right table and lets every input check
  * that an ID names the kind of object it expects.
  */
-export type NodeTypeName = 'Supplier' | 'Client' | 'Contract' | 'DataProcessingAgreement' | 'Incident' | 'Exposure';
+export type NodeTypeName =
+  'Supplier' | 'Client' | 'Contract' | 'DataProcessingAgreement' | 'Incident' | 'Exposure';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -18,14 +19,16 @@ export interface DecodedGlobalId {
 
 /** Returns null for anything that is not a well-formed global ID. */
 export function decodeGlobalId(globalId: string): DecodedGlobalId | null {
-  if (typeof globalId !== 'string' || globalId.length > 200 || !/^[A-Za-z0-9_-]+={0,2}$/.test(globalId)) return null;
+  if (typeof globalId !== 'string' || globalId.length > 200 || !/^[A-Za-z0-9_-]+={0,2}$/.test(globalId))
+    return null;
   const text = Buffer.from(globalId, 'base64url').toString('utf8');
   const colon = text.indexOf(':');
   if (colon < 0) return null;
   const type = text.slice(0, colon) as NodeTypeName;
   const id = text.slice(colon + 1);
   if (!UUID.test(id)) return null;
-  if (!['Supplier', 'Client', 'Contract', 'DataProcessingAgreement', 'Incident', 'Exposure'].includes(type)) return null;
+  if (!['Supplier', 'Client', 'Contract', 'DataProcessingAgreement', 'Incident', 'Exposure'].includes(type))
+    return null;
   return { type, id };
 }
 

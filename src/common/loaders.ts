@@ -42,7 +42,7 @@ function argumentGroupedLoader<K extends { parentId: string }, V>(
       }
       return keys.map((key, index) => {
         const values = groupOfKey[index].values!;
-        return values instanceof Error ? values : values.get(key.parentId) ?? missing;
+        return values instanceof Error ? values : (values.get(key.parentId) ?? missing);
       });
     },
     { cacheKeyFn: (key) => `${key.parentId}:${groupKeyOf(key)}` },
@@ -50,10 +50,18 @@ function argumentGroupedLoader<K extends { parentId: string }, V>(
 }
 
 /** A page of children per parent (rows first + 1, so the caller knows whether more follow). */
-export function childPageLoader<E, F = undefined>(fetch: (parentIds: readonly string[], args: PageArgs, filter: F | null, leaveOut: readonly string[]) => Promise<Map<string, E[]>>) {
+export function childPageLoader<E, F = undefined>(
+  fetch: (
+    parentIds: readonly string[],
+    args: PageArgs,
+    filter: F | null,
+    leaveOut: readonly string[],
+  ) => Promise<Map<string, E[]>>,
+) {
   return argumentGroupedLoader<ChildPageKey<F>, E[]>(
     (key) => [key.first ?? null, key.after ?? null, key.filter ?? null, key.leaveOut ?? []],
-    (parentIds, key) => fetch(parentIds, { first: key.first, after: key.after }, key.filter ?? null, key.leaveOut ?? []),
+    (parentIds, key) =>
+      fetch(parentIds, { first: key.first, after: key.after }, key.filter ?? null, key.leaveOut ?? []),
     [],
   );
 }
@@ -84,7 +92,9 @@ export function countLoader(fetch: (parentIds: readonly string[]) => Promise<Map
 }
 
 /** A count per parent under a filter; parents with equal filters are counted in one statement. */
-export function filteredCountLoader<F>(fetch: (parentIds: readonly string[], filter: F | null) => Promise<Map<string, number>>) {
+export function filteredCountLoader<F>(
+  fetch: (parentIds: readonly string[], filter: F | null) => Promise<Map<string, number>>,
+) {
   return argumentGroupedLoader<{ parentId: string; filter?: F | null }, number>(
     (key) => [key.filter ?? null],
     (parentIds, key) => fetch(parentIds, key.filter ?? null),
@@ -93,7 +103,10 @@ export function filteredCountLoader<F>(fetch: (parentIds: readonly string[], fil
 }
 
 /** Groups rows that carry their parent's id in `__parent`. */
-export function groupByParent<E>(rows: Record<string, unknown>[], toEntity: (row: Record<string, unknown>) => E): Map<string, E[]> {
+export function groupByParent<E>(
+  rows: Record<string, unknown>[],
+  toEntity: (row: Record<string, unknown>) => E,
+): Map<string, E[]> {
   const groups = new Map<string, E[]>();
   for (const row of rows) {
     const parent = row.__parent as string;

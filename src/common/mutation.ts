@@ -9,7 +9,10 @@ export type ConstraintMessages = Parameters<typeof userErrorFromDatabase>[1];
  * inside the transaction (which rolls it back), or a database constraint that caught bad input.
  * Anything else is a fault and propagates as a top-level error.
  */
-export async function asPayload<T>(work: () => Promise<T>, constraints: ConstraintMessages = {}): Promise<{ result: T | null; userErrors: UserError[] }> {
+export async function asPayload<T>(
+  work: () => Promise<T>,
+  constraints: ConstraintMessages = {},
+): Promise<{ result: T | null; userErrors: UserError[] }> {
   try {
     return { result: await work(), userErrors: [] };
   } catch (error) {
@@ -34,8 +37,14 @@ export async function lockForUpdate<E extends ObjectLiteral>(
   where: Record<string, unknown> = {},
 ): Promise<E> {
   const id = decodeIdOf(type, globalId);
-  const row = id ? await manager.findOne(entity, { where: { id, ...where } as unknown as FindOptionsWhere<E>, lock: { mode } }) : null;
-  if (!row) throw new UserInputProblem([userError(notFound.field, UserErrorCode.NOT_FOUND, notFound.message)]);
+  const row = id
+    ? await manager.findOne(entity, {
+        where: { id, ...where } as unknown as FindOptionsWhere<E>,
+        lock: { mode },
+      })
+    : null;
+  if (!row)
+    throw new UserInputProblem([userError(notFound.field, UserErrorCode.NOT_FOUND, notFound.message)]);
   return row;
 }
 
@@ -50,5 +59,7 @@ export function lockLiveForUpdate<E extends ObjectLiteral & { removedAt: Date | 
   globalId: string,
   notFound: { field: string[]; message: string },
 ): Promise<E> {
-  return lockForUpdate(manager, entity, type, globalId, notFound, 'pessimistic_write', { removedAt: IsNull() });
+  return lockForUpdate(manager, entity, type, globalId, notFound, 'pessimistic_write', {
+    removedAt: IsNull(),
+  });
 }

@@ -64,7 +64,11 @@ export class OptionalListColumns {
 type Runner = DataSource | EntityManager;
 
 /** Raw rows (snake_case) to entity instances, through TypeORM's metadata: no per-row ORM hydration cost. */
-export function hydrate<E extends ObjectLiteral>(db: Runner, entity: ClassType<E>, raw: Record<string, unknown>): E {
+export function hydrate<E extends ObjectLiteral>(
+  db: Runner,
+  entity: ClassType<E>,
+  raw: Record<string, unknown>,
+): E {
   const object = Object.create(entity.prototype) as Record<string, unknown>;
   for (const [databaseName, propertyName] of columnNames(db, entity)) {
     if (databaseName in raw) object[propertyName] = raw[databaseName];
@@ -117,20 +121,39 @@ function keysetCondition<E extends object>(spec: ListSpec<E>, params: SqlParams,
   return `(${left}) ${spec.descending ? '<' : '>'} (${right})`;
 }
 
-function orderBy<E extends object>(spec: Pick<ListSpec<E>, 'order' | 'descending'> | { order: readonly OrderColumn<E>[]; descending?: boolean }): string {
+function orderBy<E extends object>(
+  spec:
+    Pick<ListSpec<E>, 'order' | 'descending'> | { order: readonly OrderColumn<E>[]; descending?: boolean },
+): string {
   return spec.order.map((o) => `${o.sql} ${spec.descending ? 'DESC' : 'ASC'}`).join(', ');
 }
 
-const cursorOf = <E extends object>(spec: ListSpec<E>) => (row: E) => spec.order.map((o) => o.value(row));
+const cursorOf =
+  <E extends object>(spec: ListSpec<E>) =>
+  (row: E) =>
+    spec.order.map((o) => o.value(row));
 
 /** A top-level Relay connection: one statement for the page, one more only if totalCount is asked for. */
-export async function pageQuery<E extends ObjectLiteral>(db: Runner, spec: ListSpec<E>, args: PageArgs): Promise<Connection<E>> {
+export async function pageQuery<E extends ObjectLiteral>(
+  db: Runner,
+  spec: ListSpec<E>,
+  args: PageArgs,
+): Promise<Connection<E>> {
   const first = pageSize(args);
-  const cursor = args.after ? decodeCursor(args.after, spec.order.kind, spec.order.map((o) => o.cast)) : null;
+  const cursor = args.after
+    ? decodeCursor(
+        args.after,
+        spec.order.kind,
+        spec.order.map((o) => o.cast),
+      )
+    : null;
   const baseWhere = spec.where.length ? spec.where.join(' AND ') : 'TRUE';
   const countParams = [...spec.params.values];
   const totalCount = async () => {
-    const [{ count }] = await db.query(`SELECT count(*)::int AS count FROM ${spec.from} WHERE ${baseWhere}`, countParams);
+    const [{ count }] = await db.query(
+      `SELECT count(*)::int AS count FROM ${spec.from} WHERE ${baseWhere}`,
+      countParams,
+    );
     return count as number;
   };
   const where = cursor ? `${baseWhere} AND ${keysetCondition(spec, spec.params, cursor)}` : baseWhere;
@@ -138,7 +161,14 @@ export async function pageQuery<E extends ObjectLiteral>(db: Runner, spec: ListS
     `SELECT ${listColumns(db, spec.entity, spec.leaveOut)} FROM ${spec.from} WHERE ${where} ORDER BY ${orderBy(spec)} LIMIT ${first + 1}`,
     spec.params.values,
   );
-  return toConnection(rows.map((r) => hydrate(db, spec.entity, r)), first, cursor !== null, spec.order.kind, cursorOf(spec), totalCount);
+  return toConnection(
+    rows.map((r) => hydrate(db, spec.entity, r)),
+    first,
+    cursor !== null,
+    spec.order.kind,
+    cursorOf(spec),
+    totalCount,
+  );
 }
 
 /**
@@ -155,7 +185,13 @@ export async function childPagesQuery<E extends ObjectLiteral>(
   args: PageArgs,
 ): Promise<Map<string, E[]>> {
   const first = pageSize(args);
-  const cursor = args.after ? decodeCursor(args.after, spec.order.kind, spec.order.map((o) => o.cast)) : null;
+  const cursor = args.after
+    ? decodeCursor(
+        args.after,
+        spec.order.kind,
+        spec.order.map((o) => o.cast),
+      )
+    : null;
   const parents = spec.params.param(parentIds);
   const conditions = [...spec.where, `${parentColumn} = parent.id`];
   if (cursor) conditions.push(keysetCondition(spec, spec.params, cursor));
@@ -174,7 +210,14 @@ export async function childPagesQuery<E extends ObjectLiteral>(
 }
 
 /** Counts of children per parent in one statement. */
-export async function childCountsQuery(db: Runner, from: string, where: string[], params: SqlParams, parentColumn: string, parentIds: readonly string[]): Promise<Map<string, number>> {
+export async function childCountsQuery(
+  db: Runner,
+  from: string,
+  where: string[],
+  params: SqlParams,
+  parentColumn: string,
+  parentIds: readonly string[],
+): Promise<Map<string, number>> {
   const conditions = [...where, `${parentColumn} = ANY(${params.param(parentIds)}::uuid[])`];
   const rows: { parent: string; count: number }[] = await db.query(
     `SELECT ${parentColumn} AS parent, count(*)::int AS count FROM ${from} WHERE ${conditions.join(' AND ')} GROUP BY ${parentColumn}`,
@@ -189,11 +232,28 @@ export { toConnection, pageSize };
 export type { Connection, PageArgs };
 
 /** Builds a nested connection from a child-page loader's rows (first + 1 of them) and a lazy count. */
-export async function childConnection<E>(rows: Promise<E[]>, args: PageArgs, order: ListOrder<E>, count: () => Promise<number>): Promise<Connection<E>> {
+export async function childConnection<E>(
+  rows: Promise<E[]>,
+  args: PageArgs,
+  order: ListOrder<E>,
+  count: () => Promise<number>,
+): Promise<Connection<E>> {
   // The page was requested before the arguments are checked here. With bad arguments the loader rejects
   // too; left unhandled, that rejection would end the whole process (Node's default), not just this request.
   rows.catch(() => undefined);
   const first = pageSize(args);
-  if (args.after) decodeCursor(args.after, order.kind, order.map((o) => o.cast));
-  return toConnection(await rows, first, Boolean(args.after), order.kind, (row) => order.map((o) => o.value(row)), count);
+  if (args.after)
+    decodeCursor(
+      args.after,
+      order.kind,
+      order.map((o) => o.cast),
+    );
+  return toConnection(
+    await rows,
+    first,
+    Boolean(args.after),
+    order.kind,
+    (row) => order.map((o) => o.value(row)),
+    count,
+  );
 }

@@ -9,12 +9,17 @@ import { DateTimeResolver, LocalDateResolver } from 'graphql-scalars';
 export const EARLIEST_YEAR = 1900;
 export const LATEST_YEAR = 9999;
 
-function withinYears<T extends Date | string>(scalar: string, parse: (value: unknown) => T): (value: unknown) => T {
+function withinYears<T extends Date | string>(
+  scalar: string,
+  parse: (value: unknown) => T,
+): (value: unknown) => T {
   return (value) => {
     const parsed = parse(value);
     const year = parsed instanceof Date ? parsed.getUTCFullYear() : Number(parsed.slice(0, 4));
     if (year < EARLIEST_YEAR || year > LATEST_YEAR) {
-      throw new GraphQLError(`${scalar} must be in the years ${EARLIEST_YEAR} to ${LATEST_YEAR} (UTC); got ${parsed instanceof Date ? parsed.toISOString() : parsed}`);
+      throw new GraphQLError(
+        `${scalar} must be in the years ${EARLIEST_YEAR} to ${LATEST_YEAR} (UTC); got ${parsed instanceof Date ? parsed.toISOString() : parsed}`,
+      );
     }
     return parsed;
   };
@@ -50,7 +55,9 @@ const DECIMAL = /^-?(0|[1-9][0-9]{0,15})(\.[0-9]{1,2})?$/;
 function parseDecimal(value: unknown): string {
   const text = typeof value === 'number' && Number.isFinite(value) ? String(value) : value;
   if (typeof text !== 'string' || !DECIMAL.test(text)) {
-    throw new GraphQLError(`Decimal must be a number with at most 16 integer digits and 2 decimals, written as a string such as "550000000.00"; got ${JSON.stringify(value)}`);
+    throw new GraphQLError(
+      `Decimal must be a number with at most 16 integer digits and 2 decimals, written as a string such as "550000000.00"; got ${JSON.stringify(value)}`,
+    );
   }
   return text;
 }
@@ -58,11 +65,13 @@ function parseDecimal(value: unknown): string {
 /** Exact decimal carried as a string so money never passes through a float. */
 export const DecimalScalar = new GraphQLScalarType({
   name: 'Decimal',
-  description: 'An exact decimal number serialised as a string, e.g. "550000000.00" (at most 16 integer digits and 2 decimals).',
+  description:
+    'An exact decimal number serialised as a string, e.g. "550000000.00" (at most 16 integer digits and 2 decimals).',
   serialize: (value) => String(value),
   parseValue: parseDecimal,
   parseLiteral(ast) {
-    if (ast.kind === Kind.STRING || ast.kind === Kind.INT || ast.kind === Kind.FLOAT) return parseDecimal(ast.value);
+    if (ast.kind === Kind.STRING || ast.kind === Kind.INT || ast.kind === Kind.FLOAT)
+      return parseDecimal(ast.value);
     throw new GraphQLError('Decimal must be written as a string, e.g. "550000000.00"');
   },
 });

@@ -1,7 +1,11 @@
 import { FieldNode, GraphQLResolveInfo, Kind, SelectionSetNode } from 'graphql';
 
 /** The fields selected directly in a selection set, through inline fragments and fragment spreads. */
-function fieldsOf(selectionSet: SelectionSetNode | undefined, info: GraphQLResolveInfo, into: FieldNode[] = []): FieldNode[] {
+function fieldsOf(
+  selectionSet: SelectionSetNode | undefined,
+  info: GraphQLResolveInfo,
+  into: FieldNode[] = [],
+): FieldNode[] {
   for (const selection of selectionSet?.selections ?? []) {
     if (selection.kind === Kind.FIELD) into.push(selection);
     else if (selection.kind === Kind.INLINE_FRAGMENT) fieldsOf(selection.selectionSet, info, into);

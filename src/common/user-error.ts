@@ -13,14 +13,19 @@ registerEnumType(UserErrorCode, {
   valuesConfig: {
     INVALID: { description: 'A value is malformed or breaks a rule (format, range, order of dates).' },
     NOT_FOUND: { description: 'An ID does not name an object you may see.' },
-    CONFLICT: { description: 'The change clashes with existing data (duplicate reference, object still in use).' },
+    CONFLICT: {
+      description: 'The change clashes with existing data (duplicate reference, object still in use).',
+    },
     FORBIDDEN: { description: 'You may not make this change to this object.' },
   },
 });
 
 @ObjectType({ description: 'A problem with the input of a mutation. Nothing was written.' })
 export class UserError {
-  @Field(() => [String], { nullable: true, description: 'Path to the offending input field, e.g. ["input", "endsOn"].' })
+  @Field(() => [String], {
+    nullable: true,
+    description: 'Path to the offending input field, e.g. ["input", "endsOn"].',
+  })
   field: string[] | null;
 
   @Field({ description: 'What is wrong, in words for a person.' })
@@ -42,13 +47,26 @@ export class UserInputProblem extends Error {
 }
 
 /** Maps database constraint violations to user errors, so a rule enforced only in SQL still answers clearly. */
-export function userErrorFromDatabase(error: unknown, fieldsByConstraint: Record<string, { field: string[]; message: string; code?: UserErrorCode }>): UserError | null {
-  const pg = (error as { driverError?: { code?: string; constraint?: string } }).driverError ?? (error as { code?: string; constraint?: string });
+export function userErrorFromDatabase(
+  error: unknown,
+  fieldsByConstraint: Record<string, { field: string[]; message: string; code?: UserErrorCode }>,
+): UserError | null {
+  const pg =
+    (error as { driverError?: { code?: string; constraint?: string } }).driverError ??
+    (error as { code?: string; constraint?: string });
   if (!pg || typeof pg !== 'object') return null;
   const known = pg.constraint ? fieldsByConstraint[pg.constraint] : undefined;
-  if (known) return userError(known.field, known.code ?? (pg.code === '23505' ? UserErrorCode.CONFLICT : UserErrorCode.INVALID), known.message);
-  if (pg.code === '23505') return userError(null, UserErrorCode.CONFLICT, 'This would duplicate an existing record.');
-  if (pg.code === '23503') return userError(null, UserErrorCode.CONFLICT, 'The record is still referenced by other records.');
-  if (pg.code === '23514') return userError(null, UserErrorCode.INVALID, 'A value breaks a rule of the register.');
+  if (known)
+    return userError(
+      known.field,
+      known.code ?? (pg.code === '23505' ? UserErrorCode.CONFLICT : UserErrorCode.INVALID),
+      known.message,
+    );
+  if (pg.code === '23505')
+    return userError(null, UserErrorCode.CONFLICT, 'This would duplicate an existing record.');
+  if (pg.code === '23503')
+    return userError(null, UserErrorCode.CONFLICT, 'The record is still referenced by other records.');
+  if (pg.code === '23514')
+    return userError(null, UserErrorCode.INVALID, 'A value breaks a rule of the register.');
   return null;
 }

@@ -1,5 +1,12 @@
 import { GraphQLError } from 'graphql';
-import { MaxLength, ValidationError, validate, validateSync, registerDecorator, ValidationOptions } from 'class-validator';
+import {
+  MaxLength,
+  ValidationError,
+  validate,
+  validateSync,
+  registerDecorator,
+  ValidationOptions,
+} from 'class-validator';
 import { UserError, UserErrorCode, UserInputProblem, userError } from './user-error';
 
 /** class-validator failures as userErrors with a path into the input, e.g. ["input", "lei"]. */
@@ -9,7 +16,8 @@ export async function validateInput(input: object, root = 'input'): Promise<User
   const walk = (list: ValidationError[], path: string[]) => {
     for (const failure of list) {
       const here = [...path, failure.property];
-      for (const message of Object.values(failure.constraints ?? {})) errors.push(userError(here, UserErrorCode.INVALID, message));
+      for (const message of Object.values(failure.constraints ?? {}))
+        errors.push(userError(here, UserErrorCode.INVALID, message));
       walk(failure.children ?? [], here);
     }
   };
@@ -34,7 +42,10 @@ export function IsLei(options?: ValidationOptions) {
       name: 'isLei',
       target: object.constructor,
       propertyName,
-      options: { message: 'lei must be a 20-character ISO 17442 Legal Entity Identifier with valid check digits', ...options },
+      options: {
+        message: 'lei must be a 20-character ISO 17442 Legal Entity Identifier with valid check digits',
+        ...options,
+      },
       validator: { validate: (value: unknown) => value === null || value === undefined || isValidLei(value) },
     });
 }
@@ -49,17 +60,27 @@ export async function assertValid(input: object, root = 'input'): Promise<void> 
 export const FILTER_TEXT_MAX_LENGTH = 200;
 
 export function MaxFilterLength(): PropertyDecorator {
-  return MaxLength(FILTER_TEXT_MAX_LENGTH, { message: `$property must be at most ${FILTER_TEXT_MAX_LENGTH} characters long` });
+  return MaxLength(FILTER_TEXT_MAX_LENGTH, {
+    message: `$property must be at most ${FILTER_TEXT_MAX_LENGTH} characters long`,
+  });
 }
 
 /**
  * Checks a list's filter against its class's rules (lengths); a failure is a BAD_USER_INPUT error naming
  * the field, e.g. "filter.search must be at most 200 characters long". Queries have no userErrors.
  */
-export function assertValidFilter<T extends object>(type: new () => T, filter: T | null | undefined, argumentName = 'filter'): void {
+export function assertValidFilter<T extends object>(
+  type: new () => T,
+  filter: T | null | undefined,
+  argumentName = 'filter',
+): void {
   if (!filter) return;
-  const failures = validateSync(filter instanceof type ? filter : Object.assign(new type(), filter), { forbidUnknownValues: false });
+  const failures = validateSync(filter instanceof type ? filter : Object.assign(new type(), filter), {
+    forbidUnknownValues: false,
+  });
   if (!failures.length) return;
-  const messages = failures.flatMap((failure) => Object.values(failure.constraints ?? {}).map((message) => `${argumentName}.${message}`));
+  const messages = failures.flatMap((failure) =>
+    Object.values(failure.constraints ?? {}).map((message) => `${argumentName}.${message}`),
+  );
   throw new GraphQLError(messages.join('; '), { extensions: { code: 'BAD_USER_INPUT', argumentName } });
 }

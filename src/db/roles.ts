@@ -43,7 +43,9 @@ export async function grantApiRole(owner: DataSource, role: string): Promise<Api
   return owner.transaction(async (manager) => {
     const [found] = await manager.query(`SELECT rolsuper FROM pg_roles WHERE rolname = $1`, [role]);
     if (!found) {
-      throw new Error(`the API's database role "${role}" (the user in DATABASE_URL) does not exist: create it with CREATE ROLE ${escapeIdentifier(role)} LOGIN PASSWORD '…' (it needs no other attribute)`);
+      throw new Error(
+        `the API's database role "${role}" (the user in DATABASE_URL) does not exist: create it with CREATE ROLE ${escapeIdentifier(role)} LOGIN PASSWORD '…' (it needs no other attribute)`,
+      );
     }
     const tables: { name: string; append_only: boolean }[] = await manager.query(
       `SELECT c.relname AS name,
@@ -63,20 +65,26 @@ export async function grantApiRole(owner: DataSource, role: string): Promise<Api
     await manager.query(`GRANT USAGE ON SCHEMA ${inSchema} TO ${grantee}`);
     await manager.query(`REVOKE ALL ON ALL TABLES IN SCHEMA ${inSchema} FROM ${grantee}`);
     await manager.query(`REVOKE ALL ON ALL SEQUENCES IN SCHEMA ${inSchema} FROM ${grantee}`);
-    if (readWrite.length) await manager.query(`GRANT ${READ_WRITE.join(', ')} ON ${list(readWrite)} TO ${grantee}`);
-    if (appendOnly.length) await manager.query(`GRANT ${APPEND_ONLY.join(', ')} ON ${list(appendOnly)} TO ${grantee}`);
+    if (readWrite.length)
+      await manager.query(`GRANT ${READ_WRITE.join(', ')} ON ${list(readWrite)} TO ${grantee}`);
+    if (appendOnly.length)
+      await manager.query(`GRANT ${APPEND_ONLY.join(', ')} ON ${list(appendOnly)} TO ${grantee}`);
     // nextval() for the bigserial ids of the append-only tables.
     await manager.query(`GRANT USAGE ON ALL SEQUENCES IN SCHEMA ${inSchema} TO ${grantee}`);
 
     // GRANT on a table the granting role does not own (and may not grant on) only warns: check the outcome.
-    const wanted = tables.flatMap((t) => (t.append_only ? APPEND_ONLY : READ_WRITE).map((privilege) => [t.name, privilege]));
+    const wanted = tables.flatMap((t) =>
+      (t.append_only ? APPEND_ONLY : READ_WRITE).map((privilege) => [t.name, privilege]),
+    );
     const missing: { name: string }[] = await manager.query(
       `SELECT DISTINCT w.name FROM unnest($2::text[], $3::text[]) AS w(name, privilege)
         WHERE NOT has_table_privilege($1, format('%I.%I', current_schema(), w.name), w.privilege)`,
       [role, wanted.map(([name]) => name), wanted.map(([, privilege]) => privilege)],
     );
     if (missing.length) {
-      throw new Error(`could not grant the API's role "${role}" its privileges on ${missing.map((m) => m.name).join(', ')}: MIGRATION_DATABASE_URL's role must own the tables (run the migrations with it) or be a superuser`);
+      throw new Error(
+        `could not grant the API's role "${role}" its privileges on ${missing.map((m) => m.name).join(', ')}: MIGRATION_DATABASE_URL's role must own the tables (run the migrations with it) or be a superuser`,
+      );
     }
     return { role, appendOnly, readWrite };
   });
@@ -104,7 +112,11 @@ export async function describeConnectedRole(db: DataSource): Promise<RoleReport>
 /** The warning production logs at start when the API's role can bypass the append-only triggers; null when it cannot. */
 export function privilegeWarning(report: RoleReport): string | null {
   if (!report.superuser && !report.ownedTables.length) return null;
-  const what = report.superuser ? 'is a superuser' : `owns ${report.ownedTables.length} table(s) (${report.ownedTables.slice(0, 3).join(', ')}${report.ownedTables.length > 3 ? ', …' : ''})`;
-  return `the API's database role "${report.role}" ${what}: it could switch off the triggers that keep the audit trail append-only. ` +
-    'Run the API as a role that owns nothing (DATABASE_URL) and migrations as the owner (MIGRATION_DATABASE_URL); see README, Security model.';
+  const what = report.superuser
+    ? 'is a superuser'
+    : `owns ${report.ownedTables.length} table(s) (${report.ownedTables.slice(0, 3).join(', ')}${report.ownedTables.length > 3 ? ', …' : ''})`;
+  return (
+    `the API's database role "${report.role}" ${what}: it could switch off the triggers that keep the audit trail append-only. ` +
+    'Run the API as a role that owns nothing (DATABASE_URL) and migrations as the owner (MIGRATION_DATABASE_URL); see README, Security model.'
+  );
 }

@@ -94,12 +94,23 @@ export function scriptSafeJson(value: unknown): string {
 }
 
 function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
-export function graphiqlPage(base: string, names: { css: string[]; scripts: string[] }, config: { endpoint: string; defaultHeaders: string | null }): string {
-  const css = names.css.map((name) => `    <link rel="stylesheet" href="${escapeHtml(`${base}/${name}`)}" />`).join('\n');
-  const scripts = names.scripts.map((name) => `    <script src="${escapeHtml(`${base}/${name}`)}"></script>`).join('\n');
+export function graphiqlPage(
+  base: string,
+  names: { css: string[]; scripts: string[] },
+  config: { endpoint: string; defaultHeaders: string | null },
+): string {
+  const css = names.css
+    .map((name) => `    <link rel="stylesheet" href="${escapeHtml(`${base}/${name}`)}" />`)
+    .join('\n');
+  const scripts = names.scripts
+    .map((name) => `    <script src="${escapeHtml(`${base}/${name}`)}"></script>`)
+    .join('\n');
   return `<!doctype html>
 <html lang="en">
   <head>
@@ -120,16 +131,28 @@ ${scripts}
 `;
 }
 
-export function mountGraphiql(app: Express, options: { endpoint: string; headers: Record<string, string> }): void {
+export function mountGraphiql(
+  app: Express,
+  options: { endpoint: string; headers: Record<string, string> },
+): void {
   const base = '/graphiql/static';
   const assets = vendorAssets();
-  const named = (pkg: string, file: string) => [...assets.keys()].find((key) => key.startsWith(`${pkg}@`) && key.endsWith(`/${file}`))!;
-  const defaultHeaders = Object.keys(options.headers).length ? JSON.stringify(options.headers, null, 2) : null;
+  const named = (pkg: string, file: string) =>
+    [...assets.keys()].find((key) => key.startsWith(`${pkg}@`) && key.endsWith(`/${file}`))!;
+  const defaultHeaders = Object.keys(options.headers).length
+    ? JSON.stringify(options.headers, null, 2)
+    : null;
   const page = graphiqlPage(
     base,
     {
       css: [named('graphiql', 'graphiql.min.css')],
-      scripts: [named('react', 'react.production.min.js'), named('react-dom', 'react-dom.production.min.js'), named('graphql-ws', 'graphql-ws.min.js'), named('graphiql', 'graphiql.min.js'), BOOTSTRAP_NAME],
+      scripts: [
+        named('react', 'react.production.min.js'),
+        named('react-dom', 'react-dom.production.min.js'),
+        named('graphql-ws', 'graphql-ws.min.js'),
+        named('graphiql', 'graphiql.min.js'),
+        BOOTSTRAP_NAME,
+      ],
     },
     { endpoint: options.endpoint, defaultHeaders },
   );
@@ -146,7 +169,9 @@ export function mountGraphiql(app: Express, options: { endpoint: string; headers
     res.set('X-Frame-Options', 'DENY');
     // Everything comes from this server; the browser enforces it too. CodeMirror sets inline styles.
     // Older browsers do not count same-origin WebSockets as 'self', hence the explicit ws(s) origin.
-    const host = /^[\w.-]+(:\d+)?$|^\[[\da-f:.]+\](:\d+)?$/i.test(req.headers.host ?? '') ? req.headers.host : null;
+    const host = /^[\w.-]+(:\d+)?$|^\[[\da-f:.]+\](:\d+)?$/i.test(req.headers.host ?? '')
+      ? req.headers.host
+      : null;
     res.set(
       'Content-Security-Policy',
       [

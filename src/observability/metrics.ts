@@ -10,7 +10,11 @@ import { DataSource } from 'typeorm';
 export const OPERATION_LABELS = 100;
 
 /** Prometheus metrics of one server (its own registry, so several servers can share a process in tests). */
-export function createMetrics(db: DataSource, activeSubscriptions: () => number, queuedQueries: () => number) {
+export function createMetrics(
+  db: DataSource,
+  activeSubscriptions: () => number,
+  queuedQueries: () => number,
+) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const requestDuration = new Histogram({
@@ -20,22 +24,43 @@ export function createMetrics(db: DataSource, activeSubscriptions: () => number,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
-  const errors = new Counter({ name: 'graphql_errors_total', help: 'GraphQL errors by code.', labelNames: ['code'] as const, registers: [registry] });
+  const errors = new Counter({
+    name: 'graphql_errors_total',
+    help: 'GraphQL errors by code.',
+    labelNames: ['code'] as const,
+    registers: [registry],
+  });
   const alertLatency = new Histogram({
     name: 'alert_delivery_latency_seconds',
     help: 'From the alert being recorded (commit) to it being handed to a subscriber.',
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60],
     registers: [registry],
   });
-  new Gauge({ name: 'graphql_active_subscriptions', help: 'Open exposureAlerts subscriptions on this instance.', registers: [registry], collect() { this.set(activeSubscriptions()); } });
-  new Gauge({ name: 'graphql_queued_queries', help: 'Queries waiting for one of the MAX_CONCURRENT_QUERIES slots on this instance.', registers: [registry], collect() { this.set(queuedQueries()); } });
+  new Gauge({
+    name: 'graphql_active_subscriptions',
+    help: 'Open exposureAlerts subscriptions on this instance.',
+    registers: [registry],
+    collect() {
+      this.set(activeSubscriptions());
+    },
+  });
+  new Gauge({
+    name: 'graphql_queued_queries',
+    help: 'Queries waiting for one of the MAX_CONCURRENT_QUERIES slots on this instance.',
+    registers: [registry],
+    collect() {
+      this.set(queuedQueries());
+    },
+  });
   new Gauge({
     name: 'db_pool_connections',
     help: 'Database pool connections by state.',
     labelNames: ['state'] as const,
     registers: [registry],
     collect() {
-      const pool = (db.driver as unknown as { master?: { totalCount: number; idleCount: number; waitingCount: number } }).master;
+      const pool = (
+        db.driver as unknown as { master?: { totalCount: number; idleCount: number; waitingCount: number } }
+      ).master;
       if (!pool) return;
       this.set({ state: 'total' }, pool.totalCount);
       this.set({ state: 'idle' }, pool.idleCount);
@@ -50,7 +75,8 @@ export function createMetrics(db: DataSource, activeSubscriptions: () => number,
     labelled.add(name);
     return name;
   };
-  const observeRequest = (operationName: string | null | undefined, type: string, seconds: number) => requestDuration.observe({ operation: operationLabel(operationName), type }, seconds);
+  const observeRequest = (operationName: string | null | undefined, type: string, seconds: number) =>
+    requestDuration.observe({ operation: operationLabel(operationName), type }, seconds);
   return { registry, observeRequest, errors, alertLatency };
 }
 

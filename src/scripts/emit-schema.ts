@@ -9,7 +9,8 @@ import { createSchema } from '../schema';
  * The file is committed; test/schema/schema.test.ts fails when it drifts from the code.
  */
 
-export const SCHEMA_HEADER = '# Generated from the code by `npm run schema:emit` (src/scripts/emit-schema.ts). Do not edit by hand.\n\n';
+export const SCHEMA_HEADER =
+  '# Generated from the code by `npm run schema:emit` (src/scripts/emit-schema.ts). Do not edit by hand.\n\n';
 
 /**
  * The SDL of a schema, sorted by name (types, fields, arguments, enum values) so the file does not
@@ -44,7 +45,9 @@ if (require.main === module) {
   main()
     .then((target) => process.stdout.write(`Schema written to ${target}\n`))
     .catch((error) => {
-      process.stderr.write(`Could not emit the schema: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+      process.stderr.write(
+        `Could not emit the schema: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
       process.exit(1);
     });
 }

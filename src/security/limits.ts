@@ -1,6 +1,19 @@
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { ApolloServerPlugin } from '@apollo/server';
-import { DocumentNode, FieldNode, GraphQLError, GraphQLSchema, Kind, SelectionSetNode, ValidationContext, ValidationRule, isListType, getNullableType, visit, BREAK } from 'graphql';
+import {
+  DocumentNode,
+  FieldNode,
+  GraphQLError,
+  GraphQLSchema,
+  Kind,
+  SelectionSetNode,
+  ValidationContext,
+  ValidationRule,
+  isListType,
+  getNullableType,
+  visit,
+  BREAK,
+} from 'graphql';
 import { ComplexityEstimator, getComplexity } from 'graphql-query-complexity';
 import { Config } from '../config';
 import { pageSize } from '../common/connection';
@@ -29,19 +42,36 @@ const pageAwareEstimator: ComplexityEstimator = ({ type, field, args, childCompl
  * Throws BAD_USER_INPUT (HTTP 400) when the variables do not fit the operation: the complexity walk coerces them
  * before execution would, and its plain GraphQLError would otherwise surface as a 500 (or end a WebSocket).
  */
-export function operationCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName?: string | null): number {
+export function operationCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Record<string, unknown> | undefined,
+  operationName?: string | null,
+): number {
   try {
-    return getComplexity({ schema, query: document, variables, operationName: operationName ?? undefined, estimators: [pageAwareEstimator] });
+    return getComplexity({
+      schema,
+      query: document,
+      variables,
+      operationName: operationName ?? undefined,
+      estimators: [pageAwareEstimator],
+    });
   } catch (error) {
     if (!(error instanceof GraphQLError)) throw error;
-    throw new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+    throw new GraphQLError(error.message, {
+      nodes: error.nodes,
+      extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+    });
   }
 }
 
 export function tooComplex(cost: number, maxCost: number): GraphQLError {
-  return new GraphQLError(`This query would cost ${cost} points; the limit is ${maxCost}. Ask for smaller pages (first) or fewer nested lists.`, {
-    extensions: { code: 'QUERY_TOO_COMPLEX', cost, maxCost, http: { status: 400 } },
-  });
+  return new GraphQLError(
+    `This query would cost ${cost} points; the limit is ${maxCost}. Ask for smaller pages (first) or fewer nested lists.`,
+    {
+      extensions: { code: 'QUERY_TOO_COMPLEX', cost, maxCost, http: { status: 400 } },
+    },
+  );
 }
 
 /**
@@ -71,14 +101,24 @@ export function nulCharacterError(document: DocumentNode, variables: unknown): G
       }
     }
   }
-  return found ? new GraphQLError('Text must not contain NUL characters (\\u0000)', { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } }) : null;
+  return found
+    ? new GraphQLError('Text must not contain NUL characters (\\u0000)', {
+        extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+      })
+    : null;
 }
 
 /**
  * The checks run once a document is valid, before it executes (both transports): no NUL characters,
  * variables that fit, and a cost within MAX_QUERY_COST. Throws the GraphQLError to answer with.
  */
-export function checkOperation(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName: string | null | undefined, maxCost: number): void {
+export function checkOperation(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Record<string, unknown> | undefined,
+  operationName: string | null | undefined,
+  maxCost: number,
+): void {
   const nul = nulCharacterError(document, variables);
   if (nul) throw nul;
   const cost = operationCost(schema, document, variables, operationName);
@@ -87,7 +127,11 @@ export function checkOperation(schema: GraphQLSchema, document: DocumentNode, va
 
 /** graphql-armor words its refusals as "Syntax Error: …" although the document parsed: report them as the limits they are. */
 function reportLimit(context: ValidationContext | null, error: GraphQLError): void {
-  context?.reportError(new GraphQLError(error.message.replace(/^Syntax Error:\s*/, ''), { extensions: { code: 'BAD_USER_INPUT' } }));
+  context?.reportError(
+    new GraphQLError(error.message.replace(/^Syntax Error:\s*/, ''), {
+      extensions: { code: 'BAD_USER_INPUT' },
+    }),
+  );
 }
 const asLimit = { propagateOnRejection: false, onReject: [reportLimit] };
 
@@ -95,13 +139,19 @@ const asLimit = { propagateOnRejection: false, onReject: [reportLimit] };
 const noIntrospection: ValidationRule = (context) => ({
   Field(node) {
     if (node.name.value === '__schema' || node.name.value === '__type') {
-      context.reportError(new GraphQLError('Introspection (__schema, __type) is turned off on this server', { nodes: [node] }));
+      context.reportError(
+        new GraphQLError('Introspection (__schema, __type) is turned off on this server', { nodes: [node] }),
+      );
     }
   },
 });
 
 /** The root fields a selection set selects, through fragments (each fragment once: cycles are another rule's error). */
-function rootFields(context: ValidationContext, selectionSet: SelectionSetNode, seen = new Set<string>()): FieldNode[] {
+function rootFields(
+  context: ValidationContext,
+  selectionSet: SelectionSetNode,
+  seen = new Set<string>(),
+): FieldNode[] {
   return selectionSet.selections.flatMap((selection) => {
     if (selection.kind === Kind.FIELD) return [selection];
     if (selection.kind === Kind.INLINE_FRAGMENT) return rootFields(context, selection.selectionSet, seen);
@@ -120,12 +170,20 @@ function rootFields(context: ValidationContext, selectionSet: SelectionSetNode, 
 const oneMutationField: ValidationRule = (context) => ({
   OperationDefinition(operation) {
     if (operation.operation !== 'mutation') return;
-    const fields = rootFields(context, operation.selectionSet).filter((field) => !field.name.value.startsWith('__'));
+    const fields = rootFields(context, operation.selectionSet).filter(
+      (field) => !field.name.value.startsWith('__'),
+    );
     if (fields.length <= 1) return;
-    const names = fields.map((field) => (field.alias ? `${field.alias.value}: ${field.name.value}` : field.name.value));
-    const listed = names.length > 5 ? `${names.slice(0, 5).join(', ')} and ${names.length - 5} more` : names.join(', ');
+    const names = fields.map((field) =>
+      field.alias ? `${field.alias.value}: ${field.name.value}` : field.name.value,
+    );
+    const listed =
+      names.length > 5 ? `${names.slice(0, 5).join(', ')} and ${names.length - 5} more` : names.join(', ');
     context.reportError(
-      new GraphQLError(`A mutation document may hold only one mutation field; this one has ${fields.length} (${listed}). Send each as its own request.`, { nodes: fields }),
+      new GraphQLError(
+        `A mutation document may hold only one mutation field; this one has ${fields.length} (${listed}). Send each as its own request.`,
+        { nodes: fields },
+      ),
     );
   },
 });
@@ -161,7 +219,11 @@ export function queryLimits(config: Config) {
   };
   return {
     plugins: [...plugins, costPlugin],
-    validationRules: [...(validationRules as ValidationRule[]), oneMutationField, ...(config.introspection ? [] : [noIntrospection])],
+    validationRules: [
+      ...(validationRules as ValidationRule[]),
+      oneMutationField,
+      ...(config.introspection ? [] : [noIntrospection]),
+    ],
     parseOptions: { maxTokens: config.maxTokens },
   };
 }

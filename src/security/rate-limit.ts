@@ -15,9 +15,16 @@ export function createRateLimiter(perMinute: number) {
       } catch (rejection) {
         if (!(rejection instanceof RateLimiterRes)) throw rejection;
         const retryAfterSeconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-        throw new GraphQLError(`Too many requests: the limit is ${perMinute} per minute per token subject. Retry after ${retryAfterSeconds} s.`, {
-          extensions: { code: 'RATE_LIMITED', retryAfterSeconds, http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) } },
-        });
+        throw new GraphQLError(
+          `Too many requests: the limit is ${perMinute} per minute per token subject. Retry after ${retryAfterSeconds} s.`,
+          {
+            extensions: {
+              code: 'RATE_LIMITED',
+              retryAfterSeconds,
+              http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) },
+            },
+          },
+        );
       }
     },
   };

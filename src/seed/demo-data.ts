@@ -1,4 +1,12 @@
-import { ClientSector, DataCategory, ExfiltrationStatus, IncidentKind, IncidentStatus, ServiceCriticality, SupplierTier } from '../common/enums';
+import {
+  ClientSector,
+  DataCategory,
+  ExfiltrationStatus,
+  IncidentKind,
+  IncidentStatus,
+  ServiceCriticality,
+  SupplierTier,
+} from '../common/enums';
 
 /**
  * The demo register: the Capita incidents of 2023, told with public figures.
@@ -25,8 +33,18 @@ import { ClientSector, DataCategory, ExfiltrationStatus, IncidentKind, IncidentS
 
 export type SupplierKey = 'capita' | 'aws' | 'colocation' | 'atos' | 'serco';
 export type ClientKey =
-  | 'dwp' | 'dfe' | 'mod' | 'homeOffice' | 'nhsEngland' | 'uss'
-  | 'colchester' | 'coventry' | 'rochford' | 'southStaffordshire' | 'barnet' | 'harrow';
+  | 'dwp'
+  | 'dfe'
+  | 'mod'
+  | 'homeOffice'
+  | 'nhsEngland'
+  | 'uss'
+  | 'colchester'
+  | 'coventry'
+  | 'rochford'
+  | 'southStaffordshire'
+  | 'barnet'
+  | 'harrow';
 
 export interface DemoSupplier {
   name: string;
@@ -90,16 +108,51 @@ export interface DemoIncident {
 }
 
 export const DEMO_SUPPLIERS: Record<SupplierKey, DemoSupplier> = {
-  capita: { name: 'Capita plc', companyNumber: '02081330', lei: null, country: 'GB', tier: SupplierTier.STRATEGIC, strategic: true },
+  capita: {
+    name: 'Capita plc',
+    companyNumber: '02081330',
+    lei: null,
+    country: 'GB',
+    tier: SupplierTier.STRATEGIC,
+    strategic: true,
+  },
   // The storage behind the May 2023 bucket. Luxembourg entity, so no Companies House number. strategic stays
   // false: the demo does not assert anything about AWS and the Cabinet Office list.
-  aws: { name: 'Amazon Web Services EMEA SARL', companyNumber: null, lei: null, country: 'LU', tier: SupplierTier.CRITICAL, strategic: false },
+  aws: {
+    name: 'Amazon Web Services EMEA SARL',
+    companyNumber: null,
+    lei: null,
+    country: 'LU',
+    tier: SupplierTier.CRITICAL,
+    strategic: false,
+  },
   // FICTIONAL: a data-centre provider Capita relies on for all its processing (a supplier-level link), to
   // show how an incident at the bottom of a chain reaches every client of the supplier above it.
-  colocation: { name: 'Example Colocation Ltd (fictional)', companyNumber: null, lei: null, country: 'GB', tier: SupplierTier.IMPORTANT, strategic: false },
+  colocation: {
+    name: 'Example Colocation Ltd (fictional)',
+    companyNumber: null,
+    lei: null,
+    country: 'GB',
+    tier: SupplierTier.IMPORTANT,
+    strategic: false,
+  },
   // Contrast: strategic suppliers with contracts of similar sensitivity and no incident in the demo.
-  atos: { name: 'Atos IT Services UK Limited', companyNumber: null, lei: null, country: 'GB', tier: SupplierTier.STRATEGIC, strategic: true },
-  serco: { name: 'Serco Limited', companyNumber: null, lei: null, country: 'GB', tier: SupplierTier.STRATEGIC, strategic: true },
+  atos: {
+    name: 'Atos IT Services UK Limited',
+    companyNumber: null,
+    lei: null,
+    country: 'GB',
+    tier: SupplierTier.STRATEGIC,
+    strategic: true,
+  },
+  serco: {
+    name: 'Serco Limited',
+    companyNumber: null,
+    lei: null,
+    country: 'GB',
+    tier: SupplierTier.STRATEGIC,
+    strategic: true,
+  },
 };
 
 /** Capita relies on the (fictional) colocation provider for all the data it holds. */
@@ -126,10 +179,20 @@ export const DEMO_SAMPLE_CLIENT: ClientKey = 'colchester';
 const gbp = (amount: string) => ({ amount, currency: 'GBP' });
 
 /** Council revenues and benefits data: what the May 2023 bucket held, plus National Insurance numbers. */
-const BENEFITS_DATA = [DataCategory.BASIC_IDENTITY, DataCategory.CONTACT, DataCategory.FINANCIAL, DataCategory.GOVERNMENT_ID];
+const BENEFITS_DATA = [
+  DataCategory.BASIC_IDENTITY,
+  DataCategory.CONTACT,
+  DataCategory.FINANCIAL,
+  DataCategory.GOVERNMENT_ID,
+];
 
 /** A council revenues and benefits contract with Capita, whose agreement authorises the cloud storage. */
-function councilBenefits(client: ClientKey, code: string, startsOn: string, dataSubjectCount: number): DemoContract {
+function councilBenefits(
+  client: ClientKey,
+  code: string,
+  startsOn: string,
+  dataSubjectCount: number,
+): DemoContract {
   return {
     client,
     supplier: 'capita',
@@ -139,14 +202,16 @@ function councilBenefits(client: ClientKey, code: string, startsOn: string, data
     startsOn, // ESTIMATE
     endsOn: null,
     criticality: ServiceCriticality.CRITICAL, // benefit payments to residents depend on it
-    agreements: [{
-      reference: `${code}-RB-DPA`,
-      dataCategories: BENEFITS_DATA,
-      dataSubjectCount, // ESTIMATE: benefits and council tax support caseload
-      processingLocations: ['GB'],
-      dataRetainedUntil: null,
-      subprocessors: ['aws'],
-    }],
+    agreements: [
+      {
+        reference: `${code}-RB-DPA`,
+        dataCategories: BENEFITS_DATA,
+        dataSubjectCount, // ESTIMATE: benefits and council tax support caseload
+        processingLocations: ['GB'],
+        dataRetainedUntil: null,
+        subprocessors: ['aws'],
+      },
+    ],
   };
 }
 
@@ -160,14 +225,21 @@ export const DEMO_CONTRACTS: DemoContract[] = [
     startsOn: '2019-08-01', // ESTIMATE (Capita has assessed PIP claims since 2013)
     endsOn: '2025-07-31', // ESTIMATE
     criticality: ServiceCriticality.CRITICAL,
-    agreements: [{
-      reference: 'DWP-PIP-CAPITA-DPA',
-      dataCategories: [DataCategory.HEALTH, DataCategory.BASIC_IDENTITY, DataCategory.CONTACT, DataCategory.GOVERNMENT_ID],
-      dataSubjectCount: 1_200_000, // ESTIMATE: claimants assessed in Capita's regions
-      processingLocations: ['GB'],
-      dataRetainedUntil: null,
-      subprocessors: [],
-    }],
+    agreements: [
+      {
+        reference: 'DWP-PIP-CAPITA-DPA',
+        dataCategories: [
+          DataCategory.HEALTH,
+          DataCategory.BASIC_IDENTITY,
+          DataCategory.CONTACT,
+          DataCategory.GOVERNMENT_ID,
+        ],
+        dataSubjectCount: 1_200_000, // ESTIMATE: claimants assessed in Capita's regions
+        processingLocations: ['GB'],
+        dataRetainedUntil: null,
+        subprocessors: [],
+      },
+    ],
   },
   {
     client: 'dfe',
@@ -178,14 +250,16 @@ export const DEMO_CONTRACTS: DemoContract[] = [
     startsOn: '2018-10-01', // ESTIMATE
     endsOn: '2025-09-30', // ESTIMATE
     criticality: ServiceCriticality.IMPORTANT,
-    agreements: [{
-      reference: 'STA-NCT-CAPITA-DPA',
-      dataCategories: [DataCategory.CHILDREN, DataCategory.EDUCATION, DataCategory.BASIC_IDENTITY],
-      dataSubjectCount: 3_500_000, // ESTIMATE: several yearly cohorts of about 700,000 pupils
-      processingLocations: ['GB'],
-      dataRetainedUntil: null,
-      subprocessors: [],
-    }],
+    agreements: [
+      {
+        reference: 'STA-NCT-CAPITA-DPA',
+        dataCategories: [DataCategory.CHILDREN, DataCategory.EDUCATION, DataCategory.BASIC_IDENTITY],
+        dataSubjectCount: 3_500_000, // ESTIMATE: several yearly cohorts of about 700,000 pupils
+        processingLocations: ['GB'],
+        dataRetainedUntil: null,
+        subprocessors: [],
+      },
+    ],
   },
   {
     client: 'mod',
@@ -196,14 +270,21 @@ export const DEMO_CONTRACTS: DemoContract[] = [
     startsOn: '2021-04-01', // ESTIMATE
     endsOn: '2026-03-31', // ESTIMATE
     criticality: ServiceCriticality.IMPORTANT,
-    agreements: [{
-      reference: 'MOD-DT-CAPITA-DPA',
-      dataCategories: [DataCategory.EMPLOYMENT, DataCategory.BASIC_IDENTITY, DataCategory.CONTACT, DataCategory.EDUCATION],
-      dataSubjectCount: 80_000, // ESTIMATE: service personnel and trainees
-      processingLocations: ['GB'],
-      dataRetainedUntil: null,
-      subprocessors: [],
-    }],
+    agreements: [
+      {
+        reference: 'MOD-DT-CAPITA-DPA',
+        dataCategories: [
+          DataCategory.EMPLOYMENT,
+          DataCategory.BASIC_IDENTITY,
+          DataCategory.CONTACT,
+          DataCategory.EDUCATION,
+        ],
+        dataSubjectCount: 80_000, // ESTIMATE: service personnel and trainees
+        processingLocations: ['GB'],
+        dataRetainedUntil: null,
+        subprocessors: [],
+      },
+    ],
   },
   {
     client: 'nhsEngland',
@@ -214,14 +295,22 @@ export const DEMO_CONTRACTS: DemoContract[] = [
     startsOn: '2015-09-01',
     endsOn: '2025-08-31', // ESTIMATE, incl. extensions
     criticality: ServiceCriticality.IMPORTANT,
-    agreements: [{
-      reference: 'NHSE-PCSE-CAPITA-DPA',
-      dataCategories: [DataCategory.HEALTH, DataCategory.BASIC_IDENTITY, DataCategory.CONTACT, DataCategory.EMPLOYMENT, DataCategory.FINANCIAL],
-      dataSubjectCount: 6_000_000, // ESTIMATE: patients whose records moved, plus GPs and practice staff
-      processingLocations: ['GB'],
-      dataRetainedUntil: null,
-      subprocessors: [],
-    }],
+    agreements: [
+      {
+        reference: 'NHSE-PCSE-CAPITA-DPA',
+        dataCategories: [
+          DataCategory.HEALTH,
+          DataCategory.BASIC_IDENTITY,
+          DataCategory.CONTACT,
+          DataCategory.EMPLOYMENT,
+          DataCategory.FINANCIAL,
+        ],
+        dataSubjectCount: 6_000_000, // ESTIMATE: patients whose records moved, plus GPs and practice staff
+        processingLocations: ['GB'],
+        dataRetainedUntil: null,
+        subprocessors: [],
+      },
+    ],
   },
   {
     client: 'uss',
@@ -232,14 +321,22 @@ export const DEMO_CONTRACTS: DemoContract[] = [
     startsOn: '2012-01-01', // ESTIMATE
     endsOn: null,
     criticality: ServiceCriticality.CRITICAL,
-    agreements: [{
-      reference: 'USS-PENSIONS-CAPITA-DPA',
-      dataCategories: [DataCategory.BASIC_IDENTITY, DataCategory.CONTACT, DataCategory.FINANCIAL, DataCategory.GOVERNMENT_ID, DataCategory.EMPLOYMENT],
-      dataSubjectCount: 500_000, // ESTIMATE: USS said data of about 470,000 members may have been taken
-      processingLocations: ['GB'],
-      dataRetainedUntil: null,
-      subprocessors: [],
-    }],
+    agreements: [
+      {
+        reference: 'USS-PENSIONS-CAPITA-DPA',
+        dataCategories: [
+          DataCategory.BASIC_IDENTITY,
+          DataCategory.CONTACT,
+          DataCategory.FINANCIAL,
+          DataCategory.GOVERNMENT_ID,
+          DataCategory.EMPLOYMENT,
+        ],
+        dataSubjectCount: 500_000, // ESTIMATE: USS said data of about 470,000 members may have been taken
+        processingLocations: ['GB'],
+        dataRetainedUntil: null,
+        subprocessors: [],
+      },
+    ],
   },
   // Councils that said publicly in May 2023 that their benefits data was in the bucket. Colchester's
   // "past six years" of Capita service gives its start; the others are ESTIMATES.
@@ -259,14 +356,16 @@ export const DEMO_CONTRACTS: DemoContract[] = [
     startsOn: '2013-09-01',
     endsOn: '2023-02-28', // ILLUSTRATIVE
     criticality: ServiceCriticality.CRITICAL,
-    agreements: [{
-      reference: 'LBB-CSG-CAPITA-DPA',
-      dataCategories: BENEFITS_DATA,
-      dataSubjectCount: 60_000, // ESTIMATE
-      processingLocations: ['GB'],
-      dataRetainedUntil: '2023-08-31', // ILLUSTRATIVE: data held during the exit period
-      subprocessors: [],
-    }],
+    agreements: [
+      {
+        reference: 'LBB-CSG-CAPITA-DPA',
+        dataCategories: BENEFITS_DATA,
+        dataSubjectCount: 60_000, // ESTIMATE
+        processingLocations: ['GB'],
+        dataRetainedUntil: '2023-08-31', // ILLUSTRATIVE: data held during the exit period
+        subprocessors: [],
+      },
+    ],
   },
   {
     // ILLUSTRATIVE: a contract whose window ended long before 2023 (data deleted in March 2017), so Harrow
@@ -279,14 +378,16 @@ export const DEMO_CONTRACTS: DemoContract[] = [
     startsOn: '2011-04-01',
     endsOn: '2016-03-31',
     criticality: ServiceCriticality.CRITICAL,
-    agreements: [{
-      reference: 'LBH-RB-CAPITA-DPA',
-      dataCategories: BENEFITS_DATA,
-      dataSubjectCount: 25_000, // ESTIMATE
-      processingLocations: ['GB'],
-      dataRetainedUntil: '2017-03-31',
-      subprocessors: ['aws'],
-    }],
+    agreements: [
+      {
+        reference: 'LBH-RB-CAPITA-DPA',
+        dataCategories: BENEFITS_DATA,
+        dataSubjectCount: 25_000, // ESTIMATE
+        processingLocations: ['GB'],
+        dataRetainedUntil: '2017-03-31',
+        subprocessors: ['aws'],
+      },
+    ],
   },
   // Contrast: the same kind of data at other strategic suppliers, not touched by any incident.
   {
@@ -298,14 +399,21 @@ export const DEMO_CONTRACTS: DemoContract[] = [
     startsOn: '2019-08-01', // ESTIMATE
     endsOn: '2025-07-31', // ESTIMATE
     criticality: ServiceCriticality.CRITICAL,
-    agreements: [{
-      reference: 'DWP-PIP-ATOS-DPA',
-      dataCategories: [DataCategory.HEALTH, DataCategory.BASIC_IDENTITY, DataCategory.CONTACT, DataCategory.GOVERNMENT_ID],
-      dataSubjectCount: 1_500_000, // ESTIMATE
-      processingLocations: ['GB'],
-      dataRetainedUntil: null,
-      subprocessors: [],
-    }],
+    agreements: [
+      {
+        reference: 'DWP-PIP-ATOS-DPA',
+        dataCategories: [
+          DataCategory.HEALTH,
+          DataCategory.BASIC_IDENTITY,
+          DataCategory.CONTACT,
+          DataCategory.GOVERNMENT_ID,
+        ],
+        dataSubjectCount: 1_500_000, // ESTIMATE
+        processingLocations: ['GB'],
+        dataRetainedUntil: null,
+        subprocessors: [],
+      },
+    ],
   },
   {
     client: 'homeOffice',
@@ -316,14 +424,24 @@ export const DEMO_CONTRACTS: DemoContract[] = [
     startsOn: '2019-09-01', // ESTIMATE
     endsOn: '2029-08-31', // ESTIMATE
     criticality: ServiceCriticality.CRITICAL,
-    agreements: [{
-      reference: 'HO-AASC-SERCO-DPA',
-      dataCategories: [DataCategory.BASIC_IDENTITY, DataCategory.CONTACT, DataCategory.GOVERNMENT_ID, DataCategory.HEALTH, DataCategory.RACIAL_ETHNIC_ORIGIN, DataCategory.RELIGIOUS_BELIEFS, DataCategory.CHILDREN],
-      dataSubjectCount: 60_000, // ESTIMATE
-      processingLocations: ['GB'],
-      dataRetainedUntil: null,
-      subprocessors: [],
-    }],
+    agreements: [
+      {
+        reference: 'HO-AASC-SERCO-DPA',
+        dataCategories: [
+          DataCategory.BASIC_IDENTITY,
+          DataCategory.CONTACT,
+          DataCategory.GOVERNMENT_ID,
+          DataCategory.HEALTH,
+          DataCategory.RACIAL_ETHNIC_ORIGIN,
+          DataCategory.RELIGIOUS_BELIEFS,
+          DataCategory.CHILDREN,
+        ],
+        dataSubjectCount: 60_000, // ESTIMATE
+        processingLocations: ['GB'],
+        dataRetainedUntil: null,
+        subprocessors: [],
+      },
+    ],
   },
   {
     client: 'mod',
@@ -334,14 +452,16 @@ export const DEMO_CONTRACTS: DemoContract[] = [
     startsOn: '2008-01-01', // ESTIMATE
     endsOn: null,
     criticality: ServiceCriticality.IMPORTANT,
-    agreements: [{
-      reference: 'MOD-MARINE-SERCO-DPA',
-      dataCategories: [DataCategory.EMPLOYMENT, DataCategory.BASIC_IDENTITY, DataCategory.CONTACT],
-      dataSubjectCount: 2_000, // ESTIMATE
-      processingLocations: ['GB'],
-      dataRetainedUntil: null,
-      subprocessors: [],
-    }],
+    agreements: [
+      {
+        reference: 'MOD-MARINE-SERCO-DPA',
+        dataCategories: [DataCategory.EMPLOYMENT, DataCategory.BASIC_IDENTITY, DataCategory.CONTACT],
+        dataSubjectCount: 2_000, // ESTIMATE
+        processingLocations: ['GB'],
+        dataRetainedUntil: null,
+        subprocessors: [],
+      },
+    ],
   },
 ];
 
@@ -369,7 +489,7 @@ export const DEMO_INCIDENTS: DemoIncident[] = [
     // 22-31 March is exposed directly (path [Capita]).
     supplier: 'capita',
     facts: {
-      title: 'Cyber attack: unauthorised access to about 4% of Capita\'s server estate, 22-31 March 2023',
+      title: "Cyber attack: unauthorised access to about 4% of Capita's server estate, 22-31 March 2023",
       kind: IncidentKind.CYBER_ATTACK,
       status: IncidentStatus.CONTAINED,
       startedAt: at('2023-03-22T00:00:00Z'),
@@ -403,7 +523,8 @@ export const DEMO_INCIDENTS: DemoIncident[] = [
     // register holding such suppliers would record the tenancy ("AWS, Capita account") as its own supplier.
     supplier: 'aws',
     facts: {
-      title: 'Council benefits data in a publicly readable AWS storage bucket controlled by Capita (reported May 2023)',
+      title:
+        'Council benefits data in a publicly readable AWS storage bucket controlled by Capita (reported May 2023)',
       kind: IncidentKind.MISCONFIGURED_STORAGE,
       status: IncidentStatus.CONTAINED,
       // Unknown: the files date from 2019/20 and 2020/21, but not when the bucket became readable. With

@@ -40,14 +40,22 @@ export interface DemoRegisterResult {
  * Idempotent: under an advisory lock, the demo loads only when no supplier and no client exists. On any
  * later start it writes nothing and only looks up the sample client, through the `services` passed in.
  */
-export async function loadDemoRegister(db: DataSource, services: Services, say: (line: string) => void): Promise<DemoRegisterResult> {
+export async function loadDemoRegister(
+  db: DataSource,
+  services: Services,
+  say: (line: string) => void,
+): Promise<DemoRegisterResult> {
   let loaded: DemoRegisterResult | null;
   try {
     loaded = await db.transaction(async (manager) => {
       await manager.query(`SELECT pg_advisory_xact_lock($1)`, [DEMO_LOCK_KEY]);
-      const [{ populated }] = await manager.query(`SELECT EXISTS (SELECT 1 FROM supplier) OR EXISTS (SELECT 1 FROM client) AS populated`);
+      const [{ populated }] = await manager.query(
+        `SELECT EXISTS (SELECT 1 FROM supplier) OR EXISTS (SELECT 1 FROM client) AS populated`,
+      );
       if (populated) return null;
-      say('Loading the demo register: the Capita incidents of 2023 (public figures; estimates are marked in src/seed/demo-data.ts)…');
+      say(
+        'Loading the demo register: the Capita incidents of 2023 (public figures; estimates are marked in src/seed/demo-data.ts)…',
+      );
       // afterAlerts as in the running API: one NOTIFY, delivered only if this transaction commits.
       const inTransaction = createServices(boundToTransaction(db, manager), { afterAlerts: notifyAlerts });
       return writeDemo(inTransaction, manager, say);
@@ -55,32 +63,54 @@ export async function loadDemoRegister(db: DataSource, services: Services, say: 
   } catch (error) {
     throw new Error(
       `the demo register could not be loaded, and none of it was written (its single transaction was rolled back; ` +
-      `the next start tries again while the register is empty). ${describe(error)}`,
+        `the next start tries again while the register is empty). ${describe(error)}`,
     );
   }
   if (loaded) return loaded;
 
   const sampleClient = await findSampleClient(services);
-  say(`Register already holds data: demo not loaded${sampleClient ? '' : ' (its sample client is gone: no client token printed)'}.`);
+  say(
+    `Register already holds data: demo not loaded${sampleClient ? '' : ' (its sample client is gone: no client token printed)'}.`,
+  );
   return { sampleClient };
 }
 
-async function writeDemo(services: Services, manager: EntityManager, say: (line: string) => void): Promise<DemoRegisterResult> {
+async function writeDemo(
+  services: Services,
+  manager: EntityManager,
+  say: (line: string) => void,
+): Promise<DemoRegisterResult> {
   const supplierIds = {} as Record<SupplierKey, string>;
   const clientIds = {} as Record<ClientKey, string>;
   const supplierGid = (key: SupplierKey) => encodeGlobalId('Supplier', supplierIds[key]);
 
-  for (const [key, supplier] of Object.entries(DEMO_SUPPLIERS) as [SupplierKey, (typeof DEMO_SUPPLIERS)[SupplierKey]][]) {
-    supplierIds[key] = (await step(`supplier ${supplier.name}`, () => services.supplier.create(DEMO_VIEWER, { ...supplier }))).id;
+  for (const [key, supplier] of Object.entries(DEMO_SUPPLIERS) as [
+    SupplierKey,
+    (typeof DEMO_SUPPLIERS)[SupplierKey],
+  ][]) {
+    supplierIds[key] = (
+      await step(`supplier ${supplier.name}`, () => services.supplier.create(DEMO_VIEWER, { ...supplier }))
+    ).id;
   }
   for (const [from, to] of DEMO_SUPPLIER_LINKS) {
     await step(`sub-processor link ${DEMO_SUPPLIERS[from].name} -> ${DEMO_SUPPLIERS[to].name}`, () =>
-      services.supplier.addSubprocessor(DEMO_VIEWER, { supplierId: supplierGid(from), subprocessorId: supplierGid(to) }));
+      services.supplier.addSubprocessor(DEMO_VIEWER, {
+        supplierId: supplierGid(from),
+        subprocessorId: supplierGid(to),
+      }),
+    );
   }
-  for (const [key, client] of Object.entries(DEMO_CLIENTS) as [ClientKey, (typeof DEMO_CLIENTS)[ClientKey]][]) {
-    clientIds[key] = (await step(`client ${client.name}`, () => services.client.create(DEMO_VIEWER, { ...client }))).id;
+  for (const [key, client] of Object.entries(DEMO_CLIENTS) as [
+    ClientKey,
+    (typeof DEMO_CLIENTS)[ClientKey],
+  ][]) {
+    clientIds[key] = (
+      await step(`client ${client.name}`, () => services.client.create(DEMO_VIEWER, { ...client }))
+    ).id;
   }
-  say(`  ${Object.keys(supplierIds).length} suppliers (${DEMO_SUPPLIER_LINKS.length} supplier-level sub-processor link), ${Object.keys(clientIds).length} clients`);
+  say(
+    `  ${Object.keys(supplierIds).length} suppliers (${DEMO_SUPPLIER_LINKS.length} supplier-level sub-processor link), ${Object.keys(clientIds).length} clients`,
+  );
 
   let agreements = 0;
   for (const contract of DEMO_CONTRACTS) {
@@ -94,7 +124,8 @@ async function writeDemo(services: Services, manager: EntityManager, say: (line:
         startsOn: contract.startsOn,
         endsOn: contract.endsOn,
         criticality: contract.criticality,
-      }));
+      }),
+    );
     for (const agreement of contract.agreements) {
       await step(`agreement ${agreement.reference}`, () =>
         services.agreement.create(DEMO_VIEWER, {
@@ -105,7 +136,8 @@ async function writeDemo(services: Services, manager: EntityManager, say: (line:
           processingLocations: agreement.processingLocations,
           dataRetainedUntil: agreement.dataRetainedUntil,
           subprocessorIds: agreement.subprocessors.map(supplierGid),
-        }));
+        }),
+      );
       agreements += 1;
     }
   }
@@ -115,11 +147,21 @@ async function writeDemo(services: Services, manager: EntityManager, say: (line:
   for (const incident of DEMO_INCIDENTS) {
     const supplierName = DEMO_SUPPLIERS[incident.supplier].name;
     const recorded = await step(`incident "${incident.facts.title}"`, () =>
-      services.incident.record(DEMO_VIEWER, { supplierId: supplierGid(incident.supplier), ...incident.facts }));
-    say(`  Incident at ${supplierName}: ${incident.facts.title} -> ${plural(recorded.exposuresChanged, 'exposure')} computed`);
+      services.incident.record(DEMO_VIEWER, {
+        supplierId: supplierGid(incident.supplier),
+        ...incident.facts,
+      }),
+    );
+    say(
+      `  Incident at ${supplierName}: ${incident.facts.title} -> ${plural(recorded.exposuresChanged, 'exposure')} computed`,
+    );
     for (const update of incident.updates) {
       const updated = await step(`update "${update.label}"`, () =>
-        services.incident.update(DEMO_VIEWER, { id: encodeGlobalId('Incident', recorded.incident.id), ...update.changes }));
+        services.incident.update(DEMO_VIEWER, {
+          id: encodeGlobalId('Incident', recorded.incident.id),
+          ...update.changes,
+        }),
+      );
       say(`    then ${update.label} -> ${plural(updated.exposuresChanged, 'exposure')} changed`);
     }
   }
@@ -129,7 +171,9 @@ async function writeDemo(services: Services, manager: EntityManager, say: (line:
      FROM exposure WHERE resolved_at IS NULL`,
   );
   const sample = { id: clientIds[DEMO_SAMPLE_CLIENT], name: DEMO_CLIENTS[DEMO_SAMPLE_CLIENT].name };
-  say(`Demo register loaded: ${DEMO_INCIDENTS.length} incidents, ${plural(open, 'open exposure')} (${critical} critical, ${high} high). Sample client: ${sample.name}.`);
+  say(
+    `Demo register loaded: ${DEMO_INCIDENTS.length} incidents, ${plural(open, 'open exposure')} (${critical} critical, ${high} high). Sample client: ${sample.name}.`,
+  );
   return { sampleClient: sample };
 }
 
@@ -150,19 +194,38 @@ async function findSampleClient(services: Services): Promise<{ id: string; name:
 function boundToTransaction(db: DataSource, manager: EntityManager): DataSource {
   const bound = new Map<PropertyKey, unknown>([
     ['manager', manager],
-    ['transaction', (...args: unknown[]) => (manager.transaction as (...a: unknown[]) => Promise<unknown>).apply(manager, args)],
+    [
+      'transaction',
+      (...args: unknown[]) =>
+        (manager.transaction as (...a: unknown[]) => Promise<unknown>).apply(manager, args),
+    ],
     ['query', (sql: string, parameters?: unknown[]) => manager.query(sql, parameters)],
     ['getRepository', (target: EntityTarget<ObjectLiteral>) => manager.getRepository(target)],
-    ['createQueryBuilder', (...args: unknown[]) => (manager.createQueryBuilder as (...a: unknown[]) => unknown).apply(manager, args)],
-    ['createQueryRunner', () => {
-      throw new Error('the demo register is written in one transaction; a service asked for a query runner of its own');
-    }],
+    [
+      'createQueryBuilder',
+      (...args: unknown[]) =>
+        (manager.createQueryBuilder as (...a: unknown[]) => unknown).apply(manager, args),
+    ],
+    [
+      'createQueryRunner',
+      () => {
+        throw new Error(
+          'the demo register is written in one transaction; a service asked for a query runner of its own',
+        );
+      },
+    ],
   ]);
-  return new Proxy(db, { get: (target, property, receiver) => (bound.has(property) ? bound.get(property) : Reflect.get(target, property, receiver)) });
+  return new Proxy(db, {
+    get: (target, property, receiver) =>
+      bound.has(property) ? bound.get(property) : Reflect.get(target, property, receiver),
+  });
 }
 
 class DemoStepError extends Error {
-  constructor(readonly label: string, readonly reason: unknown) {
+  constructor(
+    readonly label: string,
+    readonly reason: unknown,
+  ) {
     super(`${label}: ${describe(reason)}`);
   }
 }
@@ -178,7 +241,8 @@ async function step<T>(label: string, write: () => Promise<T>): Promise<T> {
 
 function describe(error: unknown): string {
   if (error instanceof DemoStepError) return `Failed at ${error.message}`;
-  if (error instanceof UserInputProblem) return error.errors.map((e) => `${e.field?.join('.') ?? 'input'}: ${e.message} (${e.code})`).join('; ');
+  if (error instanceof UserInputProblem)
+    return error.errors.map((e) => `${e.field?.join('.') ?? 'input'}: ${e.message} (${e.code})`).join('; ');
   return error instanceof Error ? error.message : String(error);
 }
 

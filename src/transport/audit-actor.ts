@@ -4,7 +4,11 @@ import type { Context } from '../context';
 import type { AuditActor } from '../common/request-scope';
 
 /** A mutation's root fields with their argument values: the "what" of the audit trail. */
-function mutationInput(schema: GraphQLSchema, operation: OperationDefinitionNode, variables: Record<string, unknown> | undefined) {
+function mutationInput(
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown> | undefined,
+) {
   const mutationType = schema.getMutationType();
   return operation.selectionSet.selections.flatMap((selection) => {
     if (selection.kind !== Kind.FIELD || !mutationType) return [];
@@ -17,7 +21,13 @@ function mutationInput(schema: GraphQLSchema, operation: OperationDefinitionNode
  * Who is changing the register, through which operation and with what input: stamped on every audit row,
  * whichever transport carried the mutation. The operation is the one asked for, else the document's own name.
  */
-export function auditActor(context: Context, schema: GraphQLSchema, operation: OperationDefinitionNode, operationName: string | null | undefined, variables: Record<string, unknown> | undefined): AuditActor {
+export function auditActor(
+  context: Context,
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown> | undefined,
+): AuditActor {
   const { viewer, requestId } = context;
   return {
     subject: viewer.subject,

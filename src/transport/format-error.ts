@@ -6,22 +6,55 @@ import { hideSuggestions } from '../security/limits';
 
 /** Codes a client may see as they are; anything else is a fault and is masked in production. */
 export const EXPOSED_CODES = new Set([
-  'UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST',
-  'PERSISTED_QUERY_NOT_FOUND', 'OPERATION_RESOLUTION_FAILURE', 'QUERY_TOO_COMPLEX', 'RATE_LIMITED', 'SUBSCRIBER_TOO_SLOW',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'BAD_USER_INPUT',
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'OPERATION_RESOLUTION_FAILURE',
+  'QUERY_TOO_COMPLEX',
+  'RATE_LIMITED',
+  'SUBSCRIBER_TOO_SLOW',
   'TOO_MANY_SUBSCRIPTIONS',
 ]);
 
 /** PostgreSQL unreachable, restarting or refusing connections: a temporary state, not a fault of the request. */
-const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
+const UNAVAILABLE_SQLSTATES = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+]);
 export function isDatabaseUnavailable(error: unknown): boolean {
-  for (let cause: any = error, depth = 0; cause && depth < 6; cause = cause.originalError ?? cause.thrownValue ?? cause.driverError ?? cause.cause, depth += 1) {
-    if (UNAVAILABLE_SQLSTATES.has(cause.code) || ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(cause.code)) return true;
-    if (typeof cause.message === 'string' && /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(cause.message)) return true;
+  for (
+    let cause: any = error, depth = 0;
+    cause && depth < 6;
+    cause = cause.originalError ?? cause.thrownValue ?? cause.driverError ?? cause.cause, depth += 1
+  ) {
+    if (UNAVAILABLE_SQLSTATES.has(cause.code) || ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(cause.code))
+      return true;
+    if (
+      typeof cause.message === 'string' &&
+      /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
+        cause.message,
+      )
+    )
+      return true;
   }
   return false;
 }
 
-export type FormatError = (formatted: GraphQLFormattedError, error: unknown, requestId: string | undefined) => GraphQLFormattedError;
+export type FormatError = (
+  formatted: GraphQLFormattedError,
+  error: unknown,
+  requestId: string | undefined,
+) => GraphQLFormattedError;
 
 /**
  * How every error leaves the server, over HTTP (Apollo's formatError) and WebSocket alike: expected errors
@@ -30,28 +63,50 @@ export type FormatError = (formatted: GraphQLFormattedError, error: unknown, req
  * shown with its stack trace in development (only faults carry one: an expected error says what to fix,
  * and a stack would bury that in GraphiQL's result pane). Every error gets the request id, and is counted.
  */
-export function createErrorFormatter(options: { env: Environment; hideSuggestions: boolean; logger: Logger; metrics: Metrics }): FormatError {
+export function createErrorFormatter(options: {
+  env: Environment;
+  hideSuggestions: boolean;
+  logger: Logger;
+  metrics: Metrics;
+}): FormatError {
   const { env, logger, metrics } = options;
   return (formatted, error, requestId) => {
-    const withRequestId = (f: GraphQLFormattedError): GraphQLFormattedError => (requestId ? { ...f, extensions: { ...f.extensions, requestId } } : f);
+    const withRequestId = (f: GraphQLFormattedError): GraphQLFormattedError =>
+      requestId ? { ...f, extensions: { ...f.extensions, requestId } } : f;
     const code = formatted.extensions?.code as string | undefined;
     if (code && EXPOSED_CODES.has(code)) {
       metrics.errors.inc({ code });
-      return withRequestId(options.hideSuggestions ? { ...formatted, message: hideSuggestions(formatted.message) } : formatted);
+      return withRequestId(
+        options.hideSuggestions ? { ...formatted, message: hideSuggestions(formatted.message) } : formatted,
+      );
     }
     if (isDatabaseUnavailable(error)) {
       // Answered as 503 with retry-after over HTTP: clients should retry, operators look at /readyz.
       metrics.errors.inc({ code: 'SERVICE_UNAVAILABLE' });
       logger.warn({ err: error, path: formatted.path, requestId }, 'database unavailable');
-      return withRequestId({ message: 'The database is unavailable; retry in a few seconds', path: formatted.path, locations: formatted.locations, extensions: { code: 'SERVICE_UNAVAILABLE' } });
+      return withRequestId({
+        message: 'The database is unavailable; retry in a few seconds',
+        path: formatted.path,
+        locations: formatted.locations,
+        extensions: { code: 'SERVICE_UNAVAILABLE' },
+      });
     }
     metrics.errors.inc({ code: 'INTERNAL_SERVER_ERROR' });
     logger.error({ err: error, path: formatted.path, requestId }, 'unexpected error');
     if (env === 'production') {
-      return withRequestId({ message: 'Internal server error', path: formatted.path, locations: formatted.locations, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      return withRequestId({
+        message: 'Internal server error',
+        path: formatted.path,
+        locations: formatted.locations,
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      });
     }
     const stack = error instanceof Error ? error.stack : undefined;
-    return withRequestId(env === 'development' && stack ? { ...formatted, extensions: { ...formatted.extensions, stacktrace: stack.split('\n') } } : formatted);
+    return withRequestId(
+      env === 'development' && stack
+        ? { ...formatted, extensions: { ...formatted.extensions, stacktrace: stack.split('\n') } }
+        : formatted,
+    );
   };
 }
 
@@ -61,5 +116,8 @@ export function createErrorFormatter(options: { env: Environment; hideSuggestion
  */
 export function formattedOf(error: GraphQLError): GraphQLFormattedError {
   const { http: _http, ...extensions } = error.extensions ?? {};
-  return { ...error.toJSON(), extensions: { ...extensions, code: extensions.code ?? 'INTERNAL_SERVER_ERROR' } };
+  return {
+    ...error.toJSON(),
+    extensions: { ...extensions, code: extensions.code ?? 'INTERNAL_SERVER_ERROR' },
+  };
 }

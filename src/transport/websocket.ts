@@ -1,6 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
-import { ExecutionArgs, ExecutionResult, FormattedExecutionResult, GraphQLError, GraphQLSchema, execute, getOperationAST, parse, specifiedRules, validate } from 'graphql';
+import {
+  ExecutionArgs,
+  ExecutionResult,
+  FormattedExecutionResult,
+  GraphQLError,
+  GraphQLSchema,
+  execute,
+  getOperationAST,
+  parse,
+  specifiedRules,
+  validate,
+} from 'graphql';
 import { WebSocketServer } from 'ws';
 import type WebSocket from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -67,7 +78,8 @@ const LONGEST_TIMER_MS = 2 ** 31 - 1;
 export const TOKEN_EXPIRED_CLOSE_CODE = 4403;
 export const TOKEN_EXPIRED_REASON = 'Forbidden: the token has expired; connect again with a fresh token';
 
-const hasExpired = (viewer: Viewer): boolean => Boolean(viewer.expiresAt && viewer.expiresAt.getTime() <= Date.now());
+const hasExpired = (viewer: Viewer): boolean =>
+  Boolean(viewer.expiresAt && viewer.expiresAt.getTime() <= Date.now());
 
 /** Closes the socket (4403) when its token expires: one timer per connection, cleared when the socket closes. */
 function closeAtExpiry(socket: WebSocket, state: SocketState, expiresAt: Date): void {
@@ -76,12 +88,21 @@ function closeAtExpiry(socket: WebSocket, state: SocketState, expiresAt: Date): 
     socket.close(TOKEN_EXPIRED_CLOSE_CODE, TOKEN_EXPIRED_REASON);
     return;
   }
-  state.expiryTimer = setTimeout(() => closeAtExpiry(socket, state, expiresAt), Math.min(remaining, LONGEST_TIMER_MS));
+  state.expiryTimer = setTimeout(
+    () => closeAtExpiry(socket, state, expiresAt),
+    Math.min(remaining, LONGEST_TIMER_MS),
+  );
 }
 
 /** A copy of a parse or validation error with the code Apollo gives the same error over HTTP. */
 function withCode(error: GraphQLError, code: string): GraphQLError {
-  return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions: { ...error.extensions, code } });
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    extensions: { ...error.extensions, code },
+  });
 }
 
 /**
@@ -93,7 +114,21 @@ function withCode(error: GraphQLError, code: string): GraphQLError {
  * log line and duration sample. Subscriptions are capped per socket and per token subject.
  */
 export function serveWebSocket(options: WebSocketOptions): Disposable {
-  const { httpServer, config, db, schema, services, logger, verifier, rateLimiter, querySlots, metrics, alertHub, limits, formatError } = options;
+  const {
+    httpServer,
+    config,
+    db,
+    schema,
+    services,
+    logger,
+    verifier,
+    rateLimiter,
+    querySlots,
+    metrics,
+    alertHub,
+    limits,
+    formatError,
+  } = options;
   const rules = [...specifiedRules, ...limits.validationRules];
   const subscriptionsOfSubject = new Map<string, number>();
 
@@ -101,8 +136,14 @@ export function serveWebSocket(options: WebSocketOptions): Disposable {
     const onSocket = [...state.operations!.values()].filter((operation) => operation.subscription).length;
     const ofSubject = subscriptionsOfSubject.get(viewer.subject) ?? 0;
     if (onSocket >= config.wsMaxSubscriptionsPerSocket || ofSubject >= config.wsMaxSubscriptionsPerSubject) {
-      const limit = onSocket >= config.wsMaxSubscriptionsPerSocket ? `${config.wsMaxSubscriptionsPerSocket} per connection` : `${config.wsMaxSubscriptionsPerSubject} per token subject`;
-      return new GraphQLError(`Too many open subscriptions: the limit is ${limit}. Complete one you no longer need before starting another.`, { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } });
+      const limit =
+        onSocket >= config.wsMaxSubscriptionsPerSocket
+          ? `${config.wsMaxSubscriptionsPerSocket} per connection`
+          : `${config.wsMaxSubscriptionsPerSubject} per token subject`;
+      return new GraphQLError(
+        `Too many open subscriptions: the limit is ${limit}. Complete one you no longer need before starting another.`,
+        { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } },
+      );
     }
     subscriptionsOfSubject.set(viewer.subject, ofSubject + 1);
     return null;
@@ -136,7 +177,11 @@ export function serveWebSocket(options: WebSocketOptions): Disposable {
     return formatted;
   };
 
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.bodyLimitBytes });
+  const wsServer = new WebSocketServer({
+    server: httpServer,
+    path: '/graphql',
+    maxPayload: config.bodyLimitBytes,
+  });
   // ws re-emits the HTTP server's errors (a busy port); unheard, that re-emission would throw outside any
   // promise and leave start-up hanging. The HTTP server's own listener reports them (server.ts listen()).
   wsServer.on('error', () => undefined);
@@ -146,7 +191,8 @@ export function serveWebSocket(options: WebSocketOptions): Disposable {
       // The token comes in connectionParams.authorization or the upgrade request's Authorization header.
       onConnect: async (ctx) => {
         const fromParams = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
-        const authorization = typeof fromParams === 'string' ? fromParams : ctx.extra.request.headers.authorization;
+        const authorization =
+          typeof fromParams === 'string' ? fromParams : ctx.extra.request.headers.authorization;
         if (!authorization) {
           ctx.extra.socket.close(4401, 'Unauthorized: send connectionParams.authorization = "Bearer <JWT>"');
           return false;
@@ -156,19 +202,32 @@ export function serveWebSocket(options: WebSocketOptions): Disposable {
           await rateLimiter.consume(viewer.subject);
           ctx.extra.viewer = viewer;
           ctx.extra.operations = new Map();
-          if (viewer.expiresAt && ctx.extra.socket.readyState === ctx.extra.socket.OPEN) closeAtExpiry(ctx.extra.socket, ctx.extra, viewer.expiresAt);
+          if (viewer.expiresAt && ctx.extra.socket.readyState === ctx.extra.socket.OPEN)
+            closeAtExpiry(ctx.extra.socket, ctx.extra, viewer.expiresAt);
           return true;
         } catch (error) {
           // graphql-ws closes with 4403 Forbidden when onConnect returns false.
-          logger.info({ reason: error instanceof Error ? error.message : String(error) }, 'websocket connection refused');
+          logger.info(
+            { reason: error instanceof Error ? error.message : String(error) },
+            'websocket connection refused',
+          );
           return false;
         }
       },
       onSubscribe: async (ctx, id, payload) => {
         const viewer = ctx.extra.viewer!;
-        const operation: Operation = { requestId: randomUUID(), startedAt: process.hrtime.bigint(), type: 'unknown', name: payload.operationName ?? null, sqlStatements: () => 0, errorCodes: [], subscription: false };
+        const operation: Operation = {
+          requestId: randomUUID(),
+          startedAt: process.hrtime.bigint(),
+          type: 'unknown',
+          name: payload.operationName ?? null,
+          sqlStatements: () => 0,
+          errorCodes: [],
+          subscription: false,
+        };
         ctx.extra.operations!.set(id, operation);
-        if (hasExpired(viewer)) return [unauthenticated('The token has expired: connect again with a fresh token')];
+        if (hasExpired(viewer))
+          return [unauthenticated('The token has expired: connect again with a fresh token')];
         try {
           await rateLimiter.consume(viewer.subject);
         } catch (error) {
@@ -179,13 +238,20 @@ export function serveWebSocket(options: WebSocketOptions): Disposable {
         try {
           document = parse(payload.query, limits.parseOptions);
         } catch (error) {
-          return [withCode(error instanceof GraphQLError ? error : new GraphQLError(String(error)), 'GRAPHQL_PARSE_FAILED')];
+          return [
+            withCode(
+              error instanceof GraphQLError ? error : new GraphQLError(String(error)),
+              'GRAPHQL_PARSE_FAILED',
+            ),
+          ];
         }
         const errors = validate(schema, document, rules);
         if (errors.length) return errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
         const definition = getOperationAST(document, payload.operationName);
         if (!definition) {
-          const message = payload.operationName ? `Unknown operation named "${payload.operationName}".` : 'Must provide operation name if query contains multiple operations.';
+          const message = payload.operationName
+            ? `Unknown operation named "${payload.operationName}".`
+            : 'Must provide operation name if query contains multiple operations.';
           return [new GraphQLError(message, { extensions: { code: 'OPERATION_RESOLUTION_FAILURE' } })];
         }
         operation.type = definition.operation;
@@ -206,9 +272,27 @@ export function serveWebSocket(options: WebSocketOptions): Disposable {
         const contextValue = createContext(db, services, viewer, operation.requestId);
         operation.sqlStatements = () => contextValue.scope.sqlStatements;
         // A mutation is audited as over HTTP: same actor, operation and input.
-        if (definition.operation === 'mutation') contextValue.scope.audit = auditActor(contextValue, schema, definition, payload.operationName, variables);
-        contextValue.alerts = { db, hub: alertHub, maxQueue: config.alertQueueMax, observeLatency: (seconds) => metrics.alertLatency.observe(seconds) };
-        return { schema, document, variableValues: variables, operationName: payload.operationName ?? undefined, contextValue };
+        if (definition.operation === 'mutation')
+          contextValue.scope.audit = auditActor(
+            contextValue,
+            schema,
+            definition,
+            payload.operationName,
+            variables,
+          );
+        contextValue.alerts = {
+          db,
+          hub: alertHub,
+          maxQueue: config.alertQueueMax,
+          observeLatency: (seconds) => metrics.alertLatency.observe(seconds),
+        };
+        return {
+          schema,
+          document,
+          variableValues: variables,
+          operationName: payload.operationName ?? undefined,
+          contextValue,
+        };
       },
       // Queries wait for one of the instance's query slots, as over HTTP; mutations go straight through.
       execute: async (args: ExecutionArgs) => {
@@ -223,7 +307,9 @@ export function serveWebSocket(options: WebSocketOptions): Disposable {
       onNext: (ctx, id, _payload, _args, result: ExecutionResult): FormattedExecutionResult => {
         const operation = ctx.extra.operations?.get(id);
         const { errors, ...rest } = result;
-        const formatted: FormattedExecutionResult = errors?.length ? { ...rest, errors: formatAll(operation, errors) } : rest;
+        const formatted: FormattedExecutionResult = errors?.length
+          ? { ...rest, errors: formatAll(operation, errors) }
+          : rest;
         // A query or mutation has one result; a subscription is recorded when it ends.
         if (operation && !operation.subscription) finish(ctx.extra, id);
         return formatted;

@@ -1,5 +1,11 @@
 import { TestApp, startTestApp } from '../support/app';
-import { createAgreement, createClient, createContract, createSupplier, recordIncident } from '../support/factories';
+import {
+  createAgreement,
+  createClient,
+  createContract,
+  createSupplier,
+  recordIncident,
+} from '../support/factories';
 import { encodeGlobalId } from '../../src/common/global-id';
 import { subscribe } from './subscriber';
 import { mintToken } from '../../src/auth/jwt';
@@ -19,7 +25,10 @@ async function register(app: TestApp, clients: number) {
 }
 
 async function alertIds(app: TestApp, clientId?: string): Promise<string[]> {
-  const rows: { id: string }[] = await app.database.db.query(`SELECT a.id::text AS id FROM exposure_alert a WHERE $1::uuid IS NULL OR a.client_id = $1 ORDER BY a.id`, [clientId ?? null]);
+  const rows: { id: string }[] = await app.database.db.query(
+    `SELECT a.id::text AS id FROM exposure_alert a WHERE $1::uuid IS NULL OR a.client_id = $1 ORDER BY a.id`,
+    [clientId ?? null],
+  );
   return rows.map((r) => r.id);
 }
 
@@ -36,7 +45,9 @@ describe('exposure alerts over WebSocket', () => {
     const subA = await subscribe(app.url, await app.clientToken(a.id));
     const subB = await subscribe(app.url, await app.clientToken(b.id), {}, { headerToken: true });
     const subAdmin = await subscribe(app.url, app.adminToken);
-    const subAdminForB = await subscribe(app.url, app.adminToken, { clientId: encodeGlobalId('Client', b.id) });
+    const subAdminForB = await subscribe(app.url, app.adminToken, {
+      clientId: encodeGlobalId('Client', b.id),
+    });
 
     await recordIncident(app.services, supplier.id);
 
@@ -46,7 +57,10 @@ describe('exposure alerts over WebSocket', () => {
     await subAdminForB.waitFor(1);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(subA.alerts).toHaveLength(1);
-    expect(alertA).toMatchObject({ kind: 'NEW', exposure: { client: { id: encodeGlobalId('Client', a.id) } } });
+    expect(alertA).toMatchObject({
+      kind: 'NEW',
+      exposure: { client: { id: encodeGlobalId('Client', a.id) } },
+    });
     expect(subB.alerts).toHaveLength(1);
     expect(alertB.exposure.client.id).toBe(encodeGlobalId('Client', b.id));
     expect(subAdmin.alerts.map((x) => x.id).sort()).toEqual(await alertIds(app));
@@ -61,11 +75,16 @@ describe('exposure alerts over WebSocket', () => {
     expect(none.closeCode).toBe(4401);
     const forged = await subscribe(app.url, 'not.a.jwt');
     expect(forged.closeCode).toBe(4403);
-    const expired = await subscribe(app.url, await mintToken(TEST_JWT_SECRET, { sub: 'x', role: 'admin' }, '-1m'));
+    const expired = await subscribe(
+      app.url,
+      await mintToken(TEST_JWT_SECRET, { sub: 'x', role: 'admin' }, '-1m'),
+    );
     expect(expired.closeCode).toBe(4403);
 
     const { clients } = await register(app, 2);
-    const other = await subscribe(app.url, await app.clientToken(clients[0].id), { clientId: encodeGlobalId('Client', clients[1].id) });
+    const other = await subscribe(app.url, await app.clientToken(clients[0].id), {
+      clientId: encodeGlobalId('Client', clients[1].id),
+    });
     await other.waitUntilEnded();
     expect(other.errors[0]?.extensions?.code).toBe('FORBIDDEN');
     await other.dispose();
@@ -97,7 +116,10 @@ describe('exposure alerts over WebSocket', () => {
       expect(alert.kind).toBe('NEW');
       expect(alert.exposure.client.name).toBe(clients[1].name);
       // A client-role subscriber receives the client's own alert number, not the register-wide id.
-      const [{ seq }] = await app.database.db.query(`SELECT client_seq::text AS seq FROM exposure_alert WHERE incident_id = $1 AND client_id = $2`, [incident.id, clients[1].id]);
+      const [{ seq }] = await app.database.db.query(
+        `SELECT client_seq::text AS seq FROM exposure_alert WHERE incident_id = $1 AND client_id = $2`,
+        [incident.id, clients[1].id],
+      );
       expect(alert.id).toBe(seq);
       await sub.dispose();
     } finally {
@@ -111,7 +133,9 @@ describe('exposure alerts over WebSocket', () => {
     await recordIncident(app.services, supplier.id);
     await sub.waitFor(2);
     const connectionsBefore = app.server.alertHub.connections;
-    await app.database.db.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'register-alert-listener' AND datname = current_database()`);
+    await app.database.db.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'register-alert-listener' AND datname = current_database()`,
+    );
     // Committed while the instance is not listening.
     await recordIncident(app.services, supplier.id);
     await recordIncident(app.services, supplier.id);
@@ -126,7 +150,11 @@ describe('exposure alerts over WebSocket', () => {
 
   it('delivers an incident to 500 concurrent subscribers', async () => {
     const { supplier, clients } = await register(app, 5);
-    const subscribers = await Promise.all(Array.from({ length: 500 }, (_, i) => app.clientToken(clients[i % 5].id).then((token) => subscribe(app.url, token))));
+    const subscribers = await Promise.all(
+      Array.from({ length: 500 }, (_, i) =>
+        app.clientToken(clients[i % 5].id).then((token) => subscribe(app.url, token)),
+      ),
+    );
     await recordIncident(app.services, supplier.id);
     await Promise.all(subscribers.map((s) => s.waitFor(1, 30000)));
     for (const [i, s] of subscribers.entries()) {

@@ -4,7 +4,13 @@
  * the register-wide ids. Everything here goes through the real graphql-ws route.
  */
 import { TestApp, TEST_JWT_SECRET, dataOf, startTestApp } from '../support/app';
-import { createAgreement, createClient, createContract, createSupplier, recordIncident } from '../support/factories';
+import {
+  createAgreement,
+  createClient,
+  createContract,
+  createSupplier,
+  recordIncident,
+} from '../support/factories';
 import { encodeGlobalId } from '../../src/common/global-id';
 import { mintToken } from '../../src/auth/jwt';
 import { ExfiltrationStatus } from '../../src/common/enums';
@@ -16,20 +22,32 @@ import { AlertClientSequence1796158515803 } from '../../migrations/1796158515803
 
 async function exposedClient(app: TestApp, name: string, ...supplierIds: string[]) {
   const client = await createClient(app.services, { name });
-  for (const supplierId of supplierIds) await createAgreement(app.services, (await createContract(app.services, client.id, supplierId)).id);
+  for (const supplierId of supplierIds)
+    await createAgreement(app.services, (await createContract(app.services, client.id, supplierId)).id);
   return client;
 }
 
 /** The alerts of one client as stored: register-wide id and the client's own number, in id order. */
 async function storedAlerts(app: TestApp, clientId: string): Promise<{ id: string; seq: string }[]> {
-  return app.database.db.query(`SELECT a.id::text AS id, a.client_seq::text AS seq FROM exposure_alert a WHERE a.client_id = $1 ORDER BY a.id`, [clientId]);
+  return app.database.db.query(
+    `SELECT a.id::text AS id, a.client_seq::text AS seq FROM exposure_alert a WHERE a.client_id = $1 ORDER BY a.id`,
+    [clientId],
+  );
 }
 
 /** An admin changes an incident over HTTP, which re-scores (and alerts) every client exposed to it. */
-async function adminSetsExfiltration(app: TestApp, incidentId: string, exfiltration: ExfiltrationStatus): Promise<void> {
-  const result = await app.gql(app.adminToken, `mutation($input: UpdateIncidentInput!) { updateIncident(input: $input) { userErrors { message } } }`, {
-    input: { id: encodeGlobalId('Incident', incidentId), exfiltration },
-  });
+async function adminSetsExfiltration(
+  app: TestApp,
+  incidentId: string,
+  exfiltration: ExfiltrationStatus,
+): Promise<void> {
+  const result = await app.gql(
+    app.adminToken,
+    `mutation($input: UpdateIncidentInput!) { updateIncident(input: $input) { userErrors { message } } }`,
+    {
+      input: { id: encodeGlobalId('Incident', incidentId), exfiltration },
+    },
+  );
   expect(dataOf(result).updateIncident.userErrors).toEqual([]);
 }
 
@@ -40,7 +58,9 @@ const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * next starts after them (the NOTIFY of the last write may otherwise arrive after it subscribed).
  */
 async function hubCaughtUp(app: TestApp): Promise<void> {
-  const [{ newest }] = await app.database.db.query(`SELECT coalesce(max(id), 0)::text AS newest FROM exposure_alert`);
+  const [{ newest }] = await app.database.db.query(
+    `SELECT coalesce(max(id), 0)::text AS newest FROM exposure_alert`,
+  );
   for (let waited = 0; app.server.alertHub.position < BigInt(newest); waited += 20) {
     if (waited > 5000) throw new Error(`the alert hub did not reach alert ${newest}`);
     await wait(20);
@@ -62,12 +82,17 @@ describe("a client's alert ids count only its own alerts", () => {
     const shared = await createSupplier(app.services);
     const elsewhere = await createSupplier(app.services);
     const watched = await exposedClient(app, 'Watched Council', shared.id);
-    const others = [await exposedClient(app, 'Other Council 1', shared.id, elsewhere.id), await exposedClient(app, 'Other Council 2', elsewhere.id)];
+    const others = [
+      await exposedClient(app, 'Other Council 1', shared.id, elsewhere.id),
+      await exposedClient(app, 'Other Council 2', elsewhere.id),
+    ];
     const { incident: notOurs } = await recordIncident(app.services, elsewhere.id);
     await hubCaughtUp(app);
 
     const client = await subscribe(app.url, await app.clientToken(watched.id));
-    const adminForClient = await subscribe(app.url, app.adminToken, { clientId: encodeGlobalId('Client', watched.id) });
+    const adminForClient = await subscribe(app.url, app.adminToken, {
+      clientId: encodeGlobalId('Client', watched.id),
+    });
     const { incident: ours } = await recordIncident(app.services, shared.id);
     await client.waitFor(1);
     await adminSetsExfiltration(app, notOurs.id, ExfiltrationStatus.CONFIRMED);
@@ -79,7 +104,11 @@ describe("a client's alert ids count only its own alerts", () => {
     await adminForClient.waitFor(3);
     await wait(300);
 
-    expect(client.alerts.map((alert) => [alert.id, alert.kind])).toEqual([['1', 'NEW'], ['2', 'CHANGED'], ['3', 'CHANGED']]);
+    expect(client.alerts.map((alert) => [alert.id, alert.kind])).toEqual([
+      ['1', 'NEW'],
+      ['2', 'CHANGED'],
+      ['3', 'CHANGED'],
+    ]);
     const stored = await storedAlerts(app, watched.id);
     expect(stored.map((alert) => alert.seq)).toEqual(['1', '2', '3']);
     // The register-wide ids of the same alerts have gaps (the other clients' alerts): what a client used to see.
@@ -99,21 +128,34 @@ describe("a client's alert ids count only its own alerts", () => {
   it('numbers each client 1, 2, 3, … in register-id order when writers run concurrently', async () => {
     const [first, second] = [await createSupplier(app.services), await createSupplier(app.services)];
     const clients = [];
-    for (let i = 0; i < 4; i += 1) clients.push(await exposedClient(app, `Concurrent Council ${i}`, ...(i % 2 ? [first.id, second.id] : [first.id])));
-    const contracts: { id: string }[] = await app.database.db.query(`SELECT id FROM contract WHERE client_id = ANY($1::uuid[])`, [clients.map((c) => c.id)]);
+    for (let i = 0; i < 4; i += 1)
+      clients.push(
+        await exposedClient(app, `Concurrent Council ${i}`, ...(i % 2 ? [first.id, second.id] : [first.id])),
+      );
+    const contracts: { id: string }[] = await app.database.db.query(
+      `SELECT id FROM contract WHERE client_id = ANY($1::uuid[])`,
+      [clients.map((c) => c.id)],
+    );
     // Incidents and contract changes at once: each transaction numbers on from what the one before committed.
     await Promise.all([
       ...Array.from({ length: 6 }, (_, i) => recordIncident(app.services, i % 2 ? first.id : second.id)),
-      ...contracts.map((contract) => app.gql(app.adminToken, `mutation($input: UpdateContractInput!) { updateContract(input: $input) { userErrors { message } } }`, {
-        input: { id: encodeGlobalId('Contract', contract.id), criticality: 'CRITICAL' },
-      })),
+      ...contracts.map((contract) =>
+        app.gql(
+          app.adminToken,
+          `mutation($input: UpdateContractInput!) { updateContract(input: $input) { userErrors { message } } }`,
+          {
+            input: { id: encodeGlobalId('Contract', contract.id), criticality: 'CRITICAL' },
+          },
+        ),
+      ),
     ]);
-    const numbering: { client_id: string; seqs: string[]; expected: string[] }[] = await app.database.db.query(
-      `SELECT client_id, array_agg(client_seq::text ORDER BY id) AS seqs, array_agg((row_number)::text ORDER BY id) AS expected
+    const numbering: { client_id: string; seqs: string[]; expected: string[] }[] =
+      await app.database.db.query(
+        `SELECT client_id, array_agg(client_seq::text ORDER BY id) AS seqs, array_agg((row_number)::text ORDER BY id) AS expected
        FROM (SELECT a.*, row_number() OVER (PARTITION BY client_id ORDER BY id) FROM exposure_alert a WHERE client_id = ANY($1::uuid[])) x
        GROUP BY client_id`,
-      [clients.map((c) => c.id)],
-    );
+        [clients.map((c) => c.id)],
+      );
     expect(numbering).toHaveLength(4);
     for (const { seqs, expected } of numbering) {
       expect(seqs.length).toBeGreaterThan(3);
@@ -164,7 +206,9 @@ describe("a client's alert ids count only its own alerts", () => {
       expect(sub.alerts).toEqual([]);
       expect(sub.errors).toHaveLength(1);
       expect(sub.errors[0].extensions?.code).toBe('BAD_USER_INPUT');
-      expect(sub.errors[0].message).toBe(`after: "${after}" has not been issued yet: the newest alert id you can resume after is "2"; pass the id of an alert you received (or omit after to receive only new alerts)`);
+      expect(sub.errors[0].message).toBe(
+        `after: "${after}" has not been issued yet: the newest alert id you can resume after is "2"; pass the id of an alert you received (or omit after to receive only new alerts)`,
+      );
       await sub.dispose();
     }
     const atNewest = await subscribe(app.url, token, { after: '2' });
@@ -177,7 +221,11 @@ describe("a client's alert ids count only its own alerts", () => {
     const admin = await subscribe(app.url, app.adminToken, { after: beyond });
     await admin.waitUntilEnded();
     expect(admin.errors[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-    expect(admin.errors[0]?.message).toMatch(new RegExp(`^after: "${beyond}" has not been issued yet: the newest alert id you can resume after is "${newest}"`));
+    expect(admin.errors[0]?.message).toMatch(
+      new RegExp(
+        `^after: "${beyond}" has not been issued yet: the newest alert id you can resume after is "${newest}"`,
+      ),
+    );
     await admin.dispose();
 
     const tooLarge = await subscribe(app.url, token, { after: '9999999999999999999' });
@@ -194,7 +242,11 @@ describe("a client's alert ids count only its own alerts", () => {
     await recordIncident(app.services, shared.id);
     await recordIncident(app.services, elsewhere.id);
     await recordIncident(app.services, elsewhere.id);
-    const token = await mintToken(TEST_JWT_SECRET, { sub: 'expiring-client', role: 'client', client_id: encodeGlobalId('Client', watched.id) }, '3s');
+    const token = await mintToken(
+      TEST_JWT_SECRET,
+      { sub: 'expiring-client', role: 'client', client_id: encodeGlobalId('Client', watched.id) },
+      '3s',
+    );
 
     // One receives alert 2 live, one receives it by replay, and one subscribes after it and receives
     // nothing: all three must be told to resume after 2, the client's own number, not the register's.
@@ -207,7 +259,11 @@ describe("a client's alert ids count only its own alerts", () => {
     await replaying.waitFor(1);
     await hubCaughtUp(app);
     const silent = await subscribe(app.url, token, {}, { headerToken: true });
-    await Promise.all([receiving.waitUntilEnded(6000), replaying.waitUntilEnded(6000), silent.waitUntilEnded(6000)]);
+    await Promise.all([
+      receiving.waitUntilEnded(6000),
+      replaying.waitUntilEnded(6000),
+      silent.waitUntilEnded(6000),
+    ]);
 
     const [, second] = await storedAlerts(app, watched.id);
     expect(second.seq).toBe('2');
@@ -242,9 +298,13 @@ describe('a client subscriber that falls behind', () => {
     const sub = await subscribe(app.url, token);
     // One contract change re-scores the client's four open exposures in one transaction: four alerts at
     // once, more than the queue of two holds, before the subscriber received anything.
-    const result = await app.gql(app.adminToken, `mutation($input: UpdateContractInput!) { updateContract(input: $input) { userErrors { message } } }`, {
-      input: { id: encodeGlobalId('Contract', contract.id), criticality: 'CRITICAL' },
-    });
+    const result = await app.gql(
+      app.adminToken,
+      `mutation($input: UpdateContractInput!) { updateContract(input: $input) { userErrors { message } } }`,
+      {
+        input: { id: encodeGlobalId('Contract', contract.id), criticality: 'CRITICAL' },
+      },
+    );
     expect(dataOf(result).updateContract.userErrors).toEqual([]);
     await sub.waitUntilEnded();
     expect(sub.alerts).toEqual([]);
@@ -254,7 +314,12 @@ describe('a client subscriber that falls behind', () => {
     const resumed = await subscribe(app.url, token, { after: '4' });
     await resumed.waitFor(4);
     await wait(300);
-    expect(resumed.alerts.map((alert) => [alert.id, alert.kind])).toEqual([['5', 'CHANGED'], ['6', 'CHANGED'], ['7', 'CHANGED'], ['8', 'CHANGED']]);
+    expect(resumed.alerts.map((alert) => [alert.id, alert.kind])).toEqual([
+      ['5', 'CHANGED'],
+      ['6', 'CHANGED'],
+      ['7', 'CHANGED'],
+      ['8', 'CHANGED'],
+    ]);
     await Promise.all([sub.dispose(), resumed.dispose()]);
   });
 });
@@ -267,9 +332,11 @@ describe('the migration that adds client_seq', () => {
       const [first, second] = [await createSupplier(services), await createSupplier(services)];
       for (let i = 0; i < 3; i += 1) {
         const client = await createClient(services);
-        for (const supplier of i ? [first, second] : [first]) await createAgreement(services, (await createContract(services, client.id, supplier.id)).id);
+        for (const supplier of i ? [first, second] : [first])
+          await createAgreement(services, (await createContract(services, client.id, supplier.id)).id);
       }
-      for (const supplier of [first, second, first, second, first]) await recordIncident(services, supplier.id);
+      for (const supplier of [first, second, first, second, first])
+        await recordIncident(services, supplier.id);
       const numbered = `SELECT a.id::text AS id, a.client_id, a.client_seq::text AS seq FROM exposure_alert a ORDER BY a.id`;
       const byEngine: { seq: string }[] = await database.db.query(numbered);
       expect(new Set(byEngine.map((alert) => alert.seq)).size).toBeGreaterThan(3);
@@ -291,7 +358,9 @@ describe('the migration that adds client_seq', () => {
         }
         expect(await database.db.query(numbered)).toEqual(byEngine);
         // The append-only guard is back on after the backfill (the owner meets the trigger; the API's role has no UPDATE at all).
-        await expect(owner.query(`UPDATE exposure_alert SET client_seq = client_seq + 1`)).rejects.toThrow(/append-only/);
+        await expect(owner.query(`UPDATE exposure_alert SET client_seq = client_seq + 1`)).rejects.toThrow(
+          /append-only/,
+        );
       } finally {
         await owner.destroy();
       }

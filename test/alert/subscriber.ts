@@ -32,18 +32,31 @@ async function until(check: () => boolean, timeoutMs: number, what: () => string
 
 /** A real graphql-ws client over a real WebSocket, recording what it receives. */
 /** `options.query`: another selection of exposureAlerts (same variables), e.g. to read fields ALERT_SUBSCRIPTION leaves out. */
-export async function subscribe(baseUrl: string, token: string | null, variables: { clientId?: string; after?: string } = {}, options: { headerToken?: boolean; query?: string } = {}): Promise<TestSubscriber> {
+export async function subscribe(
+  baseUrl: string,
+  token: string | null,
+  variables: { clientId?: string; after?: string } = {},
+  options: { headerToken?: boolean; query?: string } = {},
+): Promise<TestSubscriber> {
   const state: TestSubscriber = {
     alerts: [],
     errors: [],
     completed: false,
     closeCode: null,
     async waitFor(n, timeoutMs = 15000) {
-      await until(() => state.alerts.length >= n || state.completed, timeoutMs, () => `${n} alerts (have ${state.alerts.length}, errors ${JSON.stringify(state.errors)})`);
+      await until(
+        () => state.alerts.length >= n || state.completed,
+        timeoutMs,
+        () => `${n} alerts (have ${state.alerts.length}, errors ${JSON.stringify(state.errors)})`,
+      );
       return state.alerts;
     },
     async waitUntilEnded(timeoutMs = 15000) {
-      await until(() => state.completed || state.closeCode !== null, timeoutMs, () => 'the subscription to end');
+      await until(
+        () => state.completed || state.closeCode !== null,
+        timeoutMs,
+        () => 'the subscription to end',
+      );
     },
     async dispose() {
       await client.dispose();
@@ -56,13 +69,14 @@ export async function subscribe(baseUrl: string, token: string | null, variables
   const url = baseUrl.replace(/^http/, 'ws') + '/graphql';
   const client: Client = createClient({
     url,
-    webSocketImpl: options.headerToken && token
-      ? class extends WebSocket {
-          constructor(address: string, protocols?: string | string[]) {
-            super(address, protocols, { headers: { authorization: `Bearer ${token}` } });
+    webSocketImpl:
+      options.headerToken && token
+        ? class extends WebSocket {
+            constructor(address: string, protocols?: string | string[]) {
+              super(address, protocols, { headers: { authorization: `Bearer ${token}` } });
+            }
           }
-        }
-      : WebSocket,
+        : WebSocket,
     connectionParams: token && !options.headerToken ? { authorization: `Bearer ${token}` } : undefined,
     lazy: false,
     onNonLazyError: () => undefined,
@@ -84,7 +98,10 @@ export async function subscribe(baseUrl: string, token: string | null, variables
       },
       error: (error) => {
         if (Array.isArray(error)) state.errors.push(...error);
-        else state.errors.push({ message: String((error as Error)?.message ?? (error as { reason?: string })?.reason ?? error) });
+        else
+          state.errors.push({
+            message: String((error as Error)?.message ?? (error as { reason?: string })?.reason ?? error),
+          });
         state.completed = true;
       },
       complete: () => {

@@ -18,17 +18,24 @@ function sign(claims: Record<string, unknown>, secret = TEST_JWT_SECRET): Promis
 const QUERY = '{ suppliers { totalCount } }';
 
 /** Opens a graphql-transport-ws connection with this token: did the server acknowledge it, and how did it close? */
-async function connectOverWebSocket(baseUrl: string, token: string): Promise<{ acked: boolean; closeCode: number; reason: string }> {
+async function connectOverWebSocket(
+  baseUrl: string,
+  token: string,
+): Promise<{ acked: boolean; closeCode: number; reason: string }> {
   const socket = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
   let acked = false;
-  socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
+  socket.on('open', () =>
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })),
+  );
   socket.on('message', (data) => {
     if (JSON.parse(String(data)).type === 'connection_ack') {
       acked = true;
       socket.close(1000);
     }
   });
-  return new Promise((resolve) => socket.on('close', (closeCode, reason) => resolve({ acked, closeCode, reason: String(reason) })));
+  return new Promise((resolve) =>
+    socket.on('close', (closeCode, reason) => resolve({ acked, closeCode, reason: String(reason) })),
+  );
 }
 
 describe('token hygiene', () => {
@@ -46,14 +53,30 @@ describe('token hygiene', () => {
   }
 
   it('refuses a token that lives longer than JWT_MAX_LIFETIME (24 h by default), counted from iat or, without one, from now', async () => {
-    expect(await refusal(await sign({ sub: 'century', role: 'admin', iat: now(), exp: now() + 100 * 365 * 24 * HOUR })))
-      .toBe('The token lives longer than this API accepts (at most 24 h from iat to exp, JWT_MAX_LIFETIME): ask for a shorter-lived token');
-    expect(await refusal(await sign({ sub: 'no-iat', role: 'admin', exp: now() + 25 * HOUR }))).toMatch(/lives longer than this API accepts/);
+    expect(
+      await refusal(
+        await sign({ sub: 'century', role: 'admin', iat: now(), exp: now() + 100 * 365 * 24 * HOUR }),
+      ),
+    ).toBe(
+      'The token lives longer than this API accepts (at most 24 h from iat to exp, JWT_MAX_LIFETIME): ask for a shorter-lived token',
+    );
+    expect(await refusal(await sign({ sub: 'no-iat', role: 'admin', exp: now() + 25 * HOUR }))).toMatch(
+      /lives longer than this API accepts/,
+    );
     // Minted 30 days long a week ago: still 23 days to go, which is no better.
-    expect(await refusal(await sign({ sub: 'old', role: 'admin', iat: now() - 7 * 24 * HOUR, exp: now() + 23 * 24 * HOUR }))).toMatch(/lives longer/);
+    expect(
+      await refusal(
+        await sign({ sub: 'old', role: 'admin', iat: now() - 7 * 24 * HOUR, exp: now() + 23 * 24 * HOUR }),
+      ),
+    ).toMatch(/lives longer/);
     // Exactly the maximum is fine.
-    expect((await app.gql(await sign({ sub: 'day', role: 'admin', iat: now(), exp: now() + 24 * HOUR }), QUERY)).status).toBe(200);
-    expect((await app.gql(await sign({ sub: 'day-no-iat', role: 'admin', exp: now() + 23 * HOUR }), QUERY)).status).toBe(200);
+    expect(
+      (await app.gql(await sign({ sub: 'day', role: 'admin', iat: now(), exp: now() + 24 * HOUR }), QUERY))
+        .status,
+    ).toBe(200);
+    expect(
+      (await app.gql(await sign({ sub: 'day-no-iat', role: 'admin', exp: now() + 23 * HOUR }), QUERY)).status,
+    ).toBe(200);
   });
 
   it('JWT_MAX_LIFETIME sets the maximum', async () => {
@@ -67,39 +90,67 @@ describe('token hygiene', () => {
     }
     expect(loadConfig({ JWT_MAX_LIFETIME: '90m' }).jwtMaxLifetimeSeconds).toBe(5400);
     expect(loadConfig({ JWT_MAX_LIFETIME: '3600' }).jwtMaxLifetimeSeconds).toBe(3600);
-    expect(() => loadConfig({ JWT_MAX_LIFETIME: 'forever' })).toThrow('JWT_MAX_LIFETIME must be a duration from 60 s to 366 days such as 30m, 12h or 7d, got "forever"');
+    expect(() => loadConfig({ JWT_MAX_LIFETIME: 'forever' })).toThrow(
+      'JWT_MAX_LIFETIME must be a duration from 60 s to 366 days such as 30m, 12h or 7d, got "forever"',
+    );
   });
 
   it('refuses a token issued in the future, beyond a minute of clock skew', async () => {
-    expect(await refusal(await sign({ sub: 'early', role: 'admin', iat: now() + 600, exp: now() + 2 * HOUR })))
-      .toMatch(/^The token's iat \(issued at\) is (599|600) s in the future: check the issuer's clock$/);
-    expect((await app.gql(await sign({ sub: 'skewed', role: 'admin', iat: now() + 30, exp: now() + 2 * HOUR }), QUERY)).status).toBe(200);
+    expect(
+      await refusal(await sign({ sub: 'early', role: 'admin', iat: now() + 600, exp: now() + 2 * HOUR })),
+    ).toMatch(/^The token's iat \(issued at\) is (599|600) s in the future: check the issuer's clock$/);
+    expect(
+      (
+        await app.gql(
+          await sign({ sub: 'skewed', role: 'admin', iat: now() + 30, exp: now() + 2 * HOUR }),
+          QUERY,
+        )
+      ).status,
+    ).toBe(200);
   });
 
   it('refuses a sub that is not a non-empty string', async () => {
     for (const sub of [42, true, { id: 'x' }, ['a'], '', '   ']) {
-      expect({ sub, message: await refusal(await sign({ sub, role: 'admin', iat: now(), exp: now() + HOUR })) })
-        .toEqual({ sub, message: "The token's sub claim must be a non-empty string" });
+      expect({
+        sub,
+        message: await refusal(await sign({ sub, role: 'admin', iat: now(), exp: now() + HOUR })),
+      }).toEqual({ sub, message: "The token's sub claim must be a non-empty string" });
     }
   });
 
   it('refuses a client token whose client never existed, over HTTP (401) and WebSocket (4403, no ack)', async () => {
-    const token = await sign({ sub: 'ghost', role: 'client', client_id: encodeGlobalId('Client', '00000000-0000-4000-8000-000000000000'), iat: now(), exp: now() + HOUR });
-    expect(await refusal(token)).toBe("The token's client_id names no client of this register (it was removed, or never existed)");
+    const token = await sign({
+      sub: 'ghost',
+      role: 'client',
+      client_id: encodeGlobalId('Client', '00000000-0000-4000-8000-000000000000'),
+      iat: now(),
+      exp: now() + HOUR,
+    });
+    expect(await refusal(token)).toBe(
+      "The token's client_id names no client of this register (it was removed, or never existed)",
+    );
     expect(await connectOverWebSocket(app.url, token)).toMatchObject({ acked: false, closeCode: 4403 });
   });
 
-  it("refuses a client token once its client is removed (within a few seconds for a client this instance has just seen)", async () => {
+  it('refuses a client token once its client is removed (within a few seconds for a client this instance has just seen)', async () => {
     const unseen = await createClient(app.services, { name: 'Removed Before Use' });
     const unseenToken = await app.clientToken(unseen.id);
-    await app.services.client.remove({ subject: 'test', role: 'admin', clientId: null }, { id: encodeGlobalId('Client', unseen.id) });
+    await app.services.client.remove(
+      { subject: 'test', role: 'admin', clientId: null },
+      { id: encodeGlobalId('Client', unseen.id) },
+    );
     expect(await refusal(unseenToken)).toMatch(/names no client of this register/);
 
     const seen = await createClient(app.services, { name: 'Removed After Use' });
     const seenToken = await app.clientToken(seen.id);
-    expect(dataOf(await app.gql(seenToken, '{ clients { edges { node { name } } } }')).clients.edges).toEqual([{ node: { name: 'Removed After Use' } }]);
+    expect(dataOf(await app.gql(seenToken, '{ clients { edges { node { name } } } }')).clients.edges).toEqual(
+      [{ node: { name: 'Removed After Use' } }],
+    );
     expect(await connectOverWebSocket(app.url, seenToken)).toMatchObject({ acked: true });
-    await app.services.client.remove({ subject: 'test', role: 'admin', clientId: null }, { id: encodeGlobalId('Client', seen.id) });
+    await app.services.client.remove(
+      { subject: 'test', role: 'admin', clientId: null },
+      { id: encodeGlobalId('Client', seen.id) },
+    );
     const removedAt = Date.now();
     let status = 200;
     while (status === 200 && Date.now() - removedAt < KNOWN_CLIENT_TTL_MS + 2000) {
@@ -123,10 +174,17 @@ describe('token hygiene', () => {
 describe('JWKS over plain HTTP', () => {
   it('is a configuration error in production, and allowed in development (a local identity provider)', () => {
     const production = { NODE_ENV: 'production', DATABASE_URL: 'postgres://api@db/register' };
-    expect(() => loadConfig({ ...production, JWT_JWKS_URL: 'http://idp.example/.well-known/jwks.json' }))
-      .toThrow('JWT_JWKS_URL must be an https:// URL in production (got http://): the key set decides which tokens are genuine');
-    expect(loadConfig({ ...production, JWT_JWKS_URL: 'https://idp.example/.well-known/jwks.json' }).jwtJwksUrl).toBe('https://idp.example/.well-known/jwks.json');
-    expect(loadConfig({ JWT_JWKS_URL: 'http://localhost:8080/jwks.json' }).jwtJwksUrl).toBe('http://localhost:8080/jwks.json');
+    expect(() =>
+      loadConfig({ ...production, JWT_JWKS_URL: 'http://idp.example/.well-known/jwks.json' }),
+    ).toThrow(
+      'JWT_JWKS_URL must be an https:// URL in production (got http://): the key set decides which tokens are genuine',
+    );
+    expect(
+      loadConfig({ ...production, JWT_JWKS_URL: 'https://idp.example/.well-known/jwks.json' }).jwtJwksUrl,
+    ).toBe('https://idp.example/.well-known/jwks.json');
+    expect(loadConfig({ JWT_JWKS_URL: 'http://localhost:8080/jwks.json' }).jwtJwksUrl).toBe(
+      'http://localhost:8080/jwks.json',
+    );
   });
 });
 
@@ -141,8 +199,13 @@ describe('npm run token and the maximum lifetime', () => {
   it('refuses to mint a token the API would refuse, and follows JWT_MAX_LIFETIME', async () => {
     const refused = await run(['--role', 'admin', '--expires', '30d'], { JWT_SECRET: TEST_JWT_SECRET });
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/--expires 30d is longer than the API accepts: tokens may live at most 24 h \(JWT_MAX_LIFETIME\)/);
-    const allowed = await run(['--role', 'admin', '--expires', '30d'], { JWT_SECRET: TEST_JWT_SECRET, JWT_MAX_LIFETIME: '31d' });
+    expect(refused.stderr).toMatch(
+      /--expires 30d is longer than the API accepts: tokens may live at most 24 h \(JWT_MAX_LIFETIME\)/,
+    );
+    const allowed = await run(['--role', 'admin', '--expires', '30d'], {
+      JWT_SECRET: TEST_JWT_SECRET,
+      JWT_MAX_LIFETIME: '31d',
+    });
     expect(allowed.code).toBe(0);
     const claims = JSON.parse(Buffer.from(allowed.stdout.trim().split('.')[1], 'base64url').toString('utf8'));
     expect(claims.exp - claims.iat).toBe(30 * 24 * HOUR);

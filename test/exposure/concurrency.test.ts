@@ -23,7 +23,9 @@ const incidentAt = (overrides: Partial<IncidentSpec> = {}): IncidentSpec => ({
 });
 
 /** Like Promise.all, but waits for every write to finish before failing, so no transaction outlives the round. */
-async function together<T extends readonly unknown[]>(...work: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+async function together<T extends readonly unknown[]>(
+  ...work: { [K in keyof T]: Promise<T[K]> }
+): Promise<T> {
   const settled = await Promise.allSettled(work);
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed) throw failed.reason;
@@ -55,11 +57,21 @@ describe('exposures under concurrent writes', () => {
       for (const [i, client] of clients.entries()) {
         if (i !== 4) {
           const c = await world.contract(client, a, OPEN);
-          await world.agreement(c, { categories: ['HEALTH'], dataSubjectCount: 1000 * (i + 1), dataRetainedUntil: null, subprocessorIds: [] });
+          await world.agreement(c, {
+            categories: ['HEALTH'],
+            dataSubjectCount: 1000 * (i + 1),
+            dataRetainedUntil: null,
+            subprocessorIds: [],
+          });
         }
         if (i !== 0) {
           const c = await world.contract(client, b, { ...OPEN, criticality: 'CRITICAL' });
-          await world.agreement(c, { categories: ['CONTACT'], dataSubjectCount: 50_000, dataRetainedUntil: null, subprocessorIds: [] });
+          await world.agreement(c, {
+            categories: ['CONTACT'],
+            dataSubjectCount: 50_000,
+            dataRetainedUntil: null,
+            subprocessorIds: [],
+          });
         }
       }
       const since = new Date();
@@ -82,9 +94,18 @@ describe('exposures under concurrent writes', () => {
       const world = new World(app.services);
       const [capita, cloud] = [await world.supplier(), await world.supplier()];
       await world.link(capita, cloud);
-      const [old, newcomer, viaAgreement] = [await world.client(), await world.client(), await world.client()];
+      const [old, newcomer, viaAgreement] = [
+        await world.client(),
+        await world.client(),
+        await world.client(),
+      ];
       const existing = await world.contract(old, capita, OPEN);
-      await world.agreement(existing, { categories: ['HEALTH'], dataSubjectCount: 2_000_000, dataRetainedUntil: null, subprocessorIds: [] });
+      await world.agreement(existing, {
+        categories: ['HEALTH'],
+        dataSubjectCount: 2_000_000,
+        dataRetainedUntil: null,
+        subprocessorIds: [],
+      });
       const other = await world.supplier();
       const since = new Date();
       // Through GraphQL for the incident, through the service for the contracts: three transactions at once.
@@ -95,7 +116,12 @@ describe('exposures under concurrent writes', () => {
           world.contract(newcomer, capita, { ...OPEN, criticality: 'CRITICAL' }),
           (async () => {
             const c = await world.contract(viaAgreement, other, OPEN);
-            await world.agreement(c, { categories: ['CONTACT', 'CHILDREN'], dataSubjectCount: 300, dataRetainedUntil: null, subprocessorIds: [cloud] });
+            await world.agreement(c, {
+              categories: ['CONTACT', 'CHILDREN'],
+              dataSubjectCount: 300,
+              dataRetainedUntil: null,
+              subprocessorIds: [cloud],
+            });
           })(),
         );
         incidentId = recorded.id;
@@ -118,33 +144,58 @@ describe('exposures under concurrent writes', () => {
     for (let round = 0; round < REPEATS; round += 1) {
       await clearRegister(app.database);
       const world = new World(app.services);
-      const [capita, cloud, printer] = [await world.supplier(), await world.supplier(), await world.supplier()];
+      const [capita, cloud, printer] = [
+        await world.supplier(),
+        await world.supplier(),
+        await world.supplier(),
+      ];
       const [dwp, council] = [await world.client(), await world.client()];
       const dwpContract = await world.contract(dwp, capita, { ...OPEN, criticality: 'CRITICAL' });
-      const dwpAgreement = await world.agreement(dwpContract, { categories: ['HEALTH', 'CONTACT'], dataSubjectCount: 2_000_000, dataRetainedUntil: null, subprocessorIds: [] });
+      const dwpAgreement = await world.agreement(dwpContract, {
+        categories: ['HEALTH', 'CONTACT'],
+        dataSubjectCount: 2_000_000,
+        dataRetainedUntil: null,
+        subprocessorIds: [],
+      });
       const councilContract = await world.contract(council, printer, OPEN);
-      const councilAgreement = await world.agreement(councilContract, { categories: ['FINANCIAL', 'CONTACT'], dataSubjectCount: 40_000, dataRetainedUntil: null, subprocessorIds: [] });
+      const councilAgreement = await world.agreement(councilContract, {
+        categories: ['FINANCIAL', 'CONTACT'],
+        dataSubjectCount: 40_000,
+        dataRetainedUntil: null,
+        subprocessorIds: [],
+      });
       await world.link(capita, cloud);
       const { id: incident } = await world.recordIncident(cloud, incidentAt());
       const since = new Date();
       // The update narrows the categories; the agreement changes make the council newly exposed (an
       // agreement-level link to the incident's supplier) and change DWP's data: both touch this incident.
       try {
-        await world.untracked(() => together(
-          world.updateIncident(incident, { dataCategoriesAffected: ['CONTACT', 'FINANCIAL'], exfiltration: 'CONFIRMED' }),
-          world.updateAgreement(councilAgreement, { subprocessorIds: [cloud] }),
-          world.updateAgreement(dwpAgreement, { dataSubjectCount: 2_500_000 }),
-        ));
+        await world.untracked(() =>
+          together(
+            world.updateIncident(incident, {
+              dataCategoriesAffected: ['CONTACT', 'FINANCIAL'],
+              exfiltration: 'CONFIRMED',
+            }),
+            world.updateAgreement(councilAgreement, { subprocessorIds: [cloud] }),
+            world.updateAgreement(dwpAgreement, { dataSubjectCount: 2_500_000 }),
+          ),
+        );
       } catch (error) {
         // updateIncident locks the incident row FOR UPDATE before the exposure lock; a register write
         // holding the exposure lock then inserts a new exposure of that incident, whose foreign key check
         // needs FOR KEY SHARE on the same row: a lock cycle. FOR NO KEY UPDATE does not conflict with it.
-        if (/deadlock/.test(String(error))) throw new Error(`round ${round}: ${String(error)} (see the comment above this line)`);
+        if (/deadlock/.test(String(error)))
+          throw new Error(`round ${round}: ${String(error)} (see the comment above this line)`);
         throw error;
       }
       await expectAsIfSerial(world, since);
       const rows = (await readExposures(app.database.db)).filter((r) => r.incidentId === incident);
-      expect(rows.map((r) => [r.clientId, r.categories, r.people])).toEqual(expect.arrayContaining([[dwp, ['CONTACT'], 2_500_000], [council, ['CONTACT', 'FINANCIAL'], 40_000]]));
+      expect(rows.map((r) => [r.clientId, r.categories, r.people])).toEqual(
+        expect.arrayContaining([
+          [dwp, ['CONTACT'], 2_500_000],
+          [council, ['CONTACT', 'FINANCIAL'], 40_000],
+        ]),
+      );
     }
   });
 
@@ -157,11 +208,18 @@ describe('exposures under concurrent writes', () => {
     const world = new World(app.services);
     const [capita, cloud] = [await world.supplier(), await world.supplier()];
     const council = await world.client();
-    const councilAgreement = await world.agreement(await world.contract(council, capita, OPEN), { categories: ['FINANCIAL'], dataSubjectCount: 40_000, dataRetainedUntil: null, subprocessorIds: [] });
+    const councilAgreement = await world.agreement(await world.contract(council, capita, OPEN), {
+      categories: ['FINANCIAL'],
+      dataSubjectCount: 40_000,
+      dataRetainedUntil: null,
+      subprocessorIds: [],
+    });
     const { id: incident } = await world.recordIncident(cloud, incidentAt());
     const waiting = async (n: number) => {
       for (let i = 0; i < 500; i += 1) {
-        const [{ count }] = await app.database.db.query(`SELECT count(*)::int AS count FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`);
+        const [{ count }] = await app.database.db.query(
+          `SELECT count(*)::int AS count FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`,
+        );
         if (count >= n) return;
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
@@ -186,7 +244,9 @@ describe('exposures under concurrent writes', () => {
       if (holder.isTransactionActive) await holder.rollbackTransaction();
       await holder.release();
     }
-    const failures = outcome!.filter((o): o is PromiseRejectedResult => o.status === 'rejected').map((o) => String(o.reason));
+    const failures = outcome!
+      .filter((o): o is PromiseRejectedResult => o.status === 'rejected')
+      .map((o) => String(o.reason));
     // A deadlock here: updateIncident locks the incident FOR UPDATE before the engine's lock, and the
     // agreement change's new exposure of that incident needs FOR KEY SHARE on the row (its foreign key).
     expect(failures).toEqual([]);
@@ -201,18 +261,42 @@ describe('exposures under concurrent writes', () => {
       const [first, second] = [await world.client(), await world.client()];
       await world.contract(first, supplier, OPEN);
       const [recorded, created] = await together(
-        app.gql(app.analystToken, `mutation($input: RecordIncidentInput!) { recordIncident(input: $input) { incident { id } exposuresChanged userErrors { code } } }`, {
-          input: { supplierId: encodeGlobalId('Supplier', supplier), title: 'Race', kind: 'CYBER_ATTACK', status: 'CONFIRMED', detectedAt: '2023-03-31T00:00:00Z', exfiltration: 'SUSPECTED' },
-        }),
-        app.gql(app.adminToken, `mutation($input: CreateContractInput!) { createContract(input: $input) { contract { id } userErrors { code } } }`, {
-          input: { clientId: encodeGlobalId('Client', second), supplierId: encodeGlobalId('Supplier', supplier), reference: `R-${round}`, title: 'Race', startsOn: '2020-01-01', criticality: 'STANDARD' },
-        }),
+        app.gql(
+          app.analystToken,
+          `mutation($input: RecordIncidentInput!) { recordIncident(input: $input) { incident { id } exposuresChanged userErrors { code } } }`,
+          {
+            input: {
+              supplierId: encodeGlobalId('Supplier', supplier),
+              title: 'Race',
+              kind: 'CYBER_ATTACK',
+              status: 'CONFIRMED',
+              detectedAt: '2023-03-31T00:00:00Z',
+              exfiltration: 'SUSPECTED',
+            },
+          },
+        ),
+        app.gql(
+          app.adminToken,
+          `mutation($input: CreateContractInput!) { createContract(input: $input) { contract { id } userErrors { code } } }`,
+          {
+            input: {
+              clientId: encodeGlobalId('Client', second),
+              supplierId: encodeGlobalId('Supplier', supplier),
+              reference: `R-${round}`,
+              title: 'Race',
+              startsOn: '2020-01-01',
+              criticality: 'STANDARD',
+            },
+          },
+        ),
       );
       expect(dataOf(recorded).recordIncident.userErrors).toEqual([]);
       expect(dataOf(created).createContract.userErrors).toEqual([]);
       const rows = await readExposures(app.database.db);
       expect(rows.map((r) => r.clientId).sort()).toEqual([first, second].sort());
-      expect(rows.every((r) => r.revision === 1 && r.alertKinds.join() === 'NEW' && r.resolvedAt === null)).toBe(true);
+      expect(
+        rows.every((r) => r.revision === 1 && r.alertKinds.join() === 'NEW' && r.resolvedAt === null),
+      ).toBe(true);
       // Serial equivalent: recordIncident counted 2 if it ran second, 1 if it ran first.
       expect([1, 2]).toContain(dataOf(recorded).recordIncident.exposuresChanged);
     }

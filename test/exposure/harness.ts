@@ -11,19 +11,51 @@ import { UserInputProblem } from '../../src/common/user-error';
 import { ExposureChangeReason } from '../../src/modules/exposure/exposure.entity';
 import { Services } from '../../src/services';
 import type { TestDatabase } from '../support/database';
-import { FACTORY_ADMIN, createAgreement, createClient, createContract, createSupplier, linkSubprocessor, recordIncident } from '../support/factories';
 import {
-  Category, Criticality, DEADLINE_MS, Exfiltration, RefExposure, RefIncident, RefRegister,
-  awareAtOf, expectedExposures,
+  FACTORY_ADMIN,
+  createAgreement,
+  createClient,
+  createContract,
+  createSupplier,
+  linkSubprocessor,
+  recordIncident,
+} from '../support/factories';
+import {
+  Category,
+  Criticality,
+  DEADLINE_MS,
+  Exfiltration,
+  RefExposure,
+  RefIncident,
+  RefRegister,
+  awareAtOf,
+  expectedExposures,
 } from './reference';
 
 /** What the verifications have looked at, to show the random cases are not trivial. */
-export const verifyStats = { checks: 0, rows: 0, resolved: 0, deep: 0, withData: 0, revisionsAbove1: 0, levels: {} as Record<string, number> };
+export const verifyStats = {
+  checks: 0,
+  rows: 0,
+  resolved: 0,
+  deep: 0,
+  withData: 0,
+  revisionsAbove1: 0,
+  levels: {} as Record<string, number>,
+};
 
 /** Every table the register and the engine write, children first (the order a DELETE must follow). */
 export const TABLES_IN_FK_ORDER = [
-  'exposure_alert', 'exposure_revision', 'notification_decision', 'exposure', 'incident', 'agreement_subprocessor',
-  'data_processing_agreement', 'contract', 'supplier_subprocessor', 'client', 'supplier',
+  'exposure_alert',
+  'exposure_revision',
+  'notification_decision',
+  'exposure',
+  'incident',
+  'agreement_subprocessor',
+  'data_processing_agreement',
+  'contract',
+  'supplier_subprocessor',
+  'client',
+  'supplier',
 ];
 
 /** Empties the register: much cheaper than a database per property run. */
@@ -32,7 +64,15 @@ export async function clearRegister(database: Pick<TestDatabase, 'asOwner'>): Pr
   // Alerts, revisions, decisions and the audit trail are append-only (triggers, and the API's role may not
   // delete from them at all); a test may bypass the triggers for its own cleanup as the owner, a superuser
   // in the tests, with session_replication_role = replica.
-  await database.asOwner((owner) => owner.query(['SET session_replication_role = replica;', ...[...TABLES_IN_FK_ORDER, 'audit_event'].map((table) => `DELETE FROM ${table};`), 'SET session_replication_role = DEFAULT;'].join(' ')));
+  await database.asOwner((owner) =>
+    owner.query(
+      [
+        'SET session_replication_role = replica;',
+        ...[...TABLES_IN_FK_ORDER, 'audit_event'].map((table) => `DELETE FROM ${table};`),
+        'SET session_replication_role = DEFAULT;',
+      ].join(' '),
+    ),
+  );
 }
 
 export interface DbExposure {
@@ -124,8 +164,15 @@ const key = (incidentId: string, clientId: string) => `${incidentId}|${clientId}
 
 /** The facts whose change makes the engine write a new revision (rule 8), awareAt aside. */
 function sameFacts(a: RefExposure, b: RefExposure): boolean {
-  return a.score === b.score && a.level === b.level && a.people === b.people && a.peopleLow === b.peopleLow && a.peopleHigh === b.peopleHigh
-    && JSON.stringify([a.contractIds, a.path, a.categories, a.factors]) === JSON.stringify([b.contractIds, b.path, b.categories, b.factors]);
+  return (
+    a.score === b.score &&
+    a.level === b.level &&
+    a.people === b.people &&
+    a.peopleLow === b.peopleLow &&
+    a.peopleHigh === b.peopleHigh &&
+    JSON.stringify([a.contractIds, a.path, a.categories, a.factors]) ===
+      JSON.stringify([b.contractIds, b.path, b.categories, b.factors])
+  );
 }
 
 export interface VerifyOptions {
@@ -161,7 +208,8 @@ export interface IncidentChange {
 }
 
 const sameTime = (a: Date | null, b: Date | null) => (a?.getTime() ?? null) === (b?.getTime() ?? null);
-const sameCategories = (a: Category[] | null, b: Category[] | null) => JSON.stringify(a && [...a].sort()) === JSON.stringify(b && [...b].sort());
+const sameCategories = (a: Category[] | null, b: Category[] | null) =>
+  JSON.stringify(a && [...a].sort()) === JSON.stringify(b && [...b].sort());
 
 /**
  * Why updateIncident must refuse this change, in the model's words (null: it is accepted). Rule 11: a CLOSED
@@ -171,9 +219,12 @@ const sameCategories = (a: Category[] | null, b: Category[] | null) => JSON.stri
 export function refusalOf(before: ModelIncident, after: ModelIncident): string | null {
   if (after.status === IncidentStatus.CONTAINED && !after.containedAt) return 'CONTAINED without containedAt';
   const stillClosed = before.status === IncidentStatus.CLOSED && after.status === IncidentStatus.CLOSED;
-  const factsChanged = !sameTime(before.containedAt, after.containedAt) || !sameTime(before.clientsNotifiedAt, after.clientsNotifiedAt)
-    || !sameCategories(before.dataCategoriesAffected, after.dataCategoriesAffected) || before.exfiltration !== after.exfiltration
-    || before.shareOfDataAffectedBp !== after.shareOfDataAffectedBp;
+  const factsChanged =
+    !sameTime(before.containedAt, after.containedAt) ||
+    !sameTime(before.clientsNotifiedAt, after.clientsNotifiedAt) ||
+    !sameCategories(before.dataCategoriesAffected, after.dataCategoriesAffected) ||
+    before.exfiltration !== after.exfiltration ||
+    before.shareOfDataAffectedBp !== after.shareOfDataAffectedBp;
   return stillClosed && factsChanged ? 'a fact of a CLOSED incident changed without reopening it' : null;
 }
 
@@ -194,7 +245,10 @@ export class World {
    *   exists). Registers built around it should leave no contract starting today or tomorrow, so that a run
    *   crossing midnight UTC cannot make the engine and the model disagree.
    */
-  constructor(readonly services: Services, readonly today: string = new Date().toISOString().slice(0, 10)) {}
+  constructor(
+    readonly services: Services,
+    readonly today: string = new Date().toISOString().slice(0, 10),
+  ) {}
 
   /** Runs writes whose order is not known (e.g. concurrently): revisions are not predicted for them. */
   async untracked<T>(work: () => Promise<T>): Promise<T> {
@@ -202,7 +256,9 @@ export class World {
     try {
       return await work();
     } finally {
-      const open = [...this.incidents.values()].filter((i) => i.status !== IncidentStatus.CLOSED).map((i) => i.id);
+      const open = [...this.incidents.values()]
+        .filter((i) => i.status !== IncidentStatus.CLOSED)
+        .map((i) => i.id);
       this.recompute(open, false, ExposureChangeReason.REGISTER_CHANGED);
       // Intermediate states may have written revisions the final state does not show: adopt the database's.
       for (const m of this.model.values()) {
@@ -234,13 +290,22 @@ export class World {
   }
 
   async unlink(supplierId: string, subprocessorId: string): Promise<void> {
-    await this.services.supplier.removeSubprocessor(FACTORY_ADMIN, { supplierId: encodeGlobalId('Supplier', supplierId), subprocessorId: encodeGlobalId('Supplier', subprocessorId) });
-    this.register.links = this.register.links.filter((l) => !(l.supplierId === supplierId && l.subprocessorId === subprocessorId));
+    await this.services.supplier.removeSubprocessor(FACTORY_ADMIN, {
+      supplierId: encodeGlobalId('Supplier', supplierId),
+      subprocessorId: encodeGlobalId('Supplier', subprocessorId),
+    });
+    this.register.links = this.register.links.filter(
+      (l) => !(l.supplierId === supplierId && l.subprocessorId === subprocessorId),
+    );
     this.registerChanged();
   }
 
   async contract(clientId: string, supplierId: string, spec: ContractSpec): Promise<string> {
-    const contract = await createContract(this.services, clientId, supplierId, { startsOn: spec.startsOn, endsOn: spec.endsOn, criticality: spec.criticality as ServiceCriticality });
+    const contract = await createContract(this.services, clientId, supplierId, {
+      startsOn: spec.startsOn,
+      endsOn: spec.endsOn,
+      criticality: spec.criticality as ServiceCriticality,
+    });
     this.register.contracts.push({ id: contract.id, clientId, supplierId, ...spec });
     this.registerChanged();
     return contract.id;
@@ -253,7 +318,10 @@ export class World {
       ...(change.endsOn !== undefined ? { endsOn: change.endsOn } : {}),
       ...(change.criticality !== undefined ? { criticality: change.criticality as ServiceCriticality } : {}),
     });
-    Object.assign(this.register.contracts.find((c) => c.id === contractId)!, change);
+    Object.assign(
+      this.register.contracts.find((c) => c.id === contractId)!,
+      change,
+    );
     this.registerChanged();
   }
 
@@ -267,7 +335,9 @@ export class World {
 
   /** Archives one agreement (rule 10). */
   async removeAgreement(agreementId: string): Promise<void> {
-    await this.services.agreement.remove(FACTORY_ADMIN, { id: encodeGlobalId('DataProcessingAgreement', agreementId) });
+    await this.services.agreement.remove(FACTORY_ADMIN, {
+      id: encodeGlobalId('DataProcessingAgreement', agreementId),
+    });
     this.register.agreements = this.register.agreements.filter((a) => a.id !== agreementId);
     this.registerChanged();
   }
@@ -275,9 +345,15 @@ export class World {
   /** Why removeSupplier must refuse (null: it is allowed): live contracts, an open incident, or something relying on it. */
   supplierRemovalBlocker(supplierId: string): string | null {
     if (this.register.contracts.some((c) => c.supplierId === supplierId)) return 'contracts';
-    if ([...this.incidents.values()].some((i) => i.supplierId === supplierId && i.status !== IncidentStatus.CLOSED)) return 'an open incident';
+    if (
+      [...this.incidents.values()].some(
+        (i) => i.supplierId === supplierId && i.status !== IncidentStatus.CLOSED,
+      )
+    )
+      return 'an open incident';
     if (this.register.links.some((l) => l.subprocessorId === supplierId)) return 'a supplier relying on it';
-    if (this.register.agreements.some((a) => a.subprocessorIds.includes(supplierId))) return 'an agreement relying on it';
+    if (this.register.agreements.some((a) => a.subprocessorIds.includes(supplierId)))
+      return 'an agreement relying on it';
     return null;
   }
 
@@ -307,7 +383,14 @@ export class World {
       dataRetainedUntil: spec.dataRetainedUntil,
       subprocessorIds: spec.subprocessorIds,
     });
-    this.register.agreements.push({ id: agreement.id, contractId, categories: [...spec.categories], dataSubjectCount: spec.dataSubjectCount, dataRetainedUntil: spec.dataRetainedUntil, subprocessorIds: [...spec.subprocessorIds] });
+    this.register.agreements.push({
+      id: agreement.id,
+      contractId,
+      categories: [...spec.categories],
+      dataSubjectCount: spec.dataSubjectCount,
+      dataRetainedUntil: spec.dataRetainedUntil,
+      subprocessorIds: [...spec.subprocessorIds],
+    });
     this.registerChanged();
     return agreement.id;
   }
@@ -318,7 +401,9 @@ export class World {
       ...(change.categories ? { dataCategories: change.categories as DataCategory[] } : {}),
       ...(change.dataSubjectCount !== undefined ? { dataSubjectCount: change.dataSubjectCount } : {}),
       ...(change.dataRetainedUntil !== undefined ? { dataRetainedUntil: change.dataRetainedUntil } : {}),
-      ...(change.subprocessorIds ? { subprocessorIds: change.subprocessorIds.map((id) => encodeGlobalId('Supplier', id)) } : {}),
+      ...(change.subprocessorIds
+        ? { subprocessorIds: change.subprocessorIds.map((id) => encodeGlobalId('Supplier', id)) }
+        : {}),
     });
     const agreement = this.register.agreements.find((a) => a.id === agreementId)!;
     if (change.categories) agreement.categories = [...change.categories];
@@ -329,7 +414,10 @@ export class World {
   }
 
   /** Records an incident; returns its id and the engine's exposuresChanged next to the model's. */
-  async recordIncident(supplierId: string, spec: IncidentSpec): Promise<{ id: string; exposuresChanged: number; expectedChanged: number | null }> {
+  async recordIncident(
+    supplierId: string,
+    spec: IncidentSpec,
+  ): Promise<{ id: string; exposuresChanged: number; expectedChanged: number | null }> {
     const status = spec.status ?? IncidentStatus.CONFIRMED;
     const { incident, exposuresChanged } = await recordIncident(this.services, supplierId, {
       startedAt: spec.startedAt,
@@ -341,8 +429,16 @@ export class World {
       status,
       shareOfDataAffected: spec.shareOfDataAffectedBp == null ? null : spec.shareOfDataAffectedBp / 10_000,
     });
-    this.incidents.set(incident.id, { id: incident.id, supplierId, ...spec, status, dataCategoriesAffected: spec.dataCategoriesAffected ? [...spec.dataCategoriesAffected] : null });
-    const expectedChanged = this.tracked ? this.recompute([incident.id], true, ExposureChangeReason.INCIDENT_RECORDED) : null;
+    this.incidents.set(incident.id, {
+      id: incident.id,
+      supplierId,
+      ...spec,
+      status,
+      dataCategoriesAffected: spec.dataCategoriesAffected ? [...spec.dataCategoriesAffected] : null,
+    });
+    const expectedChanged = this.tracked
+      ? this.recompute([incident.id], true, ExposureChangeReason.INCIDENT_RECORDED)
+      : null;
     return { id: incident.id, exposuresChanged, expectedChanged };
   }
 
@@ -351,15 +447,22 @@ export class World {
    * facts is refused, see refusalOf); reopening recomputes it with reason REOPENED. `refused`: the service
    * refused it, as the model predicted (nothing changed).
    */
-  async updateIncident(incidentId: string, change: IncidentChange): Promise<{ exposuresChanged: number; expectedChanged: number | null; refused: boolean }> {
+  async updateIncident(
+    incidentId: string,
+    change: IncidentChange,
+  ): Promise<{ exposuresChanged: number; expectedChanged: number | null; refused: boolean }> {
     const incident = this.incidents.get(incidentId)!;
     const after: ModelIncident = { ...incident };
     if (change.containedAt !== undefined) after.containedAt = change.containedAt;
     if (change.clientsNotifiedAt !== undefined) after.clientsNotifiedAt = change.clientsNotifiedAt;
-    if (change.dataCategoriesAffected !== undefined) after.dataCategoriesAffected = change.dataCategoriesAffected ? [...change.dataCategoriesAffected] : null;
+    if (change.dataCategoriesAffected !== undefined)
+      after.dataCategoriesAffected = change.dataCategoriesAffected
+        ? [...change.dataCategoriesAffected]
+        : null;
     if (change.exfiltration !== undefined) after.exfiltration = change.exfiltration;
     if (change.status !== undefined) after.status = change.status;
-    if (change.shareOfDataAffectedBp !== undefined) after.shareOfDataAffectedBp = change.shareOfDataAffectedBp;
+    if (change.shareOfDataAffectedBp !== undefined)
+      after.shareOfDataAffectedBp = change.shareOfDataAffectedBp;
     const refusal = refusalOf(incident, after);
     const { shareOfDataAffectedBp, ...facts } = change;
     let exposuresChanged: number;
@@ -369,26 +472,39 @@ export class World {
         ...facts,
         dataCategoriesAffected: change.dataCategoriesAffected as DataCategory[] | null | undefined,
         exfiltration: change.exfiltration as ExfiltrationStatus | undefined,
-        ...(shareOfDataAffectedBp !== undefined ? { shareOfDataAffected: shareOfDataAffectedBp === null ? null : shareOfDataAffectedBp / 10_000 } : {}),
+        ...(shareOfDataAffectedBp !== undefined
+          ? { shareOfDataAffected: shareOfDataAffectedBp === null ? null : shareOfDataAffectedBp / 10_000 }
+          : {}),
       }));
     } catch (error) {
       if (!(error instanceof UserInputProblem) || !refusal) throw error;
       return { exposuresChanged: 0, expectedChanged: 0, refused: true };
     }
-    if (refusal) throw new Error(`updateIncident accepted what it must refuse (${refusal}): ${JSON.stringify(change)}`);
+    if (refusal)
+      throw new Error(`updateIncident accepted what it must refuse (${refusal}): ${JSON.stringify(change)}`);
     const wasClosed = incident.status === IncidentStatus.CLOSED;
     Object.assign(incident, after);
     let expectedChanged: number | null = null;
     if (this.tracked) {
-      expectedChanged = wasClosed && after.status === IncidentStatus.CLOSED ? 0
-        : this.recompute([incidentId], true, wasClosed ? ExposureChangeReason.REOPENED : ExposureChangeReason.INCIDENT_UPDATED);
+      expectedChanged =
+        wasClosed && after.status === IncidentStatus.CLOSED
+          ? 0
+          : this.recompute(
+              [incidentId],
+              true,
+              wasClosed ? ExposureChangeReason.REOPENED : ExposureChangeReason.INCIDENT_UPDATED,
+            );
     }
     return { exposuresChanged, expectedChanged, refused: false };
   }
 
   private registerChanged(): void {
     if (!this.tracked) return;
-    this.recompute([...this.incidents.values()].filter((i) => i.status !== IncidentStatus.CLOSED).map((i) => i.id), true, ExposureChangeReason.REGISTER_CHANGED);
+    this.recompute(
+      [...this.incidents.values()].filter((i) => i.status !== IncidentStatus.CLOSED).map((i) => i.id),
+      true,
+      ExposureChangeReason.REGISTER_CHANGED,
+    );
   }
 
   /** One engine run in the model, for `reason`; returns how many exposures appear, change or resolve. */
@@ -400,12 +516,24 @@ export class World {
       for (const [clientId, exp] of fresh) {
         const prev = this.model.get(key(incidentId, clientId));
         if (!prev) {
-          this.model.set(key(incidentId, clientId), { incidentId, clientId, exp, revision: predictRevisions ? 1 : null, reasons: predictRevisions ? [reason] : null, resolved: false, firstComputedAt: null, awareAt: null });
+          this.model.set(key(incidentId, clientId), {
+            incidentId,
+            clientId,
+            exp,
+            revision: predictRevisions ? 1 : null,
+            reasons: predictRevisions ? [reason] : null,
+            resolved: false,
+            firstComputedAt: null,
+            awareAt: null,
+          });
           changed += 1;
           continue;
         }
-        const awareAt = prev.firstComputedAt ? awareAtOf(incident.clientsNotifiedAt, prev.firstComputedAt) : null;
-        const awareChanged = awareAt !== null && prev.awareAt !== null && awareAt.getTime() !== prev.awareAt.getTime();
+        const awareAt = prev.firstComputedAt
+          ? awareAtOf(incident.clientsNotifiedAt, prev.firstComputedAt)
+          : null;
+        const awareChanged =
+          awareAt !== null && prev.awareAt !== null && awareAt.getTime() !== prev.awareAt.getTime();
         if (prev.resolved || !sameFacts(prev.exp, exp) || awareChanged) {
           prev.exp = exp;
           prev.resolved = false;
@@ -455,34 +583,86 @@ export class World {
         problems.push(`${where}: not expected, found ${JSON.stringify(summary(row))}`);
         continue;
       }
-      if (m.resolved !== (row.resolvedAt !== null)) problems.push(`${where}: expected ${m.resolved ? 'resolved' : 'unresolved'}, found ${row.resolvedAt ? 'resolved' : 'unresolved'} ${JSON.stringify(summary(row))} expected ${JSON.stringify(m.exp)}`);
+      if (m.resolved !== (row.resolvedAt !== null))
+        problems.push(
+          `${where}: expected ${m.resolved ? 'resolved' : 'unresolved'}, found ${row.resolvedAt ? 'resolved' : 'unresolved'} ${JSON.stringify(summary(row))} expected ${JSON.stringify(m.exp)}`,
+        );
       if (!m.resolved || !options.lenient) {
-        const actual = { contractIds: row.contractIds, path: row.path, categories: row.categories, people: row.people, peopleLow: row.peopleLow, peopleHigh: row.peopleHigh, special: row.special, score: row.score, level: row.level, factors: row.factors.map((f) => ({ name: f.name, contribution: f.contribution })) };
-        const expected = { contractIds: m.exp.contractIds, path: m.exp.path, categories: m.exp.categories, people: m.exp.people, peopleLow: m.exp.peopleLow, peopleHigh: m.exp.peopleHigh, special: m.exp.special, score: m.exp.score, level: m.exp.level, factors: m.exp.factors };
-        if (JSON.stringify(actual) !== JSON.stringify(expected)) problems.push(`${where}: values differ\n  expected ${JSON.stringify(expected)}\n  actual   ${JSON.stringify(actual)}`);
+        const actual = {
+          contractIds: row.contractIds,
+          path: row.path,
+          categories: row.categories,
+          people: row.people,
+          peopleLow: row.peopleLow,
+          peopleHigh: row.peopleHigh,
+          special: row.special,
+          score: row.score,
+          level: row.level,
+          factors: row.factors.map((f) => ({ name: f.name, contribution: f.contribution })),
+        };
+        const expected = {
+          contractIds: m.exp.contractIds,
+          path: m.exp.path,
+          categories: m.exp.categories,
+          people: m.exp.people,
+          peopleLow: m.exp.peopleLow,
+          peopleHigh: m.exp.peopleHigh,
+          special: m.exp.special,
+          score: m.exp.score,
+          level: m.exp.level,
+          factors: m.exp.factors,
+        };
+        if (JSON.stringify(actual) !== JSON.stringify(expected))
+          problems.push(
+            `${where}: values differ\n  expected ${JSON.stringify(expected)}\n  actual   ${JSON.stringify(actual)}`,
+          );
       }
-      if (m.revision !== null && m.revision !== row.revision) problems.push(`${where}: expected revision ${m.revision}, found ${row.revision}`);
-      if (m.reasons !== null && JSON.stringify(m.reasons) !== JSON.stringify(row.revisionReasons)) problems.push(`${where}: expected revision reasons ${JSON.stringify(m.reasons)}, found ${JSON.stringify(row.revisionReasons)}`);
+      if (m.revision !== null && m.revision !== row.revision)
+        problems.push(`${where}: expected revision ${m.revision}, found ${row.revision}`);
+      if (m.reasons !== null && JSON.stringify(m.reasons) !== JSON.stringify(row.revisionReasons))
+        problems.push(
+          `${where}: expected revision reasons ${JSON.stringify(m.reasons)}, found ${JSON.stringify(row.revisionReasons)}`,
+        );
       // Rule 5: awareAt and the deadline.
       if (m.firstComputedAt === null) {
-        if (row.firstComputedAt < since || row.firstComputedAt > until) problems.push(`${where}: first_computed_at ${row.firstComputedAt.toISOString()} outside the writes' time [${since.toISOString()}, ${until.toISOString()}]`);
+        if (row.firstComputedAt < since || row.firstComputedAt > until)
+          problems.push(
+            `${where}: first_computed_at ${row.firstComputedAt.toISOString()} outside the writes' time [${since.toISOString()}, ${until.toISOString()}]`,
+          );
       } else if (m.firstComputedAt.getTime() !== row.firstComputedAt.getTime()) {
-        problems.push(`${where}: first_computed_at changed from ${m.firstComputedAt.toISOString()} to ${row.firstComputedAt.toISOString()}`);
+        problems.push(
+          `${where}: first_computed_at changed from ${m.firstComputedAt.toISOString()} to ${row.firstComputedAt.toISOString()}`,
+        );
       }
       if (!row.resolvedAt) {
         const incident = this.incidents.get(row.incidentId)!;
         const awareAt = awareAtOf(incident.clientsNotifiedAt, row.firstComputedAt);
-        if (row.awareAt.getTime() !== awareAt.getTime()) problems.push(`${where}: awareAt ${row.awareAt.toISOString()}, expected ${awareAt.toISOString()} (clientsNotifiedAt ${incident.clientsNotifiedAt?.toISOString() ?? 'null'}, first computed ${row.firstComputedAt.toISOString()})`);
+        if (row.awareAt.getTime() !== awareAt.getTime())
+          problems.push(
+            `${where}: awareAt ${row.awareAt.toISOString()}, expected ${awareAt.toISOString()} (clientsNotifiedAt ${incident.clientsNotifiedAt?.toISOString() ?? 'null'}, first computed ${row.firstComputedAt.toISOString()})`,
+          );
       }
-      if (row.deadline.getTime() !== row.awareAt.getTime() + DEADLINE_MS) problems.push(`${where}: deadline ${row.deadline.toISOString()} is not awareAt + 72h`);
+      if (row.deadline.getTime() !== row.awareAt.getTime() + DEADLINE_MS)
+        problems.push(`${where}: deadline ${row.deadline.toISOString()} is not awareAt + 72h`);
       // Rules 8 and 10: one revision row and one alert per revision.
       const oneToN = Array.from({ length: row.revision }, (_, i) => i + 1);
-      if (JSON.stringify(row.revisionNumbers) !== JSON.stringify(oneToN)) problems.push(`${where}: revision rows ${JSON.stringify(row.revisionNumbers)} for revision ${row.revision}`);
-      if (JSON.stringify(row.alertRevisions) !== JSON.stringify(oneToN)) problems.push(`${where}: alerts for revisions ${JSON.stringify(row.alertRevisions)} for revision ${row.revision}`);
-      if (row.alertKinds[0] !== 'NEW') problems.push(`${where}: first alert ${row.alertKinds[0]}, expected NEW`);
+      if (JSON.stringify(row.revisionNumbers) !== JSON.stringify(oneToN))
+        problems.push(
+          `${where}: revision rows ${JSON.stringify(row.revisionNumbers)} for revision ${row.revision}`,
+        );
+      if (JSON.stringify(row.alertRevisions) !== JSON.stringify(oneToN))
+        problems.push(
+          `${where}: alerts for revisions ${JSON.stringify(row.alertRevisions)} for revision ${row.revision}`,
+        );
+      if (row.alertKinds[0] !== 'NEW')
+        problems.push(`${where}: first alert ${row.alertKinds[0]}, expected NEW`);
       const lastKind = row.alertKinds[row.alertKinds.length - 1];
-      if ((lastKind === 'RESOLVED') !== (row.resolvedAt !== null)) problems.push(`${where}: last alert ${lastKind} but resolved_at ${row.resolvedAt?.toISOString() ?? 'null'}`);
-      if (row.lastChange !== lastKind) problems.push(`${where}: last_change ${row.lastChange}, but the last alert is ${lastKind}`);
+      if ((lastKind === 'RESOLVED') !== (row.resolvedAt !== null))
+        problems.push(
+          `${where}: last alert ${lastKind} but resolved_at ${row.resolvedAt?.toISOString() ?? 'null'}`,
+        );
+      if (row.lastChange !== lastKind)
+        problems.push(`${where}: last_change ${row.lastChange}, but the last alert is ${lastKind}`);
       // Adopt what the database says about what the model could not predict.
       m.revision = row.revision;
       m.reasons = row.revisionReasons as ExposureChangeReason[];
@@ -490,7 +670,10 @@ export class World {
       if (!row.resolvedAt) m.awareAt = row.awareAt;
     }
     for (const [k, m] of this.model) {
-      if (!seen.has(k)) problems.push(`exposure(incident ${m.incidentId.slice(0, 8)}, client ${m.clientId.slice(0, 8)}): expected ${m.resolved ? '(resolved)' : ''} ${JSON.stringify(m.exp)}, missing`);
+      if (!seen.has(k))
+        problems.push(
+          `exposure(incident ${m.incidentId.slice(0, 8)}, client ${m.clientId.slice(0, 8)}): expected ${m.resolved ? '(resolved)' : ''} ${JSON.stringify(m.exp)}, missing`,
+        );
     }
     if (options.lenient) {
       // Resolved rows the model never saw (concurrent writes) become part of the model.
@@ -498,8 +681,30 @@ export class World {
         const k = key(row.incidentId, row.clientId);
         if (!this.model.has(k)) {
           this.model.set(k, {
-            incidentId: row.incidentId, clientId: row.clientId, revision: row.revision, reasons: row.revisionReasons as ExposureChangeReason[], resolved: true, firstComputedAt: row.firstComputedAt, awareAt: row.awareAt,
-            exp: { incidentId: row.incidentId, clientId: row.clientId, contractIds: row.contractIds, path: row.path, categories: row.categories as Category[], people: row.people, peopleLow: row.peopleLow, peopleHigh: row.peopleHigh, special: row.special, score: row.score, level: row.level as RefExposure['level'], factors: row.factors.map((f) => ({ name: f.name as RefExposure['factors'][number]['name'], contribution: f.contribution })) },
+            incidentId: row.incidentId,
+            clientId: row.clientId,
+            revision: row.revision,
+            reasons: row.revisionReasons as ExposureChangeReason[],
+            resolved: true,
+            firstComputedAt: row.firstComputedAt,
+            awareAt: row.awareAt,
+            exp: {
+              incidentId: row.incidentId,
+              clientId: row.clientId,
+              contractIds: row.contractIds,
+              path: row.path,
+              categories: row.categories as Category[],
+              people: row.people,
+              peopleLow: row.peopleLow,
+              peopleHigh: row.peopleHigh,
+              special: row.special,
+              score: row.score,
+              level: row.level as RefExposure['level'],
+              factors: row.factors.map((f) => ({
+                name: f.name as RefExposure['factors'][number]['name'],
+                contribution: f.contribution,
+              })),
+            },
           });
         }
       }
@@ -520,9 +725,21 @@ export class World {
       `suppliers: ${this.register.suppliers.map((id, i) => `S${i}=${id.slice(0, 8)}`).join(' ')}`,
       `clients: ${this.register.clients.map((id, i) => `K${i}=${id.slice(0, 8)}`).join(' ')}`,
       `links: ${this.register.links.map((l) => `${short(l.supplierId)}->${short(l.subprocessorId)}`).join(' ')}`,
-      ...this.register.contracts.map((c) => `contract ${c.id.slice(0, 8)} ${short(c.clientId)} @${short(c.supplierId)} ${c.startsOn}..${c.endsOn ?? 'open'} ${c.criticality}` +
-        this.register.agreements.filter((a) => a.contractId === c.id).map((a) => `\n    agreement ${a.id.slice(0, 8)} [${a.categories.join(',')}] n=${a.dataSubjectCount} until=${a.dataRetainedUntil ?? '-'} sub=[${a.subprocessorIds.map(short).join(',')}]`).join('')),
-      ...[...this.incidents.values()].map((i) => `incident ${i.id.slice(0, 8)} @${short(i.supplierId)} ${i.status} started=${i.startedAt?.toISOString() ?? 'null'} detected=${i.detectedAt.toISOString()} contained=${i.containedAt?.toISOString() ?? 'null'} categories=${i.dataCategoriesAffected ? `[${i.dataCategoriesAffected.join(',')}]` : 'null'} ${i.exfiltration} share=${i.shareOfDataAffectedBp ?? 'all'}`),
+      ...this.register.contracts.map(
+        (c) =>
+          `contract ${c.id.slice(0, 8)} ${short(c.clientId)} @${short(c.supplierId)} ${c.startsOn}..${c.endsOn ?? 'open'} ${c.criticality}` +
+          this.register.agreements
+            .filter((a) => a.contractId === c.id)
+            .map(
+              (a) =>
+                `\n    agreement ${a.id.slice(0, 8)} [${a.categories.join(',')}] n=${a.dataSubjectCount} until=${a.dataRetainedUntil ?? '-'} sub=[${a.subprocessorIds.map(short).join(',')}]`,
+            )
+            .join(''),
+      ),
+      ...[...this.incidents.values()].map(
+        (i) =>
+          `incident ${i.id.slice(0, 8)} @${short(i.supplierId)} ${i.status} started=${i.startedAt?.toISOString() ?? 'null'} detected=${i.detectedAt.toISOString()} contained=${i.containedAt?.toISOString() ?? 'null'} categories=${i.dataCategoriesAffected ? `[${i.dataCategoriesAffected.join(',')}]` : 'null'} ${i.exfiltration} share=${i.shareOfDataAffectedBp ?? 'all'}`,
+      ),
       `today: ${this.today}`,
     ];
     return lines.join('\n');
@@ -530,5 +747,14 @@ export class World {
 }
 
 function summary(row: DbExposure) {
-  return { contractIds: row.contractIds, path: row.path, categories: row.categories, people: row.people, score: row.score, level: row.level, revision: row.revision, resolvedAt: row.resolvedAt };
+  return {
+    contractIds: row.contractIds,
+    path: row.path,
+    categories: row.categories,
+    people: row.people,
+    score: row.score,
+    level: row.level,
+    revision: row.revision,
+    resolvedAt: row.resolvedAt,
+  };
 }

@@ -6,19 +6,56 @@
  */
 
 export type Category =
-  | 'BASIC_IDENTITY' | 'CONTACT' | 'FINANCIAL' | 'GOVERNMENT_ID' | 'EMPLOYMENT' | 'EDUCATION' | 'LOCATION'
-  | 'CREDENTIALS' | 'CHILDREN' | 'HEALTH' | 'GENETIC' | 'BIOMETRIC' | 'RACIAL_ETHNIC_ORIGIN'
-  | 'POLITICAL_OPINIONS' | 'RELIGIOUS_BELIEFS' | 'TRADE_UNION' | 'SEX_LIFE_ORIENTATION' | 'CRIMINAL_OFFENCE';
+  | 'BASIC_IDENTITY'
+  | 'CONTACT'
+  | 'FINANCIAL'
+  | 'GOVERNMENT_ID'
+  | 'EMPLOYMENT'
+  | 'EDUCATION'
+  | 'LOCATION'
+  | 'CREDENTIALS'
+  | 'CHILDREN'
+  | 'HEALTH'
+  | 'GENETIC'
+  | 'BIOMETRIC'
+  | 'RACIAL_ETHNIC_ORIGIN'
+  | 'POLITICAL_OPINIONS'
+  | 'RELIGIOUS_BELIEFS'
+  | 'TRADE_UNION'
+  | 'SEX_LIFE_ORIENTATION'
+  | 'CRIMINAL_OFFENCE';
 
 export const ALL_CATEGORIES: readonly Category[] = [
-  'BASIC_IDENTITY', 'CONTACT', 'FINANCIAL', 'GOVERNMENT_ID', 'EMPLOYMENT', 'EDUCATION', 'LOCATION',
-  'CREDENTIALS', 'CHILDREN', 'HEALTH', 'GENETIC', 'BIOMETRIC', 'RACIAL_ETHNIC_ORIGIN',
-  'POLITICAL_OPINIONS', 'RELIGIOUS_BELIEFS', 'TRADE_UNION', 'SEX_LIFE_ORIENTATION', 'CRIMINAL_OFFENCE',
+  'BASIC_IDENTITY',
+  'CONTACT',
+  'FINANCIAL',
+  'GOVERNMENT_ID',
+  'EMPLOYMENT',
+  'EDUCATION',
+  'LOCATION',
+  'CREDENTIALS',
+  'CHILDREN',
+  'HEALTH',
+  'GENETIC',
+  'BIOMETRIC',
+  'RACIAL_ETHNIC_ORIGIN',
+  'POLITICAL_OPINIONS',
+  'RELIGIOUS_BELIEFS',
+  'TRADE_UNION',
+  'SEX_LIFE_ORIENTATION',
+  'CRIMINAL_OFFENCE',
 ];
 
 /** UK GDPR Art. 9. */
 export const ART9: ReadonlySet<Category> = new Set<Category>([
-  'RACIAL_ETHNIC_ORIGIN', 'POLITICAL_OPINIONS', 'RELIGIOUS_BELIEFS', 'TRADE_UNION', 'GENETIC', 'BIOMETRIC', 'HEALTH', 'SEX_LIFE_ORIENTATION',
+  'RACIAL_ETHNIC_ORIGIN',
+  'POLITICAL_OPINIONS',
+  'RELIGIOUS_BELIEFS',
+  'TRADE_UNION',
+  'GENETIC',
+  'BIOMETRIC',
+  'HEALTH',
+  'SEX_LIFE_ORIENTATION',
 ]);
 
 export type Criticality = 'CRITICAL' | 'IMPORTANT' | 'STANDARD';
@@ -71,7 +108,8 @@ export interface RefIncident {
 }
 
 export interface RefFactor {
-  name: 'specialCategoryData' | 'dataSubjectVolume' | 'exfiltration' | 'serviceCriticality' | 'supplyChainDepth';
+  name:
+    'specialCategoryData' | 'dataSubjectVolume' | 'exfiltration' | 'serviceCriticality' | 'supplyChainDepth';
   contribution: number;
 }
 
@@ -112,7 +150,10 @@ export interface DayWindow {
 }
 
 export function incidentWindow(incident: RefIncident): DayWindow {
-  return { from: utcDay(incident.startedAt ?? incident.detectedAt), to: incident.containedAt ? utcDay(incident.containedAt) : null };
+  return {
+    from: utcDay(incident.startedAt ?? incident.detectedAt),
+    to: incident.containedAt ? utcDay(incident.containedAt) : null,
+  };
 }
 
 /** Rule 2: an agreement holds its data from the contract's start to the later of its end and the agreement's retention. */
@@ -151,7 +192,11 @@ export function comparePaths(a: string[], b: string[]): number {
  * Returns a function giving, for any supplier, its shortest chain to the target (the smallest one by
  * comparePaths when several are equally short), or null when it does not reach the target.
  */
-export function chainsTo(links: RefRegister['links'], target: string, avoid: string | null = null): (from: string) => string[] | null {
+export function chainsTo(
+  links: RefRegister['links'],
+  target: string,
+  avoid: string | null = null,
+): (from: string) => string[] | null {
   // Breadth-first search backwards from the target: distance[x] = number of links from x to target.
   const reliesOn = new Map<string, string[]>(); // supplier -> its sub-processors
   const reliedOnBy = new Map<string, string[]>(); // sub-processor -> suppliers relying on it
@@ -184,7 +229,9 @@ export function chainsTo(links: RefRegister['links'], target: string, avoid: str
     let node = from;
     while (node !== target) {
       const d = distance.get(node)!;
-      const candidates = (reliesOn.get(node) ?? []).filter((next) => distance.get(next) === d - 1).sort((a, b) => comparePaths([a], [b]));
+      const candidates = (reliesOn.get(node) ?? [])
+        .filter((next) => distance.get(next) === d - 1)
+        .sort((a, b) => comparePaths([a], [b]));
       node = candidates[0];
       path.push(node);
     }
@@ -216,7 +263,8 @@ export function scoreOf(input: ScoreInput): { score: number; level: Level; facto
   const hasData = input.categories.length > 0;
   let sensitivity = 0;
   if (input.categories.some((c) => ART9.has(c))) sensitivity = 30;
-  else if (input.categories.includes('CRIMINAL_OFFENCE') || input.categories.includes('CHILDREN')) sensitivity = 15;
+  else if (input.categories.includes('CRIMINAL_OFFENCE') || input.categories.includes('CHILDREN'))
+    sensitivity = 15;
   else if (hasData) sensitivity = 5;
 
   const p = input.people;
@@ -228,7 +276,9 @@ export function scoreOf(input: ScoreInput): { score: number; level: Level; facto
   const base = sensitivity + volume + exfiltration + criticality;
   // The depth factor as displayed, in whole cents: base x (0.8^depth - 1), exactly, as the fraction
   // base x 4^depth / 5^depth, rounded to the nearest cent (halves up).
-  const scaledCents = (2n * BigInt(base) * 100n * 4n ** BigInt(input.depth) + 5n ** BigInt(input.depth)) / (2n * 5n ** BigInt(input.depth));
+  const scaledCents =
+    (2n * BigInt(base) * 100n * 4n ** BigInt(input.depth) + 5n ** BigInt(input.depth)) /
+    (2n * 5n ** BigInt(input.depth));
   const depthCents = Number(scaledCents) - base * 100;
   // Rule 6: the score is the rounded sum of the factors exactly as displayed.
   const displayedSumCents = base * 100 + depthCents;
@@ -255,11 +305,16 @@ const CRITICALITY_RANK: Record<Criticality, number> = { STANDARD: 1, IMPORTANT: 
  * Every client's exposure to one incident, keyed by client id, as computed on `today` (YYYY-MM-DD, UTC):
  * a contract that starts after today exposes nothing yet.
  */
-export function expectedExposures(register: RefRegister, incident: RefIncident, today: string): Map<string, RefExposure> {
+export function expectedExposures(
+  register: RefRegister,
+  incident: RefIncident,
+  today: string,
+): Map<string, RefExposure> {
   const S = incident.supplierId;
   const window = incidentWindow(incident);
   const affected = incident.dataCategoriesAffected === null ? null : new Set(incident.dataCategoriesAffected);
-  const atRiskOf = (agreement: RefAgreement) => agreement.categories.filter((c) => affected === null || affected.has(c));
+  const atRiskOf = (agreement: RefAgreement) =>
+    agreement.categories.filter((c) => affected === null || affected.has(c));
   const chainFrom = chainsTo(register.links, S);
 
   interface Route {
@@ -309,7 +364,11 @@ export function expectedExposures(register: RefRegister, incident: RefIncident, 
     }
     if (routes.length === 0) continue;
 
-    const involvement: Involvement = byClient.get(contract.clientId) ?? { contracts: [], routes: [], covered: new Map() };
+    const involvement: Involvement = byClient.get(contract.clientId) ?? {
+      contracts: [],
+      routes: [],
+      covered: new Map(),
+    };
     involvement.contracts.push(contract);
     involvement.routes.push(...routes);
     for (const agreement of covered) involvement.covered.set(agreement.id, agreement);
@@ -332,9 +391,17 @@ export function expectedExposures(register: RefRegister, incident: RefIncident, 
     // Rule 6: the depth that counts is that of the shortest route carrying data at risk (any route when none does).
     const carrying = involvement.routes.filter((r) => r.carriesData);
     const path = (carrying.length ? carrying : involvement.routes).map((r) => r.path).sort(comparePaths)[0];
-    const criticality = involvement.contracts.map((c) => c.criticality).sort((a, b) => CRITICALITY_RANK[b] - CRITICALITY_RANK[a])[0];
+    const criticality = involvement.contracts
+      .map((c) => c.criticality)
+      .sort((a, b) => CRITICALITY_RANK[b] - CRITICALITY_RANK[a])[0];
     const sortedCategories = [...categories].sort();
-    const { score, level, factors } = scoreOf({ categories: sortedCategories, people, exfiltration: incident.exfiltration, criticality, depth: path.length - 1 });
+    const { score, level, factors } = scoreOf({
+      categories: sortedCategories,
+      people,
+      exfiltration: incident.exfiltration,
+      criticality,
+      depth: path.length - 1,
+    });
     // Rule 4's range, scaled by the share of data affected: the lower bound rounded down, the upper up.
     const bp = BigInt(incident.shareOfDataAffectedBp ?? 10_000);
     const peopleLow = Number((BigInt(largest) * bp) / 10_000n);

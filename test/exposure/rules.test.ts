@@ -8,8 +8,23 @@ import fc from 'fast-check';
 import { DataCategory, ServiceCriticality } from '../../src/common/enums';
 import { decodeIdOf, encodeGlobalId } from '../../src/common/global-id';
 import { TestApp, dataOf, startTestApp } from '../support/app';
-import { createAgreement, createClient, createContract, createSupplier, linkSubprocessor } from '../support/factories';
-import { ALL_CATEGORIES, ART9, Category, Criticality, Exfiltration, ScoreInput, levelOf, scoreOf } from './reference';
+import {
+  createAgreement,
+  createClient,
+  createContract,
+  createSupplier,
+  linkSubprocessor,
+} from '../support/factories';
+import {
+  ALL_CATEGORIES,
+  ART9,
+  Category,
+  Criticality,
+  Exfiltration,
+  ScoreInput,
+  levelOf,
+  scoreOf,
+} from './reference';
 
 const gid = {
   supplier: (id: string) => encodeGlobalId('Supplier', id),
@@ -40,7 +55,14 @@ interface Exposure {
   dataSubjectsAtRisk: number;
   path: { id: string }[];
   client: { id: string };
-  notification: { status: string; decidedAt: string | null; decidedBy: string | null; reportedAt: string | null; reference: string | null; justification: string | null };
+  notification: {
+    status: string;
+    decidedAt: string | null;
+    decidedBy: string | null;
+    reportedAt: string | null;
+    reference: string | null;
+    justification: string | null;
+  };
 }
 
 const HOURS_72 = 72 * 3600 * 1000;
@@ -55,27 +77,82 @@ describe('exposure rules through GraphQL', () => {
 
   const supplier = async (name?: string) => (await createSupplier(app.services, name ? { name } : {})).id;
   const client = async (name?: string) => (await createClient(app.services, name ? { name } : {})).id;
-  const contract = async (clientId: string, supplierId: string, overrides: Parameters<typeof createContract>[3] = {}) => (await createContract(app.services, clientId, supplierId, overrides)).id;
-  const agreement = async (contractId: string, categories: DataCategory[], people: number, overrides: Parameters<typeof createAgreement>[2] = {}) =>
-    (await createAgreement(app.services, contractId, { dataCategories: categories, dataSubjectCount: people, ...overrides })).id;
+  const contract = async (
+    clientId: string,
+    supplierId: string,
+    overrides: Parameters<typeof createContract>[3] = {},
+  ) => (await createContract(app.services, clientId, supplierId, overrides)).id;
+  const agreement = async (
+    contractId: string,
+    categories: DataCategory[],
+    people: number,
+    overrides: Parameters<typeof createAgreement>[2] = {},
+  ) =>
+    (
+      await createAgreement(app.services, contractId, {
+        dataCategories: categories,
+        dataSubjectCount: people,
+        ...overrides,
+      })
+    ).id;
 
-  async function recordIncident(supplierId: string, input: Record<string, unknown> = {}, token = app.analystToken) {
-    const response = await app.gql(token, `mutation($input: RecordIncidentInput!) { recordIncident(input: $input) { exposuresChanged userErrors { field code message } incident { ${INCIDENT} } } }`, {
-      input: { supplierId: gid.supplier(supplierId), title: 'Cyber attack', kind: 'CYBER_ATTACK', status: 'CONFIRMED', startedAt: '2023-03-22T00:00:00Z', detectedAt: '2023-03-31T00:00:00Z', exfiltration: 'SUSPECTED', ...input },
-    });
+  async function recordIncident(
+    supplierId: string,
+    input: Record<string, unknown> = {},
+    token = app.analystToken,
+  ) {
+    const response = await app.gql(
+      token,
+      `mutation($input: RecordIncidentInput!) { recordIncident(input: $input) { exposuresChanged userErrors { field code message } incident { ${INCIDENT} } } }`,
+      {
+        input: {
+          supplierId: gid.supplier(supplierId),
+          title: 'Cyber attack',
+          kind: 'CYBER_ATTACK',
+          status: 'CONFIRMED',
+          startedAt: '2023-03-22T00:00:00Z',
+          detectedAt: '2023-03-31T00:00:00Z',
+          exfiltration: 'SUSPECTED',
+          ...input,
+        },
+      },
+    );
     const payload = dataOf(response).recordIncident;
     expect(payload.userErrors).toEqual([]);
-    return { id: payload.incident.id as string, exposuresChanged: payload.exposuresChanged as number, exposures: nodes(payload.incident.exposures) };
+    return {
+      id: payload.incident.id as string,
+      exposuresChanged: payload.exposuresChanged as number,
+      exposures: nodes(payload.incident.exposures),
+    };
   }
 
   async function updateIncident(id: string, input: Record<string, unknown>) {
-    const payload = dataOf(await app.gql(app.analystToken, `mutation($input: UpdateIncidentInput!) { updateIncident(input: $input) { exposuresChanged userErrors { field code message } incident { ${INCIDENT} } } }`, { input: { id, ...input } })).updateIncident;
+    const payload = dataOf(
+      await app.gql(
+        app.analystToken,
+        `mutation($input: UpdateIncidentInput!) { updateIncident(input: $input) { exposuresChanged userErrors { field code message } incident { ${INCIDENT} } } }`,
+        { input: { id, ...input } },
+      ),
+    ).updateIncident;
     expect(payload.userErrors).toEqual([]);
-    return { exposuresChanged: payload.exposuresChanged as number, exposures: nodes(payload.incident.exposures) };
+    return {
+      exposuresChanged: payload.exposuresChanged as number,
+      exposures: nodes(payload.incident.exposures),
+    };
   }
 
-  async function exposuresOf(incidentId: string, filter: Record<string, unknown> = {}, token = app.analystToken): Promise<Exposure[]> {
-    const data = dataOf(await app.gql(token, `query($filter: ExposureFilter) { exposures(first: 100, filter: $filter) { totalCount edges { node { ${EXPOSURE} } } } }`, { filter: { incidentId, ...filter } }));
+  async function exposuresOf(
+    incidentId: string,
+    filter: Record<string, unknown> = {},
+    token = app.analystToken,
+  ): Promise<Exposure[]> {
+    const data = dataOf(
+      await app.gql(
+        token,
+        `query($filter: ExposureFilter) { exposures(first: 100, filter: $filter) { totalCount edges { node { ${EXPOSURE} } } } }`,
+        { filter: { incidentId, ...filter } },
+      ),
+    );
     return nodes(data.exposures);
   }
 
@@ -84,26 +161,54 @@ describe('exposure rules through GraphQL', () => {
     return connection.edges.map((e) => e.node);
   }
 
-  const forClient = (exposures: Exposure[], clientId: string) => exposures.find((e) => e.client.id === gid.client(clientId));
+  const forClient = (exposures: Exposure[], clientId: string) =>
+    exposures.find((e) => e.client.id === gid.client(clientId));
   const pathOf = (e: Exposure | undefined) => e?.path.map((s) => s.id);
   const contribution = (e: Exposure, name: string) => e.factors.find((f) => f.name === name)!.contribution;
 
   /** The engine's score must be the reference formula applied to what the exposure says. */
-  function expectScoredLikeReference(e: Exposure, exfiltration: Exfiltration, criticality: Criticality): void {
-    const reference = scoreOf({ categories: e.dataCategoriesAtRisk as Category[], people: e.dataSubjectsAtRisk, exfiltration, criticality, depth: e.path.length - 1 });
-    expect({ score: e.score, level: e.level, factors: e.factors.map((f) => ({ name: f.name, contribution: f.contribution })) }).toEqual(reference);
+  function expectScoredLikeReference(
+    e: Exposure,
+    exfiltration: Exfiltration,
+    criticality: Criticality,
+  ): void {
+    const reference = scoreOf({
+      categories: e.dataCategoriesAtRisk as Category[],
+      people: e.dataSubjectsAtRisk,
+      exfiltration,
+      criticality,
+      depth: e.path.length - 1,
+    });
+    expect({
+      score: e.score,
+      level: e.level,
+      factors: e.factors.map((f) => ({ name: f.name, contribution: f.contribution })),
+    }).toEqual(reference);
   }
 
   describe('rule 3: who is exposed, and the path', () => {
-    it('exposes a direct client with every category of its agreement while the incident\'s are unknown (DWP and Capita)', async () => {
+    it("exposes a direct client with every category of its agreement while the incident's are unknown (DWP and Capita)", async () => {
       const capita = await supplier('Capita plc');
       const dwp = await client('Department for Work and Pensions');
-      const pip = await contract(dwp, capita, { criticality: ServiceCriticality.CRITICAL, startsOn: '2019-08-01', endsOn: '2025-07-31', value: { amount: '550000000.00', currency: 'GBP' } });
-      await agreement(pip, [DataCategory.HEALTH, DataCategory.BASIC_IDENTITY, DataCategory.CONTACT, DataCategory.GOVERNMENT_ID], 1_200_000);
+      const pip = await contract(dwp, capita, {
+        criticality: ServiceCriticality.CRITICAL,
+        startsOn: '2019-08-01',
+        endsOn: '2025-07-31',
+        value: { amount: '550000000.00', currency: 'GBP' },
+      });
+      await agreement(
+        pip,
+        [DataCategory.HEALTH, DataCategory.BASIC_IDENTITY, DataCategory.CONTACT, DataCategory.GOVERNMENT_ID],
+        1_200_000,
+      );
       const bystander = await client();
       await contract(bystander, await supplier(), {});
 
-      const recorded = await recordIncident(capita, { exfiltration: 'NONE_FOUND', containedAt: '2023-03-31T00:00:00Z', clientsNotifiedAt: '2023-04-03T06:00:00Z' });
+      const recorded = await recordIncident(capita, {
+        exfiltration: 'NONE_FOUND',
+        containedAt: '2023-03-31T00:00:00Z',
+        clientsNotifiedAt: '2023-04-03T06:00:00Z',
+      });
       const { exposures, exposuresChanged } = recorded;
       expect(exposuresChanged).toBe(1);
       expect(exposures).toHaveLength(1);
@@ -116,7 +221,11 @@ describe('exposure rules through GraphQL', () => {
       expect(e.dataSubjectsAtRisk).toBe(1_200_000);
       // The worked example of docs/exposure-scoring.md: 30 + 25 + 0 + 15 - 0 = 70, HIGH.
       expect(e.factors).toEqual([
-        { name: 'specialCategoryData', contribution: 30, detail: 'Special category data (Art. 9) at risk: HEALTH' },
+        {
+          name: 'specialCategoryData',
+          contribution: 30,
+          detail: 'Special category data (Art. 9) at risk: HEALTH',
+        },
         { name: 'dataSubjectVolume', contribution: 25, detail: 'Data of 1,200,000 people at risk' },
         { name: 'exfiltration', contribution: 0, detail: 'Exfiltration none found' },
         { name: 'serviceCriticality', contribution: 15, detail: 'Most critical service involved: CRITICAL' },
@@ -132,15 +241,38 @@ describe('exposure rules through GraphQL', () => {
       // 20 April: evidence of exfiltration. 30 + 25 + 10 + 15 = 80, CRITICAL.
       const suspected = await updateIncident(recorded.id, { exfiltration: 'SUSPECTED' });
       expect(suspected.exposuresChanged).toBe(1);
-      expect(suspected.exposures[0]).toMatchObject({ id: e.id, score: 80, level: 'CRITICAL', revision: 2, awareAt: e.awareAt });
+      expect(suspected.exposures[0]).toMatchObject({
+        id: e.id,
+        score: 80,
+        level: 'CRITICAL',
+        revision: 2,
+        awareAt: e.awareAt,
+      });
       // The narrowed categories keep all of DWP's: nothing changes, nothing is written.
-      const narrowed = await updateIncident(recorded.id, { dataCategoriesAffected: ['BASIC_IDENTITY', 'CONTACT', 'FINANCIAL', 'GOVERNMENT_ID', 'EMPLOYMENT', 'HEALTH', 'CRIMINAL_OFFENCE'] });
+      const narrowed = await updateIncident(recorded.id, {
+        dataCategoriesAffected: [
+          'BASIC_IDENTITY',
+          'CONTACT',
+          'FINANCIAL',
+          'GOVERNMENT_ID',
+          'EMPLOYMENT',
+          'HEALTH',
+          'CRIMINAL_OFFENCE',
+        ],
+      });
       expect(narrowed.exposuresChanged).toBe(0);
       expect(narrowed.exposures[0]).toMatchObject({ score: 80, revision: 2 });
     });
 
     it('follows supplier-level links three deep, choosing the shortest chain', async () => {
-      const [x, y, z, s, long1, long2] = [await supplier(), await supplier(), await supplier(), await supplier(), await supplier(), await supplier()];
+      const [x, y, z, s, long1, long2] = [
+        await supplier(),
+        await supplier(),
+        await supplier(),
+        await supplier(),
+        await supplier(),
+        await supplier(),
+      ];
       // x -> y -> z -> s (3 links), and a longer way x -> long1 -> long2 -> z -> s.
       await linkSubprocessor(app.services, x, y);
       await linkSubprocessor(app.services, y, z);
@@ -159,11 +291,13 @@ describe('exposure rules through GraphQL', () => {
       expect(e.score).toBe(46);
       expect(e.level).toBe('MEDIUM');
       expect(contribution(e, 'supplyChainDepth')).toBeCloseTo(-43.92, 2);
-      expect(e.factors.find((f) => f.name === 'supplyChainDepth')!.detail).toBe('Incident 3 sub-processor links down the chain: score x 0.512');
+      expect(e.factors.find((f) => f.name === 'supplyChainDepth')!.detail).toBe(
+        'Incident 3 sub-processor links down the chain: score x 0.512',
+      );
       expectScoredLikeReference(e, 'CONFIRMED', 'CRITICAL');
     });
 
-    it('an agreement-level sub-processor covers only that agreement\'s data', async () => {
+    it("an agreement-level sub-processor covers only that agreement's data", async () => {
       const [x, p, other] = [await supplier(), await supplier(), await supplier()];
       const k = await client();
       const c = await contract(k, x, { criticality: ServiceCriticality.STANDARD });
@@ -181,7 +315,12 @@ describe('exposure rules through GraphQL', () => {
       // At the contract's own supplier every agreement is at risk.
       const atX = await recordIncident(x);
       expect(pathOf(atX.exposures[0])).toEqual([gid.supplier(x)]);
-      expect(atX.exposures[0].dataCategoriesAtRisk).toEqual(['CONTACT', 'CRIMINAL_OFFENCE', 'FINANCIAL', 'HEALTH']);
+      expect(atX.exposures[0].dataCategoriesAtRisk).toEqual([
+        'CONTACT',
+        'CRIMINAL_OFFENCE',
+        'FINANCIAL',
+        'HEALTH',
+      ]);
       expect(atX.exposures[0].dataSubjectsAtRisk).toBe(58_000);
     });
 
@@ -208,7 +347,11 @@ describe('exposure rules through GraphQL', () => {
       await linkSubprocessor(app.services, c, a);
       await linkSubprocessor(app.services, c, s);
       const clients = [await client(), await client(), await client()];
-      const contractsOf = [await contract(clients[0], a), await contract(clients[1], b), await contract(clients[2], c)];
+      const contractsOf = [
+        await contract(clients[0], a),
+        await contract(clients[1], b),
+        await contract(clients[2], c),
+      ];
       await contract(clients[0], b); // a second, shorter route for the first client, with no agreement: service only
       for (const id of contractsOf) await agreement(id, [DataCategory.CONTACT], 100);
 
@@ -226,7 +369,10 @@ describe('exposure rules through GraphQL', () => {
       expect(pathOf(forClient(atA.exposures, clients[0]))).toEqual([gid.supplier(a)]);
       expect(pathOf(forClient(atA.exposures, clients[1]))).toEqual([b, c, a].map(gid.supplier));
       expect(pathOf(forClient(atA.exposures, clients[2]))).toEqual([c, a].map(gid.supplier));
-      const rows = await app.database.db.query(`SELECT count(*)::int AS n, count(DISTINCT client_id)::int AS clients FROM exposure WHERE incident_id = $1`, [decodeIdOf('Incident', atA.id)]);
+      const rows = await app.database.db.query(
+        `SELECT count(*)::int AS n, count(DISTINCT client_id)::int AS clients FROM exposure WHERE incident_id = $1`,
+        [decodeIdOf('Incident', atA.id)],
+      );
       expect(rows[0]).toEqual({ n: 3, clients: 3 });
     });
 
@@ -256,26 +402,56 @@ describe('exposure rules through GraphQL', () => {
   describe('rules 1 and 2: windows, in whole UTC days', () => {
     it('exposes contracts whose data-holding window overlaps the incident window, and only those', async () => {
       const s = await supplier();
-      const mk = async (label: string, overrides: Parameters<typeof createContract>[3], retention?: string) => {
+      const mk = async (
+        label: string,
+        overrides: Parameters<typeof createContract>[3],
+        retention?: string,
+      ) => {
         const k = await client(label);
         const c = await contract(k, s, overrides);
         await agreement(c, [DataCategory.CONTACT], 10, { dataRetainedUntil: retention ?? null });
         return k;
       };
       // Incident from 2023-03-22 10:00Z to 2023-03-31 18:00Z.
-      const endedDayBefore = await mk('ended the day before', { startsOn: '2020-01-01', endsOn: '2023-03-21' });
+      const endedDayBefore = await mk('ended the day before', {
+        startsOn: '2020-01-01',
+        endsOn: '2023-03-21',
+      });
       const endedSameDay = await mk('ended the same day', { startsOn: '2020-01-01', endsOn: '2023-03-22' });
-      const retained = await mk('retention extends it', { startsOn: '2020-01-01', endsOn: '2023-03-01' }, '2023-03-22');
-      const retainedTooShort = await mk('retention ends before', { startsOn: '2020-01-01', endsOn: '2023-03-01' }, '2023-03-21');
-      const retentionBeforeEnd = await mk('retention before the end is no extension', { startsOn: '2020-01-01', endsOn: '2023-03-21' }, '2023-03-10');
-      const startsDayAfter = await mk('starts the day after containment', { startsOn: '2023-04-01', endsOn: null });
-      const startsSameDay = await mk('starts the day of containment', { startsOn: '2023-03-31', endsOn: null });
+      const retained = await mk(
+        'retention extends it',
+        { startsOn: '2020-01-01', endsOn: '2023-03-01' },
+        '2023-03-22',
+      );
+      const retainedTooShort = await mk(
+        'retention ends before',
+        { startsOn: '2020-01-01', endsOn: '2023-03-01' },
+        '2023-03-21',
+      );
+      const retentionBeforeEnd = await mk(
+        'retention before the end is no extension',
+        { startsOn: '2020-01-01', endsOn: '2023-03-21' },
+        '2023-03-10',
+      );
+      const startsDayAfter = await mk('starts the day after containment', {
+        startsOn: '2023-04-01',
+        endsOn: null,
+      });
+      const startsSameDay = await mk('starts the day of containment', {
+        startsOn: '2023-03-31',
+        endsOn: null,
+      });
       const openEnded = await mk('open-ended', { startsOn: '2001-01-01', endsOn: null });
 
-      const { exposures } = await recordIncident(s, { startedAt: '2023-03-22T10:00:00Z', detectedAt: '2023-03-30T00:00:00Z', containedAt: '2023-03-31T18:00:00Z' });
+      const { exposures } = await recordIncident(s, {
+        startedAt: '2023-03-22T10:00:00Z',
+        detectedAt: '2023-03-30T00:00:00Z',
+        containedAt: '2023-03-31T18:00:00Z',
+      });
       const exposed = exposures.map((e) => e.client.id).sort();
       expect(exposed).toEqual([endedSameDay, retained, startsSameDay, openEnded].map(gid.client).sort());
-      for (const k of [endedDayBefore, retainedTooShort, retentionBeforeEnd, startsDayAfter]) expect(forClient(exposures, k)).toBeUndefined();
+      for (const k of [endedDayBefore, retainedTooShort, retentionBeforeEnd, startsDayAfter])
+        expect(forClient(exposures, k)).toBeUndefined();
     });
 
     it('uses detectedAt when startedAt is unknown, and the UTC day of an instant given with an offset', async () => {
@@ -324,20 +500,53 @@ describe('exposure rules through GraphQL', () => {
       expect(after.awareAt).toBe(before.awareAt);
       expect(forClient(updated.exposures, other)!.revision).toBe(1);
 
-      const alerts = await app.database.db.query(`SELECT a.kind, a.revision FROM exposure_alert a JOIN exposure e ON e.id = a.exposure_id WHERE e.client_id = $1 ORDER BY a.id`, [k]);
-      expect(alerts).toEqual([{ kind: 'NEW', revision: 1 }, { kind: 'CHANGED', revision: 2 }]);
+      const alerts = await app.database.db.query(
+        `SELECT a.kind, a.revision FROM exposure_alert a JOIN exposure e ON e.id = a.exposure_id WHERE e.client_id = $1 ORDER BY a.id`,
+        [k],
+      );
+      expect(alerts).toEqual([
+        { kind: 'NEW', revision: 1 },
+        { kind: 'CHANGED', revision: 2 },
+      ]);
 
-      const history = dataOf(await app.gql(app.analystToken, `query($id: ID!) { node(id: $id) { ... on Exposure { history { revision recordedAt score level dataCategoriesAtRisk specialCategoryData resolvedAt } } } }`, { id: after.id })).node.history;
-      expect(history.map((h: any) => [h.revision, h.score, h.dataCategoriesAtRisk])).toEqual([[1, 78, ['CONTACT', 'HEALTH']], [2, 53, ['CONTACT']]]);
+      const history = dataOf(
+        await app.gql(
+          app.analystToken,
+          `query($id: ID!) { node(id: $id) { ... on Exposure { history { revision recordedAt score level dataCategoriesAtRisk specialCategoryData resolvedAt } } } }`,
+          { id: after.id },
+        ),
+      ).node.history;
+      expect(history.map((h: any) => [h.revision, h.score, h.dataCategoriesAtRisk])).toEqual([
+        [1, 78, ['CONTACT', 'HEALTH']],
+        [2, 53, ['CONTACT']],
+      ]);
 
       const justAfterFirst = new Date(Date.parse(history[0].recordedAt) + 1).toISOString();
       const justBeforeFirst = new Date(Date.parse(history[0].recordedAt) - 1000).toISOString();
-      const asOf = dataOf(await app.gql(app.analystToken, `query($id: ID!, $a: DateTime!, $b: DateTime!, $now: DateTime!) { node(id: $id) { ... on Exposure {
+      const asOf = dataOf(
+        await app.gql(
+          app.analystToken,
+          `query($id: ID!, $a: DateTime!, $b: DateTime!, $now: DateTime!) { node(id: $id) { ... on Exposure {
         earlier: asOf(at: $a) { revision score level dataCategoriesAtRisk specialCategoryData notification { status } }
         before: asOf(at: $b) { revision }
         now: asOf(at: $now) { revision score }
-      } } }`, { id: after.id, a: justAfterFirst, b: justBeforeFirst, now: new Date(Date.now() + 1000).toISOString() })).node;
-      expect(asOf.earlier).toEqual({ revision: 1, score: 78, level: 'CRITICAL', dataCategoriesAtRisk: ['CONTACT', 'HEALTH'], specialCategoryData: true, notification: { status: 'ASSESSING' } });
+      } } }`,
+          {
+            id: after.id,
+            a: justAfterFirst,
+            b: justBeforeFirst,
+            now: new Date(Date.now() + 1000).toISOString(),
+          },
+        ),
+      ).node;
+      expect(asOf.earlier).toEqual({
+        revision: 1,
+        score: 78,
+        level: 'CRITICAL',
+        dataCategoriesAtRisk: ['CONTACT', 'HEALTH'],
+        specialCategoryData: true,
+        notification: { status: 'ASSESSING' },
+      });
       expect(asOf.before).toBeNull();
       expect(asOf.now).toEqual({ revision: 2, score: 53 });
 
@@ -358,7 +567,13 @@ describe('exposure rules through GraphQL', () => {
       const gone = forClient(recorded.exposures, goes)!;
 
       // Removing the contract: the engine resolves the exposure in the same transaction.
-      const removed = dataOf(await app.gql(app.adminToken, `mutation($input: RemoveContractInput!) { removeContract(input: $input) { userErrors { code } } }`, { input: { id: gid.contract(leaving) } }));
+      const removed = dataOf(
+        await app.gql(
+          app.adminToken,
+          `mutation($input: RemoveContractInput!) { removeContract(input: $input) { userErrors { code } } }`,
+          { input: { id: gid.contract(leaving) } },
+        ),
+      );
       expect(removed.removeContract.userErrors).toEqual([]);
 
       const visible = await exposuresOf(recorded.id);
@@ -372,16 +587,37 @@ describe('exposure rules through GraphQL', () => {
       expect(resolved.dataCategoriesAtRisk).toEqual(['FINANCIAL']);
       expect(resolved.contracts).toEqual([{ id: gid.contract(leaving) }]);
 
-      const byClient = dataOf(await app.gql(app.analystToken, `query($id: ID!) { node(id: $id) { ... on Client {
-        hidden: exposures { totalCount } shown: exposures(filter: { includeResolved: true }) { totalCount edges { node { resolvedAt } } } } } }`, { id: gid.client(goes) })).node;
+      const byClient = dataOf(
+        await app.gql(
+          app.analystToken,
+          `query($id: ID!) { node(id: $id) { ... on Client {
+        hidden: exposures { totalCount } shown: exposures(filter: { includeResolved: true }) { totalCount edges { node { resolvedAt } } } } } }`,
+          { id: gid.client(goes) },
+        ),
+      ).node;
       expect(byClient.hidden.totalCount).toBe(0);
       expect(byClient.shown.totalCount).toBe(1);
-      const summary = dataOf(await app.gql(app.analystToken, `query($id: ID!) { node(id: $id) { ... on Incident { exposureSummary { clientsExposed } } } }`, { id: recorded.id })).node;
+      const summary = dataOf(
+        await app.gql(
+          app.analystToken,
+          `query($id: ID!) { node(id: $id) { ... on Incident { exposureSummary { clientsExposed } } } }`,
+          { id: recorded.id },
+        ),
+      ).node;
       expect(summary.exposureSummary.clientsExposed).toBe(1);
       // Still there, by id too.
-      const byId = dataOf(await app.gql(app.analystToken, `query($id: ID!) { node(id: $id) { ... on Exposure { id resolvedAt } } }`, { id: gone.id })).node;
+      const byId = dataOf(
+        await app.gql(
+          app.analystToken,
+          `query($id: ID!) { node(id: $id) { ... on Exposure { id resolvedAt } } }`,
+          { id: gone.id },
+        ),
+      ).node;
       expect(byId).toEqual({ id: gone.id, resolvedAt: resolved.resolvedAt });
-      const alerts = await app.database.db.query(`SELECT a.kind FROM exposure_alert a JOIN exposure e ON e.id = a.exposure_id WHERE e.client_id = $1 ORDER BY a.id`, [goes]);
+      const alerts = await app.database.db.query(
+        `SELECT a.kind FROM exposure_alert a JOIN exposure e ON e.id = a.exposure_id WHERE e.client_id = $1 ORDER BY a.id`,
+        [goes],
+      );
       expect(alerts.map((a: { kind: string }) => a.kind)).toEqual(['NEW', 'RESOLVED']);
 
       // Containment moved before the contract started would resolve too; a new contract brings it back as NEW.
@@ -391,7 +627,10 @@ describe('exposure rules through GraphQL', () => {
       expect(again.id).toBe(gone.id);
       expect(again.resolvedAt).toBeNull();
       expect(again.dataCategoriesAtRisk).toEqual(['HEALTH']);
-      const kinds = await app.database.db.query(`SELECT a.kind FROM exposure_alert a WHERE a.exposure_id = $1 ORDER BY a.id`, [(await app.database.db.query(`SELECT id FROM exposure WHERE client_id = $1`, [goes]))[0].id]);
+      const kinds = await app.database.db.query(
+        `SELECT a.kind FROM exposure_alert a WHERE a.exposure_id = $1 ORDER BY a.id`,
+        [(await app.database.db.query(`SELECT id FROM exposure WHERE client_id = $1`, [goes]))[0].id],
+      );
       expect(kinds.map((a: { kind: string }) => a.kind)).toEqual(['NEW', 'RESOLVED', 'NEW', 'CHANGED']);
     });
 
@@ -439,7 +678,9 @@ describe('exposure rules through GraphQL', () => {
       expect(Date.parse(e.notificationDeadline) - Date.parse(e.awareAt)).toBe(HOURS_72);
 
       // Told later than the register computed: awareAt stays; told earlier: it moves back, with a new revision.
-      const later = await updateIncident(unknown.id, { clientsNotifiedAt: new Date(after + 3600_000).toISOString() });
+      const later = await updateIncident(unknown.id, {
+        clientsNotifiedAt: new Date(after + 3600_000).toISOString(),
+      });
       expect(later.exposuresChanged).toBe(0);
       expect(later.exposures[0].awareAt).toBe(e.awareAt);
       const earlier = await updateIncident(unknown.id, { clientsNotifiedAt: '2023-04-01T12:00:00Z' });
@@ -459,30 +700,72 @@ describe('exposure rules through GraphQL', () => {
       const { id: incidentId, exposures } = await recordIncident(s);
       const exposureId = forClient(exposures, k)!.id;
       const decide = (token: string, input: Record<string, unknown>) =>
-        app.gql(token, `mutation($input: RecordNotificationDecisionInput!) { recordNotificationDecision(input: $input) { userErrors { field code message } exposure { id notification { status decidedAt decidedBy reportedAt reference justification } } } }`, { input: { exposureId, ...input } });
+        app.gql(
+          token,
+          `mutation($input: RecordNotificationDecisionInput!) { recordNotificationDecision(input: $input) { userErrors { field code message } exposure { id notification { status decidedAt decidedBy reportedAt reference justification } } } }`,
+          { input: { exposureId, ...input } },
+        );
       const clientToken = await app.clientToken(k);
 
-      const noDate = dataOf(await decide(clientToken, { status: 'REPORTED', reference: 'ICO-1' })).recordNotificationDecision;
+      const noDate = dataOf(
+        await decide(clientToken, { status: 'REPORTED', reference: 'ICO-1' }),
+      ).recordNotificationDecision;
       expect(noDate.exposure).toBeNull();
-      expect(noDate.userErrors).toEqual([expect.objectContaining({ field: ['input', 'reportedAt'], code: 'INVALID' })]);
-      const noReason = dataOf(await decide(clientToken, { status: 'NOT_REQUIRED', justification: '   ' })).recordNotificationDecision;
-      expect(noReason.userErrors).toEqual([expect.objectContaining({ field: ['input', 'justification'], code: 'INVALID' })]);
+      expect(noDate.userErrors).toEqual([
+        expect.objectContaining({ field: ['input', 'reportedAt'], code: 'INVALID' }),
+      ]);
+      const noReason = dataOf(
+        await decide(clientToken, { status: 'NOT_REQUIRED', justification: '   ' }),
+      ).recordNotificationDecision;
+      expect(noReason.userErrors).toEqual([
+        expect.objectContaining({ field: ['input', 'justification'], code: 'INVALID' }),
+      ]);
 
       const analyst = await decide(app.analystToken, { status: 'NOT_REQUIRED', justification: 'No risk' });
       expect(analyst.body.errors?.[0].extensions?.code).toBe('FORBIDDEN');
-      const stranger = dataOf(await decide(await app.clientToken(other), { status: 'NOT_REQUIRED', justification: 'Not ours' })).recordNotificationDecision;
+      const stranger = dataOf(
+        await decide(await app.clientToken(other), { status: 'NOT_REQUIRED', justification: 'Not ours' }),
+      ).recordNotificationDecision;
       expect(stranger.userErrors).toEqual([expect.objectContaining({ code: 'NOT_FOUND' })]);
 
-      const reported = dataOf(await decide(clientToken, { status: 'REPORTED', reportedAt: '2023-04-04T10:00:00Z', reference: 'ICO/2023/0001' })).recordNotificationDecision;
+      const reported = dataOf(
+        await decide(clientToken, {
+          status: 'REPORTED',
+          reportedAt: '2023-04-04T10:00:00Z',
+          reference: 'ICO/2023/0001',
+        }),
+      ).recordNotificationDecision;
       expect(reported.userErrors).toEqual([]);
-      expect(reported.exposure.notification).toMatchObject({ status: 'REPORTED', reportedAt: '2023-04-04T10:00:00.000Z', reference: 'ICO/2023/0001', decidedBy: `client-user-${k.slice(0, 8)}`, justification: null });
+      expect(reported.exposure.notification).toMatchObject({
+        status: 'REPORTED',
+        reportedAt: '2023-04-04T10:00:00.000Z',
+        reference: 'ICO/2023/0001',
+        decidedBy: `client-user-${k.slice(0, 8)}`,
+        justification: null,
+      });
       expect(reported.exposure.notification.decidedAt).not.toBeNull();
       await sleep(10);
-      const revised = dataOf(await decide(app.adminToken, { status: 'NOT_REQUIRED', justification: 'Only contact details of staff; no risk to them' })).recordNotificationDecision;
-      expect(revised.exposure.notification).toMatchObject({ status: 'NOT_REQUIRED', reportedAt: null, justification: 'Only contact details of staff; no risk to them', decidedBy: 'test-admin' });
+      const revised = dataOf(
+        await decide(app.adminToken, {
+          status: 'NOT_REQUIRED',
+          justification: 'Only contact details of staff; no risk to them',
+        }),
+      ).recordNotificationDecision;
+      expect(revised.exposure.notification).toMatchObject({
+        status: 'NOT_REQUIRED',
+        reportedAt: null,
+        justification: 'Only contact details of staff; no risk to them',
+        decidedBy: 'test-admin',
+      });
 
-      const decisions = await app.database.db.query(`SELECT status, reported_at, reference, justification, decided_by_subject, decided_by_role, decided_at FROM notification_decision WHERE exposure_id = (SELECT id FROM exposure WHERE client_id = $1) ORDER BY id`, [k]);
-      expect(decisions.map((d: any) => [d.status, d.decided_by_subject, d.decided_by_role])).toEqual([['REPORTED', `client-user-${k.slice(0, 8)}`, 'client'], ['NOT_REQUIRED', 'test-admin', 'admin']]);
+      const decisions = await app.database.db.query(
+        `SELECT status, reported_at, reference, justification, decided_by_subject, decided_by_role, decided_at FROM notification_decision WHERE exposure_id = (SELECT id FROM exposure WHERE client_id = $1) ORDER BY id`,
+        [k],
+      );
+      expect(decisions.map((d: any) => [d.status, d.decided_by_subject, d.decided_by_role])).toEqual([
+        ['REPORTED', `client-user-${k.slice(0, 8)}`, 'client'],
+        ['NOT_REQUIRED', 'test-admin', 'admin'],
+      ]);
       expect(decisions.every((d: any) => d.decided_at instanceof Date)).toBe(true);
 
       // The decision is visible on the exposure, to the client itself, and asOf(at) tells the earlier one.
@@ -490,7 +773,13 @@ describe('exposure rules through GraphQL', () => {
       expect(seen).toHaveLength(1);
       expect(seen[0].notification.status).toBe('NOT_REQUIRED');
       const firstDecidedAt = new Date(decisions[0].decided_at.getTime() + 1).toISOString();
-      const asOf = dataOf(await app.gql(clientToken, `query($id: ID!, $at: DateTime!) { node(id: $id) { ... on Exposure { asOf(at: $at) { notification { status reference } } } } }`, { id: exposureId, at: firstDecidedAt })).node;
+      const asOf = dataOf(
+        await app.gql(
+          clientToken,
+          `query($id: ID!, $at: DateTime!) { node(id: $id) { ... on Exposure { asOf(at: $at) { notification { status reference } } } } }`,
+          { id: exposureId, at: firstDecidedAt },
+        ),
+      ).node;
       expect(asOf.asOf.notification).toEqual({ status: 'REPORTED', reference: 'ICO/2023/0001' });
       // Filter by decision.
       expect(await exposuresOf(incidentId, { notificationStatus: 'NOT_REQUIRED' })).toHaveLength(1);
@@ -502,18 +791,51 @@ describe('exposure rules through GraphQL', () => {
     it('sums what the exposed clients have at risk', async () => {
       const s = await supplier();
       const [a, b, c] = [await client(), await client(), await client()];
-      await agreement(await contract(a, s, { criticality: ServiceCriticality.CRITICAL, value: { amount: '550000000.00', currency: 'GBP' } }), [DataCategory.HEALTH], 1_200_000);
-      await agreement(await contract(b, s, { criticality: ServiceCriticality.STANDARD, value: { amount: '107000000.50', currency: 'GBP' } }), [DataCategory.CONTACT], 40);
-      await contract(c, s, { criticality: ServiceCriticality.IMPORTANT, value: { amount: '1000.00', currency: 'EUR' } });
-      const { id, exposures } = await recordIncident(s, { exfiltration: 'CONFIRMED', clientsNotifiedAt: '2023-04-03T06:00:00Z' });
-      expect(exposures.map((e) => [e.score, e.level])).toEqual([[90, 'CRITICAL'], [33, 'MEDIUM'], [8, 'LOW']]);
-      const summary = dataOf(await app.gql(app.analystToken, `query($id: ID!) { node(id: $id) { ... on Incident { exposureSummary {
-        clientsExposed clientsWithSpecialCategoryData peopleAtRisk contractValueInvolved { amount currency } nearestDeadline critical high medium low } } } }`, { id })).node.exposureSummary;
+      await agreement(
+        await contract(a, s, {
+          criticality: ServiceCriticality.CRITICAL,
+          value: { amount: '550000000.00', currency: 'GBP' },
+        }),
+        [DataCategory.HEALTH],
+        1_200_000,
+      );
+      await agreement(
+        await contract(b, s, {
+          criticality: ServiceCriticality.STANDARD,
+          value: { amount: '107000000.50', currency: 'GBP' },
+        }),
+        [DataCategory.CONTACT],
+        40,
+      );
+      await contract(c, s, {
+        criticality: ServiceCriticality.IMPORTANT,
+        value: { amount: '1000.00', currency: 'EUR' },
+      });
+      const { id, exposures } = await recordIncident(s, {
+        exfiltration: 'CONFIRMED',
+        clientsNotifiedAt: '2023-04-03T06:00:00Z',
+      });
+      expect(exposures.map((e) => [e.score, e.level])).toEqual([
+        [90, 'CRITICAL'],
+        [33, 'MEDIUM'],
+        [8, 'LOW'],
+      ]);
+      const summary = dataOf(
+        await app.gql(
+          app.analystToken,
+          `query($id: ID!) { node(id: $id) { ... on Incident { exposureSummary {
+        clientsExposed clientsWithSpecialCategoryData peopleAtRisk contractValueInvolved { amount currency } nearestDeadline critical high medium low } } } }`,
+          { id },
+        ),
+      ).node.exposureSummary;
       expect(summary).toEqual({
         clientsExposed: 3,
         clientsWithSpecialCategoryData: 1,
         peopleAtRisk: 1_200_040,
-        contractValueInvolved: [{ amount: '1000.00', currency: 'EUR' }, { amount: '657000000.50', currency: 'GBP' }],
+        contractValueInvolved: [
+          { amount: '1000.00', currency: 'EUR' },
+          { amount: '657000000.50', currency: 'GBP' },
+        ],
         nearestDeadline: '2023-04-06T06:00:00.000Z',
         critical: 1,
         high: 0,
@@ -521,7 +843,13 @@ describe('exposure rules through GraphQL', () => {
         low: 1,
       });
       // A client sees only its own part.
-      const own = dataOf(await app.gql(await app.clientToken(b), `query($id: ID!) { node(id: $id) { ... on Incident { exposureSummary { clientsExposed peopleAtRisk critical medium } } } }`, { id })).node.exposureSummary;
+      const own = dataOf(
+        await app.gql(
+          await app.clientToken(b),
+          `query($id: ID!) { node(id: $id) { ... on Incident { exposureSummary { clientsExposed peopleAtRisk critical medium } } } }`,
+          { id },
+        ),
+      ).node.exposureSummary;
       expect(own).toEqual({ clientsExposed: 1, peopleAtRisk: 40, critical: 0, medium: 1 });
     });
   });
@@ -538,31 +866,54 @@ describe('exposure rules through GraphQL', () => {
     const score = (i: ScoreInput) => scoreOf(i).score;
 
     it('stays within 0..100, the factors sum to it before rounding, and the level is its band', () => {
-      fc.assert(fc.property(input, (i) => {
-        const { score: s, level, factors } = scoreOf(i);
-        expect(s).toBeGreaterThanOrEqual(0);
-        expect(s).toBeLessThanOrEqual(100);
-        expect(Math.abs(factors.reduce((sum, f) => sum + f.contribution, 0) - s)).toBeLessThanOrEqual(0.51);
-        expect(level).toBe(levelOf(s));
-      }), { numRuns: 2000 });
+      fc.assert(
+        fc.property(input, (i) => {
+          const { score: s, level, factors } = scoreOf(i);
+          expect(s).toBeGreaterThanOrEqual(0);
+          expect(s).toBeLessThanOrEqual(100);
+          expect(Math.abs(factors.reduce((sum, f) => sum + f.contribution, 0) - s)).toBeLessThanOrEqual(0.51);
+          expect(level).toBe(levelOf(s));
+        }),
+        { numRuns: 2000 },
+      );
     });
 
     it('rises with special category data, people, exfiltration and criticality; falls with depth', () => {
-      fc.assert(fc.property(input, fc.constantFrom(...ART9), fc.integer({ min: 0, max: 5_000_000 }), (i, special, morePeople) => {
-        expect(score({ ...i, categories: [...i.categories, special] })).toBeGreaterThanOrEqual(score(i));
-        expect(score({ ...i, people: i.people + morePeople })).toBeGreaterThanOrEqual(score(i));
-        const byExfiltration = (['NONE_FOUND', 'SUSPECTED', 'CONFIRMED'] as const).map((exfiltration) => score({ ...i, exfiltration }));
-        expect([...byExfiltration].sort((a, b) => a - b)).toEqual(byExfiltration);
-        const byCriticality = (['STANDARD', 'IMPORTANT', 'CRITICAL'] as const).map((criticality) => score({ ...i, criticality }));
-        expect([...byCriticality].sort((a, b) => a - b)).toEqual(byCriticality);
-        expect(score(i)).toBeGreaterThanOrEqual(score({ ...i, depth: i.depth + 1 }));
-      }), { numRuns: 2000 });
+      fc.assert(
+        fc.property(
+          input,
+          fc.constantFrom(...ART9),
+          fc.integer({ min: 0, max: 5_000_000 }),
+          (i, special, morePeople) => {
+            expect(score({ ...i, categories: [...i.categories, special] })).toBeGreaterThanOrEqual(score(i));
+            expect(score({ ...i, people: i.people + morePeople })).toBeGreaterThanOrEqual(score(i));
+            const byExfiltration = (['NONE_FOUND', 'SUSPECTED', 'CONFIRMED'] as const).map((exfiltration) =>
+              score({ ...i, exfiltration }),
+            );
+            expect([...byExfiltration].sort((a, b) => a - b)).toEqual(byExfiltration);
+            const byCriticality = (['STANDARD', 'IMPORTANT', 'CRITICAL'] as const).map((criticality) =>
+              score({ ...i, criticality }),
+            );
+            expect([...byCriticality].sort((a, b) => a - b)).toEqual(byCriticality);
+            expect(score(i)).toBeGreaterThanOrEqual(score({ ...i, depth: i.depth + 1 }));
+          },
+        ),
+        { numRuns: 2000 },
+      );
     });
 
     it('is strictly higher with data at risk: exfiltration and special category each add points', () => {
-      const base: ScoreInput = { categories: ['CONTACT'], people: 5_000, exfiltration: 'NONE_FOUND', criticality: 'IMPORTANT', depth: 0 };
+      const base: ScoreInput = {
+        categories: ['CONTACT'],
+        people: 5_000,
+        exfiltration: 'NONE_FOUND',
+        criticality: 'IMPORTANT',
+        depth: 0,
+      };
       expect(score({ ...base, exfiltration: 'SUSPECTED' })).toBeGreaterThan(score(base));
-      expect(score({ ...base, exfiltration: 'CONFIRMED' })).toBeGreaterThan(score({ ...base, exfiltration: 'SUSPECTED' }));
+      expect(score({ ...base, exfiltration: 'CONFIRMED' })).toBeGreaterThan(
+        score({ ...base, exfiltration: 'SUSPECTED' }),
+      );
       expect(score({ ...base, categories: ['CONTACT', 'HEALTH'] })).toBeGreaterThan(score(base));
       expect(score({ ...base, people: 500_000 })).toBeGreaterThan(score(base));
       expect(score({ ...base, criticality: 'CRITICAL' })).toBeGreaterThan(score(base));
@@ -570,23 +921,33 @@ describe('exposure rules through GraphQL', () => {
     });
 
     it('is LOW whenever no data is at risk', () => {
-      fc.assert(fc.property(input, (i) => {
-        expect(scoreOf({ ...i, categories: [], people: 0 }).level).toBe('LOW');
-      }));
+      fc.assert(
+        fc.property(input, (i) => {
+          expect(scoreOf({ ...i, categories: [], people: 0 }).level).toBe('LOW');
+        }),
+      );
     });
 
     it('orders crafted exposures the same way through the engine', async () => {
       const s = await supplier();
       const up = await supplier();
       await linkSubprocessor(app.services, up, s);
-      const craft = async (supplierId: string, criticality: ServiceCriticality, categories: DataCategory[] | null, people = 5_000) => {
+      const craft = async (
+        supplierId: string,
+        criticality: ServiceCriticality,
+        categories: DataCategory[] | null,
+        people = 5_000,
+      ) => {
         const k = await client();
         const c = await contract(k, supplierId, { criticality });
         if (categories) await agreement(c, categories, people);
         return k;
       };
       const plain = await craft(s, ServiceCriticality.IMPORTANT, [DataCategory.CONTACT]);
-      const special = await craft(s, ServiceCriticality.IMPORTANT, [DataCategory.CONTACT, DataCategory.HEALTH]);
+      const special = await craft(s, ServiceCriticality.IMPORTANT, [
+        DataCategory.CONTACT,
+        DataCategory.HEALTH,
+      ]);
       const many = await craft(s, ServiceCriticality.IMPORTANT, [DataCategory.CONTACT], 500_000);
       const critical = await craft(s, ServiceCriticality.CRITICAL, [DataCategory.CONTACT]);
       const standard = await craft(s, ServiceCriticality.STANDARD, [DataCategory.CONTACT]);
@@ -594,14 +955,28 @@ describe('exposure rules through GraphQL', () => {
       const noData = await craft(s, ServiceCriticality.CRITICAL, null);
       const unaffected = await craft(s, ServiceCriticality.CRITICAL, [DataCategory.GENETIC], 3_000_000);
 
-      const criticalityOf = new Map([[plain, 'IMPORTANT'], [special, 'IMPORTANT'], [many, 'IMPORTANT'], [critical, 'CRITICAL'], [standard, 'STANDARD'], [deeper, 'IMPORTANT'], [noData, 'CRITICAL'], [unaffected, 'CRITICAL']] as const);
+      const criticalityOf = new Map([
+        [plain, 'IMPORTANT'],
+        [special, 'IMPORTANT'],
+        [many, 'IMPORTANT'],
+        [critical, 'CRITICAL'],
+        [standard, 'STANDARD'],
+        [deeper, 'IMPORTANT'],
+        [noData, 'CRITICAL'],
+        [unaffected, 'CRITICAL'],
+      ] as const);
       const scoresBy: Record<string, Map<string, Exposure>> = {};
-      const recorded = await recordIncident(s, { exfiltration: 'NONE_FOUND', dataCategoriesAffected: ['CONTACT', 'HEALTH', 'FINANCIAL'] });
+      const recorded = await recordIncident(s, {
+        exfiltration: 'NONE_FOUND',
+        dataCategoriesAffected: ['CONTACT', 'HEALTH', 'FINANCIAL'],
+      });
       for (const exfiltration of ['NONE_FOUND', 'SUSPECTED', 'CONFIRMED'] as const) {
-        const { exposures } = exfiltration === 'NONE_FOUND' ? recorded : await updateIncident(recorded.id, { exfiltration });
+        const { exposures } =
+          exfiltration === 'NONE_FOUND' ? recorded : await updateIncident(recorded.id, { exfiltration });
         expect(exposures).toHaveLength(8);
         scoresBy[exfiltration] = new Map([...criticalityOf.keys()].map((k) => [k, forClient(exposures, k)!]));
-        for (const [k, criticality] of criticalityOf) expectScoredLikeReference(scoresBy[exfiltration].get(k)!, exfiltration, criticality);
+        for (const [k, criticality] of criticalityOf)
+          expectScoredLikeReference(scoresBy[exfiltration].get(k)!, exfiltration, criticality);
       }
       for (const exfiltration of ['NONE_FOUND', 'SUSPECTED', 'CONFIRMED'] as const) {
         const at = (k: string) => scoresBy[exfiltration].get(k)!.score;

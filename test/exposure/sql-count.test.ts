@@ -6,7 +6,13 @@
 import { DataCategory, ServiceCriticality } from '../../src/common/enums';
 import { encodeGlobalId } from '../../src/common/global-id';
 import { TestApp, dataOf, startTestApp } from '../support/app';
-import { createAgreement, createClient, createContract, createSupplier, linkSubprocessor } from '../support/factories';
+import {
+  createAgreement,
+  createClient,
+  createContract,
+  createSupplier,
+  linkSubprocessor,
+} from '../support/factories';
 
 const RECORD = `mutation($input: RecordIncidentInput!) { recordIncident(input: $input) {
   exposuresChanged userErrors { field code message }
@@ -17,7 +23,10 @@ const RECORD = `mutation($input: RecordIncidentInput!) { recordIncident(input: $
       factors { name detail contribution } client { id name } path { id name } contracts { id reference }
       notification { status } } } } } } }`;
 
-const UPDATE = RECORD.replace('mutation($input: RecordIncidentInput!) { recordIncident(', 'mutation($input: UpdateIncidentInput!) { updateIncident(');
+const UPDATE = RECORD.replace(
+  'mutation($input: RecordIncidentInput!) { recordIncident(',
+  'mutation($input: UpdateIncidentInput!) { updateIncident(',
+);
 
 describe('SQL statements per incident mutation do not grow with the register', () => {
   let app: TestApp;
@@ -32,34 +41,62 @@ describe('SQL statements per incident mutation do not grow with the register', (
    * route, loader and factor is exercised. Returns the incident supplier's id.
    */
   async function register(clients: number, contracts: number): Promise<string> {
-    const [target, parent, other] = [await createSupplier(app.services), await createSupplier(app.services), await createSupplier(app.services)];
+    const [target, parent, other] = [
+      await createSupplier(app.services),
+      await createSupplier(app.services),
+      await createSupplier(app.services),
+    ];
     await linkSubprocessor(app.services, parent.id, target.id);
-    const clientIds = await Promise.all(Array.from({ length: clients }, () => createClient(app.services).then((c) => c.id)));
+    const clientIds = await Promise.all(
+      Array.from({ length: clients }, () => createClient(app.services).then((c) => c.id)),
+    );
     const suppliers = [target.id, parent.id, other.id];
-    const criticalities = [ServiceCriticality.CRITICAL, ServiceCriticality.IMPORTANT, ServiceCriticality.STANDARD];
+    const criticalities = [
+      ServiceCriticality.CRITICAL,
+      ServiceCriticality.IMPORTANT,
+      ServiceCriticality.STANDARD,
+    ];
     for (let start = 0; start < contracts; start += 20) {
-      await Promise.all(Array.from({ length: Math.min(20, contracts - start) }, async (_, j) => {
-        const i = start + j;
-        const contract = await createContract(app.services, clientIds[i % clients], suppliers[i % 3], { criticality: criticalities[i % 3], value: { amount: `${1000 + i}.00`, currency: 'GBP' } });
-        await createAgreement(app.services, contract.id, {
-          dataCategories: i % 2 ? [DataCategory.HEALTH, DataCategory.CONTACT] : [DataCategory.FINANCIAL],
-          dataSubjectCount: 1000 * (i + 1),
-          subprocessorIds: suppliers[i % 3] === other.id ? [target.id] : [],
-        });
-      }));
+      await Promise.all(
+        Array.from({ length: Math.min(20, contracts - start) }, async (_, j) => {
+          const i = start + j;
+          const contract = await createContract(app.services, clientIds[i % clients], suppliers[i % 3], {
+            criticality: criticalities[i % 3],
+            value: { amount: `${1000 + i}.00`, currency: 'GBP' },
+          });
+          await createAgreement(app.services, contract.id, {
+            dataCategories: i % 2 ? [DataCategory.HEALTH, DataCategory.CONTACT] : [DataCategory.FINANCIAL],
+            dataSubjectCount: 1000 * (i + 1),
+            subprocessorIds: suppliers[i % 3] === other.id ? [target.id] : [],
+          });
+        }),
+      );
     }
     return target.id;
   }
 
-  async function statementsFor(supplierId: string, expectedClients: number): Promise<{ record: number; update: number }> {
+  async function statementsFor(
+    supplierId: string,
+    expectedClients: number,
+  ): Promise<{ record: number; update: number }> {
     const recorded = await app.gql(app.analystToken, RECORD, {
-      input: { supplierId: encodeGlobalId('Supplier', supplierId), title: 'Attack', kind: 'CYBER_ATTACK', status: 'CONFIRMED', startedAt: '2023-03-22T00:00:00Z', detectedAt: '2023-03-31T00:00:00Z', exfiltration: 'SUSPECTED' },
+      input: {
+        supplierId: encodeGlobalId('Supplier', supplierId),
+        title: 'Attack',
+        kind: 'CYBER_ATTACK',
+        status: 'CONFIRMED',
+        startedAt: '2023-03-22T00:00:00Z',
+        detectedAt: '2023-03-31T00:00:00Z',
+        exfiltration: 'SUSPECTED',
+      },
     });
     const payload = dataOf(recorded).recordIncident;
     expect(payload.userErrors).toEqual([]);
     expect(payload.exposuresChanged).toBe(expectedClients);
     expect(payload.incident.exposures.totalCount).toBe(expectedClients);
-    const updated = await app.gql(app.analystToken, UPDATE, { input: { id: payload.incident.id, dataCategoriesAffected: ['HEALTH'], exfiltration: 'CONFIRMED' } });
+    const updated = await app.gql(app.analystToken, UPDATE, {
+      input: { id: payload.incident.id, dataCategoriesAffected: ['HEALTH'], exfiltration: 'CONFIRMED' },
+    });
     expect(dataOf(updated).updateIncident.userErrors).toEqual([]);
     expect(dataOf(updated).updateIncident.exposuresChanged).toBeGreaterThan(0);
     return { record: recorded.sqlStatements, update: updated.sqlStatements };

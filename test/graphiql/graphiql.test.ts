@@ -11,7 +11,13 @@ import { graphiqlPage, scriptSafeJson } from '../../src/graphiql/graphiql';
 import { notifyAlerts } from '../../src/modules/alert/alert.notify';
 import { TEST_JWT_SECRET, testSchema } from '../support/app';
 import { TestDatabase, createTestDatabase } from '../support/database';
-import { createAgreement, createClient, createContract, createSupplier, recordIncident } from '../support/factories';
+import {
+  createAgreement,
+  createClient,
+  createContract,
+  createSupplier,
+  recordIncident,
+} from '../support/factories';
 
 /**
  * GraphiQL end to end: the real server (with the admin token GraphiQL opens with, as `npm start`
@@ -28,7 +34,11 @@ const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
  * Replaces the query as a user pasting it would. GraphiQL parses the editor's text 100 ms after an
  * edit (debounced) and picks HTTP or WebSocket from that parse, so wait for it as a user's pause would.
  */
-async function replaceQuery(page: Page, query: string, operation: 'query' | 'mutation' | 'subscription'): Promise<void> {
+async function replaceQuery(
+  page: Page,
+  query: string,
+  operation: 'query' | 'mutation' | 'subscription',
+): Promise<void> {
   await page.click('.graphiql-query-editor .CodeMirror');
   await page.keyboard.press('Control+A');
   await page.keyboard.press('Delete');
@@ -36,7 +46,12 @@ async function replaceQuery(page: Page, query: string, operation: 'query' | 'mut
   await page.waitForFunction(
     ([text, kind]) => {
       const editor = document.querySelector('.graphiql-query-editor .CodeMirror')?.CodeMirror;
-      return editor?.getValue() === text && editor.documentAST && editor.operations?.length === 1 && editor.operations[0].operation === kind;
+      return (
+        editor?.getValue() === text &&
+        editor.documentAST &&
+        editor.operations?.length === 1 &&
+        editor.operations[0].operation === kind
+      );
     },
     [query, operation] as const,
     { timeout: 10000 },
@@ -57,7 +72,9 @@ describe('GraphiQL page (headless Chromium)', () => {
 
   beforeAll(async () => {
     if (!fs.existsSync(CHROMIUM)) {
-      throw new Error(`No Chromium at ${CHROMIUM}: the GraphiQL browser test needs it. Install it with \`apt-get install -y chromium\` (CI does), or set CHROMIUM_PATH.`);
+      throw new Error(
+        `No Chromium at ${CHROMIUM}: the GraphiQL browser test needs it. Install it with \`apt-get install -y chromium\` (CI does), or set CHROMIUM_PATH.`,
+      );
     }
     database = await createTestDatabase();
     const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET });
@@ -65,7 +82,15 @@ describe('GraphiQL page (headless Chromium)', () => {
     services = createServices(database.db, { afterAlerts: notifyAlerts });
     await createSupplier(services, { name: 'Capita plc </script><b>', country: 'GB' });
     server = await startServer(
-      { config, db: database.db, schema: await testSchema(), services, logger: pino({ level: 'silent' }), graphiqlHeaders: { Authorization: `Bearer ${adminToken}` }, databaseUrl: database.url },
+      {
+        config,
+        db: database.db,
+        schema: await testSchema(),
+        services,
+        logger: pino({ level: 'silent' }),
+        graphiqlHeaders: { Authorization: `Bearer ${adminToken}` },
+        databaseUrl: database.url,
+      },
       0,
     );
 
@@ -73,7 +98,16 @@ describe('GraphiQL page (headless Chromium)', () => {
     context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     page = context.pages()[0] ?? (await context.newPage());
     page.on('request', (request) => requests.push(request.url()));
@@ -81,7 +115,8 @@ describe('GraphiQL page (headless Chromium)', () => {
     // Content-Security-Policy violations and script errors are reported on the console; HTTP errors
     // are too, but the tests look at those responses themselves.
     page.on('console', (message) => {
-      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) consoleErrors.push(message.text());
+      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource'))
+        consoleErrors.push(message.text());
     });
   });
 
@@ -102,7 +137,12 @@ describe('GraphiQL page (headless Chromium)', () => {
     await page.waitForSelector('.graphiql-query-editor .CodeMirror', { timeout: 20000 });
     // The headers editor is the visible one in the editor tools, and opens already filled.
     const headersHandle = await page.waitForFunction(
-      () => document.querySelector('section.graphiql-editor-tool[aria-label="Headers"] .graphiql-editor:not(.hidden) .CodeMirror')?.CodeMirror?.getValue() || false,
+      () =>
+        document
+          .querySelector(
+            'section.graphiql-editor-tool[aria-label="Headers"] .graphiql-editor:not(.hidden) .CodeMirror',
+          )
+          ?.CodeMirror?.getValue() || false,
       undefined,
       { timeout: 20000 },
     );
@@ -112,14 +152,23 @@ describe('GraphiQL page (headless Chromium)', () => {
     // Replace the query, then run it with the button.
     const graphqlRequests: { authorization: string | undefined; body: string | null }[] = [];
     page.on('request', (request) => {
-      if (new URL(request.url()).pathname === '/graphql') graphqlRequests.push({ authorization: request.headers()['authorization'], body: request.postData() });
+      if (new URL(request.url()).pathname === '/graphql')
+        graphqlRequests.push({ authorization: request.headers()['authorization'], body: request.postData() });
     });
     await replaceQuery(page, '{ suppliers(first: 5) { totalCount edges { node { name } } } }', 'query');
     await page.click('.graphiql-execute-button');
 
-    await page.waitForFunction(() => document.querySelector('.graphiql-response')?.innerText.includes('Capita plc'), undefined, { timeout: 20000 });
-    const resultText = await page.evaluate(() => document.querySelector('.graphiql-response .CodeMirror').CodeMirror.getValue() as string);
-    expect(JSON.parse(resultText)).toEqual({ data: { suppliers: { totalCount: 1, edges: [{ node: { name: 'Capita plc </script><b>' } }] } } });
+    await page.waitForFunction(
+      () => document.querySelector('.graphiql-response')?.innerText.includes('Capita plc'),
+      undefined,
+      { timeout: 20000 },
+    );
+    const resultText = await page.evaluate(
+      () => document.querySelector('.graphiql-response .CodeMirror').CodeMirror.getValue() as string,
+    );
+    expect(JSON.parse(resultText)).toEqual({
+      data: { suppliers: { totalCount: 1, edges: [{ node: { name: 'Capita plc </script><b>' } }] } },
+    });
 
     const run = graphqlRequests.find((r) => r.body?.includes('suppliers(first: 5)'));
     expect(run?.authorization).toBe(`Bearer ${adminToken}`);
@@ -144,36 +193,61 @@ describe('GraphiQL page (headless Chromium)', () => {
     page.on('websocket', (socket) => sockets.push(socket.url()));
     await page.goto(`${server.url}/graphiql`);
     await page.waitForSelector('.graphiql-query-editor .CodeMirror', { timeout: 20000 });
-    await replaceQuery(page, 'subscription { exposureAlerts { kind exposure { client { name } } } }', 'subscription');
+    await replaceQuery(
+      page,
+      'subscription { exposureAlerts { kind exposure { client { name } } } }',
+      'subscription',
+    );
     await page.click('.graphiql-execute-button');
 
     // Only alerts committed after the subscription is registered are delivered live.
     const started = Date.now();
     while (server.alertHub.subscriberCount < 1) {
-      if (Date.now() - started > 20000) throw new Error(`GraphiQL's subscription never reached the server (result pane: ${await page.locator('.graphiql-response').innerText()})`);
+      if (Date.now() - started > 20000)
+        throw new Error(
+          `GraphiQL's subscription never reached the server (result pane: ${await page.locator('.graphiql-response').innerText()})`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     await recordIncident(services, supplier.id);
-    await page.waitForFunction(() => document.querySelector('.graphiql-response')?.innerText.includes('Borough of GraphiQL'), undefined, { timeout: 20000 });
+    await page.waitForFunction(
+      () => document.querySelector('.graphiql-response')?.innerText.includes('Borough of GraphiQL'),
+      undefined,
+      { timeout: 20000 },
+    );
     expect(sockets.map((url) => new URL(url).host)).toEqual([new URL(server.url).host]);
     expect(pageErrors).toEqual([]);
     expect(consoleErrors).toEqual([]);
   });
 
   it('loads the schema, so the documentation explorer shows the API (GraphiQL is the manual)', async () => {
-    const introspection = page.waitForResponse((r) => new URL(r.url()).pathname === '/graphql' && (r.request().postData() ?? '').includes('IntrospectionQuery'), { timeout: 20000 });
+    const introspection = page.waitForResponse(
+      (r) =>
+        new URL(r.url()).pathname === '/graphql' &&
+        (r.request().postData() ?? '').includes('IntrospectionQuery'),
+      { timeout: 20000 },
+    );
     await page.goto(`${server.url}/graphiql`);
     const response = await introspection;
-    if (response.status() !== 200) throw new Error(`GraphiQL's introspection query was refused (HTTP ${response.status()}): ${await response.text()}`);
+    if (response.status() !== 200)
+      throw new Error(
+        `GraphiQL's introspection query was refused (HTTP ${response.status()}): ${await response.text()}`,
+      );
     await page.click('button[aria-label="Show Documentation Explorer"]');
     await page.click('.graphiql-doc-explorer a.graphiql-doc-explorer-type-name >> text=Query');
-    await page.waitForFunction(() => /\bsuppliers\b/.test(document.querySelector('.graphiql-doc-explorer')?.innerText ?? ''), undefined, { timeout: 20000 });
+    await page.waitForFunction(
+      () => /\bsuppliers\b/.test(document.querySelector('.graphiql-doc-explorer')?.innerText ?? ''),
+      undefined,
+      { timeout: 20000 },
+    );
     expect(await page.locator('.graphiql-doc-explorer-error').count()).toBe(0);
   });
 
   it('serves the bundles from the packages and refuses unknown asset names', async () => {
     const html = await (await fetch(`${server.url}/graphiql`)).text();
-    const sources = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]).filter((source) => !source.startsWith('data:'));
+    const sources = [...html.matchAll(/(?:src|href)="([^"]+)"/g)]
+      .map((m) => m[1])
+      .filter((source) => !source.startsWith('data:'));
     expect(sources.length).toBeGreaterThanOrEqual(5);
     for (const source of sources) {
       expect(source.startsWith('/graphiql/static/')).toBe(true);
@@ -188,7 +262,11 @@ describe('GraphiQL page (headless Chromium)', () => {
 describe('GraphiQL page settings', () => {
   it('embeds headers so that no value can close the script element', () => {
     const hostile = { Authorization: 'Bearer x</script><script>alert(1)</script>\u2028<!--' };
-    const html = graphiqlPage('/graphiql/static', { css: [], scripts: [] }, { endpoint: '/graphql', defaultHeaders: JSON.stringify(hostile) });
+    const html = graphiqlPage(
+      '/graphiql/static',
+      { css: [], scripts: [] },
+      { endpoint: '/graphql', defaultHeaders: JSON.stringify(hostile) },
+    );
     const block = /<script type="application\/json" id="graphiql-config">([\s\S]*?)<\/script>/.exec(html);
     expect(block).not.toBeNull();
     expect(block![1]).not.toMatch(/<|>/);

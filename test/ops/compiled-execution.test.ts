@@ -30,11 +30,24 @@ const OPERATIONS: { name: string; query: string; variables?: Record<string, unkn
       clients(first: 4) { edges { node { name contracts(first: 2) { edges { node { reference supplier { name } } } } } } } }`,
     variables: { level: 'LOW' },
   },
-  { name: 'introspection', query: `{ __schema { queryType { name } types { name kind fields { name } } } __type(name: "Exposure") { name interfaces { name } } }` },
+  {
+    name: 'introspection',
+    query: `{ __schema { queryType { name } types { name kind fields { name } } } __type(name: "Exposure") { name interfaces { name } } }`,
+  },
   { name: 'a page size out of range', query: `{ suppliers(first: 101) { totalCount } }` },
-  { name: 'a cursor of another list', query: `{ suppliers(first: 1, after: "bm90LWEtY3Vyc29y") { totalCount } }` },
-  { name: 'an unknown id and a malformed one', query: `{ a: node(id: "U3VwcGxpZXI6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw") { id } b: node(id: "nonsense") { id } }` },
-  { name: 'a variable of the wrong type', query: `query($first: Int) { suppliers(first: $first) { totalCount } }`, variables: { first: 'many' } },
+  {
+    name: 'a cursor of another list',
+    query: `{ suppliers(first: 1, after: "bm90LWEtY3Vyc29y") { totalCount } }`,
+  },
+  {
+    name: 'an unknown id and a malformed one',
+    query: `{ a: node(id: "U3VwcGxpZXI6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw") { id } b: node(id: "nonsense") { id } }`,
+  },
+  {
+    name: 'a variable of the wrong type',
+    query: `query($first: Int) { suppliers(first: $first) { totalCount } }`,
+    variables: { first: 'many' },
+  },
 ];
 
 describe('compiled execution answers what graphql-js answers', () => {
@@ -56,7 +69,10 @@ describe('compiled execution answers what graphql-js answers', () => {
         for (let run = 0; run < 3; run += 1) {
           const response = await app.gql(token, operation.query, operation.variables);
           // Request ids differ by design; everything else must not.
-          const errors = response.body.errors?.map(({ extensions, ...error }) => ({ ...error, extensions: { ...extensions, requestId: undefined } }));
+          const errors = response.body.errors?.map(({ extensions, ...error }) => ({
+            ...error,
+            extensions: { ...extensions, requestId: undefined },
+          }));
           runs.push({ status: response.status, data: response.body.data, errors });
         }
         expect(runs[1]).toEqual(runs[0]);
@@ -71,7 +87,10 @@ describe('compiled execution answers what graphql-js answers', () => {
     expect(admin.body.errors).toBeUndefined();
     expect(client.body.errors).toBeUndefined();
     expect(admin.body.data.suppliers.totalCount).toBeGreaterThan(0);
-    const exposuresSeen = (body: any) => body.data.suppliers.edges.flatMap((s: any) => s.node.incidents.edges.flatMap((i: any) => i.node.exposures.edges)).length;
+    const exposuresSeen = (body: any) =>
+      body.data.suppliers.edges.flatMap((s: any) =>
+        s.node.incidents.edges.flatMap((i: any) => i.node.exposures.edges),
+      ).length;
     expect(exposuresSeen(admin.body)).toBeGreaterThan(exposuresSeen(client.body));
     expect(exposuresSeen(client.body)).toBeGreaterThan(0);
   });

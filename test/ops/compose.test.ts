@@ -19,26 +19,37 @@ const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8');
 
 /** Compose variable interpolation: $$, ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}. */
 function interpolate(value: string, env: Record<string, string | undefined>): string {
-  return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (whole, name: string | undefined, op: string | undefined, arg: string | undefined, bare: string | undefined) => {
-    if (whole === '$$') return '$';
-    const key = (name ?? bare)!;
-    const current = env[key];
-    const unset = current === undefined || (op?.startsWith(':') && current === '');
-    if (!op) return current ?? '';
-    if (op.endsWith('-')) return unset ? arg ?? '' : current!;
-    if (unset) throw new Error(`required variable ${key} is missing: ${arg}`);
-    return current!;
-  });
+  return value.replace(
+    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (
+      whole,
+      name: string | undefined,
+      op: string | undefined,
+      arg: string | undefined,
+      bare: string | undefined,
+    ) => {
+      if (whole === '$$') return '$';
+      const key = (name ?? bare)!;
+      const current = env[key];
+      const unset = current === undefined || (op?.startsWith(':') && current === '');
+      if (!op) return current ?? '';
+      if (op.endsWith('-')) return unset ? (arg ?? '') : current!;
+      if (unset) throw new Error(`required variable ${key} is missing: ${arg}`);
+      return current!;
+    },
+  );
 }
 
 /** `environment:` as a map, whether written as a map or as a list of NAME=value. */
 function environmentOf(service: any): Record<string, string> {
   const env = service.environment ?? {};
   if (Array.isArray(env)) {
-    return Object.fromEntries(env.map((entry: string) => {
-      const at = entry.indexOf('=');
-      return at < 0 ? [entry, ''] : [entry.slice(0, at), entry.slice(at + 1)];
-    }));
+    return Object.fromEntries(
+      env.map((entry: string) => {
+        const at = entry.indexOf('=');
+        return at < 0 ? [entry, ''] : [entry.slice(0, at), entry.slice(at + 1)];
+      }),
+    );
   }
   return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === null ? '' : String(v)]));
 }
@@ -96,7 +107,9 @@ describe('docker-compose.yml', () => {
     expect(Number(tag)).toBeGreaterThanOrEqual(16);
     expect(postgres.environment.POSTGRES_PASSWORD).toBeTruthy();
     const volumes: string[] = postgres.volumes;
-    const named = volumes.map((v) => v.split(':')[0]).filter((source) => !source.startsWith('.') && !source.startsWith('/'));
+    const named = volumes
+      .map((v) => v.split(':')[0])
+      .filter((source) => !source.startsWith('.') && !source.startsWith('/'));
     expect(named.length).toBe(1);
     expect(Object.keys(compose.volumes ?? {})).toContain(named[0]);
     expect(volumes.find((v) => v.startsWith(`${named[0]}:`))).toMatch(/:\/var\/lib\/postgresql(\/data)?$/);
@@ -125,12 +138,21 @@ describe('docker-compose.yml', () => {
     expect(raw.JWT_SECRET).toMatch(/^\$\{JWT_SECRET:\?.+\}$/);
     expect(() => interpolate(raw.JWT_SECRET, {})).toThrow(/JWT_SECRET/);
 
-    const env = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, interpolate(v, { JWT_SECRET: 'x'.repeat(40) })]));
+    const env = Object.fromEntries(
+      Object.entries(raw).map(([k, v]) => [k, interpolate(v, { JWT_SECRET: 'x'.repeat(40) })]),
+    );
     const config = loadConfig(env);
-    expect(config).toMatchObject({ env: 'production', port: 4000, jwtSecret: 'x'.repeat(40), graphiql: false });
+    expect(config).toMatchObject({
+      env: 'production',
+      port: 4000,
+      jwtSecret: 'x'.repeat(40),
+      graphiql: false,
+    });
 
     // The api reaches the database by its service name, as its own role; its migrations as the owner.
-    const pgEnv = Object.fromEntries(Object.entries(environmentOf(postgres)).map(([k, v]) => [k, interpolate(v, {})]));
+    const pgEnv = Object.fromEntries(
+      Object.entries(environmentOf(postgres)).map(([k, v]) => [k, interpolate(v, {})]),
+    );
     const apiDb = new URL(config.databaseUrl!);
     const owner = new URL(config.migrationDatabaseUrl!);
     for (const db of [apiDb, owner]) {
@@ -138,8 +160,14 @@ describe('docker-compose.yml', () => {
       expect(db.port || '5432').toBe('5432');
       expect(db.pathname).toBe(`/${pgEnv.POSTGRES_DB}`);
     }
-    expect([decodeURIComponent(apiDb.username), decodeURIComponent(apiDb.password)]).toEqual(['register_api', pgEnv.REGISTER_API_PASSWORD]);
-    expect([decodeURIComponent(owner.username), decodeURIComponent(owner.password)]).toEqual(['register_owner', pgEnv.REGISTER_OWNER_PASSWORD]);
+    expect([decodeURIComponent(apiDb.username), decodeURIComponent(apiDb.password)]).toEqual([
+      'register_api',
+      pgEnv.REGISTER_API_PASSWORD,
+    ]);
+    expect([decodeURIComponent(owner.username), decodeURIComponent(owner.password)]).toEqual([
+      'register_owner',
+      pgEnv.REGISTER_OWNER_PASSWORD,
+    ]);
     expect(pgEnv.POSTGRES_USER).not.toBe('register_api');
   });
 
@@ -162,54 +190,80 @@ describe('deploy/postgres-init-roles.sh', () => {
   const psql = spawnSync('psql', ['--version']);
   const run = psql.status === 0 ? it : it.skip;
 
-  run('creates an owner that owns the database and an api role that owns nothing, and the api starts on them', async () => {
-    const server = new URL(process.env.TEST_SERVER_URL!);
-    const suffix = randomBytes(4).toString('hex');
-    const database = `register_compose_${suffix}`;
-    const ownerRole = `register_owner_${suffix}`;
-    const apiRole = `register_api_${suffix}`;
-    const superuser = new Client({ connectionString: server.toString() });
-    await superuser.connect();
-    await superuser.query(`CREATE DATABASE ${database}`);
-    try {
-      const result = spawnSync('bash', [path.join(ROOT, 'deploy/postgres-init-roles.sh')], {
-        encoding: 'utf8',
-        env: {
-          PATH: process.env.PATH, PGHOST: server.hostname, PGPORT: server.port || '5432', PGPASSWORD: decodeURIComponent(server.password),
-          POSTGRES_USER: decodeURIComponent(server.username), POSTGRES_DB: database,
-          REGISTER_OWNER_ROLE: ownerRole, REGISTER_OWNER_PASSWORD: 'owner-secret', REGISTER_API_ROLE: apiRole, REGISTER_API_PASSWORD: 'api-secret',
-        },
-      });
-      expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
+  run(
+    'creates an owner that owns the database and an api role that owns nothing, and the api starts on them',
+    async () => {
+      const server = new URL(process.env.TEST_SERVER_URL!);
+      const suffix = randomBytes(4).toString('hex');
+      const database = `register_compose_${suffix}`;
+      const ownerRole = `register_owner_${suffix}`;
+      const apiRole = `register_api_${suffix}`;
+      const superuser = new Client({ connectionString: server.toString() });
+      await superuser.connect();
+      await superuser.query(`CREATE DATABASE ${database}`);
+      try {
+        const result = spawnSync('bash', [path.join(ROOT, 'deploy/postgres-init-roles.sh')], {
+          encoding: 'utf8',
+          env: {
+            PATH: process.env.PATH,
+            PGHOST: server.hostname,
+            PGPORT: server.port || '5432',
+            PGPASSWORD: decodeURIComponent(server.password),
+            POSTGRES_USER: decodeURIComponent(server.username),
+            POSTGRES_DB: database,
+            REGISTER_OWNER_ROLE: ownerRole,
+            REGISTER_OWNER_PASSWORD: 'owner-secret',
+            REGISTER_API_ROLE: apiRole,
+            REGISTER_API_PASSWORD: 'api-secret',
+          },
+        });
+        expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
 
-      const urlAs = (user: string, password: string) => Object.assign(new URL(server.toString()), { username: user, password, pathname: `/${database}` }).toString();
-      const owner = createDataSource(urlAs(ownerRole, 'owner-secret'));
-      owner.setOptions({ migrations: migrationClasses() });
-      await owner.initialize();
-      try {
-        await owner.runMigrations({ transaction: 'all' });
-        await grantApiRole(owner, apiRole);
+        const urlAs = (user: string, password: string) =>
+          Object.assign(new URL(server.toString()), {
+            username: user,
+            password,
+            pathname: `/${database}`,
+          }).toString();
+        const owner = createDataSource(urlAs(ownerRole, 'owner-secret'));
+        owner.setOptions({ migrations: migrationClasses() });
+        await owner.initialize();
+        try {
+          await owner.runMigrations({ transaction: 'all' });
+          await grantApiRole(owner, apiRole);
+        } finally {
+          await owner.destroy();
+        }
+        const api = createDataSource(urlAs(apiRole, 'api-secret'));
+        await api.initialize();
+        try {
+          expect(await describeConnectedRole(api)).toEqual({
+            role: apiRole,
+            superuser: false,
+            ownedTables: [],
+          });
+          await api.query(`INSERT INTO client (name, sector) VALUES ('Compose Council', 'OTHER')`);
+          await expect(api.query(`DELETE FROM audit_event`)).rejects.toThrow(
+            'permission denied for table audit_event',
+          );
+        } finally {
+          await api.destroy();
+        }
+        const [{ owner: databaseOwner }] = (
+          await superuser.query(
+            `SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1`,
+            [database],
+          )
+        ).rows;
+        expect(databaseOwner).toBe(ownerRole);
       } finally {
-        await owner.destroy();
+        await superuser.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+        await superuser.query(`DROP ROLE IF EXISTS ${ownerRole}`);
+        await superuser.query(`DROP ROLE IF EXISTS ${apiRole}`);
+        await superuser.end();
       }
-      const api = createDataSource(urlAs(apiRole, 'api-secret'));
-      await api.initialize();
-      try {
-        expect(await describeConnectedRole(api)).toEqual({ role: apiRole, superuser: false, ownedTables: [] });
-        await api.query(`INSERT INTO client (name, sector) VALUES ('Compose Council', 'OTHER')`);
-        await expect(api.query(`DELETE FROM audit_event`)).rejects.toThrow('permission denied for table audit_event');
-      } finally {
-        await api.destroy();
-      }
-      const [{ owner: databaseOwner }] = (await superuser.query(`SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1`, [database])).rows;
-      expect(databaseOwner).toBe(ownerRole);
-    } finally {
-      await superuser.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-      await superuser.query(`DROP ROLE IF EXISTS ${ownerRole}`);
-      await superuser.query(`DROP ROLE IF EXISTS ${apiRole}`);
-      await superuser.end();
-    }
-  });
+    },
+  );
 });
 
 describe('Dockerfile', () => {
@@ -219,8 +273,15 @@ describe('Dockerfile', () => {
   const build = instructions.filter((i) => i.stage < lastStage);
 
   it('builds in one stage and runs in another, on a Node LTS image', () => {
-    const args = Object.fromEntries(instructions.filter((i) => i.keyword === 'ARG').map((i) => i.args.split('=')).map(([k, v]) => [k.trim(), v?.trim()]));
-    const images = instructions.filter((i) => i.keyword === 'FROM').map((i) => i.args.split(/\s+/)[0].replace(/^\$\{(\w+)\}$/, (_m, name) => args[name]));
+    const args = Object.fromEntries(
+      instructions
+        .filter((i) => i.keyword === 'ARG')
+        .map((i) => i.args.split('='))
+        .map(([k, v]) => [k.trim(), v?.trim()]),
+    );
+    const images = instructions
+      .filter((i) => i.keyword === 'FROM')
+      .map((i) => i.args.split(/\s+/)[0].replace(/^\$\{(\w+)\}$/, (_m, name) => args[name]));
     expect(images.length).toBeGreaterThanOrEqual(2);
     for (const image of images) {
       const [, major] = /^node:(\d+)/.exec(image) ?? [];
@@ -230,7 +291,10 @@ describe('Dockerfile', () => {
   });
 
   it('installs exactly the lockfile, builds, and ships without dev dependencies', () => {
-    const runs = build.filter((i) => i.keyword === 'RUN').map((i) => i.args).join(' && ');
+    const runs = build
+      .filter((i) => i.keyword === 'RUN')
+      .map((i) => i.args)
+      .join(' && ');
     expect(runs).toMatch(/npm ci\b/);
     expect(runs).toMatch(/npm run build\b/);
     expect(runs).toMatch(/npm prune --omit=dev|npm ci [^&]*--omit=dev/);
@@ -239,11 +303,28 @@ describe('Dockerfile', () => {
   it('copies into the build what the server needs, and leaves out of the context only what it does not', () => {
     const sources = build
       .filter((i) => i.keyword === 'COPY' && !i.args.includes('--from'))
-      .flatMap((i) => i.args.split(/\s+/).filter((a) => !a.startsWith('--')).slice(0, -1));
+      .flatMap((i) =>
+        i.args
+          .split(/\s+/)
+          .filter((a) => !a.startsWith('--'))
+          .slice(0, -1),
+      );
     for (const source of sources) expect(fs.existsSync(path.join(ROOT, source))).toBe(true);
     // dist/src/main.js needs src and ../ormconfig; the migrations are loaded from dist/migrations.
-    for (const entry of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'ormconfig.ts', 'src', 'migrations']) expect(sources).toContain(entry);
-    const ignored = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    for (const entry of [
+      'package.json',
+      'package-lock.json',
+      'tsconfig.json',
+      'tsconfig.build.json',
+      'ormconfig.ts',
+      'src',
+      'migrations',
+    ])
+      expect(sources).toContain(entry);
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     for (const source of sources) expect(ignored).not.toContain(source);
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', '.data', 'dist', '.git']));
     // Whatever else tsconfig.build.json compiles (tooling such as bench/) is left out on purpose, not by oversight.

@@ -28,13 +28,17 @@ import { RawResponse, eventually, postGraphQL, send, sleep, freePort } from './s
 
 const HELPER = path.join(__dirname, 'pg-instance.mjs');
 
-
 /** Starts PostgreSQL through the helper and resolves once it prints "ready". */
 async function startPostgres(dataDir: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [HELPER, dataDir, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [HELPER, dataDir, String(port)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`PostgreSQL did not start within 60 s: ${output}`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`PostgreSQL did not start within 60 s: ${output}`)),
+      60_000,
+    );
     child.stdout!.on('data', (chunk) => {
       output += String(chunk);
       if (output.includes('ready')) {
@@ -102,7 +106,10 @@ describe('database restart under load', () => {
     fs.chmodSync(dataRoot, 0o777);
     port = await freePort();
     postgres = await startPostgres(path.join(dataRoot, 'data'), port);
-    database = await migratedDatabase(`postgres://postgres:postgres@127.0.0.1:${port}/postgres`, 'register_fault');
+    database = await migratedDatabase(
+      `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
+      'register_fault',
+    );
 
     const services = createServices(database.db, { afterAlerts: notifyAlerts });
     const supplier = await createSupplier(services, { name: 'Fault Supplier' });
@@ -110,8 +117,24 @@ describe('database restart under load', () => {
     await createAgreement(services, (await createContract(services, client.id, supplier.id)).id);
 
     // Production mode: while the database is down, nothing about it may leak into answers.
-    const config = loadConfig({ NODE_ENV: 'production', DATABASE_URL: database.url, JWT_SECRET: TEST_JWT_SECRET, RATE_LIMIT_PER_MINUTE: '0', ALERT_POLL_MS: '250' });
-    server = await startServer({ config, db: database.db, schema: await testSchema(), services, logger: pino({ level: 'silent' }), databaseUrl: database.url }, 0);
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      DATABASE_URL: database.url,
+      JWT_SECRET: TEST_JWT_SECRET,
+      RATE_LIMIT_PER_MINUTE: '0',
+      ALERT_POLL_MS: '250',
+    });
+    server = await startServer(
+      {
+        config,
+        db: database.db,
+        schema: await testSchema(),
+        services,
+        logger: pino({ level: 'silent' }),
+        databaseUrl: database.url,
+      },
+      0,
+    );
     adminToken = await mintToken(TEST_JWT_SECRET, { sub: 'fault-admin', role: 'admin' });
     analystToken = await mintToken(TEST_JWT_SECRET, { sub: 'fault-analyst', role: 'analyst' });
   }, 120_000);
@@ -125,8 +148,14 @@ describe('database restart under load', () => {
 
   it('answers cleanly while PostgreSQL is down and recovers by itself when it is back', async () => {
     const url = server.url;
-    const supplierGlobalId = encodeGlobalId('Supplier', (await database.db.query(`SELECT id FROM supplier`))[0].id);
-    const query = { query: 'query Load { suppliers { totalCount edges { node { name contracts { totalCount edges { node { client { name } } } } } } } }' };
+    const supplierGlobalId = encodeGlobalId(
+      'Supplier',
+      (await database.db.query(`SELECT id FROM supplier`))[0].id,
+    );
+    const query = {
+      query:
+        'query Load { suppliers { totalCount edges { node { name contracts { totalCount edges { node { client { name } } } } } } } }',
+    };
     const healthy = await postGraphQL(url, analystToken, query);
     expect(healthy.json.data.suppliers.totalCount).toBe(1);
     expect(server.alertHub.connections).toBe(1);
@@ -143,9 +172,25 @@ describe('database restart under load', () => {
         try {
           const response = await postGraphQL(url, analystToken, query);
           const ok = !response.json?.errors && response.json?.data?.suppliers?.totalCount === 1;
-          outcomes.push({ startedAt, endedAt: Date.now(), status: response.status, ok, codes: (response.json?.errors ?? []).map((e: any) => e.extensions?.code), ms: Date.now() - startedAt, text: response.text });
+          outcomes.push({
+            startedAt,
+            endedAt: Date.now(),
+            status: response.status,
+            ok,
+            codes: (response.json?.errors ?? []).map((e: any) => e.extensions?.code),
+            ms: Date.now() - startedAt,
+            text: response.text,
+          });
         } catch (error) {
-          outcomes.push({ startedAt, endedAt: Date.now(), status: 'network error', ok: false, codes: [], ms: Date.now() - startedAt, text: String(error) });
+          outcomes.push({
+            startedAt,
+            endedAt: Date.now(),
+            status: 'network error',
+            ok: false,
+            codes: [],
+            ms: Date.now() - startedAt,
+            text: String(error),
+          });
         }
         await sleep(20);
       }
@@ -161,7 +206,10 @@ describe('database restart under load', () => {
 
     const readyStarted = Date.now();
     const notReady = await send(`${url}/readyz`);
-    expect({ status: notReady.status, body: notReady.json }).toEqual({ status: 503, body: { status: 'not ready', database: 'down' } });
+    expect({ status: notReady.status, body: notReady.json }).toEqual({
+      status: 503,
+      body: { status: 'not ready', database: 'down' },
+    });
     expect(Date.now() - readyStarted).toBeLessThan(6000);
     expect((await send(`${url}/healthz`)).status).toBe(200);
 
@@ -169,7 +217,9 @@ describe('database restart under load', () => {
     expect(failedQuery.ms).toBeLessThan(6000);
     expectCleanFailure(failedQuery.response);
     const failedMutation = await timed(() =>
-      postGraphQL(url, adminToken, { query: `mutation { recordIncident(input: { supplierId: "${supplierGlobalId}", title: "During the outage", kind: OTHER, status: SUSPECTED, detectedAt: "2024-05-01T00:00:00Z", exfiltration: NONE_FOUND }) { incident { id } userErrors { code } } }` }),
+      postGraphQL(url, adminToken, {
+        query: `mutation { recordIncident(input: { supplierId: "${supplierGlobalId}", title: "During the outage", kind: OTHER, status: SUSPECTED, detectedAt: "2024-05-01T00:00:00Z", exfiltration: NONE_FOUND }) { incident { id } userErrors { code } } }`,
+      }),
     );
     expect(failedMutation.ms).toBeLessThan(6000);
     expectCleanFailure(failedMutation.response);
@@ -178,8 +228,16 @@ describe('database restart under load', () => {
     // Back, on the same data directory and port.
     const restartAt = Date.now();
     postgres = await startPostgres(path.join(dataRoot, 'data'), port);
-    await eventually(async () => (await send(`${url}/readyz`)).status === 200, 15_000, '/readyz to answer 200 again');
-    await eventually(async () => (await postGraphQL(url, analystToken, query)).json?.data?.suppliers?.totalCount === 1, 15_000, 'queries to succeed again');
+    await eventually(
+      async () => (await send(`${url}/readyz`)).status === 200,
+      15_000,
+      '/readyz to answer 200 again',
+    );
+    await eventually(
+      async () => (await postGraphQL(url, analystToken, query)).json?.data?.suppliers?.totalCount === 1,
+      15_000,
+      'queries to succeed again',
+    );
     const recoveredAt = Date.now();
     // Recovery took seconds at most, with nothing done to the API.
     expect(recoveredAt - restartAt).toBeLessThan(20_000);
@@ -198,10 +256,19 @@ describe('database restart under load', () => {
     expect(after.length).toBeGreaterThan(0);
     expect(after.filter((o) => !o.ok)).toEqual([]);
     for (const outcome of outcomes) {
-      expect({ status: outcome.status, slow: outcome.ms > 7000 }).toEqual({ status: expect.any(Number), slow: false });
+      expect({ status: outcome.status, slow: outcome.ms > 7000 }).toEqual({
+        status: expect.any(Number),
+        slow: false,
+      });
       if (!outcome.ok) {
-        expect({ status: outcome.status, json: isJson(outcome.text), codes: outcome.codes.length > 0 }).toEqual({ status: outcome.status, json: true, codes: true });
-        expect(outcome.text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|terminating connection|QueryFailedError|stack/);
+        expect({
+          status: outcome.status,
+          json: isJson(outcome.text),
+          codes: outcome.codes.length > 0,
+        }).toEqual({ status: outcome.status, json: true, codes: true });
+        expect(outcome.text).not.toMatch(
+          /ECONNREFUSED|127\.0\.0\.1|terminating connection|QueryFailedError|stack/,
+        );
       }
     }
 
@@ -217,7 +284,11 @@ describe('database restart under load', () => {
     const [alert] = await subscriber.waitFor(1, 15_000);
     expect(alert).toMatchObject({ kind: 'NEW', exposure: { client: { name: 'Fault Council' } } });
     // The mutation attempted during the outage wrote nothing: only the incident recorded afterwards exists.
-    expect((await database.db.query(`SELECT title FROM incident ORDER BY title`)).map((r: { title: string }) => r.title)).toEqual(['After the restart']);
+    expect(
+      (await database.db.query(`SELECT title FROM incident ORDER BY title`)).map(
+        (r: { title: string }) => r.title,
+      ),
+    ).toEqual(['After the restart']);
     await subscriber.dispose();
   }, 120_000);
 });
@@ -243,6 +314,11 @@ function expectCleanFailure(response: RawResponse) {
   expect(response.status).toBe(503);
   expect(response.headers.get('retry-after')).toBe('5');
   expect(response.json.errors?.length).toBeGreaterThan(0);
-  expect(response.json.errors[0]).toMatchObject({ message: 'The database is unavailable; retry in a few seconds', extensions: { code: 'SERVICE_UNAVAILABLE', requestId: response.headers.get('x-request-id') } });
-  expect(response.text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|terminating connection|QueryFailedError|stack/);
+  expect(response.json.errors[0]).toMatchObject({
+    message: 'The database is unavailable; retry in a few seconds',
+    extensions: { code: 'SERVICE_UNAVAILABLE', requestId: response.headers.get('x-request-id') },
+  });
+  expect(response.text).not.toMatch(
+    /ECONNREFUSED|127\.0\.0\.1|terminating connection|QueryFailedError|stack/,
+  );
 }

@@ -51,6 +51,8 @@ try {
   await pg.start();
   process.stdout.write('ready\n');
 } catch (error) {
-  process.stderr.write(`could not start PostgreSQL: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(
+    `could not start PostgreSQL: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
   process.exit(1);
 }

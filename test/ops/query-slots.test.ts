@@ -22,7 +22,8 @@ describe('query slots', () => {
     await app.stop();
   });
 
-  const queuedQueries = async () => Number(/^graphql_queued_queries (\d+)$/m.exec(await (await fetch(app.server.metricsUrl!)).text())?.[1]);
+  const queuedQueries = async () =>
+    Number(/^graphql_queued_queries (\d+)$/m.exec(await (await fetch(app.server.metricsUrl!)).text())?.[1]);
   const until = async (condition: () => Promise<boolean>, what: string) => {
     const started = Date.now();
     while (!(await condition())) {
@@ -35,13 +36,26 @@ describe('query slots', () => {
     await locker.query('BEGIN');
     await locker.query('LOCK TABLE supplier IN ACCESS EXCLUSIVE MODE');
     const first = app.gql(app.adminToken, '{ suppliers(first: 5) { edges { node { name } } } }');
-    await until(async () => (await locker.query(`SELECT count(*)::int AS n FROM pg_locks WHERE relation = 'supplier'::regclass AND NOT granted`)).rows[0].n > 0, 'the first query to wait for the lock');
+    await until(
+      async () =>
+        (
+          await locker.query(
+            `SELECT count(*)::int AS n FROM pg_locks WHERE relation = 'supplier'::regclass AND NOT granted`,
+          )
+        ).rows[0].n > 0,
+      'the first query to wait for the lock',
+    );
 
     let secondDone = false;
-    const second = app.gql(app.adminToken, '{ clients(first: 5) { totalCount } }').finally(() => (secondDone = true));
+    const second = app
+      .gql(app.adminToken, '{ clients(first: 5) { totalCount } }')
+      .finally(() => (secondDone = true));
     await until(async () => (await queuedQueries()) === 1, 'the second query to queue');
 
-    const mutation = await app.gql(app.adminToken, 'mutation { createClient(input: { name: "Arrives meanwhile", sector: HEALTH }) { client { name } userErrors { message } } }');
+    const mutation = await app.gql(
+      app.adminToken,
+      'mutation { createClient(input: { name: "Arrives meanwhile", sector: HEALTH }) { client { name } userErrors { message } } }',
+    );
     expect(dataOf(mutation).createClient).toEqual({ client: { name: 'Arrives meanwhile' }, userErrors: [] });
     expect(secondDone).toBe(false);
 
@@ -56,7 +70,9 @@ describe('query slots', () => {
     const refused = await app.gql(app.adminToken, '{ suppliers(after: "not a cursor") { totalCount } }');
     expect(refused.body.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(refused.body.errors?.[0].path).toEqual(['suppliers']);
-    const results = await Promise.all(Array.from({ length: 5 }, () => app.gql(app.adminToken, '{ suppliers(first: 1) { totalCount } }')));
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => app.gql(app.adminToken, '{ suppliers(first: 1) { totalCount } }')),
+    );
     expect(results.map((result) => dataOf(result).suppliers.totalCount)).toEqual([1, 1, 1, 1, 1]);
     expect(await queuedQueries()).toBe(0);
   });

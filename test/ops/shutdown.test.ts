@@ -11,7 +11,13 @@ import { notifyAlerts } from '../../src/modules/alert/alert.notify';
 import { startServer } from '../../src/server';
 import { TEST_JWT_SECRET, TestApp, startTestApp, testSchema } from '../support/app';
 import { attachToDatabase, createTestDatabase } from '../support/database';
-import { createAgreement, createClient, createContract, createSupplier, recordIncident } from '../support/factories';
+import {
+  createAgreement,
+  createClient,
+  createContract,
+  createSupplier,
+  recordIncident,
+} from '../support/factories';
 import { subscribe } from '../alert/subscriber';
 import { eventually, postGraphQL, send, freePort } from './support';
 
@@ -22,12 +28,15 @@ import { eventually, postGraphQL, send, freePort } from './support';
  */
 
 const ROOT = path.join(__dirname, '..', '..');
-const NESTED_QUERY = 'query InFlight { suppliers(first: 100) { totalCount edges { node { name contracts(first: 20) { totalCount edges { node { reference client { name } } } } } } } }';
+const NESTED_QUERY =
+  'query InFlight { suppliers(first: 100) { totalCount edges { node { name contracts(first: 20) { totalCount edges { node { reference client { name } } } } } } } }';
 
 async function seed(app: { services: TestApp['services'] }, suppliers: number) {
   const client = await createClient(app.services, { name: 'Shutdown Council' });
   for (let i = 0; i < suppliers; i += 1) {
-    const supplier = await createSupplier(app.services, { name: `Shutdown Supplier ${String(i).padStart(2, '0')}` });
+    const supplier = await createSupplier(app.services, {
+      name: `Shutdown Supplier ${String(i).padStart(2, '0')}`,
+    });
     await createAgreement(app.services, (await createContract(app.services, client.id, supplier.id)).id);
   }
   return client;
@@ -47,12 +56,17 @@ async function queuedQueries(metricsUrl: string): Promise<number> {
 
 /** Backends waiting for a lock on supplier (pg_locks, unlike pg_stat_activity, is not frozen inside a transaction). */
 async function lockWaiters(observer: Client): Promise<number> {
-  const { rows } = await observer.query(`SELECT count(*)::int AS count FROM pg_locks WHERE relation = 'supplier'::regclass AND NOT granted`);
+  const { rows } = await observer.query(
+    `SELECT count(*)::int AS count FROM pg_locks WHERE relation = 'supplier'::regclass AND NOT granted`,
+  );
   return rows[0].count;
 }
 
 async function listenerConnections(app: TestApp): Promise<number> {
-  const [{ count }] = await app.database.db.query(`SELECT count(*)::int AS count FROM pg_stat_activity WHERE datname = $1 AND application_name = 'register-alert-listener'`, [app.database.name]);
+  const [{ count }] = await app.database.db.query(
+    `SELECT count(*)::int AS count FROM pg_stat_activity WHERE datname = $1 AND application_name = 'register-alert-listener'`,
+    [app.database.name],
+  );
   return count;
 }
 
@@ -73,12 +87,23 @@ describe('graceful stop', () => {
       let received = 0;
       app.server.httpServer.on('request', () => (received += 1));
       const requests = Array.from({ length: 40 }, () =>
-        postGraphQL(app.url, app.analystToken, { query: NESTED_QUERY }).then((response) => ({ response, doneAt: performance.now() })),
+        postGraphQL(app.url, app.analystToken, { query: NESTED_QUERY }).then((response) => ({
+          response,
+          doneAt: performance.now(),
+        })),
       );
       await eventually(() => received >= 40, 5000, 'the server to receive all requests', 5);
       // MAX_CONCURRENT_QUERIES (4) of them run and wait on the lock; the other 36 wait for a slot. Both kinds are in flight.
-      await eventually(async () => (await lockWaiters(blocker)) >= 4, 5000, 'every query slot to wait on the lock');
-      await eventually(async () => (await queuedQueries(app.server.metricsUrl!)) === 36, 5000, 'the other requests to wait for a slot');
+      await eventually(
+        async () => (await lockWaiters(blocker)) >= 4,
+        5000,
+        'every query slot to wait on the lock',
+      );
+      await eventually(
+        async () => (await queuedQueries(app.server.metricsUrl!)) === 36,
+        5000,
+        'the other requests to wait for a slot',
+      );
 
       const stopCalledAt = performance.now();
       let stopResolvedAt: number | null = null;
@@ -101,22 +126,37 @@ describe('graceful stop', () => {
         expect(response.status).toBe(200);
         expect(response.json.errors).toBeUndefined();
         expect(response.json.data.suppliers.totalCount).toBe(5);
-        expect(response.json.data.suppliers.edges[4].node.contracts.edges[0].node.client.name).toBe('Shutdown Council');
+        expect(response.json.data.suppliers.edges[4].node.contracts.edges[0].node.client.name).toBe(
+          'Shutdown Council',
+        );
         expect(doneAt).toBeGreaterThan(stopCalledAt);
       }
       expect(stopResolvedAt! - stopCalledAt).toBeLessThan(10_000);
 
       // Stopped: neither HTTP nor WebSocket is accepted.
-      await expect(fetch(`${app.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}', signal: AbortSignal.timeout(3000) })).rejects.toThrow();
+      await expect(
+        fetch(`${app.url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"query":"{ __typename }"}',
+          signal: AbortSignal.timeout(3000),
+        }),
+      ).rejects.toThrow();
       const refused = await new Promise<string>((resolve) => {
         const socket = new WebSocket(app.url.replace(/^http/, 'ws') + '/graphql', 'graphql-transport-ws');
         socket.on('open', () => resolve('open'));
-        socket.on('error', (error) => resolve(`error: ${(error as NodeJS.ErrnoException).code ?? error.message}`));
+        socket.on('error', (error) =>
+          resolve(`error: ${(error as NodeJS.ErrnoException).code ?? error.message}`),
+        );
       });
       expect(refused).toMatch(/^error: ECONNREFUSED/);
 
       // The alert hub's LISTEN connection is closed too.
-      await eventually(async () => (await listenerConnections(app)) === 0, 3000, 'the listener connection to close');
+      await eventually(
+        async () => (await listenerConnections(app)) === 0,
+        3000,
+        'the listener connection to close',
+      );
       await subscriber.dispose();
     } finally {
       await blocker.end();
@@ -153,7 +193,11 @@ describe('graceful stop', () => {
       const [{ id: supplierId }] = await app.database.db.query(`SELECT id FROM supplier LIMIT 1`);
       wsClient.subscribe<{ exposureAlerts: { id: string; kind: string } }>(
         { query: 'subscription { exposureAlerts { id kind } }' },
-        { next: (result) => result.data && received.push(result.data.exposureAlerts), error: () => undefined, complete: () => undefined },
+        {
+          next: (result) => result.data && received.push(result.data.exposureAlerts),
+          error: () => undefined,
+          complete: () => undefined,
+        },
       );
       await eventually(() => connected.length === 1, 5000, 'the first connection');
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -164,16 +208,37 @@ describe('graceful stop', () => {
 
       // Another instance comes up on the same address (a restarted pod behind the same service).
       replacementDb = await attachToDatabase(app.database);
-      const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, RATE_LIMIT_PER_MINUTE: '0' });
+      const config = loadConfig({
+        NODE_ENV: 'test',
+        JWT_SECRET: TEST_JWT_SECRET,
+        RATE_LIMIT_PER_MINUTE: '0',
+      });
       const services = createServices(replacementDb.db, { afterAlerts: notifyAlerts });
-      replacement = await startServer({ config, db: replacementDb.db, schema: await testSchema(), services, logger: pino({ level: 'silent' }), databaseUrl: app.database.url }, port);
-      await eventually(() => connected.length === 2, 10_000, `the client to reconnect (closed: ${JSON.stringify(closed)})`);
+      replacement = await startServer(
+        {
+          config,
+          db: replacementDb.db,
+          schema: await testSchema(),
+          services,
+          logger: pino({ level: 'silent' }),
+          databaseUrl: app.database.url,
+        },
+        port,
+      );
+      await eventually(
+        () => connected.length === 2,
+        10_000,
+        `the client to reconnect (closed: ${JSON.stringify(closed)})`,
+      );
       await new Promise((resolve) => setTimeout(resolve, 200));
 
       await recordIncident(services, supplierId);
       await eventually(() => received.length >= 1, 10_000, 'an alert after the reconnect');
       expect(received[0].kind).toBe('NEW');
-      const [{ id: alertId }] = await app.database.db.query(`SELECT id::text AS id FROM exposure_alert WHERE client_id = $1`, [council.id]);
+      const [{ id: alertId }] = await app.database.db.query(
+        `SELECT id::text AS id FROM exposure_alert WHERE client_id = $1`,
+        [council.id],
+      );
       expect(received.map((a) => a.id)).toEqual([alertId]);
     } finally {
       await wsClient.dispose();
@@ -184,7 +249,6 @@ describe('graceful stop', () => {
     }
   });
 });
-
 
 describe('the real entry point on SIGTERM', () => {
   it('closes subscriptions with 1001, finishes what is in flight, and exits 0', async () => {
@@ -199,14 +263,33 @@ describe('the real entry point on SIGTERM', () => {
       let output = '';
       child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
         cwd: ROOT,
-        env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: database.url, MIGRATION_DATABASE_URL: database.ownerUrl, JWT_SECRET: TEST_JWT_SECRET, PORT: String(port), METRICS_PORT: String(metricsPort), LOG_LEVEL: 'silent', DB_POOL_MAX: '30' },
+        env: {
+          ...process.env,
+          NODE_ENV: 'production',
+          DATABASE_URL: database.url,
+          MIGRATION_DATABASE_URL: database.ownerUrl,
+          JWT_SECRET: TEST_JWT_SECRET,
+          PORT: String(port),
+          METRICS_PORT: String(metricsPort),
+          LOG_LEVEL: 'silent',
+          DB_POOL_MAX: '30',
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       child.stdout!.on('data', (chunk) => (output += String(chunk)));
       child.stderr!.on('data', (chunk) => (output += String(chunk)));
       let exitCode: number | null | undefined;
-      const exited = new Promise<void>((resolve) => child!.once('exit', (code) => { exitCode = code; resolve(); }));
-      await eventually(() => output.includes('Supplier risk register API at') || exitCode !== undefined, 60_000, 'the server to start');
+      const exited = new Promise<void>((resolve) =>
+        child!.once('exit', (code) => {
+          exitCode = code;
+          resolve();
+        }),
+      );
+      await eventually(
+        () => output.includes('Supplier risk register API at') || exitCode !== undefined,
+        60_000,
+        'the server to start',
+      );
       expect(output).toMatch(/Supplier risk register API at/);
       const url = `http://localhost:${port}`;
       expect((await send(`${url}/readyz`)).status).toBe(200);
@@ -219,7 +302,13 @@ describe('the real entry point on SIGTERM', () => {
       await blocker.query('BEGIN');
       await blocker.query('LOCK TABLE supplier IN ACCESS EXCLUSIVE MODE');
       const requests = Array.from({ length: 20 }, () => postGraphQL(url, token, { query: NESTED_QUERY }, {}));
-      await eventually(async () => (await lockWaiters(blocker)) >= 4 && (await queuedQueries(`http://localhost:${metricsPort}/metrics`)) === 16, 10_000, 'all requests to be running or queued');
+      await eventually(
+        async () =>
+          (await lockWaiters(blocker)) >= 4 &&
+          (await queuedQueries(`http://localhost:${metricsPort}/metrics`)) === 16,
+        10_000,
+        'all requests to be running or queued',
+      );
 
       child.kill('SIGTERM');
       await subscriber.waitUntilEnded(5000);
@@ -253,7 +342,9 @@ describe('configuration is checked before start', () => {
   const PRODUCTION = { NODE_ENV: 'production', DATABASE_URL: 'postgres://db.internal/register' };
 
   it('production without JWT_SECRET or JWT_JWKS_URL refuses to start with a clear message', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow('In production set JWT_SECRET (HS256) or JWT_JWKS_URL (RS256/ES256): refusing to start without a way to verify tokens');
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
+      'In production set JWT_SECRET (HS256) or JWT_JWKS_URL (RS256/ES256): refusing to start without a way to verify tokens',
+    );
     expect(() => loadConfig({ ...PRODUCTION, JWT_SECRET: '' })).toThrow(/JWT_SECRET.*JWT_JWKS_URL/);
   });
 
@@ -263,15 +354,21 @@ describe('configuration is checked before start', () => {
 
   it('a JWT_SECRET shorter than 32 characters is refused, in every environment', () => {
     for (const env of ['production', 'development', 'test']) {
-      expect(() => loadConfig({ ...PRODUCTION, NODE_ENV: env, JWT_SECRET: 'short-secret' })).toThrow('JWT_SECRET must be at least 32 characters long');
-      expect(() => loadConfig({ ...PRODUCTION, NODE_ENV: env, JWT_SECRET: 'x'.repeat(31) })).toThrow(/at least 32/);
+      expect(() => loadConfig({ ...PRODUCTION, NODE_ENV: env, JWT_SECRET: 'short-secret' })).toThrow(
+        'JWT_SECRET must be at least 32 characters long',
+      );
+      expect(() => loadConfig({ ...PRODUCTION, NODE_ENV: env, JWT_SECRET: 'x'.repeat(31) })).toThrow(
+        /at least 32/,
+      );
     }
     expect(loadConfig({ ...PRODUCTION, JWT_SECRET: 'x'.repeat(32) }).jwtSecret).toBe('x'.repeat(32));
   });
 
   it('a bad PORT is refused with the variable, the range and the value', () => {
     for (const port of ['abc', '-1', '65536', '80.5', '4000x', '1e3x']) {
-      expect(() => loadConfig({ PORT: port })).toThrow(`PORT must be a whole number from 0 to 65535, got "${port}"`);
+      expect(() => loadConfig({ PORT: port })).toThrow(
+        `PORT must be a whole number from 0 to 65535, got "${port}"`,
+      );
     }
     expect(loadConfig({ PORT: '8080' }).port).toBe(8080);
     expect(loadConfig({}).port).toBe(4000);
@@ -279,17 +376,34 @@ describe('configuration is checked before start', () => {
 
   it('other variables are checked the same way', () => {
     expect(() => loadConfig({ JWT_JWKS_URL: 'not a url' })).toThrow('JWT_JWKS_URL is not a URL: "not a url"');
-    expect(() => loadConfig({ INTROSPECTION: 'maybe' })).toThrow('INTROSPECTION must be true or false, got "maybe"');
-    expect(() => loadConfig({ MAX_QUERY_DEPTH: '1' })).toThrow(/MAX_QUERY_DEPTH must be a whole number from 2 to 100/);
+    expect(() => loadConfig({ INTROSPECTION: 'maybe' })).toThrow(
+      'INTROSPECTION must be true or false, got "maybe"',
+    );
+    expect(() => loadConfig({ MAX_QUERY_DEPTH: '1' })).toThrow(
+      /MAX_QUERY_DEPTH must be a whole number from 2 to 100/,
+    );
     expect(() => loadConfig({ BODY_LIMIT_BYTES: '10' })).toThrow(/BODY_LIMIT_BYTES/);
     expect(() => loadConfig({ RATE_LIMIT_PER_MINUTE: '-5' })).toThrow(/RATE_LIMIT_PER_MINUTE/);
     expect(() => loadConfig({ DB_POOL_MAX: '0' })).toThrow(/DB_POOL_MAX/);
-    expect(() => loadConfig({ MAX_CONCURRENT_QUERIES: '0' })).toThrow(/MAX_CONCURRENT_QUERIES must be a whole number from 1 to 1000/);
-    expect(() => loadConfig({ WS_MAX_SUBSCRIPTIONS_PER_SOCKET: '0' })).toThrow(/WS_MAX_SUBSCRIPTIONS_PER_SOCKET must be a whole number from 1 to 10000, got "0"/);
-    expect(() => loadConfig({ WS_MAX_SUBSCRIPTIONS_PER_SUBJECT: 'many' })).toThrow(/WS_MAX_SUBSCRIPTIONS_PER_SUBJECT must be a whole number/);
-    expect(loadConfig({})).toMatchObject({ wsMaxSubscriptionsPerSocket: 20, wsMaxSubscriptionsPerSubject: 100 });
-    expect(() => loadConfig({ METRICS_PORT: '70000' })).toThrow('METRICS_PORT must be a whole number from 0 to 65535, got "70000"');
-    expect(() => loadConfig({ PORT: '4000', METRICS_PORT: '4000' })).toThrow(/METRICS_PORT must differ from PORT \(4000\)/);
+    expect(() => loadConfig({ MAX_CONCURRENT_QUERIES: '0' })).toThrow(
+      /MAX_CONCURRENT_QUERIES must be a whole number from 1 to 1000/,
+    );
+    expect(() => loadConfig({ WS_MAX_SUBSCRIPTIONS_PER_SOCKET: '0' })).toThrow(
+      /WS_MAX_SUBSCRIPTIONS_PER_SOCKET must be a whole number from 1 to 10000, got "0"/,
+    );
+    expect(() => loadConfig({ WS_MAX_SUBSCRIPTIONS_PER_SUBJECT: 'many' })).toThrow(
+      /WS_MAX_SUBSCRIPTIONS_PER_SUBJECT must be a whole number/,
+    );
+    expect(loadConfig({})).toMatchObject({
+      wsMaxSubscriptionsPerSocket: 20,
+      wsMaxSubscriptionsPerSubject: 100,
+    });
+    expect(() => loadConfig({ METRICS_PORT: '70000' })).toThrow(
+      'METRICS_PORT must be a whole number from 0 to 65535, got "70000"',
+    );
+    expect(() => loadConfig({ PORT: '4000', METRICS_PORT: '4000' })).toThrow(
+      /METRICS_PORT must differ from PORT \(4000\)/,
+    );
     expect(loadConfig({ METRICS_PORT: '9464' }).metricsPort).toBe(9464);
   });
 
@@ -308,7 +422,17 @@ describe('configuration is checked before start', () => {
     try {
       const busy = new URL(holder.server.metricsUrl!).port;
       const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, METRICS_PORT: busy });
-      const starting = startServer({ config, db: holder.database.db, schema: await testSchema(), services: holder.services, logger: pino({ level: 'silent' }), databaseUrl: holder.database.url }, 0);
+      const starting = startServer(
+        {
+          config,
+          db: holder.database.db,
+          schema: await testSchema(),
+          services: holder.services,
+          logger: pino({ level: 'silent' }),
+          databaseUrl: holder.database.url,
+        },
+        0,
+      );
       await expect(starting).rejects.toThrow(`port ${busy} is in use; set METRICS_PORT`);
     } finally {
       await holder.stop();
@@ -316,17 +440,37 @@ describe('configuration is checked before start', () => {
   });
 
   it('production defaults are safe; development falls back to the development secret', () => {
-    const production = loadConfig({ ...PRODUCTION, JWT_JWKS_URL: 'https://idp.example.com/.well-known/jwks.json' });
-    expect(production).toMatchObject({ env: 'production', introspection: false, graphiql: false, fieldSuggestions: false, jwtSecret: undefined, logLevel: 'info' });
+    const production = loadConfig({
+      ...PRODUCTION,
+      JWT_JWKS_URL: 'https://idp.example.com/.well-known/jwks.json',
+    });
+    expect(production).toMatchObject({
+      env: 'production',
+      introspection: false,
+      graphiql: false,
+      fieldSuggestions: false,
+      jwtSecret: undefined,
+      logLevel: 'info',
+    });
     expect(loadConfig({ ...PRODUCTION, JWT_SECRET: TEST_JWT_SECRET }).jwtSecret).toBe(TEST_JWT_SECRET);
     expect(loadConfig({}).jwtSecret).toBe(DEVELOPMENT_JWT_SECRET);
-    expect(loadConfig({ NODE_ENV: 'test' })).toMatchObject({ introspection: true, fieldSuggestions: true, logLevel: 'silent' });
+    expect(loadConfig({ NODE_ENV: 'test' })).toMatchObject({
+      introspection: true,
+      fieldSuggestions: true,
+      logLevel: 'silent',
+    });
   });
 
   it('the entry point reports a bad configuration and exits non-zero', async () => {
     const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
       cwd: ROOT,
-      env: { ...process.env, NODE_ENV: 'production', JWT_SECRET: '', JWT_JWKS_URL: '', DATABASE_URL: 'postgres://db.internal/register' },
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        JWT_SECRET: '',
+        JWT_JWKS_URL: '',
+        DATABASE_URL: 'postgres://db.internal/register',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';

@@ -25,13 +25,22 @@ async function occupy(port: number): Promise<net.Server> {
 function spawnMain(env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'silent', JWT_SECRET: TEST_JWT_SECRET, ...env },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      LOG_LEVEL: 'silent',
+      JWT_SECRET: TEST_JWT_SECRET,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
 
 /** Runs the entry point until it exits; what it printed and its exit code. */
-function runMain(env: Record<string, string>, timeoutMs = 60_000): Promise<{ code: number | null; output: string }> {
+function runMain(
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<{ code: number | null; output: string }> {
   const child = spawnMain(env);
   let output = '';
   child.stdout!.on('data', (chunk) => (output += String(chunk)));
@@ -62,7 +71,12 @@ describe('a busy port', () => {
     const blocker = await occupy(port);
     try {
       const started = Date.now();
-      const { code, output } = await runMain({ NODE_ENV: 'production', PORT: String(port), DATABASE_URL: database.url, MIGRATION_DATABASE_URL: database.ownerUrl });
+      const { code, output } = await runMain({
+        NODE_ENV: 'production',
+        PORT: String(port),
+        DATABASE_URL: database.url,
+        MIGRATION_DATABASE_URL: database.ownerUrl,
+      });
       expect(code).toBe(1);
       expect(output).toContain(`Could not start: port ${port} is in use; set PORT`);
       expect(Date.now() - started).toBeLessThan(30_000);
@@ -79,10 +93,24 @@ describe('a busy port', () => {
       // graphql-ws reports the listen error it sees on the WebSocket server to the console: expected here.
       jest.spyOn(console, 'error').mockImplementation(() => undefined);
       const services = createServices(database.db);
-      await expect(startServer({ config, db: database.db, schema: await testSchema(), services, logger: pino({ level: 'silent' }), databaseUrl: database.url }, port))
-        .rejects.toThrow(`port ${port} is in use; set PORT`);
+      await expect(
+        startServer(
+          {
+            config,
+            db: database.db,
+            schema: await testSchema(),
+            services,
+            logger: pino({ level: 'silent' }),
+            databaseUrl: database.url,
+          },
+          port,
+        ),
+      ).rejects.toThrow(`port ${port} is in use; set PORT`);
       // The alert hub's LISTEN connection was released.
-      const [{ count }] = await database.db.query(`SELECT count(*)::int AS count FROM pg_stat_activity WHERE datname = $1 AND application_name = 'register-alert-listener'`, [database.name]);
+      const [{ count }] = await database.db.query(
+        `SELECT count(*)::int AS count FROM pg_stat_activity WHERE datname = $1 AND application_name = 'register-alert-listener'`,
+        [database.name],
+      );
       expect(count).toBe(0);
     } finally {
       jest.restoreAllMocks();
@@ -108,11 +136,20 @@ describe('the API role at start in production', () => {
 
   it('warns when DATABASE_URL does both and its role is a superuser (allowed, as the benchmark does)', async () => {
     const warnings = await startAndCollectWarnings({ DATABASE_URL: database.ownerUrl });
-    expect(warnings).toEqual([expect.stringMatching(/^the API's database role "\w+" is a superuser: it could switch off the triggers that keep the audit trail append-only/)]);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^the API's database role "\w+" is a superuser: it could switch off the triggers that keep the audit trail append-only/,
+      ),
+    ]);
   });
 
   it('says nothing when the API has its own role and migrations run as the owner', async () => {
-    expect(await startAndCollectWarnings({ DATABASE_URL: database.url, MIGRATION_DATABASE_URL: database.ownerUrl })).toEqual([]);
+    expect(
+      await startAndCollectWarnings({
+        DATABASE_URL: database.url,
+        MIGRATION_DATABASE_URL: database.ownerUrl,
+      }),
+    ).toEqual([]);
   });
 
   it('without MIGRATION_DATABASE_URL, the restricted role cannot migrate: start-up stops and says why', async () => {
@@ -140,11 +177,21 @@ describe('the embedded default', () => {
     fs.chmodSync(dataRoot, 0o777);
     const port = await freePort();
     url = `http://localhost:${port}`;
-    env = { NODE_ENV: 'development', PORT: String(port), EMBEDDED_PG_DATA_DIR: path.join(dataRoot, 'postgres'), EMBEDDED_PG_PORT: String(await freePort()), GRAPHIQL: 'false' };
+    env = {
+      NODE_ENV: 'development',
+      PORT: String(port),
+      EMBEDDED_PG_DATA_DIR: path.join(dataRoot, 'postgres'),
+      EMBEDDED_PG_PORT: String(await freePort()),
+      GRAPHIQL: 'false',
+    };
     first = spawnMain(env);
     first.stdout!.on('data', (chunk) => (firstOutput += String(chunk)));
     first.stderr!.on('data', (chunk) => (firstOutput += String(chunk)));
-    await eventually(() => /Token for client.*\n\s+Bearer \S+\n/.test(firstOutput) || first!.exitCode !== null, 150_000, 'npm start to print its tokens');
+    await eventually(
+      () => /Token for client.*\n\s+Bearer \S+\n/.test(firstOutput) || first!.exitCode !== null,
+      150_000,
+      'npm start to print its tokens',
+    );
   }, 180_000);
 
   afterAll(async () => {
@@ -156,14 +203,23 @@ describe('the embedded default', () => {
     fs.rmSync(dataRoot, { recursive: true, force: true });
   }, 60_000);
 
-  const printedTokens = () => Object.fromEntries([...firstOutput.matchAll(/^Token for (\w+).*:\n\s+Bearer (\S+)$/gm)].map((m) => [m[1], m[2]]));
+  const printedTokens = () =>
+    Object.fromEntries(
+      [...firstOutput.matchAll(/^Token for (\w+).*:\n\s+Bearer (\S+)$/gm)].map((m) => [m[1], m[2]]),
+    );
 
   it('runs the API as a role that owns nothing, and the printed tokens work (they live JWT_MAX_LIFETIME)', async () => {
-    expect(firstOutput).toMatch(/^Database role register_api: append-only audit_event, exposure_alert, exposure_revision, notification_decision; read-write /m);
-    expect(firstOutput).toContain('Tokens valid for 24 h (JWT_MAX_LIFETIME); restart, or run npm run token, for fresh ones.');
+    expect(firstOutput).toMatch(
+      /^Database role register_api: append-only audit_event, exposure_alert, exposure_revision, notification_decision; read-write /m,
+    );
+    expect(firstOutput).toContain(
+      'Tokens valid for 24 h (JWT_MAX_LIFETIME); restart, or run npm run token, for fresh ones.',
+    );
     const tokens = printedTokens();
     expect(Object.keys(tokens).sort()).toEqual(['admin', 'analyst', 'client']);
-    const admin = await postGraphQL(url, tokens.admin, { query: '{ suppliers(filter: { search: "Capita" }) { totalCount } }' });
+    const admin = await postGraphQL(url, tokens.admin, {
+      query: '{ suppliers(filter: { search: "Capita" }) { totalCount } }',
+    });
     expect(admin.status).toBe(200);
     expect(admin.json.data.suppliers.totalCount).toBeGreaterThanOrEqual(1);
     const client = await postGraphQL(url, tokens.client, { query: '{ clients { totalCount } }' });
@@ -177,9 +233,13 @@ describe('the embedded default', () => {
   it('a second start on the same data folder says another instance holds it, not that the port is in use', async () => {
     const { code, output } = await runMain(env);
     expect(code).toBe(1);
-    expect(output).toMatch(/^Could not start: another instance holds the data folder .*postgres \(its PostgreSQL runs as pid \d+\): stop that instance first, or set EMBEDDED_PG_DATA_DIR to another folder$/m);
+    expect(output).toMatch(
+      /^Could not start: another instance holds the data folder .*postgres \(its PostgreSQL runs as pid \d+\): stop that instance first, or set EMBEDDED_PG_DATA_DIR to another folder$/m,
+    );
     expect(output).not.toMatch(/port \d+ is in use|EMBEDDED_PG_PORT/);
     // The first instance is untouched.
-    expect((await postGraphQL(url, printedTokens().analyst, { query: '{ clients { totalCount } }' })).status).toBe(200);
+    expect(
+      (await postGraphQL(url, printedTokens().analyst, { query: '{ clients { totalCount } }' })).status,
+    ).toBe(200);
   });
 });

@@ -9,7 +9,10 @@ export interface RawResponse {
   json: any;
 }
 
-export async function send(url: string, init: RequestInit & { timeoutMs?: number } = {}): Promise<RawResponse> {
+export async function send(
+  url: string,
+  init: RequestInit & { timeoutMs?: number } = {},
+): Promise<RawResponse> {
   const { timeoutMs = 15000, ...rest } = init;
   const response = await fetch(url, { ...rest, signal: AbortSignal.timeout(timeoutMs) });
   const text = await response.text();
@@ -23,10 +26,19 @@ export async function send(url: string, init: RequestInit & { timeoutMs?: number
 }
 
 /** POSTs a GraphQL request as JSON. `token` null sends no Authorization header. */
-export function postGraphQL(baseUrl: string, token: string | null, body: unknown, headers: Record<string, string> = {}): Promise<RawResponse> {
+export function postGraphQL(
+  baseUrl: string,
+  token: string | null,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<RawResponse> {
   return send(`${baseUrl}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...headers,
+    },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
 }
@@ -40,7 +52,9 @@ export function errorCodes(response: RawResponse): unknown[] {
  * Every table's row count and an md5 over its rows in id order (tables without an id column: in row-text order),
  * so a test can say that nothing at all was written.
  */
-export async function databaseSnapshot(db: DataSource): Promise<Record<string, { rows: number; md5: string }>> {
+export async function databaseSnapshot(
+  db: DataSource,
+): Promise<Record<string, { rows: number; md5: string }>> {
   const tables: { table_name: string; has_id: boolean }[] = await db.query(
     `SELECT t.table_name,
             EXISTS (SELECT 1 FROM information_schema.columns c WHERE c.table_schema = t.table_schema AND c.table_name = t.table_name AND c.column_name = 'id') AS has_id
@@ -51,7 +65,9 @@ export async function databaseSnapshot(db: DataSource): Promise<Record<string, {
   const snapshot: Record<string, { rows: number; md5: string }> = {};
   for (const { table_name: table, has_id: hasId } of tables) {
     const order = hasId ? 't.id' : 't::text';
-    const [row] = await db.query(`SELECT count(*)::int AS rows, coalesce(md5(string_agg(t::text, E'\\n' ORDER BY ${order})), '') AS md5 FROM "${table}" t`);
+    const [row] = await db.query(
+      `SELECT count(*)::int AS rows, coalesce(md5(string_agg(t::text, E'\\n' ORDER BY ${order})), '') AS md5 FROM "${table}" t`,
+    );
     snapshot[table] = { rows: row.rows, md5: row.md5 };
   }
   return snapshot;
@@ -65,7 +81,12 @@ export async function rowCount(db: DataSource, table: string): Promise<number> {
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `check` until it returns true (or a truthy value), failing after timeoutMs with `what`. */
-export async function eventually<T>(check: () => Promise<T> | T, timeoutMs: number, what: string, intervalMs = 100): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T> | T,
+  timeoutMs: number,
+  what: string,
+  intervalMs = 100,
+): Promise<T> {
   const started = Date.now();
   let last: unknown;
   for (;;) {
@@ -75,7 +96,10 @@ export async function eventually<T>(check: () => Promise<T> | T, timeoutMs: numb
     } catch (error) {
       last = error;
     }
-    if (Date.now() - started > timeoutMs) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() - started > timeoutMs)
+      throw new Error(
+        `Timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`,
+      );
     await sleep(intervalMs);
   }
 }

@@ -2,7 +2,13 @@ import { Client as PgClient } from 'pg';
 import { mintToken } from '../../src/auth/jwt';
 import { encodeGlobalId } from '../../src/common/global-id';
 import { TEST_JWT_SECRET, TestApp, startTestApp } from '../support/app';
-import { createAgreement, createClient, createContract, createSupplier, recordIncident } from '../support/factories';
+import {
+  createAgreement,
+  createClient,
+  createContract,
+  createSupplier,
+  recordIncident,
+} from '../support/factories';
 import { openSocket } from '../support/ws';
 import { ALERT_SUBSCRIPTION } from '../alert/subscriber';
 import { eventually, postGraphQL, rowCount, sleep } from './support';
@@ -27,7 +33,10 @@ describe('a token that expires while its socket is open', () => {
   let clientId: string;
   beforeAll(async () => {
     app = await startTestApp();
-    production = await startTestApp({ NODE_ENV: 'production', DATABASE_URL: 'postgres://configured-elsewhere/register' }, { database: app.database });
+    production = await startTestApp(
+      { NODE_ENV: 'production', DATABASE_URL: 'postgres://configured-elsewhere/register' },
+      { database: app.database },
+    );
     const supplier = await createSupplier(app.services, { name: 'Expiry Supplier' });
     const client = await createClient(app.services, { name: 'Expiry Council' });
     await createAgreement(app.services, (await createContract(app.services, client.id, supplier.id)).id);
@@ -40,7 +49,11 @@ describe('a token that expires while its socket is open', () => {
   });
 
   it('a client token: reads and recordNotificationDecision are refused from its expiry, then the socket closes 4403 saying why', async () => {
-    const token = await mintToken(TEST_JWT_SECRET, { sub: 'expiring-client', role: 'client', client_id: encodeGlobalId('Client', clientId) }, '3s');
+    const token = await mintToken(
+      TEST_JWT_SECRET,
+      { sub: 'expiring-client', role: 'client', client_id: encodeGlobalId('Client', clientId) },
+      '3s',
+    );
     const socket = await openSocket(app.url, token);
     try {
       const before = await socket.run('{ exposures { edges { node { id } } } }');
@@ -51,18 +64,29 @@ describe('a token that expires while its socket is open', () => {
       await sleep(expiryOf(token) - Date.now() + 50);
       const [read, decision] = await Promise.all([
         socket.run('{ exposures { edges { node { id score } } } }'),
-        socket.run(DECIDE, { input: { exposureId, status: 'NOT_REQUIRED', justification: 'Decided after the token expired' } }),
+        socket.run(DECIDE, {
+          input: { exposureId, status: 'NOT_REQUIRED', justification: 'Decided after the token expired' },
+        }),
       ]);
       for (const answer of [read, decision]) {
         expect(answer.data ?? null).toBeNull();
-        expect(answer.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/token has expired/), extensions: expect.objectContaining({ code: 'UNAUTHENTICATED', requestId: expect.any(String) }) })]);
+        expect(answer.errors).toEqual([
+          expect.objectContaining({
+            message: expect.stringMatching(/token has expired/),
+            extensions: expect.objectContaining({ code: 'UNAUTHENTICATED', requestId: expect.any(String) }),
+          }),
+        ]);
       }
       expect(await rowCount(app.database.db, 'notification_decision')).toBe(0);
 
       const closed = await socket.waitUntilClosed(5000);
       expect(closed).toEqual({ code: 4403, reason: expect.stringMatching(/token has expired/) });
       // The alert subscription ended first, with the cursor to resume from.
-      expect(alerts.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAUTHENTICATED', resumeAfter: expect.any(String) }) })]);
+      expect(alerts.errors).toEqual([
+        expect.objectContaining({
+          extensions: expect.objectContaining({ code: 'UNAUTHENTICATED', resumeAfter: expect.any(String) }),
+        }),
+      ]);
     } finally {
       await socket.dispose();
     }
@@ -76,7 +100,9 @@ describe('a token that expires while its socket is open', () => {
       await sleep(expiryOf(token) - Date.now() + 50);
       const answer = await socket.run(CREATE_SUPPLIER, { name: 'Created With An Expired Token' });
       expect(answer.errors?.map((error) => error.extensions?.code)).toEqual(['UNAUTHENTICATED']);
-      const [{ count }] = await app.database.db.query(`SELECT count(*)::int AS count FROM supplier WHERE name = 'Created With An Expired Token'`);
+      const [{ count }] = await app.database.db.query(
+        `SELECT count(*)::int AS count FROM supplier WHERE name = 'Created With An Expired Token'`,
+      );
       expect(count).toBe(0);
       expect((await socket.waitUntilClosed(5000)).code).toBe(4403);
     } finally {
@@ -89,7 +115,9 @@ describe('a token that expires while its socket is open', () => {
     try {
       await sleep(300);
       expect(socket.closed).toBeNull();
-      expect((await socket.run('{ suppliers { totalCount } }')).data).toEqual({ suppliers: { totalCount: 1 } });
+      expect((await socket.run('{ suppliers { totalCount } }')).data).toEqual({
+        suppliers: { totalCount: 1 },
+      });
     } finally {
       await socket.dispose();
     }
@@ -107,19 +135,33 @@ describe('rate limit over WebSocket (RATE_LIMIT_PER_MINUTE = 5)', () => {
     const token = await app.token('admin', { sub: 'ws-flood' });
     const socket = await openSocket(app.url, token);
     try {
-      for (let i = 0; i < 4; i += 1) expect((await socket.run('{ suppliers { totalCount } }')).errors).toBeUndefined();
+      for (let i = 0; i < 4; i += 1)
+        expect((await socket.run('{ suppliers { totalCount } }')).errors).toBeUndefined();
       const limited = await socket.run('{ suppliers { totalCount } }');
-      expect(limited.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/5 per minute/), extensions: expect.objectContaining({ code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number), requestId: expect.any(String) }) })]);
+      expect(limited.errors).toEqual([
+        expect.objectContaining({
+          message: expect.stringMatching(/5 per minute/),
+          extensions: expect.objectContaining({
+            code: 'RATE_LIMITED',
+            retryAfterSeconds: expect.any(Number),
+            requestId: expect.any(String),
+          }),
+        }),
+      ]);
       expect(limited.errors![0].extensions).not.toHaveProperty('http');
 
-      const mutation = await socket.run('mutation { createClient(input: { name: "Over the limit", sector: OTHER }) { client { id } } }');
+      const mutation = await socket.run(
+        'mutation { createClient(input: { name: "Over the limit", sector: OTHER }) { client { id } } }',
+      );
       expect(mutation.errors?.map((error) => error.extensions?.code)).toEqual(['RATE_LIMITED']);
       expect(await rowCount(app.database.db, 'client')).toBe(0);
       // The same subject over HTTP shares the count; the socket stays open for when the minute is over.
       expect((await postGraphQL(app.url, token, { query: '{ suppliers { totalCount } }' })).status).toBe(429);
       expect(socket.closed).toBeNull();
       // Another subject is not affected.
-      expect((await postGraphQL(app.url, app.analystToken, { query: '{ suppliers { totalCount } }' })).status).toBe(200);
+      expect(
+        (await postGraphQL(app.url, app.analystToken, { query: '{ suppliers { totalCount } }' })).status,
+      ).toBe(200);
     } finally {
       await socket.dispose();
     }
@@ -140,7 +182,8 @@ describe('query slots over WebSocket (MAX_CONCURRENT_QUERIES = 1)', () => {
     await app.stop();
   });
 
-  const queuedQueries = async () => Number(/^graphql_queued_queries (\d+)$/m.exec(await (await fetch(app.server.metricsUrl!)).text())?.[1]);
+  const queuedQueries = async () =>
+    Number(/^graphql_queued_queries (\d+)$/m.exec(await (await fetch(app.server.metricsUrl!)).text())?.[1]);
 
   it('a WebSocket query waits for the slot an HTTP query holds; a WebSocket mutation does not', async () => {
     const socket = await openSocket(app.url, app.adminToken);
@@ -148,14 +191,27 @@ describe('query slots over WebSocket (MAX_CONCURRENT_QUERIES = 1)', () => {
     try {
       await locker.query('LOCK TABLE supplier IN ACCESS EXCLUSIVE MODE');
       const first = app.gql(app.adminToken, '{ suppliers(first: 5) { edges { node { name } } } }');
-      await eventually(async () => (await locker.query(`SELECT count(*)::int AS n FROM pg_locks WHERE relation = 'supplier'::regclass AND NOT granted`)).rows[0].n > 0, 10_000, 'the HTTP query to wait for the lock');
+      await eventually(
+        async () =>
+          (
+            await locker.query(
+              `SELECT count(*)::int AS n FROM pg_locks WHERE relation = 'supplier'::regclass AND NOT granted`,
+            )
+          ).rows[0].n > 0,
+        10_000,
+        'the HTTP query to wait for the lock',
+      );
 
       let queryDone = false;
       const query = socket.run('{ clients { totalCount } }').finally(() => (queryDone = true));
       await eventually(async () => (await queuedQueries()) === 1, 10_000, 'the WebSocket query to queue');
 
-      const mutation = await socket.run('mutation { createClient(input: { name: "Arrives meanwhile", sector: HEALTH }) { client { name } userErrors { message } } }');
-      expect(mutation.data).toEqual({ createClient: { client: { name: 'Arrives meanwhile' }, userErrors: [] } });
+      const mutation = await socket.run(
+        'mutation { createClient(input: { name: "Arrives meanwhile", sector: HEALTH }) { client { name } userErrors { message } } }',
+      );
+      expect(mutation.data).toEqual({
+        createClient: { client: { name: 'Arrives meanwhile' }, userErrors: [] },
+      });
       expect(queryDone).toBe(false);
 
       await locker.query('COMMIT');
@@ -176,14 +232,19 @@ describe('subscription caps (WS_MAX_SUBSCRIPTIONS_PER_SOCKET = 2, WS_MAX_SUBSCRI
   });
   afterAll(() => app.stop());
 
-  const codes = (subscription: { errors: { extensions?: Record<string, unknown> }[] }) => subscription.errors.map((error) => error.extensions?.code);
+  const codes = (subscription: { errors: { extensions?: Record<string, unknown> }[] }) =>
+    subscription.errors.map((error) => error.extensions?.code);
 
   it('refuses a subscription past either cap with TOO_MANY_SUBSCRIPTIONS, and frees the place when one ends', async () => {
     const token = await app.token('admin', { sub: 'ws-capped' });
     const [a, b] = [await openSocket(app.url, token), await openSocket(app.url, token)];
     const other = await openSocket(app.url, app.analystToken);
     try {
-      const onA = [a.subscribe(ALERT_SUBSCRIPTION), a.subscribe(ALERT_SUBSCRIPTION), a.subscribe(ALERT_SUBSCRIPTION)];
+      const onA = [
+        a.subscribe(ALERT_SUBSCRIPTION),
+        a.subscribe(ALERT_SUBSCRIPTION),
+        a.subscribe(ALERT_SUBSCRIPTION),
+      ];
       for (const subscription of onA) await subscription.settled();
       expect(onA.map(codes)).toEqual([[], [], ['TOO_MANY_SUBSCRIPTIONS']]);
       expect(onA[2].errors[0].message).toMatch(/2 per connection/);

@@ -1,7 +1,14 @@
 import { DataCategory, ServiceCriticality } from '../../src/common/enums';
 import { encodeGlobalId } from '../../src/common/global-id';
 import { TestApp, dataOf, startTestApp } from '../support/app';
-import { createAgreement, createClient, createContract, createSupplier, linkSubprocessor, recordIncident } from '../support/factories';
+import {
+  createAgreement,
+  createClient,
+  createContract,
+  createSupplier,
+  linkSubprocessor,
+  recordIncident,
+} from '../support/factories';
 
 /**
  * Pages of exposures and contracts read only the columns of the fields selected on their nodes
@@ -31,53 +38,120 @@ describe('list pages read only the selected columns, and answer exactly what who
     for (let i = 0; i < 3; i += 1) {
       const client = await createClient(s, { name: `Council ${i}` });
       clientIds.push(client.id);
-      const direct = await createContract(s, client.id, supplier.id, { reference: `OUT-${i}`, endsOn: '2030-12-31', criticality: ServiceCriticality.CRITICAL, value: { amount: `${i + 1}000.50`, currency: 'GBP' } });
-      await createAgreement(s, direct.id, { dataCategories: [DataCategory.HEALTH, DataCategory.CONTACT], dataSubjectCount: 1000 * (i + 1) });
-      const hosted = await createContract(s, client.id, cloud.id, { reference: `HOST-${i}`, title: 'Hosting' });
+      const direct = await createContract(s, client.id, supplier.id, {
+        reference: `OUT-${i}`,
+        endsOn: '2030-12-31',
+        criticality: ServiceCriticality.CRITICAL,
+        value: { amount: `${i + 1}000.50`, currency: 'GBP' },
+      });
+      await createAgreement(s, direct.id, {
+        dataCategories: [DataCategory.HEALTH, DataCategory.CONTACT],
+        dataSubjectCount: 1000 * (i + 1),
+      });
+      const hosted = await createContract(s, client.id, cloud.id, {
+        reference: `HOST-${i}`,
+        title: 'Hosting',
+      });
       await createAgreement(s, hosted.id, { dataCategories: [DataCategory.FINANCIAL] });
     }
     const incident = await recordIncident(s, cloud.id, { title: 'Bucket left open' });
     incidentId = incident.incident.id;
     // One decided exposure, so the notification columns hold values, not only nulls.
-    const page = dataOf(await app.gql(app.adminToken, `query($id: ID!) { node(id: $id) { ... on Incident { exposures(first: 1) { edges { node { id } } } } } }`, { id: encodeGlobalId('Incident', incidentId) }));
+    const page = dataOf(
+      await app.gql(
+        app.adminToken,
+        `query($id: ID!) { node(id: $id) { ... on Incident { exposures(first: 1) { edges { node { id } } } } } }`,
+        { id: encodeGlobalId('Incident', incidentId) },
+      ),
+    );
     const exposureId = page.node.exposures.edges[0].node.id;
-    const decided = await app.gql(app.adminToken, `mutation($input: RecordNotificationDecisionInput!) { recordNotificationDecision(input: $input) { userErrors { message } } }`, {
-      input: { exposureId, status: 'REPORTED', reportedAt: '2023-04-01T09:00:00Z', reference: 'ICO-42' },
-    });
+    const decided = await app.gql(
+      app.adminToken,
+      `mutation($input: RecordNotificationDecisionInput!) { recordNotificationDecision(input: $input) { userErrors { message } } }`,
+      {
+        input: { exposureId, status: 'REPORTED', reportedAt: '2023-04-01T09:00:00Z', reference: 'ICO-42' },
+      },
+    );
     expect(dataOf(decided).recordNotificationDecision.userErrors).toEqual([]);
   }, 60_000);
   afterAll(() => app.stop());
 
   const whole = async (id: string, fields: string, type: string) =>
-    dataOf(await app.gql(app.adminToken, `query($id: ID!) { node(id: $id) { ... on ${type} { ${fields} } } }`, { id })).node;
+    dataOf(
+      await app.gql(app.adminToken, `query($id: ID!) { node(id: $id) { ... on ${type} { ${fields} } } }`, {
+        id,
+      }),
+    ).node;
 
   it('every exposure field of a page equals the whole row, selected directly or through fragments', async () => {
     const variables = { id: encodeGlobalId('Incident', incidentId) };
-    const direct = dataOf(await app.gql(app.adminToken, `query($id: ID!) { node(id: $id) { ... on Incident { exposures(first: 10) { edges { node { ${EXPOSURE_FIELDS} } } } } } }`, variables));
-    const viaFragments = dataOf(await app.gql(app.adminToken, `query($id: ID!) { node(id: $id) { ... on Incident { exposures(first: 10) { ...Page } } } }
+    const direct = dataOf(
+      await app.gql(
+        app.adminToken,
+        `query($id: ID!) { node(id: $id) { ... on Incident { exposures(first: 10) { edges { node { ${EXPOSURE_FIELDS} } } } } } }`,
+        variables,
+      ),
+    );
+    const viaFragments = dataOf(
+      await app.gql(
+        app.adminToken,
+        `query($id: ID!) { node(id: $id) { ... on Incident { exposures(first: 10) { ...Page } } } }
       fragment Page on ExposureConnection { edges { ... on ExposureEdge { node { ...Fields } } } }
-      fragment Fields on Exposure { ${EXPOSURE_FIELDS} }`, variables));
+      fragment Fields on Exposure { ${EXPOSURE_FIELDS} }`,
+        variables,
+      ),
+    );
     const nodes = direct.node.exposures.edges.map((edge: any) => edge.node);
     expect(nodes).toHaveLength(3);
     expect(nodes.filter((node: any) => node.notification.status === 'REPORTED')).toHaveLength(1);
-    expect(nodes.every((node: any) => node.contracts.length > 0 && node.path.length > 0 && node.dataCategoriesAtRisk.length > 0)).toBe(true);
+    expect(
+      nodes.every(
+        (node: any) =>
+          node.contracts.length > 0 && node.path.length > 0 && node.dataCategoriesAtRisk.length > 0,
+      ),
+    ).toBe(true);
     for (const node of nodes) expect(node).toEqual(await whole(node.id, EXPOSURE_FIELDS, 'Exposure'));
     expect(viaFragments).toEqual(direct);
   });
 
   it('two aliases of one list with different fields each get their own', async () => {
-    const result = dataOf(await app.gql(app.adminToken, `query($id: ID!) { node(id: $id) { ... on Incident {
+    const result = dataOf(
+      await app.gql(
+        app.adminToken,
+        `query($id: ID!) { node(id: $id) { ... on Incident {
       scores: exposures(first: 10) { edges { node { id score } } }
-      chains: exposures(first: 10) { edges { node { id contracts { reference } notification { reference } awareAt } } } } } }`, { id: encodeGlobalId('Incident', incidentId) }));
+      chains: exposures(first: 10) { edges { node { id contracts { reference } notification { reference } awareAt } } } } } }`,
+        { id: encodeGlobalId('Incident', incidentId) },
+      ),
+    );
     const chains = result.node.chains.edges.map((edge: any) => edge.node);
-    for (const node of chains) expect(node).toEqual(await whole(node.id, 'id contracts { reference } notification { reference } awareAt', 'Exposure'));
-    expect(result.node.scores.edges.map((edge: any) => edge.node.id)).toEqual(chains.map((node: any) => node.id));
+    for (const node of chains)
+      expect(node).toEqual(
+        await whole(node.id, 'id contracts { reference } notification { reference } awareAt', 'Exposure'),
+      );
+    expect(result.node.scores.edges.map((edge: any) => edge.node.id)).toEqual(
+      chains.map((node: any) => node.id),
+    );
   });
 
   it("every contract field of a client's and a supplier's page equals the whole row", async () => {
-    const ofClient = dataOf(await app.gql(app.adminToken, `query($id: ID!) { node(id: $id) { ... on Client { contracts(first: 10) { edges { node { ${CONTRACT_FIELDS} } } } } } }`, { id: encodeGlobalId('Client', clientIds[1]) }));
-    const ofSupplier = dataOf(await app.gql(app.adminToken, `query($id: ID!) { node(id: $id) { ... on Supplier { contracts(first: 10) { edges { node { ${CONTRACT_FIELDS} } } } } } }`, { id: encodeGlobalId('Supplier', supplierId) }));
-    const nodes = [...ofClient.node.contracts.edges, ...ofSupplier.node.contracts.edges].map((edge: any) => edge.node);
+    const ofClient = dataOf(
+      await app.gql(
+        app.adminToken,
+        `query($id: ID!) { node(id: $id) { ... on Client { contracts(first: 10) { edges { node { ${CONTRACT_FIELDS} } } } } } }`,
+        { id: encodeGlobalId('Client', clientIds[1]) },
+      ),
+    );
+    const ofSupplier = dataOf(
+      await app.gql(
+        app.adminToken,
+        `query($id: ID!) { node(id: $id) { ... on Supplier { contracts(first: 10) { edges { node { ${CONTRACT_FIELDS} } } } } } }`,
+        { id: encodeGlobalId('Supplier', supplierId) },
+      ),
+    );
+    const nodes = [...ofClient.node.contracts.edges, ...ofSupplier.node.contracts.edges].map(
+      (edge: any) => edge.node,
+    );
     expect(nodes).toHaveLength(5);
     expect(nodes.filter((node: any) => node.value !== null && node.endsOn !== null)).toHaveLength(4);
     for (const node of nodes) expect(node).toEqual(await whole(node.id, CONTRACT_FIELDS, 'Contract'));

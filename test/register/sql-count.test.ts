@@ -1,6 +1,13 @@
 import { DataCategory, ServiceCriticality } from '../../src/common/enums';
 import { TestApp, dataOf, startTestApp } from '../support/app';
-import { createAgreement, createClient, createContract, createSupplier, linkSubprocessor, recordIncident } from '../support/factories';
+import {
+  createAgreement,
+  createClient,
+  createContract,
+  createSupplier,
+  linkSubprocessor,
+  recordIncident,
+} from '../support/factories';
 
 /**
  * The number of SQL statements a nested query issues is pinned, and must not grow with the page
@@ -28,11 +35,16 @@ describe('SQL statements per request', () => {
     const s = app.services;
     const pad = (i: number) => String(i).padStart(2, '0');
     const suppliers: { id: string }[] = [];
-    for (let i = 0; i < SUPPLIERS; i += 1) suppliers.push(await createSupplier(s, { name: `Supplier ${pad(i)}` }));
+    for (let i = 0; i < SUPPLIERS; i += 1)
+      suppliers.push(await createSupplier(s, { name: `Supplier ${pad(i)}` }));
     for (let i = 0; i < 45; i += 1) await linkSubprocessor(s, suppliers[i].id, suppliers[45 + (i % 5)].id);
     const clients: { id: string }[] = [];
     for (let i = 0; i < SUPPLIERS; i += 1) clients.push(await createClient(s, { name: `Client ${pad(i)}` }));
-    const criticalities = [ServiceCriticality.CRITICAL, ServiceCriticality.IMPORTANT, ServiceCriticality.STANDARD];
+    const criticalities = [
+      ServiceCriticality.CRITICAL,
+      ServiceCriticality.IMPORTANT,
+      ServiceCriticality.STANDARD,
+    ];
     for (let i = 0; i < SUPPLIERS; i += 1) {
       for (let j = 0; j < 3; j += 1) {
         const contract = await createContract(s, clients[(i + j) % SUPPLIERS].id, suppliers[i].id, {
@@ -48,7 +60,12 @@ describe('SQL statements per request', () => {
         });
       }
     }
-    for (let i = 0; i < SUPPLIERS; i += 1) await recordIncident(s, suppliers[i].id, { title: `Incident ${pad(i)}`, detectedAt: new Date(Date.UTC(2023, 2, 1 + i)), startedAt: new Date(Date.UTC(2023, 1, 1)) });
+    for (let i = 0; i < SUPPLIERS; i += 1)
+      await recordIncident(s, suppliers[i].id, {
+        title: `Incident ${pad(i)}`,
+        detectedAt: new Date(Date.UTC(2023, 2, 1 + i)),
+        startedAt: new Date(Date.UTC(2023, 1, 1)),
+      });
   }, 120_000);
   afterAll(() => app.stop());
 
@@ -56,7 +73,10 @@ describe('SQL statements per request', () => {
   async function atPageSizes(token: string, query: string) {
     const small = await app.gql(token, query, { first: 5 });
     const large = await app.gql(token, query, { first: 50 });
-    return { small: { count: small.sqlStatements, data: dataOf(small) }, large: { count: large.sqlStatements, data: dataOf(large) } };
+    return {
+      small: { count: small.sqlStatements, data: dataOf(small) },
+      large: { count: large.sqlStatements, data: dataOf(large) },
+    };
   }
 
   it('the register is big enough for the page sizes to matter', async () => {
@@ -65,7 +85,12 @@ describe('SQL statements per request', () => {
               (SELECT count(*) FROM data_processing_agreement)::int AS agreements, (SELECT count(*) FROM incident)::int AS incidents,
               (SELECT count(*) FROM exposure WHERE resolved_at IS NULL)::int AS exposures`,
     );
-    expect({ suppliers, contracts, agreements, incidents }).toEqual({ suppliers: 50, contracts: 150, agreements: 150, incidents: 50 });
+    expect({ suppliers, contracts, agreements, incidents }).toEqual({
+      suppliers: 50,
+      contracts: 150,
+      agreements: 150,
+      incidents: 50,
+    });
     expect(exposures).toBeGreaterThanOrEqual(50);
   });
 
@@ -80,7 +105,9 @@ describe('SQL statements per request', () => {
     expect(large.data.suppliers.edges).toHaveLength(50);
     const contracts = large.data.suppliers.edges.flatMap((e: any) => e.node.contracts.edges);
     expect(contracts).toHaveLength(150);
-    expect(contracts.every((c: any) => c.node.client.name && c.node.dataProcessingAgreements.length === 1)).toBe(true);
+    expect(
+      contracts.every((c: any) => c.node.client.name && c.node.dataProcessingAgreements.length === 1),
+    ).toBe(true);
     expect(large.data.suppliers.edges.filter((e: any) => e.node.subprocessors.length === 1)).toHaveLength(45);
   });
 
@@ -92,7 +119,12 @@ describe('SQL statements per request', () => {
     expect(small.count).toBe(5);
     expect(large.count).toBe(5);
     expect(large.data.clients.edges).toHaveLength(50);
-    expect(large.data.clients.edges.every((e: any) => e.node.contracts.totalCount === 3 && e.node.contracts.edges.every((c: any) => c.node.supplier.name))).toBe(true);
+    expect(
+      large.data.clients.edges.every(
+        (e: any) =>
+          e.node.contracts.totalCount === 3 && e.node.contracts.edges.every((c: any) => c.node.supplier.name),
+      ),
+    ).toBe(true);
   });
 
   it('incidents (page + totalCount) → supplier, and their exposures (page + totalCount) → client: 6 statements at any page size', async () => {
@@ -103,7 +135,9 @@ describe('SQL statements per request', () => {
     expect(small.count).toBe(6);
     expect(large.count).toBe(6);
     expect(large.data.incidents.edges).toHaveLength(50);
-    expect(large.data.incidents.edges.every((e: any) => e.node.supplier.name && e.node.exposures.totalCount >= 1)).toBe(true);
+    expect(
+      large.data.incidents.edges.every((e: any) => e.node.supplier.name && e.node.exposures.totalCount >= 1),
+    ).toBe(true);
   });
 
   it('exposures → client → contracts, incident → supplier, contracts → agreements: 9 statements at any page size', async () => {
@@ -120,7 +154,9 @@ describe('SQL statements per request', () => {
   });
 
   it('a client-role caller: clients → contracts → supplier, agreements; exposures → incident, contracts: 10 statements at any page size (its scope is a condition in each statement, not extra statements)', async () => {
-    const [{ client_id: clientId }] = await app.database.db.query(`SELECT client_id FROM exposure GROUP BY client_id ORDER BY count(*) DESC LIMIT 1`);
+    const [{ client_id: clientId }] = await app.database.db.query(
+      `SELECT client_id FROM exposure GROUP BY client_id ORDER BY count(*) DESC LIMIT 1`,
+    );
     const token = await app.clientToken(clientId);
     const query = `query($first: Int) { clients(first: $first) { totalCount edges { node { name
       contracts(first: 5) { totalCount edges { node { reference supplier { name } dataProcessingAgreements { reference } } } }
@@ -134,9 +170,21 @@ describe('SQL statements per request', () => {
 
   // Each of these reads through a DataLoader: incidents page (1) + summaries (1); exposures page (1) + revisions or as-of rows (1).
   it.each([
-    ['Incident.exposureSummary', `query($first: Int) { incidents(first: $first) { edges { node { title exposureSummary { clientsExposed } } } } }`, 2],
-    ['Exposure.history', `query($first: Int) { exposures(first: $first) { edges { node { score history { revision } } } } }`, 2],
-    ['Exposure.asOf', `query($first: Int) { exposures(first: $first) { edges { node { score asOf(at: "2030-01-01T00:00:00Z") { revision } } } } }`, 2],
+    [
+      'Incident.exposureSummary',
+      `query($first: Int) { incidents(first: $first) { edges { node { title exposureSummary { clientsExposed } } } } }`,
+      2,
+    ],
+    [
+      'Exposure.history',
+      `query($first: Int) { exposures(first: $first) { edges { node { score history { revision } } } } }`,
+      2,
+    ],
+    [
+      'Exposure.asOf',
+      `query($first: Int) { exposures(first: $first) { edges { node { score asOf(at: "2030-01-01T00:00:00Z") { revision } } } } }`,
+      2,
+    ],
   ])('%s: %d statements at any page size', async (_name, query, statements) => {
     const { small, large } = await atPageSizes(app.adminToken, query as string);
     expect(small.count).toBe(statements);

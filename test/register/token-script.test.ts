@@ -25,14 +25,20 @@ describe('npm run token', () => {
     await createClient(app.services, { name: 'Someone Else' });
     const clientId = encodeGlobalId('Client', mine.id);
 
-    const run = await runTokenScript(['--role', 'client', '--client', clientId, '--sub', 'jane', '--expires', '1h'], { JWT_SECRET: TEST_JWT_SECRET });
+    const run = await runTokenScript(
+      ['--role', 'client', '--client', clientId, '--sub', 'jane', '--expires', '1h'],
+      { JWT_SECRET: TEST_JWT_SECRET },
+    );
     expect(run).toMatchObject({ code: 0, stderr: '' });
     const token = run.stdout.trim();
     expect(token.split('.')).toHaveLength(3);
     expect(run.stdout).toBe(`${token}\n`); // nothing but the token, so $(npm run --silent token …) captures it
 
     const seen = dataOf(await app.gql(token, `{ clients { totalCount edges { node { id name } } } }`));
-    expect(seen.clients).toEqual({ totalCount: 1, edges: [{ node: { id: clientId, name: 'Token Council' } }] });
+    expect(seen.clients).toEqual({
+      totalCount: 1,
+      edges: [{ node: { id: clientId, name: 'Token Council' } }],
+    });
 
     const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
     expect(claims).toMatchObject({ sub: 'jane', role: 'client', client_id: clientId });
@@ -54,7 +60,14 @@ describe('npm run token', () => {
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/JWT_SECRET is not set.*development secret/);
     const token = run.stdout.trim();
-    await expect(createTokenVerifier({ jwtSecret: DEVELOPMENT_JWT_SECRET, jwtJwksUrl: undefined, jwtIssuer: undefined, jwtAudience: undefined }).verify(token)).resolves.toMatchObject({ role: 'analyst', subject: 'local-analyst' });
+    await expect(
+      createTokenVerifier({
+        jwtSecret: DEVELOPMENT_JWT_SECRET,
+        jwtJwksUrl: undefined,
+        jwtIssuer: undefined,
+        jwtAudience: undefined,
+      }).verify(token),
+    ).resolves.toMatchObject({ role: 'analyst', subject: 'local-analyst' });
     // …and this API, which has its own secret, refuses it.
     const refused = await app.gql(token, `{ clients { totalCount } }`);
     expect(refused.status).toBe(401);
@@ -64,10 +77,16 @@ describe('npm run token', () => {
   it.each([
     [['--role', 'client'], /--role client needs --client/],
     [['--role', 'client', '--client', 'not-an-id'], /--client must be a Client's global ID/],
-    [['--role', 'client', '--client', encodeGlobalId('Supplier', '123e4567-e89b-12d3-a456-426614174000')], /--client must be a Client's global ID/],
+    [
+      ['--role', 'client', '--client', encodeGlobalId('Supplier', '123e4567-e89b-12d3-a456-426614174000')],
+      /--client must be a Client's global ID/,
+    ],
     [['--role', 'boss'], /--role must be one of admin, analyst, client; got "boss"/],
     [[], /--role is required/],
-    [['--role', 'admin', '--client', encodeGlobalId('Client', '123e4567-e89b-12d3-a456-426614174000')], /--client is only for --role client/],
+    [
+      ['--role', 'admin', '--client', encodeGlobalId('Client', '123e4567-e89b-12d3-a456-426614174000')],
+      /--client is only for --role client/,
+    ],
     [['--role', 'admin', '--expires', 'soon'], /--expires must be a positive duration/],
     [['--role', 'admin', '--expires', '0h'], /--expires must be a positive duration/],
     [['--role', 'admin', '--colour', 'red'], /Unknown option '--colour'/],

@@ -18,8 +18,14 @@ async function allExposures(app: TestApp): Promise<any[]> {
   const all: any[] = [];
   let after: string | null = null;
   do {
-    const data: any = dataOf(await app.gql(app.adminToken, `query($after: String) { exposures(first: 20, after: $after) {
-      edges { node { ${EXPOSURE_FIELDS} } } pageInfo { hasNextPage endCursor } } }`, { after }));
+    const data: any = dataOf(
+      await app.gql(
+        app.adminToken,
+        `query($after: String) { exposures(first: 20, after: $after) {
+      edges { node { ${EXPOSURE_FIELDS} } } pageInfo { hasNextPage endCursor } } }`,
+        { after },
+      ),
+    );
     all.push(...data.exposures.edges.map((e: any) => e.node));
     after = data.exposures.pageInfo.hasNextPage ? data.exposures.pageInfo.endCursor : null;
   } while (after);
@@ -35,7 +41,18 @@ async function exposuresByClient(app: TestApp): Promise<Map<string, any[]>> {
 
 /** Row counts of every table the demo writes: the second load must leave them all as they were. */
 async function tableCounts(app: TestApp): Promise<Record<string, number>> {
-  const tables = ['supplier', 'supplier_subprocessor', 'client', 'contract', 'data_processing_agreement', 'agreement_subprocessor', 'incident', 'exposure', 'exposure_revision', 'exposure_alert'];
+  const tables = [
+    'supplier',
+    'supplier_subprocessor',
+    'client',
+    'contract',
+    'data_processing_agreement',
+    'agreement_subprocessor',
+    'incident',
+    'exposure',
+    'exposure_revision',
+    'exposure_alert',
+  ];
   const counts: Record<string, number> = {};
   for (const table of tables) {
     const [{ n }] = await app.database.db.query(`SELECT count(*)::int AS n FROM ${table}`);
@@ -69,7 +86,10 @@ describe('demo register', () => {
   });
 
   it('has Capita as a strategic supplier with its contracts, its chain and the March 2023 attack', async () => {
-    const data = dataOf(await app.gql(app.adminToken, `{
+    const data = dataOf(
+      await app.gql(
+        app.adminToken,
+        `{
       suppliers(first: 1, filter: { search: "Capita" }) {
         totalCount
         edges { node {
@@ -79,13 +99,24 @@ describe('demo register', () => {
           incidents(first: 5) { totalCount edges { node { kind status startedAt detectedAt containedAt clientsNotifiedAt exfiltration dataCategoriesAffected } } }
         } }
       }
-    }`));
+    }`,
+      ),
+    );
     expect(data.suppliers.totalCount).toBe(1);
     const capita = data.suppliers.edges[0].node;
-    expect(capita).toMatchObject({ name: 'Capita plc', tier: 'STRATEGIC', strategic: true, companyNumber: '02081330', lei: null, country: 'GB' });
+    expect(capita).toMatchObject({
+      name: 'Capita plc',
+      tier: 'STRATEGIC',
+      strategic: true,
+      companyNumber: '02081330',
+      lei: null,
+      country: 'GB',
+    });
     expect(capita.subprocessors.map((s: any) => s.name)).toEqual(['Example Colocation Ltd (fictional)']);
     expect(capita.contracts.totalCount).toBeGreaterThanOrEqual(5);
-    const dwp = capita.contracts.edges.find((e: any) => e.node.client.name === 'Department for Work and Pensions').node;
+    const dwp = capita.contracts.edges.find(
+      (e: any) => e.node.client.name === 'Department for Work and Pensions',
+    ).node;
     expect(dwp.value).toEqual({ amount: '550000000.00', currency: 'GBP' });
 
     expect(capita.incidents.totalCount).toBe(1);
@@ -104,13 +135,25 @@ describe('demo register', () => {
   });
 
   it('records both 2023 incidents: the attack at Capita and the council bucket at its storage sub-processor', async () => {
-    const data = dataOf(await app.gql(app.adminToken, `{
+    const data = dataOf(
+      await app.gql(
+        app.adminToken,
+        `{
       incidents(first: 10) { totalCount edges { node { title kind status exfiltration supplier { name } exposures(first: 50) { totalCount } } } }
-    }`));
+    }`,
+      ),
+    );
     const byKind = new Map<string, any>(data.incidents.edges.map((e: any) => [e.node.kind, e.node]));
-    expect(byKind.get('CYBER_ATTACK')).toMatchObject({ supplier: { name: 'Capita plc' }, status: 'CONTAINED' });
+    expect(byKind.get('CYBER_ATTACK')).toMatchObject({
+      supplier: { name: 'Capita plc' },
+      status: 'CONTAINED',
+    });
     expect(byKind.get('CYBER_ATTACK').title).toMatch(/4%/);
-    expect(byKind.get('MISCONFIGURED_STORAGE')).toMatchObject({ supplier: { name: 'Amazon Web Services EMEA SARL' }, status: 'CONTAINED', exfiltration: 'SUSPECTED' });
+    expect(byKind.get('MISCONFIGURED_STORAGE')).toMatchObject({
+      supplier: { name: 'Amazon Web Services EMEA SARL' },
+      status: 'CONTAINED',
+      exfiltration: 'SUSPECTED',
+    });
     expect(byKind.get('MISCONFIGURED_STORAGE').title).toMatch(/Capita/);
     expect(byKind.get('CYBER_ATTACK').exposures.totalCount).toBeGreaterThanOrEqual(8);
   });
@@ -126,18 +169,30 @@ describe('demo register', () => {
     expect(attack.contracts.map((c: any) => c.reference)).toEqual(['DWP-PIP-CAPITA']);
     expect(attack.dataSubjectsAtRisk).toBe(1_200_000);
     expect(new Date(attack.awareAt).toISOString()).toBe('2023-04-03T06:00:00.000Z');
-    expect(new Date(attack.notificationDeadline).getTime() - new Date(attack.awareAt).getTime()).toBe(72 * HOUR);
+    expect(new Date(attack.notificationDeadline).getTime() - new Date(attack.awareAt).getTime()).toBe(
+      72 * HOUR,
+    );
     expect(attack.level).toBe('CRITICAL');
-    expect(attack.score).toBe(Math.round(attack.factors.reduce((sum: number, f: any) => sum + f.contribution, 0)));
+    expect(attack.score).toBe(
+      Math.round(attack.factors.reduce((sum: number, f: any) => sum + f.contribution, 0)),
+    );
     expect(attack.notification.status).toBe('ASSESSING');
   });
 
   it('exposes the councils whose agreements authorise the cloud storage to the bucket, through the sub-processor', async () => {
     const byClient = await exposuresByClient(app);
     const bucketExposed = [...byClient.entries()]
-      .map(([name, exposures]) => [name, exposures.find((x) => x.incident.kind === 'MISCONFIGURED_STORAGE')] as const)
+      .map(
+        ([name, exposures]) =>
+          [name, exposures.find((x) => x.incident.kind === 'MISCONFIGURED_STORAGE')] as const,
+      )
       .filter(([, exposure]) => exposure);
-    expect(bucketExposed.map(([name]) => name).sort()).toEqual(['Colchester City Council', 'Coventry City Council', 'Rochford District Council', 'South Staffordshire Council']);
+    expect(bucketExposed.map(([name]) => name).sort()).toEqual([
+      'Colchester City Council',
+      'Coventry City Council',
+      'Rochford District Council',
+      'South Staffordshire Council',
+    ]);
     for (const [, exposure] of bucketExposed) {
       expect(exposure.path.map((s: any) => s.name)).toEqual(['Capita plc', 'Amazon Web Services EMEA SARL']);
       expect(exposure.dataCategoriesAtRisk).toEqual(['BASIC_IDENTITY', 'CONTACT', 'FINANCIAL']);
@@ -170,20 +225,40 @@ describe('demo register', () => {
     expect(exposures.length).toBeGreaterThan(0);
     expect(exposures.map((x) => x.client.name)).not.toContain('London Borough of Barnet'); // data gone by 2024
     for (const exposure of exposures) {
-      expect(exposure.path.map((s: any) => s.name)).toEqual(['Capita plc', 'Example Colocation Ltd (fictional)']);
-      expect(exposure).toMatchObject({ level: 'LOW', dataCategoriesAtRisk: [], specialCategoryData: false, dataSubjectsAtRisk: 0 });
+      expect(exposure.path.map((s: any) => s.name)).toEqual([
+        'Capita plc',
+        'Example Colocation Ltd (fictional)',
+      ]);
+      expect(exposure).toMatchObject({
+        level: 'LOW',
+        dataCategoriesAtRisk: [],
+        specialCategoryData: false,
+        dataSubjectsAtRisk: 0,
+      });
     }
   });
 
   it('writes nothing when loaded a second time, and still returns the sample client', async () => {
     const before = await tableCounts(app);
-    const graphBefore = dataOf(await app.gql(app.adminToken, `{ suppliers { totalCount } clients { totalCount } incidents { totalCount } exposures(first: 100) { totalCount } }`));
+    const graphBefore = dataOf(
+      await app.gql(
+        app.adminToken,
+        `{ suppliers { totalCount } clients { totalCount } incidents { totalCount } exposures(first: 100) { totalCount } }`,
+      ),
+    );
     const again: string[] = [];
     const second = await loadDemoRegister(app.database.db, app.services, (line) => again.push(line));
     expect(second).toEqual(first);
     expect(again).toEqual([expect.stringMatching(/already holds data/)]);
     expect(await tableCounts(app)).toEqual(before);
-    expect(dataOf(await app.gql(app.adminToken, `{ suppliers { totalCount } clients { totalCount } incidents { totalCount } exposures(first: 100) { totalCount } }`))).toEqual(graphBefore);
+    expect(
+      dataOf(
+        await app.gql(
+          app.adminToken,
+          `{ suppliers { totalCount } clients { totalCount } incidents { totalCount } exposures(first: 100) { totalCount } }`,
+        ),
+      ),
+    ).toEqual(graphBefore);
   });
 });
 
@@ -197,17 +272,22 @@ describe('demo register, when a write fails halfway', () => {
   it('leaves nothing behind, says why, and loads fully on the next attempt', async () => {
     // Every supplier, client, contract and agreement goes in before the first incident: fail there.
     // Only the owner may put a trigger on a table: the API's role (app.database.db) may not.
-    await app.database.asOwner((owner) => owner.query(`
+    await app.database.asOwner((owner) =>
+      owner.query(`
       CREATE FUNCTION demo_test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
-      CREATE TRIGGER demo_test_refuse BEFORE INSERT ON incident FOR EACH ROW EXECUTE FUNCTION demo_test_refuse();`));
+      CREATE TRIGGER demo_test_refuse BEFORE INSERT ON incident FOR EACH ROW EXECUTE FUNCTION demo_test_refuse();`),
+    );
     const lines: string[] = [];
-    await expect(loadDemoRegister(app.database.db, app.services, (line) => lines.push(line)))
-      .rejects.toThrow(/none of it was written.*Failed at incident "Cyber attack.*refused by the test/s);
+    await expect(loadDemoRegister(app.database.db, app.services, (line) => lines.push(line))).rejects.toThrow(
+      /none of it was written.*Failed at incident "Cyber attack.*refused by the test/s,
+    );
     expect(lines.length).toBeGreaterThan(0); // it had got going
     const counts = await tableCounts(app);
     expect(Object.values(counts).every((n) => n === 0)).toBe(true);
 
-    await app.database.asOwner((owner) => owner.query(`DROP TRIGGER demo_test_refuse ON incident; DROP FUNCTION demo_test_refuse();`));
+    await app.database.asOwner((owner) =>
+      owner.query(`DROP TRIGGER demo_test_refuse ON incident; DROP FUNCTION demo_test_refuse();`),
+    );
     const result = await loadDemoRegister(app.database.db, app.services, () => undefined);
     expect(result.sampleClient?.name).toBe('Colchester City Council');
     expect((await tableCounts(app)).incident).toBe(DEMO_INCIDENTS.length);

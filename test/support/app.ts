@@ -37,19 +37,47 @@ export interface TestApp {
   clientToken(clientId: string): Promise<string>;
   token(role: Role, extra?: { client_id?: string; sub?: string }): Promise<string>;
   /** POSTs a GraphQL operation through the real HTTP server. */
-  gql<T = any>(token: string | null, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
+  gql<T = any>(
+    token: string | null,
+    query: string,
+    variables?: Record<string, unknown>,
+  ): Promise<GraphQLResponse<T>>;
   stop(): Promise<void>;
 }
 
 /** The real server (HTTP, auth, Apollo, type-graphql, TypeORM) on a fresh database and a random port. */
-export async function startTestApp(env: Record<string, string> = {}, shared?: { database: TestDatabase }, options: { logger?: Logger } = {}): Promise<TestApp> {
+export async function startTestApp(
+  env: Record<string, string> = {},
+  shared?: { database: TestDatabase },
+  options: { logger?: Logger } = {},
+): Promise<TestApp> {
   // A second instance on the same database gets its own DataSource (pool), as a separate process would.
   const database = shared ? await attachToDatabase(shared.database) : await createTestDatabase();
-  const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, RATE_LIMIT_PER_MINUTE: '0', METRICS_PORT: '0', ...env });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    JWT_SECRET: TEST_JWT_SECRET,
+    RATE_LIMIT_PER_MINUTE: '0',
+    METRICS_PORT: '0',
+    ...env,
+  });
   const services = createServices(database.db, { afterAlerts: notifyAlerts });
-  const server = await startServer({ config, db: database.db, schema: await testSchema(), services, logger: options.logger ?? pino({ level: 'silent' }), databaseUrl: database.url }, 0);
+  const server = await startServer(
+    {
+      config,
+      db: database.db,
+      schema: await testSchema(),
+      services,
+      logger: options.logger ?? pino({ level: 'silent' }),
+      databaseUrl: database.url,
+    },
+    0,
+  );
   const token = (role: Role, extra: { client_id?: string; sub?: string } = {}) =>
-    mintToken(TEST_JWT_SECRET, { sub: extra.sub ?? `test-${role}`, role, ...(extra.client_id ? { client_id: extra.client_id } : {}) });
+    mintToken(TEST_JWT_SECRET, {
+      sub: extra.sub ?? `test-${role}`,
+      role,
+      ...(extra.client_id ? { client_id: extra.client_id } : {}),
+    });
   const app: TestApp = {
     database,
     services,
@@ -57,16 +85,28 @@ export async function startTestApp(env: Record<string, string> = {}, shared?: { 
     url: server.url,
     adminToken: await token('admin'),
     analystToken: await token('analyst'),
-    clientToken: (clientId) => token('client', { client_id: encodeGlobalId('Client', clientId), sub: `client-user-${clientId.slice(0, 8)}` }),
+    clientToken: (clientId) =>
+      token('client', {
+        client_id: encodeGlobalId('Client', clientId),
+        sub: `client-user-${clientId.slice(0, 8)}`,
+      }),
     token,
     async gql(tokenValue, query, variables) {
       const response = await fetch(`${server.url}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(tokenValue ? { authorization: `Bearer ${tokenValue}` } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          ...(tokenValue ? { authorization: `Bearer ${tokenValue}` } : {}),
+        },
         body: JSON.stringify({ query, variables }),
       });
-      const body = (await response.json()) as GraphQLResponse["body"];
-      return { status: response.status, body, sqlStatements: Number(response.headers.get('x-sql-statements') ?? NaN), headers: response.headers };
+      const body = (await response.json()) as GraphQLResponse['body'];
+      return {
+        status: response.status,
+        body,
+        sqlStatements: Number(response.headers.get('x-sql-statements') ?? NaN),
+        headers: response.headers,
+      };
     },
     async stop() {
       await server.stop();
@@ -79,6 +119,7 @@ export async function startTestApp(env: Record<string, string> = {}, shared?: { 
 
 /** Throws with the GraphQL errors when a response has any: keeps assertions on data readable. */
 export function dataOf<T>(response: GraphQLResponse<T>): T {
-  if (response.body.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(response.body.errors)}`);
+  if (response.body.errors?.length)
+    throw new Error(`GraphQL errors: ${JSON.stringify(response.body.errors)}`);
   return response.body.data as T;
 }

@@ -36,10 +36,14 @@ let appRoleReady: Promise<unknown> | null = null;
 /** Creates the API's test role unless it exists; another test file or run may be creating it at the same moment. */
 function ensureAppRole(): Promise<unknown> {
   appRoleReady ??= admin((client) =>
-    client.query(`CREATE ROLE ${TEST_APP_ROLE} LOGIN PASSWORD '${TEST_APP_PASSWORD}' NOSUPERUSER NOCREATEDB NOCREATEROLE`).catch((error) => {
-      // duplicate_object, or unique_violation when two sessions create it at once.
-      if (!['42710', '23505'].includes(error.code)) throw error;
-    }),
+    client
+      .query(
+        `CREATE ROLE ${TEST_APP_ROLE} LOGIN PASSWORD '${TEST_APP_PASSWORD}' NOSUPERUSER NOCREATEDB NOCREATEROLE`,
+      )
+      .catch((error) => {
+        // duplicate_object, or unique_violation when two sessions create it at once.
+        if (!['42710', '23505'].includes(error.code)) throw error;
+      }),
   );
   return appRoleReady;
 }
@@ -121,5 +125,11 @@ export async function createTestDatabase(options: { poolMax?: number } = {}): Pr
 export async function attachToDatabase(existing: TestDatabase): Promise<TestDatabase> {
   const db = createDataSource(existing.url);
   await db.initialize();
-  return { ...existing, db, drop: async () => { await db.destroy(); } };
+  return {
+    ...existing,
+    db,
+    drop: async () => {
+      await db.destroy();
+    },
+  };
 }

@@ -1,5 +1,13 @@
 import { Viewer } from '../../src/auth/viewer';
-import { DataCategory, ExfiltrationStatus, IncidentKind, IncidentStatus, ServiceCriticality, ClientSector, SupplierTier } from '../../src/common/enums';
+import {
+  DataCategory,
+  ExfiltrationStatus,
+  IncidentKind,
+  IncidentStatus,
+  ServiceCriticality,
+  ClientSector,
+  SupplierTier,
+} from '../../src/common/enums';
 import { encodeGlobalId } from '../../src/common/global-id';
 import { Services } from '../../src/services';
 
@@ -12,19 +20,49 @@ export const FACTORY_ADMIN: Viewer = { subject: 'factory', role: 'admin', client
 let sequence = 0;
 const next = () => ++sequence;
 
-export async function createSupplier(services: Services, overrides: Partial<{ name: string; country: string; tier: SupplierTier; strategic: boolean; lei: string | null; companyNumber: string | null }> = {}) {
-  return services.supplier.create(FACTORY_ADMIN, { name: `Supplier ${next()}`, country: 'GB', tier: SupplierTier.STANDARD, strategic: false, ...overrides });
+export async function createSupplier(
+  services: Services,
+  overrides: Partial<{
+    name: string;
+    country: string;
+    tier: SupplierTier;
+    strategic: boolean;
+    lei: string | null;
+    companyNumber: string | null;
+  }> = {},
+) {
+  return services.supplier.create(FACTORY_ADMIN, {
+    name: `Supplier ${next()}`,
+    country: 'GB',
+    tier: SupplierTier.STANDARD,
+    strategic: false,
+    ...overrides,
+  });
 }
 
-export async function createClient(services: Services, overrides: Partial<{ name: string; sector: ClientSector }> = {}) {
-  return services.client.create(FACTORY_ADMIN, { name: `Client ${next()}`, sector: ClientSector.LOCAL_GOVERNMENT, ...overrides });
+export async function createClient(
+  services: Services,
+  overrides: Partial<{ name: string; sector: ClientSector }> = {},
+) {
+  return services.client.create(FACTORY_ADMIN, {
+    name: `Client ${next()}`,
+    sector: ClientSector.LOCAL_GOVERNMENT,
+    ...overrides,
+  });
 }
 
 export async function createContract(
   services: Services,
   clientId: string,
   supplierId: string,
-  overrides: Partial<{ reference: string; title: string; startsOn: string; endsOn: string | null; criticality: ServiceCriticality; value: { amount: string; currency: string } | null }> = {},
+  overrides: Partial<{
+    reference: string;
+    title: string;
+    startsOn: string;
+    endsOn: string | null;
+    criticality: ServiceCriticality;
+    value: { amount: string; currency: string } | null;
+  }> = {},
 ) {
   return services.contract.create(FACTORY_ADMIN, {
     clientId: encodeGlobalId('Client', clientId),
@@ -42,7 +80,14 @@ export async function createContract(
 export async function createAgreement(
   services: Services,
   contractId: string,
-  overrides: Partial<{ reference: string; dataCategories: DataCategory[]; dataSubjectCount: number; processingLocations: string[]; dataRetainedUntil: string | null; subprocessorIds: string[] }> = {},
+  overrides: Partial<{
+    reference: string;
+    dataCategories: DataCategory[];
+    dataSubjectCount: number;
+    processingLocations: string[];
+    dataRetainedUntil: string | null;
+    subprocessorIds: string[];
+  }> = {},
 ) {
   return services.agreement.create(FACTORY_ADMIN, {
     contractId: encodeGlobalId('Contract', contractId),
@@ -57,13 +102,27 @@ export async function createAgreement(
 }
 
 export async function linkSubprocessor(services: Services, supplierId: string, subprocessorId: string) {
-  return services.supplier.addSubprocessor(FACTORY_ADMIN, { supplierId: encodeGlobalId('Supplier', supplierId), subprocessorId: encodeGlobalId('Supplier', subprocessorId) });
+  return services.supplier.addSubprocessor(FACTORY_ADMIN, {
+    supplierId: encodeGlobalId('Supplier', supplierId),
+    subprocessorId: encodeGlobalId('Supplier', subprocessorId),
+  });
 }
 
 export async function recordIncident(
   services: Services,
   supplierId: string,
-  overrides: Partial<{ title: string; kind: IncidentKind; status: IncidentStatus; startedAt: Date | null; detectedAt: Date; containedAt: Date | null; clientsNotifiedAt: Date | null; dataCategoriesAffected: DataCategory[] | null; exfiltration: ExfiltrationStatus; shareOfDataAffected: number | null }> = {},
+  overrides: Partial<{
+    title: string;
+    kind: IncidentKind;
+    status: IncidentStatus;
+    startedAt: Date | null;
+    detectedAt: Date;
+    containedAt: Date | null;
+    clientsNotifiedAt: Date | null;
+    dataCategoriesAffected: DataCategory[] | null;
+    exfiltration: ExfiltrationStatus;
+    shareOfDataAffected: number | null;
+  }> = {},
 ) {
   return services.incident.record(FACTORY_ADMIN, {
     supplierId: encodeGlobalId('Supplier', supplierId),

@@ -19,7 +19,11 @@ export interface WsSession {
   /** The close code and reason once the socket has closed (null while it is open). */
   closed: { code: number; reason: string } | null;
   /** Sends one query or mutation and waits for its answer. */
-  run<T = any>(query: string, variables?: Record<string, unknown>, operationName?: string): Promise<WsAnswer<T>>;
+  run<T = any>(
+    query: string,
+    variables?: Record<string, unknown>,
+    operationName?: string,
+  ): Promise<WsAnswer<T>>;
   /** Starts a subscription; its events and errors are collected on the handle. */
   subscribe(query: string, variables?: Record<string, unknown>): WsSubscription;
   waitUntilClosed(timeoutMs?: number): Promise<{ code: number; reason: string }>;
@@ -68,17 +72,20 @@ export async function openSocket(baseUrl: string, token: string | null): Promise
     run(query, variables, operationName) {
       return new Promise((resolve) => {
         let answer: WsAnswer = {};
-        session.client.subscribe({ query, variables, operationName }, {
-          next: (value) => (answer = value as WsAnswer),
-          error: (error) => {
-            if (Array.isArray(error)) resolve({ errors: error });
-            else {
-              const { code, reason } = error as { code?: number; reason?: string };
-              resolve({ closed: { code: code ?? -1, reason: String(reason ?? error) } });
-            }
+        session.client.subscribe(
+          { query, variables, operationName },
+          {
+            next: (value) => (answer = value as WsAnswer),
+            error: (error) => {
+              if (Array.isArray(error)) resolve({ errors: error });
+              else {
+                const { code, reason } = error as { code?: number; reason?: string };
+                resolve({ closed: { code: code ?? -1, reason: String(reason ?? error) } });
+              }
+            },
+            complete: () => resolve(answer),
           },
-          complete: () => resolve(answer),
-        });
+        );
       });
     },
     subscribe(query, variables) {
@@ -89,26 +96,42 @@ export async function openSocket(baseUrl: string, token: string | null): Promise
         errors: [],
         ended: false,
         async settled(quietMs = 300) {
-          await until(() => handle.ended || Date.now() - (answeredAt ?? startedAt) >= quietMs, 10_000, 'the subscription to settle');
+          await until(
+            () => handle.ended || Date.now() - (answeredAt ?? startedAt) >= quietMs,
+            10_000,
+            'the subscription to settle',
+          );
         },
         complete: () => unsubscribe(),
       };
       startedAt = Date.now();
-      const unsubscribe = session.client.subscribe({ query, variables }, {
-        next: (value) => {
-          answeredAt = Date.now();
-          handle.events.push(value as WsSubscription['events'][number]);
-          if (value.errors) handle.errors.push(...(value.errors as WsError[]));
+      const unsubscribe = session.client.subscribe(
+        { query, variables },
+        {
+          next: (value) => {
+            answeredAt = Date.now();
+            handle.events.push(value as WsSubscription['events'][number]);
+            if (value.errors) handle.errors.push(...(value.errors as WsError[]));
+          },
+          error: (error) => {
+            answeredAt = Date.now();
+            handle.errors.push(
+              ...(Array.isArray(error)
+                ? error
+                : [
+                    {
+                      message: String((error as { reason?: string }).reason ?? error),
+                      extensions: { closeCode: (error as { code?: number }).code },
+                    },
+                  ]),
+            );
+            handle.ended = true;
+          },
+          complete: () => {
+            handle.ended = true;
+          },
         },
-        error: (error) => {
-          answeredAt = Date.now();
-          handle.errors.push(...(Array.isArray(error) ? error : [{ message: String((error as { reason?: string }).reason ?? error), extensions: { closeCode: (error as { code?: number }).code } }]));
-          handle.ended = true;
-        },
-        complete: () => {
-          handle.ended = true;
-        },
-      });
+      );
       return handle;
     },
     async waitUntilClosed(timeoutMs = 10_000) {

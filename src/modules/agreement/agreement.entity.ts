@@ -1,11 +1,25 @@
-import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryColumn,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
 import { DataCategory, sqlValues } from '../../common/enums';
 import { ContractEntity } from '../contract/contract.entity';
 import { SupplierEntity } from '../supplier/supplier.entity';
 
 @Entity('data_processing_agreement')
 // Partial: a removed (archived) agreement's reference may be used again.
-@Index('dpa_contract_reference_key', ['contractId', 'reference'], { unique: true, where: 'removed_at IS NULL' })
+@Index('dpa_contract_reference_key', ['contractId', 'reference'], {
+  unique: true,
+  where: 'removed_at IS NULL',
+})
 @Check('dpa_reference_not_blank', `length(btrim(reference)) BETWEEN 1 AND 100`)
 @Check('dpa_categories_valid', `data_categories <@ ARRAY[${sqlValues(Object.values(DataCategory))}]::text[]`)
 @Check('dpa_subject_count_not_negative', `data_subject_count >= 0`)

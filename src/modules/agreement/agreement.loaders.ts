@@ -14,7 +14,10 @@ export function createAgreementLoaders(db: DataSource, viewer: Viewer) {
     agreementById: byIdLoader<AgreementEntity>(async (ids) => {
       const params = new SqlParams();
       const where = [`a.id = ANY(${params.param(ids)}::uuid[])`, ...visible(params)];
-      const rows: Record<string, unknown>[] = await db.query(`SELECT a.* FROM data_processing_agreement a JOIN contract c ON c.id = a.contract_id WHERE ${where.join(' AND ')}`, params.values);
+      const rows: Record<string, unknown>[] = await db.query(
+        `SELECT a.* FROM data_processing_agreement a JOIN contract c ON c.id = a.contract_id WHERE ${where.join(' AND ')}`,
+        params.values,
+      );
       return rows.map((row) => hydrate(db, AgreementEntity, row));
     }),
     /**
@@ -23,7 +26,11 @@ export function createAgreementLoaders(db: DataSource, viewer: Viewer) {
      */
     agreementsByContract: groupLoader<AgreementEntity>(async (contractIds) => {
       const params = new SqlParams();
-      const where = [`a.contract_id = ANY(${params.param(contractIds)}::uuid[])`, 'a.removed_at IS NOT DISTINCT FROM c.removed_at', ...visible(params)];
+      const where = [
+        `a.contract_id = ANY(${params.param(contractIds)}::uuid[])`,
+        'a.removed_at IS NOT DISTINCT FROM c.removed_at',
+        ...visible(params),
+      ];
       const rows: Record<string, unknown>[] = await db.query(
         `SELECT a.contract_id AS __parent, a.* FROM data_processing_agreement a JOIN contract c ON c.id = a.contract_id WHERE ${where.join(' AND ')} ORDER BY a.reference, a.id`,
         params.values,

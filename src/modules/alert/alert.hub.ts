@@ -40,7 +40,10 @@ export class AlertHub {
   /** For metrics and tests: how many times the listener (re)connected. */
   connections = 0;
 
-  constructor(private readonly db: DataSource, private readonly options: AlertHubOptions) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly options: AlertHubOptions,
+  ) {}
 
   async start(): Promise<void> {
     this.cursor = await latestAlertId(this.db);
@@ -71,7 +74,10 @@ export class AlertHub {
   }
 
   add(sink: AlertSink): void {
-    const set = sink.clientId === null ? this.allSinks : this.sinksByClient.get(sink.clientId) ?? new Set<AlertSink>();
+    const set =
+      sink.clientId === null
+        ? this.allSinks
+        : (this.sinksByClient.get(sink.clientId) ?? new Set<AlertSink>());
     if (sink.clientId !== null) this.sinksByClient.set(sink.clientId, set);
     set.add(sink);
   }
@@ -131,7 +137,11 @@ export class AlertHub {
   }
 
   private async connect(): Promise<void> {
-    const listener = new Client({ connectionString: this.options.connectionString, keepAlive: true, application_name: 'register-alert-listener' });
+    const listener = new Client({
+      connectionString: this.options.connectionString,
+      keepAlive: true,
+      application_name: 'register-alert-listener',
+    });
     listener.on('notification', () => void this.catchUp());
     listener.on('error', (error) => this.onListenerLost(error));
     listener.on('end', () => this.onListenerLost(new Error('listening connection ended')));

@@ -20,8 +20,19 @@ const ALERTS_AFTER = `
   LIMIT $3`;
 
 /** Alerts after `afterId` (up to `upTo` when given), of these clients only (null: all). */
-export async function alertsAfter(db: DataSource, afterId: bigint, clientIds: string[] | null, limit: number, upTo: bigint | null = null): Promise<AlertEvent[]> {
-  const rows: Record<string, unknown>[] = await db.query(ALERTS_AFTER, [afterId.toString(), clientIds, limit, upTo?.toString() ?? null]);
+export async function alertsAfter(
+  db: DataSource,
+  afterId: bigint,
+  clientIds: string[] | null,
+  limit: number,
+  upTo: bigint | null = null,
+): Promise<AlertEvent[]> {
+  const rows: Record<string, unknown>[] = await db.query(ALERTS_AFTER, [
+    afterId.toString(),
+    clientIds,
+    limit,
+    upTo?.toString() ?? null,
+  ]);
   return rows.map((row) => ({
     id: row.alert_id as string,
     seq: BigInt(row.alert_id as string),
@@ -42,7 +53,11 @@ export async function latestAlertId(db: DataSource): Promise<bigint> {
  * A client's alert number `clientSeq` as a register-wide id (null: not issued yet; 0 stands for "before
  * the first"), and the client's newest number, for the message when it is not issued yet.
  */
-export async function clientAlertId(db: DataSource, clientId: string, clientSeq: bigint): Promise<{ id: bigint | null; newest: bigint }> {
+export async function clientAlertId(
+  db: DataSource,
+  clientId: string,
+  clientSeq: bigint,
+): Promise<{ id: bigint | null; newest: bigint }> {
   const [row] = await db.query(
     `SELECT CASE WHEN $2::bigint = 0 THEN '0' ELSE (SELECT id::text FROM exposure_alert WHERE client_id = $1 AND client_seq = $2) END AS id,
             (SELECT coalesce(max(client_seq), 0)::text FROM exposure_alert WHERE client_id = $1) AS newest`,

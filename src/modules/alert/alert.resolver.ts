@@ -16,7 +16,12 @@ export function deliverAlert(event: AlertEvent | StreamEnd, ctx: Context): Expos
   // Checked again for each event: the stream is already filtered, this guards against any future change to it.
   if (ctx.viewer.role === 'client' && event.clientId !== ctx.viewer.clientId) throw forbidden();
   ctx.alerts?.observeLatency?.((Date.now() - event.occurredAt.getTime()) / 1000);
-  return { id: alertIdSeenBy(ctx.viewer.role, event), kind: event.kind, occurredAt: event.occurredAt, exposure: event.exposure };
+  return {
+    id: alertIdSeenBy(ctx.viewer.role, event),
+    kind: event.kind,
+    occurredAt: event.occurredAt,
+    exposure: event.exposure,
+  };
 }
 
 const MAX_BIGINT = 2n ** 63n - 1n;
@@ -33,29 +38,53 @@ export class AlertResolver {
     subscribe: ({ args, context }) => {
       const ctx = context as Context;
       const alerts = ctx.alerts;
-      if (!alerts) throw new GraphQLError('Subscriptions are served over WebSocket (graphql-transport-ws) at /graphql', { extensions: { code: 'BAD_REQUEST' } });
+      if (!alerts)
+        throw new GraphQLError('Subscriptions are served over WebSocket (graphql-transport-ws) at /graphql', {
+          extensions: { code: 'BAD_REQUEST' },
+        });
       let clientId: string | null = null;
       if (args.clientId) {
         clientId = decodeIdOf('Client', args.clientId);
         if (!clientId) throw badArgument('clientId is not the ID of a client', 'clientId');
       }
       if (ctx.viewer.role === 'client') {
-        if (clientId && clientId !== ctx.viewer.clientId) throw forbidden('A client may subscribe only to its own alerts');
+        if (clientId && clientId !== ctx.viewer.clientId)
+          throw forbidden('A client may subscribe only to its own alerts');
         clientId = ctx.viewer.clientId;
       }
       let after: bigint | null = null;
       if (args.after !== undefined && args.after !== null) {
         // Alert ids are PostgreSQL bigints: a longer or larger number cannot be one.
-        if (!/^\d{1,19}$/.test(args.after) || BigInt(args.after) > MAX_BIGINT) throw badArgument('after must be an alert id received from this subscription', 'after');
+        if (!/^\d{1,19}$/.test(args.after) || BigInt(args.after) > MAX_BIGINT)
+          throw badArgument('after must be an alert id received from this subscription', 'after');
         after = BigInt(args.after);
       }
-      return openAlertStream({ db: alerts.db, hub: alerts.hub, viewer: ctx.viewer, clientId, maxQueue: alerts.maxQueue, beforeEach: () => ctx.renewLoaders() }, after);
+      return openAlertStream(
+        {
+          db: alerts.db,
+          hub: alerts.hub,
+          viewer: ctx.viewer,
+          clientId,
+          maxQueue: alerts.maxQueue,
+          beforeEach: () => ctx.renewLoaders(),
+        },
+        after,
+      );
     },
   })
   exposureAlerts(
     @Root() event: AlertEvent | StreamEnd,
-    @Arg('clientId', () => ID, { nullable: true, description: "Only this client's alerts (admin and analyst). A client-role caller always gets its own." }) _clientId: string | null,
-    @Arg('after', () => ID, { nullable: true, description: 'Replay every alert after this alert id first (resume after a disconnect), as this caller receives ids (see ExposureAlert.id; 0: from the first alert). An id not issued yet is refused with BAD_USER_INPUT.' }) _after: string | null,
+    @Arg('clientId', () => ID, {
+      nullable: true,
+      description: "Only this client's alerts (admin and analyst). A client-role caller always gets its own.",
+    })
+    _clientId: string | null,
+    @Arg('after', () => ID, {
+      nullable: true,
+      description:
+        'Replay every alert after this alert id first (resume after a disconnect), as this caller receives ids (see ExposureAlert.id; 0: from the first alert). An id not issued yet is refused with BAD_USER_INPUT.',
+    })
+    _after: string | null,
     @Ctx() ctx: Context,
   ): ExposureAlert {
     return deliverAlert(event, ctx);

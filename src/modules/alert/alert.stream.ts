@@ -31,7 +31,10 @@ const REPLAY_BATCH = 500;
  * number is turned into the register-wide id once, here, and the stream works on register-wide ids.
  * An id not issued yet is refused (BAD_USER_INPUT), so a typo never turns into a silent wait.
  */
-export async function openAlertStream(options: Omit<AlertStreamOptions, 'after'>, after: bigint | null): Promise<AsyncIterableIterator<AlertEvent | StreamEnd>> {
+export async function openAlertStream(
+  options: Omit<AlertStreamOptions, 'after'>,
+  after: bigint | null,
+): Promise<AsyncIterableIterator<AlertEvent | StreamEnd>> {
   const { db, viewer, clientId } = options;
   if (after === null) return alertStream({ ...options, after: null });
   let registerId: bigint | null;
@@ -43,9 +46,12 @@ export async function openAlertStream(options: Omit<AlertStreamOptions, 'after'>
     registerId = after <= newest ? after : null;
   }
   if (registerId === null) {
-    throw new GraphQLError(`after: "${after}" has not been issued yet: the newest alert id you can resume after is "${newest}"; pass the id of an alert you received (or omit after to receive only new alerts)`, {
-      extensions: { code: 'BAD_USER_INPUT', argumentName: 'after' },
-    });
+    throw new GraphQLError(
+      `after: "${after}" has not been issued yet: the newest alert id you can resume after is "${newest}"; pass the id of an alert you received (or omit after to receive only new alerts)`,
+      {
+        extensions: { code: 'BAD_USER_INPUT', argumentName: 'after' },
+      },
+    );
   }
   return alertStream({ ...options, after: registerId });
 }
@@ -73,11 +79,19 @@ export function alertStream(options: AlertStreamOptions): AsyncIterableIterator<
   };
 }
 
-async function* streamEvents(options: AlertStreamOptions, state: { closed: boolean; wake: (() => void) | null }): AsyncGenerator<AlertEvent | StreamEnd> {
+async function* streamEvents(
+  options: AlertStreamOptions,
+  state: { closed: boolean; wake: (() => void) | null },
+): AsyncGenerator<AlertEvent | StreamEnd> {
   const { db, hub, viewer, clientId, maxQueue } = options;
   const queue: AlertEvent[] = [];
   let overflowed = false;
-  const expiryTimer = viewer.expiresAt ? setTimeout(() => state.wake?.(), Math.min(Math.max(viewer.expiresAt.getTime() - Date.now(), 0) + 10, 2 ** 31 - 1)) : null;
+  const expiryTimer = viewer.expiresAt
+    ? setTimeout(
+        () => state.wake?.(),
+        Math.min(Math.max(viewer.expiresAt.getTime() - Date.now(), 0) + 10, 2 ** 31 - 1),
+      )
+    : null;
   expiryTimer?.unref();
   const sink: AlertSink = {
     clientId,
@@ -105,9 +119,19 @@ async function* streamEvents(options: AlertStreamOptions, state: { closed: boole
     const end = async (): Promise<StreamEnd> => {
       const id = await resumeAfter();
       if (expired()) {
-        return new StreamEnd(new GraphQLError('Your token has expired: subscribe again with a fresh token and after: the last alert id you received', { extensions: { code: 'UNAUTHENTICATED', resumeAfter: id } }));
+        return new StreamEnd(
+          new GraphQLError(
+            'Your token has expired: subscribe again with a fresh token and after: the last alert id you received',
+            { extensions: { code: 'UNAUTHENTICATED', resumeAfter: id } },
+          ),
+        );
       }
-      return new StreamEnd(new GraphQLError(`Too many alerts are waiting for this subscriber (more than ${maxQueue}): the subscription ends; subscribe again with after: "${id}" to resume without loss`, { extensions: { code: 'SUBSCRIBER_TOO_SLOW', resumeAfter: id } }));
+      return new StreamEnd(
+        new GraphQLError(
+          `Too many alerts are waiting for this subscriber (more than ${maxQueue}): the subscription ends; subscribe again with after: "${id}" to resume without loss`,
+          { extensions: { code: 'SUBSCRIBER_TOO_SLOW', resumeAfter: id } },
+        ),
+      );
     };
     const delivered = (event: AlertEvent): void => {
       cursor = event.seq;

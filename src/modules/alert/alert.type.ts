@@ -15,7 +15,10 @@ registerEnumType(AlertKind, {
   },
 });
 
-@ObjectType('ExposureAlert', { description: 'A durable record that an exposure appeared, changed or resolved. Alerts are ordered; the id is a replay cursor.' })
+@ObjectType('ExposureAlert', {
+  description:
+    'A durable record that an exposure appeared, changed or resolved. Alerts are ordered; the id is a replay cursor.',
+})
 export class ExposureAlert {
   @Field(() => ID, {
     description:
@@ -29,7 +32,10 @@ export class ExposureAlert {
   @Field(() => DateTimeScalar, { description: 'When the register recorded the change.' })
   occurredAt: Date;
 
-  @Field(() => Exposure, { description: 'The exposure as this alert announced it (that revision’s figures; the notification decision is the current one).' })
+  @Field(() => Exposure, {
+    description:
+      'The exposure as this alert announced it (that revision’s figures; the notification decision is the current one).',
+  })
   exposure: ExposureEntity;
 }
 

@@ -9,12 +9,25 @@ import { AuditEvent, AuditEventConnection, AuditEventFilter } from './audit.type
 
 @Resolver(() => AuditEvent)
 export class AuditResolver {
-  @Query(() => AuditEventConnection, { description: 'The audit trail of every change to the register, newest first. Admin only.' })
-  auditEvents(@Args() page: PageArgsType, @Arg('filter', () => AuditEventFilter, { nullable: true, description: 'Narrow the trail by actor, record, operation or time.' }) filter: AuditEventFilter | null, @Ctx() ctx: Context): Promise<Connection<AuditEventEntity>> {
+  @Query(() => AuditEventConnection, {
+    description: 'The audit trail of every change to the register, newest first. Admin only.',
+  })
+  auditEvents(
+    @Args() page: PageArgsType,
+    @Arg('filter', () => AuditEventFilter, {
+      nullable: true,
+      description: 'Narrow the trail by actor, record, operation or time.',
+    })
+    filter: AuditEventFilter | null,
+    @Ctx() ctx: Context,
+  ): Promise<Connection<AuditEventEntity>> {
     return ctx.services.audit.list(ctx.viewer, filter, page);
   }
 
-  @FieldResolver(() => ID, { nullable: true, description: 'Global ID of the client, when a client-role user made the change.' })
+  @FieldResolver(() => ID, {
+    nullable: true,
+    description: 'Global ID of the client, when a client-role user made the change.',
+  })
   actorClientId(@Root() event: AuditEventEntity): string | null {
     return event.actorClientId ? encodeGlobalId('Client', event.actorClientId) : null;
   }

@@ -26,7 +26,11 @@ export class AuditService {
   constructor(private readonly db: DataSource) {}
 
   /** Admins only: the trail names every actor and client. Newest first. */
-  list(viewer: Viewer, filter: AuditEventFilter | null | undefined, page: PageArgs): Promise<Connection<AuditEventEntity>> {
+  list(
+    viewer: Viewer,
+    filter: AuditEventFilter | null | undefined,
+    page: PageArgs,
+  ): Promise<Connection<AuditEventEntity>> {
     requireRole(viewer, 'admin');
     assertValidFilter(AuditEventFilter, filter);
     const params = new SqlParams();
@@ -37,15 +41,23 @@ export class AuditService {
     if (filter?.to) where.push(`t.occurred_at < ${params.param(filter.to)}`);
     if (filter?.recordId) {
       const decoded = decodeGlobalId(filter.recordId);
-      where.push(decoded ? `t.table_name = ${params.param(TABLE_OF[decoded.type])} AND t.record_id = ${params.param(decoded.id)}` : 'FALSE');
+      where.push(
+        decoded
+          ? `t.table_name = ${params.param(TABLE_OF[decoded.type])} AND t.record_id = ${params.param(decoded.id)}`
+          : 'FALSE',
+      );
     }
-    return pageQuery(this.db, {
-      entity: AuditEventEntity,
-      from: 'audit_event t',
-      where,
-      params,
-      order: listOrder('auditEvents', [{ sql: 't.id', cast: 'numeric', value: (e) => e.id }]),
-      descending: true,
-    }, page);
+    return pageQuery(
+      this.db,
+      {
+        entity: AuditEventEntity,
+        from: 'audit_event t',
+        where,
+        params,
+        order: listOrder('auditEvents', [{ sql: 't.id', cast: 'numeric', value: (e) => e.id }]),
+        descending: true,
+      },
+      page,
+    );
   }
 }

@@ -5,8 +5,12 @@ import { MaxFilterLength } from '../../common/validation';
 
 @InputType({ description: 'Filters for the client list; all given filters must match.' })
 export class ClientFilter {
-  @Field(() => String, { nullable: true, description: 'Case-insensitive text found in the name; at most 200 characters.' })
-  @IsOptional() @MaxFilterLength()
+  @Field(() => String, {
+    nullable: true,
+    description: 'Case-insensitive text found in the name; at most 200 characters.',
+  })
+  @IsOptional()
+  @MaxFilterLength()
   search?: string | null;
 
   @Field(() => ClientSector, { nullable: true, description: 'Only clients of this sector.' })
@@ -16,7 +20,9 @@ export class ClientFilter {
 @InputType({ description: 'A new client organisation.' })
 export class CreateClientInput {
   @Field({ description: 'Name of the organisation, 1 to 200 characters.' })
-  @IsString() @Length(1, 200, { message: 'name must be 1 to 200 characters long' }) @Matches(/\S/, { message: 'name must not be blank' })
+  @IsString()
+  @Length(1, 200, { message: 'name must be 1 to 200 characters long' })
+  @Matches(/\S/, { message: 'name must not be blank' })
   name: string;
 
   @Field(() => ClientSector, { description: 'Sector the organisation belongs to.' })
@@ -30,11 +36,15 @@ export class UpdateClientInput {
   id: string;
 
   @Field(() => String, { nullable: true, description: 'New name.' })
-  @IsOptional() @IsString() @Length(1, 200, { message: 'name must be 1 to 200 characters long' }) @Matches(/\S/, { message: 'name must not be blank' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200, { message: 'name must be 1 to 200 characters long' })
+  @Matches(/\S/, { message: 'name must not be blank' })
   name?: string | null;
 
   @Field(() => ClientSector, { nullable: true, description: 'New sector.' })
-  @IsOptional() @IsEnum(ClientSector)
+  @IsOptional()
+  @IsEnum(ClientSector)
   sector?: ClientSector | null;
 }
 

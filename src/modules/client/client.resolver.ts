@@ -1,5 +1,18 @@
 import { GraphQLResolveInfo } from 'graphql';
-import { Arg, Args, Ctx, Field, FieldResolver, ID, Info, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import {
+  Arg,
+  Args,
+  Ctx,
+  Field,
+  FieldResolver,
+  ID,
+  Info,
+  Mutation,
+  ObjectType,
+  Query,
+  Resolver,
+  Root,
+} from 'type-graphql';
 import { selectedNodeFields } from '../../common/selection';
 import { Context } from '../../context';
 import { Connection } from '../../common/connection';
@@ -17,7 +30,10 @@ import { Client, ClientConnection } from './client.type';
 
 @ObjectType({ description: 'The result of a mutation on a client.' })
 export class ClientPayload {
-  @Field(() => Client, { nullable: true, description: 'The client after the change; null when nothing was written.' })
+  @Field(() => Client, {
+    nullable: true,
+    description: 'The client after the change; null when nothing was written.',
+  })
   client: ClientEntity | null;
 
   @Field(() => [UserError], { description: 'Why nothing was written; empty on success.' })
@@ -26,8 +42,15 @@ export class ClientPayload {
 
 @Resolver(() => Client)
 export class ClientResolver {
-  @Query(() => ClientConnection, { description: 'Client organisations, by name. A client-role caller sees only its own.' })
-  clients(@Args() page: PageArgsType, @Arg('filter', () => ClientFilter, { nullable: true, description: 'Narrow the list.' }) filter: ClientFilter | null, @Ctx() ctx: Context): Promise<Connection<ClientEntity>> {
+  @Query(() => ClientConnection, {
+    description: 'Client organisations, by name. A client-role caller sees only its own.',
+  })
+  clients(
+    @Args() page: PageArgsType,
+    @Arg('filter', () => ClientFilter, { nullable: true, description: 'Narrow the list.' })
+    filter: ClientFilter | null,
+    @Ctx() ctx: Context,
+  ): Promise<Connection<ClientEntity>> {
     return ctx.services.client.list(ctx.viewer, filter, page);
   }
 
@@ -37,25 +60,49 @@ export class ClientResolver {
   }
 
   @FieldResolver(() => ContractConnection, { description: "The client's contracts, by reference." })
-  contracts(@Root() client: ClientEntity, @Args() page: PageArgsType, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Connection<ContractEntity>> {
+  contracts(
+    @Root() client: ClientEntity,
+    @Args() page: PageArgsType,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<Connection<ContractEntity>> {
     return ctx.services.contract.pageForClient(ctx, client.id, page, selectedNodeFields(info));
   }
 
   @Mutation(() => ClientPayload, { description: 'Adds a client organisation. Admin only.' })
-  async createClient(@Arg('input', () => CreateClientInput, { description: 'The new client.' }) input: CreateClientInput, @Ctx() ctx: Context): Promise<ClientPayload> {
-    const { result, userErrors } = await asPayload(() => ctx.services.client.create(ctx.viewer, input), CLIENT_CONSTRAINTS);
+  async createClient(
+    @Arg('input', () => CreateClientInput, { description: 'The new client.' }) input: CreateClientInput,
+    @Ctx() ctx: Context,
+  ): Promise<ClientPayload> {
+    const { result, userErrors } = await asPayload(
+      () => ctx.services.client.create(ctx.viewer, input),
+      CLIENT_CONSTRAINTS,
+    );
     return { client: result, userErrors };
   }
 
   @Mutation(() => ClientPayload, { description: "Changes a client's details. Admin only." })
-  async updateClient(@Arg('input', () => UpdateClientInput, { description: 'The client to change and its new details.' }) input: UpdateClientInput, @Ctx() ctx: Context): Promise<ClientPayload> {
-    const { result, userErrors } = await asPayload(() => ctx.services.client.update(ctx.viewer, input), CLIENT_CONSTRAINTS);
+  async updateClient(
+    @Arg('input', () => UpdateClientInput, { description: 'The client to change and its new details.' })
+    input: UpdateClientInput,
+    @Ctx() ctx: Context,
+  ): Promise<ClientPayload> {
+    const { result, userErrors } = await asPayload(
+      () => ctx.services.client.update(ctx.viewer, input),
+      CLIENT_CONSTRAINTS,
+    );
     return { client: result, userErrors };
   }
 
   @Mutation(() => RemovalPayload, { description: 'Removes a client that has no contracts. Admin only.' })
-  async removeClient(@Arg('input', () => RemoveClientInput, { description: 'The client to remove.' }) input: RemoveClientInput, @Ctx() ctx: Context): Promise<RemovalPayload> {
-    const { result, userErrors } = await asPayload(() => ctx.services.client.remove(ctx.viewer, input), CLIENT_CONSTRAINTS);
+  async removeClient(
+    @Arg('input', () => RemoveClientInput, { description: 'The client to remove.' }) input: RemoveClientInput,
+    @Ctx() ctx: Context,
+  ): Promise<RemovalPayload> {
+    const { result, userErrors } = await asPayload(
+      () => ctx.services.client.remove(ctx.viewer, input),
+      CLIENT_CONSTRAINTS,
+    );
     return { removedId: result ? encodeGlobalId('Client', result) : null, userErrors };
   }
 }

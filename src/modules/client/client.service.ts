@@ -15,24 +15,33 @@ export class ClientService {
   constructor(private readonly db: DataSource) {}
 
   /** A client-role viewer sees exactly one client: its own. */
-  list(viewer: Viewer, filter: ClientFilter | null | undefined, page: PageArgs): Promise<Connection<ClientEntity>> {
+  list(
+    viewer: Viewer,
+    filter: ClientFilter | null | undefined,
+    page: PageArgs,
+  ): Promise<Connection<ClientEntity>> {
     assertValidFilter(ClientFilter, filter);
     const params = new SqlParams();
     const where: string[] = [];
     const scope = clientScope(viewer);
     if (scope) where.push(`t.id = ${params.param(scope)}`);
-    if (filter?.search) where.push(`t.name ILIKE ${params.param(`%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)}`);
+    if (filter?.search)
+      where.push(`t.name ILIKE ${params.param(`%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)}`);
     if (filter?.sector) where.push(`t.sector = ${params.param(filter.sector)}`);
-    return pageQuery(this.db, {
-      entity: ClientEntity,
-      from: 'client t',
-      where,
-      params,
-      order: listOrder('clients', [
-        { sql: 't.name', cast: 'text', value: (c) => c.name },
-        { sql: 't.id', cast: 'uuid', value: (c) => c.id },
-      ]),
-    }, page);
+    return pageQuery(
+      this.db,
+      {
+        entity: ClientEntity,
+        from: 'client t',
+        where,
+        params,
+        order: listOrder('clients', [
+          { sql: 't.name', cast: 'text', value: (c) => c.name },
+          { sql: 't.id', cast: 'uuid', value: (c) => c.id },
+        ]),
+      },
+      page,
+    );
   }
 
   async create(viewer: Viewer, input: CreateClientInput): Promise<ClientEntity> {
@@ -62,9 +71,23 @@ export class ClientService {
                 EXISTS (SELECT 1 FROM contract WHERE client_id = $1 AND removed_at IS NOT NULL) AS archived`,
         [client.id],
       );
-      if (live) throw new UserInputProblem([userError(['input', 'id'], UserErrorCode.CONFLICT, 'This client still has contracts; remove them first')]);
+      if (live)
+        throw new UserInputProblem([
+          userError(
+            ['input', 'id'],
+            UserErrorCode.CONFLICT,
+            'This client still has contracts; remove them first',
+          ),
+        ]);
       // Removed contracts are archived, not deleted (rule 10), and they name their client.
-      if (archived) throw new UserInputProblem([userError(['input', 'id'], UserErrorCode.CONFLICT, "This client's removed contracts are kept as records and name it, so it stays in the register")]);
+      if (archived)
+        throw new UserInputProblem([
+          userError(
+            ['input', 'id'],
+            UserErrorCode.CONFLICT,
+            "This client's removed contracts are kept as records and name it, so it stays in the register",
+          ),
+        ]);
       await manager.delete(ClientEntity, { id: client.id });
       return client.id;
     });
@@ -72,6 +95,8 @@ export class ClientService {
 }
 
 function lockClient(manager: EntityManager, globalId: string): Promise<ClientEntity> {
-  return lockForUpdate(manager, ClientEntity, 'Client', globalId, { field: ['input', 'id'], message: 'No client has this ID' });
+  return lockForUpdate(manager, ClientEntity, 'Client', globalId, {
+    field: ['input', 'id'],
+    message: 'No client has this ID',
+  });
 }
-

@@ -4,7 +4,11 @@ import { Node, registerNodeType } from '../../common/node';
 import { connectionTypes } from '../../common/connection';
 import { ClientEntity } from './client.entity';
 
-@ObjectType('Client', { implements: Node, description: 'An organisation that buys from suppliers (a council, a department, an NHS trust). It is the data controller; its suppliers process data for it.' })
+@ObjectType('Client', {
+  implements: Node,
+  description:
+    'An organisation that buys from suppliers (a council, a department, an NHS trust). It is the data controller; its suppliers process data for it.',
+})
 export class Client extends Node {
   @Field({ description: 'Name of the organisation.' })
   name: string;
@@ -14,4 +18,8 @@ export class Client extends Node {
 }
 registerNodeType(ClientEntity, 'Client');
 
-export const { EdgeType: ClientEdge, ConnectionType: ClientConnection } = connectionTypes(Client, 'Client', 'clients');
+export const { EdgeType: ClientEdge, ConnectionType: ClientConnection } = connectionTypes(
+  Client,
+  'Client',
+  'clients',
+);

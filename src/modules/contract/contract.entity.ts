@@ -1,4 +1,14 @@
-import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
 import { ServiceCriticality, sqlValues } from '../../common/enums';
 import { ClientEntity } from '../client/client.entity';
 import { SupplierEntity } from '../supplier/supplier.entity';
@@ -6,7 +16,10 @@ import { SupplierEntity } from '../supplier/supplier.entity';
 @Entity('contract')
 // Partial: a reference is unique among the client's contracts in the register; a removed (archived)
 // contract's reference may be used again.
-@Index('contract_client_reference_key', ['clientId', 'reference'], { unique: true, where: 'removed_at IS NULL' })
+@Index('contract_client_reference_key', ['clientId', 'reference'], {
+  unique: true,
+  where: 'removed_at IS NULL',
+})
 @Check('contract_reference_not_blank', `length(btrim(reference)) BETWEEN 1 AND 100`)
 @Check('contract_title_not_blank', `length(btrim(title)) BETWEEN 1 AND 300`)
 @Check('contract_dates_ordered', `ends_on IS NULL OR ends_on >= starts_on`)

@@ -1,16 +1,27 @@
-import { IsEnum, IsISO4217CurrencyCode, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
+import {
+  IsEnum,
+  IsISO4217CurrencyCode,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  ValidateNested,
+} from 'class-validator';
 import { Field, ID, InputType } from 'type-graphql';
 import { ServiceCriticality } from '../../common/enums';
 import { DateScalar, DecimalScalar } from '../../common/scalars';
 
 @InputType({ description: 'An amount of money.' })
 export class MoneyInput {
-  @Field(() => DecimalScalar, { description: 'Exact amount, not negative, at most 2 decimals, e.g. "550000000.00".' })
+  @Field(() => DecimalScalar, {
+    description: 'Exact amount, not negative, at most 2 decimals, e.g. "550000000.00".',
+  })
   @Matches(/^[0-9]/, { message: 'amount must not be negative' })
   amount: string;
 
   @Field({ description: 'ISO 4217 currency code in capitals, e.g. GBP.' })
-  @IsISO4217CurrencyCode({ message: 'currency must be an ISO 4217 code such as GBP' }) @Matches(/^[A-Z]{3}$/, { message: 'currency must be written in capitals, e.g. GBP' })
+  @IsISO4217CurrencyCode({ message: 'currency must be an ISO 4217 code such as GBP' })
+  @Matches(/^[A-Z]{3}$/, { message: 'currency must be written in capitals, e.g. GBP' })
   currency: string;
 }
 
@@ -23,21 +34,29 @@ export class CreateContractInput {
   supplierId: string;
 
   @Field({ description: "The client's reference, unique per client, 1 to 100 characters." })
-  @IsString() @Length(1, 100, { message: 'reference must be 1 to 100 characters long' }) @Matches(/\S/, { message: 'reference must not be blank' })
+  @IsString()
+  @Length(1, 100, { message: 'reference must be 1 to 100 characters long' })
+  @Matches(/\S/, { message: 'reference must not be blank' })
   reference: string;
 
   @Field({ description: 'What is bought, 1 to 300 characters.' })
-  @IsString() @Length(1, 300, { message: 'title must be 1 to 300 characters long' }) @Matches(/\S/, { message: 'title must not be blank' })
+  @IsString()
+  @Length(1, 300, { message: 'title must be 1 to 300 characters long' })
+  @Matches(/\S/, { message: 'title must not be blank' })
   title: string;
 
   @Field(() => MoneyInput, { nullable: true, description: 'Total contract value.' })
-  @IsOptional() @ValidateNested()
+  @IsOptional()
+  @ValidateNested()
   value?: MoneyInput | null;
 
   @Field(() => DateScalar, { description: 'First day (inclusive).' })
   startsOn: string;
 
-  @Field(() => DateScalar, { nullable: true, description: 'Last day (inclusive), not before startsOn; null when open-ended.' })
+  @Field(() => DateScalar, {
+    nullable: true,
+    description: 'Last day (inclusive), not before startsOn; null when open-ended.',
+  })
   endsOn?: string | null;
 
   @Field(() => ServiceCriticality, { description: 'How critical the service is to the client.' })
@@ -45,31 +64,44 @@ export class CreateContractInput {
   criticality: ServiceCriticality;
 }
 
-@InputType({ description: 'Changes to a contract; omitted fields stay as they are, null clears value or endsOn.' })
+@InputType({
+  description: 'Changes to a contract; omitted fields stay as they are, null clears value or endsOn.',
+})
 export class UpdateContractInput {
   @Field(() => ID, { description: 'The contract to change.' })
   id: string;
 
   @Field(() => String, { nullable: true, description: 'New reference.' })
-  @IsOptional() @IsString() @Length(1, 100, { message: 'reference must be 1 to 100 characters long' }) @Matches(/\S/, { message: 'reference must not be blank' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100, { message: 'reference must be 1 to 100 characters long' })
+  @Matches(/\S/, { message: 'reference must not be blank' })
   reference?: string | null;
 
   @Field(() => String, { nullable: true, description: 'New title.' })
-  @IsOptional() @IsString() @Length(1, 300, { message: 'title must be 1 to 300 characters long' }) @Matches(/\S/, { message: 'title must not be blank' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 300, { message: 'title must be 1 to 300 characters long' })
+  @Matches(/\S/, { message: 'title must not be blank' })
   title?: string | null;
 
   @Field(() => MoneyInput, { nullable: true, description: 'New value; null clears it.' })
-  @IsOptional() @ValidateNested()
+  @IsOptional()
+  @ValidateNested()
   value?: MoneyInput | null;
 
   @Field(() => DateScalar, { nullable: true, description: 'New first day.' })
   startsOn?: string | null;
 
-  @Field(() => DateScalar, { nullable: true, description: 'New last day; null makes the contract open-ended.' })
+  @Field(() => DateScalar, {
+    nullable: true,
+    description: 'New last day; null makes the contract open-ended.',
+  })
   endsOn?: string | null;
 
   @Field(() => ServiceCriticality, { nullable: true, description: 'New criticality.' })
-  @IsOptional() @IsEnum(ServiceCriticality)
+  @IsOptional()
+  @IsEnum(ServiceCriticality)
   criticality?: ServiceCriticality | null;
 }
 

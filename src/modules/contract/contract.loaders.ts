@@ -1,7 +1,14 @@
 import { DataSource } from 'typeorm';
 import { Viewer, clientScope } from '../../auth/viewer';
 import { byIdLoader, childPageLoader, countLoader } from '../../common/loaders';
-import { OptionalListColumns, SqlParams, childCountsQuery, childPagesQuery, hydrate, listOrder } from '../../common/paging';
+import {
+  OptionalListColumns,
+  SqlParams,
+  childCountsQuery,
+  childPagesQuery,
+  hydrate,
+  listOrder,
+} from '../../common/paging';
 import { ContractEntity } from './contract.entity';
 
 export const CONTRACT_ORDER = listOrder<ContractEntity>('contracts', [
@@ -34,19 +41,42 @@ export function createContractLoaders(db: DataSource, viewer: Viewer) {
   const pagesBy = (parentColumn: string) =>
     childPageLoader<ContractEntity>((parentIds, args, _filter, leaveOut) => {
       const params = new SqlParams();
-      return childPagesQuery(db, { entity: ContractEntity, from: 'contract t', where: liveContracts(viewer, params), params, order: CONTRACT_ORDER, leaveOut }, `t.${parentColumn}`, parentIds, args);
+      return childPagesQuery(
+        db,
+        {
+          entity: ContractEntity,
+          from: 'contract t',
+          where: liveContracts(viewer, params),
+          params,
+          order: CONTRACT_ORDER,
+          leaveOut,
+        },
+        `t.${parentColumn}`,
+        parentIds,
+        args,
+      );
     });
   const countsBy = (parentColumn: string) =>
     countLoader((parentIds) => {
       const params = new SqlParams();
-      return childCountsQuery(db, 'contract t', liveContracts(viewer, params), params, `t.${parentColumn}`, parentIds);
+      return childCountsQuery(
+        db,
+        'contract t',
+        liveContracts(viewer, params),
+        params,
+        `t.${parentColumn}`,
+        parentIds,
+      );
     });
   return {
     /** Archived contracts too: the exposures that ran through a removed contract still show it (node() does not). */
     contractById: byIdLoader<ContractEntity>(async (ids) => {
       const params = new SqlParams();
       const where = [`t.id = ANY(${params.param(ids)}::uuid[])`, ...contractVisibility(viewer, params)];
-      const rows: Record<string, unknown>[] = await db.query(`SELECT t.* FROM contract t WHERE ${where.join(' AND ')}`, params.values);
+      const rows: Record<string, unknown>[] = await db.query(
+        `SELECT t.* FROM contract t WHERE ${where.join(' AND ')}`,
+        params.values,
+      );
       return rows.map((row) => hydrate(db, ContractEntity, row));
     }),
     contractPagesBySupplier: pagesBy('supplier_id'),

@@ -17,7 +17,10 @@ import { Contract, Money } from './contract.type';
 
 @ObjectType({ description: 'The result of a mutation on a contract.' })
 export class ContractPayload {
-  @Field(() => Contract, { nullable: true, description: 'The contract after the change; null when nothing was written.' })
+  @Field(() => Contract, {
+    nullable: true,
+    description: 'The contract after the change; null when nothing was written.',
+  })
   contract: ContractEntity | null;
 
   @Field(() => [UserError], { description: 'Why nothing was written; empty on success.' })
@@ -46,31 +49,69 @@ export class ContractResolver {
     return supplier;
   }
 
-  @FieldResolver(() => Money, { nullable: true, description: 'Total contract value; null when not recorded.' })
+  @FieldResolver(() => Money, {
+    nullable: true,
+    description: 'Total contract value; null when not recorded.',
+  })
   value(@Root() contract: ContractEntity): Money | null {
-    return contract.valueAmount === null || contract.valueCurrency === null ? null : { amount: contract.valueAmount, currency: contract.valueCurrency };
+    return contract.valueAmount === null || contract.valueCurrency === null
+      ? null
+      : { amount: contract.valueAmount, currency: contract.valueCurrency };
   }
 
-  @FieldResolver(() => [DataProcessingAgreement], { description: 'The data processing agreements under this contract; empty when the supplier holds no personal data for it.' })
-  dataProcessingAgreements(@Root() contract: ContractEntity, @Ctx() ctx: Context): Promise<AgreementEntity[]> {
+  @FieldResolver(() => [DataProcessingAgreement], {
+    description:
+      'The data processing agreements under this contract; empty when the supplier holds no personal data for it.',
+  })
+  dataProcessingAgreements(
+    @Root() contract: ContractEntity,
+    @Ctx() ctx: Context,
+  ): Promise<AgreementEntity[]> {
     return ctx.loaders.agreementsByContract.load(contract.id);
   }
 
-  @Mutation(() => ContractPayload, { description: 'Records a contract. Admin only. Recomputes exposures of open incidents.' })
-  async createContract(@Arg('input', () => CreateContractInput, { description: 'The new contract.' }) input: CreateContractInput, @Ctx() ctx: Context): Promise<ContractPayload> {
-    const { result, userErrors } = await asPayload(() => ctx.services.contract.create(ctx.viewer, input), CONTRACT_CONSTRAINTS);
+  @Mutation(() => ContractPayload, {
+    description: 'Records a contract. Admin only. Recomputes exposures of open incidents.',
+  })
+  async createContract(
+    @Arg('input', () => CreateContractInput, { description: 'The new contract.' }) input: CreateContractInput,
+    @Ctx() ctx: Context,
+  ): Promise<ContractPayload> {
+    const { result, userErrors } = await asPayload(
+      () => ctx.services.contract.create(ctx.viewer, input),
+      CONTRACT_CONSTRAINTS,
+    );
     return { contract: result, userErrors };
   }
 
-  @Mutation(() => ContractPayload, { description: 'Changes a contract. Admin only. Recomputes exposures of open incidents.' })
-  async updateContract(@Arg('input', () => UpdateContractInput, { description: 'The contract to change and its new terms.' }) input: UpdateContractInput, @Ctx() ctx: Context): Promise<ContractPayload> {
-    const { result, userErrors } = await asPayload(() => ctx.services.contract.update(ctx.viewer, input), CONTRACT_CONSTRAINTS);
+  @Mutation(() => ContractPayload, {
+    description: 'Changes a contract. Admin only. Recomputes exposures of open incidents.',
+  })
+  async updateContract(
+    @Arg('input', () => UpdateContractInput, { description: 'The contract to change and its new terms.' })
+    input: UpdateContractInput,
+    @Ctx() ctx: Context,
+  ): Promise<ContractPayload> {
+    const { result, userErrors } = await asPayload(
+      () => ctx.services.contract.update(ctx.viewer, input),
+      CONTRACT_CONSTRAINTS,
+    );
     return { contract: result, userErrors };
   }
 
-  @Mutation(() => RemovalPayload, { description: 'Removes a contract and its agreements. Admin only. They are archived, not deleted (removedAt): exposures that ran through the contract are resolved and still show it.' })
-  async removeContract(@Arg('input', () => RemoveContractInput, { description: 'The contract to remove.' }) input: RemoveContractInput, @Ctx() ctx: Context): Promise<RemovalPayload> {
-    const { result, userErrors } = await asPayload(() => ctx.services.contract.remove(ctx.viewer, input), CONTRACT_CONSTRAINTS);
+  @Mutation(() => RemovalPayload, {
+    description:
+      'Removes a contract and its agreements. Admin only. They are archived, not deleted (removedAt): exposures that ran through the contract are resolved and still show it.',
+  })
+  async removeContract(
+    @Arg('input', () => RemoveContractInput, { description: 'The contract to remove.' })
+    input: RemoveContractInput,
+    @Ctx() ctx: Context,
+  ): Promise<RemovalPayload> {
+    const { result, userErrors } = await asPayload(
+      () => ctx.services.contract.remove(ctx.viewer, input),
+      CONTRACT_CONSTRAINTS,
+    );
     return { removedId: result ? encodeGlobalId('Contract', result) : null, userErrors };
   }
 }

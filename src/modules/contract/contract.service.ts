@@ -14,23 +14,52 @@ import { CreateContractInput, RemoveContractInput, UpdateContractInput } from '.
 import { CONTRACT_OPTIONAL_COLUMNS, CONTRACT_ORDER } from './contract.loaders';
 
 export const CONTRACT_CONSTRAINTS: ConstraintMessages = {
-  contract_client_reference_key: { field: ['input', 'reference'], message: 'This client already has a contract with this reference' },
+  contract_client_reference_key: {
+    field: ['input', 'reference'],
+    message: 'This client already has a contract with this reference',
+  },
   contract_dates_ordered: { field: ['input', 'endsOn'], message: 'endsOn must not be before startsOn' },
-  contract_value_not_negative: { field: ['input', 'value', 'amount'], message: 'amount must not be negative' },
+  contract_value_not_negative: {
+    field: ['input', 'value', 'amount'],
+    message: 'amount must not be negative',
+  },
 };
 
 export class ContractService {
-  constructor(private readonly db: DataSource, private readonly onRegisterChange: RegisterChangeHook = noRegisterChangeHook) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly onRegisterChange: RegisterChangeHook = noRegisterChangeHook,
+  ) {}
 
   /** `selected`: the fields asked for on each contract, so the page reads only their columns (all when absent). */
-  pageForSupplier(ctx: Context, supplierId: string, page: PageArgs, selected?: ReadonlySet<string>): Promise<Connection<ContractEntity>> {
+  pageForSupplier(
+    ctx: Context,
+    supplierId: string,
+    page: PageArgs,
+    selected?: ReadonlySet<string>,
+  ): Promise<Connection<ContractEntity>> {
     const leaveOut = CONTRACT_OPTIONAL_COLUMNS.leaveOutFor(selected);
-    return childConnection(ctx.loaders.contractPagesBySupplier.load({ parentId: supplierId, ...page, leaveOut }), page, CONTRACT_ORDER, () => ctx.loaders.contractCountsBySupplier.load(supplierId));
+    return childConnection(
+      ctx.loaders.contractPagesBySupplier.load({ parentId: supplierId, ...page, leaveOut }),
+      page,
+      CONTRACT_ORDER,
+      () => ctx.loaders.contractCountsBySupplier.load(supplierId),
+    );
   }
 
-  pageForClient(ctx: Context, clientId: string, page: PageArgs, selected?: ReadonlySet<string>): Promise<Connection<ContractEntity>> {
+  pageForClient(
+    ctx: Context,
+    clientId: string,
+    page: PageArgs,
+    selected?: ReadonlySet<string>,
+  ): Promise<Connection<ContractEntity>> {
     const leaveOut = CONTRACT_OPTIONAL_COLUMNS.leaveOutFor(selected);
-    return childConnection(ctx.loaders.contractPagesByClient.load({ parentId: clientId, ...page, leaveOut }), page, CONTRACT_ORDER, () => ctx.loaders.contractCountsByClient.load(clientId));
+    return childConnection(
+      ctx.loaders.contractPagesByClient.load({ parentId: clientId, ...page, leaveOut }),
+      page,
+      CONTRACT_ORDER,
+      () => ctx.loaders.contractCountsByClient.load(clientId),
+    );
   }
 
   async create(viewer: Viewer, input: CreateContractInput): Promise<ContractEntity> {
@@ -41,20 +70,24 @@ export class ContractService {
       const clientId = decodeIdOf('Client', input.clientId);
       const supplierId = decodeIdOf('Supplier', input.supplierId);
       const problems: UserError[] = [];
-      if (!clientId || !(await manager.existsBy(ClientEntity, { id: clientId }))) problems.push(userError(['input', 'clientId'], UserErrorCode.NOT_FOUND, 'No client has this ID'));
-      if (!supplierId || !(await lockLiveSuppliers(manager, [supplierId])).has(supplierId)) problems.push(userError(['input', 'supplierId'], UserErrorCode.NOT_FOUND, 'No supplier has this ID'));
+      if (!clientId || !(await manager.existsBy(ClientEntity, { id: clientId })))
+        problems.push(userError(['input', 'clientId'], UserErrorCode.NOT_FOUND, 'No client has this ID'));
+      if (!supplierId || !(await lockLiveSuppliers(manager, [supplierId])).has(supplierId))
+        problems.push(userError(['input', 'supplierId'], UserErrorCode.NOT_FOUND, 'No supplier has this ID'));
       if (problems.length) throw new UserInputProblem(problems);
-      const contract = await manager.save(manager.create(ContractEntity, {
-        clientId: clientId!,
-        supplierId: supplierId!,
-        reference: input.reference.trim(),
-        title: input.title.trim(),
-        valueAmount: input.value?.amount ?? null,
-        valueCurrency: input.value?.currency ?? null,
-        startsOn: input.startsOn,
-        endsOn: input.endsOn ?? null,
-        criticality: input.criticality,
-      }));
+      const contract = await manager.save(
+        manager.create(ContractEntity, {
+          clientId: clientId!,
+          supplierId: supplierId!,
+          reference: input.reference.trim(),
+          title: input.title.trim(),
+          valueAmount: input.value?.amount ?? null,
+          valueCurrency: input.value?.currency ?? null,
+          startsOn: input.startsOn,
+          endsOn: input.endsOn ?? null,
+          criticality: input.criticality,
+        }),
+      );
       await this.onRegisterChange(manager, { contractIds: [contract.id] });
       return contract;
     });
@@ -74,7 +107,11 @@ export class ContractService {
       if (input.startsOn != null) contract.startsOn = input.startsOn;
       if (input.endsOn !== undefined) contract.endsOn = input.endsOn;
       if (input.criticality != null) contract.criticality = input.criticality;
-      checkDates(contract.startsOn, contract.endsOn, input.endsOn !== undefined ? ['input', 'endsOn'] : ['input', 'startsOn']);
+      checkDates(
+        contract.startsOn,
+        contract.endsOn,
+        input.endsOn !== undefined ? ['input', 'endsOn'] : ['input', 'startsOn'],
+      );
       if (input.startsOn != null) await checkRetentionAfterStart(manager, contract);
       const saved = await manager.save(contract);
       await this.onRegisterChange(manager, { contractIds: [contract.id] });
@@ -92,10 +129,18 @@ export class ContractService {
     return this.db.transaction(async (manager) => {
       const contract = await lockContract(manager, input.id);
       // now() is the transaction's instant: the same in both statements.
-      await manager.query(`UPDATE contract SET removed_at = now(), updated_at = now() WHERE id = $1`, [contract.id]);
-      await manager.query(`UPDATE data_processing_agreement SET removed_at = now(), updated_at = now() WHERE contract_id = $1 AND removed_at IS NULL`, [contract.id]);
+      await manager.query(`UPDATE contract SET removed_at = now(), updated_at = now() WHERE id = $1`, [
+        contract.id,
+      ]);
+      await manager.query(
+        `UPDATE data_processing_agreement SET removed_at = now(), updated_at = now() WHERE contract_id = $1 AND removed_at IS NULL`,
+        [contract.id],
+      );
       // The engine no longer sees the contract and resolves the exposures that ran through it.
-      await this.onRegisterChange(manager, { clientIds: [contract.clientId], supplierIds: [contract.supplierId] });
+      await this.onRegisterChange(manager, {
+        clientIds: [contract.clientId],
+        supplierIds: [contract.supplierId],
+      });
       return contract.id;
     });
   }
@@ -103,7 +148,9 @@ export class ContractService {
 
 function checkDates(startsOn: string, endsOn: string | null, field: string[]): void {
   if (endsOn !== null && endsOn < startsOn) {
-    throw new UserInputProblem([userError(field, UserErrorCode.INVALID, `endsOn (${endsOn}) must not be before startsOn (${startsOn})`)]);
+    throw new UserInputProblem([
+      userError(field, UserErrorCode.INVALID, `endsOn (${endsOn}) must not be before startsOn (${startsOn})`),
+    ]);
   }
 }
 
@@ -114,10 +161,19 @@ async function checkRetentionAfterStart(manager: EntityManager, contract: Contra
     [contract.id],
   );
   if (earliest !== null && earliest < contract.startsOn) {
-    throw new UserInputProblem([userError(['input', 'startsOn'], UserErrorCode.INVALID, `startsOn (${contract.startsOn}) must not be after an agreement's dataRetainedUntil (${earliest}); change that agreement first`)]);
+    throw new UserInputProblem([
+      userError(
+        ['input', 'startsOn'],
+        UserErrorCode.INVALID,
+        `startsOn (${contract.startsOn}) must not be after an agreement's dataRetainedUntil (${earliest}); change that agreement first`,
+      ),
+    ]);
   }
 }
 
 function lockContract(manager: EntityManager, globalId: string): Promise<ContractEntity> {
-  return lockLiveForUpdate(manager, ContractEntity, 'Contract', globalId, { field: ['input', 'id'], message: 'No contract has this ID' });
+  return lockLiveForUpdate(manager, ContractEntity, 'Contract', globalId, {
+    field: ['input', 'id'],
+    message: 'No contract has this ID',
+  });
 }

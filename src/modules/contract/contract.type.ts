@@ -14,7 +14,10 @@ export class Money {
   currency: string;
 }
 
-@ObjectType('Contract', { implements: Node, description: 'A client buys a service from a supplier, from startsOn to endsOn.' })
+@ObjectType('Contract', {
+  implements: Node,
+  description: 'A client buys a service from a supplier, from startsOn to endsOn.',
+})
 export class Contract extends Node {
   @Field({ description: "The client's reference for the contract, unique per client." })
   reference: string;
@@ -25,15 +28,26 @@ export class Contract extends Node {
   @Field(() => DateScalar, { description: 'First day of the contract (inclusive, UTC).' })
   startsOn: string;
 
-  @Field(() => DateScalar, { nullable: true, description: 'Last day of the contract (inclusive, UTC); null when open-ended.' })
+  @Field(() => DateScalar, {
+    nullable: true,
+    description: 'Last day of the contract (inclusive, UTC); null when open-ended.',
+  })
   endsOn: string | null;
 
   @Field(() => ServiceCriticality, { description: 'How critical the service is to the client.' })
   criticality: ServiceCriticality;
 
-  @Field(() => DateTimeScalar, { nullable: true, description: "When the contract was removed from the register (with its agreements); null while it is in it. A removed contract is archived, not deleted: it leaves lists, node() and future exposure computations, while the exposures that ran through it still show it, and its reference may be used again." })
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description:
+      'When the contract was removed from the register (with its agreements); null while it is in it. A removed contract is archived, not deleted: it leaves lists, node() and future exposure computations, while the exposures that ran through it still show it, and its reference may be used again.',
+  })
   removedAt: Date | null;
 }
 registerNodeType(ContractEntity, 'Contract');
 
-export const { EdgeType: ContractEdge, ConnectionType: ContractConnection } = connectionTypes(Contract, 'Contract', 'contracts');
+export const { EdgeType: ContractEdge, ConnectionType: ContractConnection } = connectionTypes(
+  Contract,
+  'Contract',
+  'contracts',
+);

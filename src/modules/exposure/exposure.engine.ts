@@ -6,7 +6,10 @@ import { ExposureChangeReason } from './exposure.entity';
 /** Category bit masks: bit i stands for CATEGORY_ORDER[i]. */
 const CATEGORY_ORDER = Object.values(DataCategory);
 const CATEGORY_ARRAY = `ARRAY[${sqlValues(CATEGORY_ORDER)}]::text[]`;
-const SPECIAL_MASK = SPECIAL_CATEGORIES.reduce((mask, category) => mask | (1 << CATEGORY_ORDER.indexOf(category)), 0);
+const SPECIAL_MASK = SPECIAL_CATEGORIES.reduce(
+  (mask, category) => mask | (1 << CATEGORY_ORDER.indexOf(category)),
+  0,
+);
 
 /**
  * The exposure engine: one set-based statement computes every client's exposure to a set of incidents
@@ -265,7 +268,10 @@ export interface RecomputeResult {
 const NOTHING_CHANGED: RecomputeResult = { changed: 0, lastAlertId: null };
 
 export class ExposureEngine {
-  constructor(private readonly afterAlerts: (manager: EntityManager, lastAlertId: string) => Promise<void> = async () => undefined) {}
+  constructor(
+    private readonly afterAlerts: (manager: EntityManager, lastAlertId: string) => Promise<void> = async () =>
+      undefined,
+  ) {}
 
   /**
    * Recomputes the exposures of `incidentIds` (optionally only for `clientIds`) inside the caller's
@@ -273,7 +279,12 @@ export class ExposureEngine {
    * after it takes a fresh snapshot (READ COMMITTED), so it sees every register write and incident
    * committed before it, and two concurrent writers end as if one ran after the other.
    */
-  async recompute(manager: EntityManager, incidentIds: string[], reason: ExposureChangeReason, clientIds: string[] | null = null): Promise<RecomputeResult> {
+  async recompute(
+    manager: EntityManager,
+    incidentIds: string[],
+    reason: ExposureChangeReason,
+    clientIds: string[] | null = null,
+  ): Promise<RecomputeResult> {
     if (incidentIds.length === 0) return NOTHING_CHANGED;
     await manager.query(LOCK_SQL, [EXPOSURE_LOCK_KEY]);
     return this.compute(manager, incidentIds, clientIds, reason);
@@ -287,7 +298,14 @@ export class ExposureEngine {
   async recomputeOpenIncidents(manager: EntityManager, clientIds: string[] | null): Promise<RecomputeResult> {
     await manager.query(LOCK_SQL, [EXPOSURE_LOCK_KEY]);
     const open: { id: string }[] = await manager.query(`SELECT id FROM incident WHERE status <> 'CLOSED'`);
-    return open.length === 0 ? NOTHING_CHANGED : this.compute(manager, open.map((incident) => incident.id), clientIds, ExposureChangeReason.REGISTER_CHANGED);
+    return open.length === 0
+      ? NOTHING_CHANGED
+      : this.compute(
+          manager,
+          open.map((incident) => incident.id),
+          clientIds,
+          ExposureChangeReason.REGISTER_CHANGED,
+        );
   }
 
   /**
@@ -295,7 +313,11 @@ export class ExposureEngine {
    * after `sinceDay` and by `today` (YYYY-MM-DD, UTC) get their open incidents recomputed as of `today`.
    * Run once a day by the contract-start job (startedContractsJob, below).
    */
-  async recomputeStartedContracts(manager: EntityManager, sinceDay: string, today: string): Promise<RecomputeResult> {
+  async recomputeStartedContracts(
+    manager: EntityManager,
+    sinceDay: string,
+    today: string,
+  ): Promise<RecomputeResult> {
     await manager.query(LOCK_SQL, [EXPOSURE_LOCK_KEY]);
     const [row]: { incident_ids: string[] | null; client_ids: string[] | null }[] = await manager.query(
       `SELECT (SELECT array_agg(id) FROM incident WHERE status <> 'CLOSED') AS incident_ids,
@@ -303,14 +325,26 @@ export class ExposureEngine {
       [sinceDay, today],
     );
     if (!row.incident_ids || !row.client_ids) return NOTHING_CHANGED;
-    return this.compute(manager, row.incident_ids, row.client_ids, ExposureChangeReason.CONTRACT_STARTED, today);
+    return this.compute(
+      manager,
+      row.incident_ids,
+      row.client_ids,
+      ExposureChangeReason.CONTRACT_STARTED,
+      today,
+    );
   }
 
   /**
    * The engine statement itself, under the lock the caller holds; then one NOTIFY for the alerts it wrote.
    * `today`: the day that counts as today for rule 2 (null: the statement's own UTC day).
    */
-  private async compute(manager: EntityManager, incidentIds: string[], clientIds: string[] | null, reason: ExposureChangeReason, today: string | null = null): Promise<RecomputeResult> {
+  private async compute(
+    manager: EntityManager,
+    incidentIds: string[],
+    clientIds: string[] | null,
+    reason: ExposureChangeReason,
+    today: string | null = null,
+  ): Promise<RecomputeResult> {
     const [row] = await manager.query(ENGINE_SQL, [incidentIds, clientIds, today, reason]);
     if (row.last_alert_id) await this.afterAlerts(manager, row.last_alert_id);
     return { changed: row.changed, lastAlertId: row.last_alert_id };

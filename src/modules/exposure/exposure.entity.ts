@@ -40,11 +40,26 @@ export interface ExposureFactorValue {
 @Check('exposure_score_range', `score BETWEEN 0 AND 100`)
 @Check('exposure_level_valid', `level IN (${sqlValues(Object.values(ExposureLevel))})`)
 @Check('exposure_subjects_not_negative', `data_subjects_at_risk >= 0`)
-@Check('exposure_subjects_range_ordered', `0 <= data_subjects_at_risk_low AND data_subjects_at_risk_low <= data_subjects_at_risk_high`)
-@Check('exposure_categories_valid', `data_categories_at_risk <@ ARRAY[${sqlValues(Object.values(DataCategory))}]::text[]`)
-@Check('exposure_notification_status_valid', `notification_status IN (${sqlValues(Object.values(NotificationStatus))})`)
-@Check('exposure_reported_needs_date', `notification_status <> 'REPORTED' OR notification_reported_at IS NOT NULL`)
-@Check('exposure_not_required_needs_reason', `notification_status <> 'NOT_REQUIRED' OR length(btrim(notification_justification)) > 0`)
+@Check(
+  'exposure_subjects_range_ordered',
+  `0 <= data_subjects_at_risk_low AND data_subjects_at_risk_low <= data_subjects_at_risk_high`,
+)
+@Check(
+  'exposure_categories_valid',
+  `data_categories_at_risk <@ ARRAY[${sqlValues(Object.values(DataCategory))}]::text[]`,
+)
+@Check(
+  'exposure_notification_status_valid',
+  `notification_status IN (${sqlValues(Object.values(NotificationStatus))})`,
+)
+@Check(
+  'exposure_reported_needs_date',
+  `notification_status <> 'REPORTED' OR notification_reported_at IS NOT NULL`,
+)
+@Check(
+  'exposure_not_required_needs_reason',
+  `notification_status <> 'NOT_REQUIRED' OR length(btrim(notification_justification)) > 0`,
+)
 @Check('exposure_last_change_valid', `last_change IN ('NEW', 'CHANGED', 'RESOLVED')`)
 // Lists show exposures that still apply, highest score first: partial indexes serve that order directly.
 @Index('exposure_client_open_score_idx', ['clientId', 'score', 'id'], { where: 'resolved_at IS NULL' })

@@ -7,20 +7,28 @@ import { ExposureLevel, NotificationStatus } from './exposure.entity';
 @InputType({ description: 'Filters for exposure lists; all given filters must match.' })
 export class ExposureFilter {
   @Field(() => ID, { nullable: true, description: 'Only this client’s exposures.' })
-  @IsOptional() @MaxFilterLength()
+  @IsOptional()
+  @MaxFilterLength()
   clientId?: string | null;
 
   @Field(() => ID, { nullable: true, description: 'Only exposures to this incident.' })
-  @IsOptional() @MaxFilterLength()
+  @IsOptional()
+  @MaxFilterLength()
   incidentId?: string | null;
 
   @Field(() => ExposureLevel, { nullable: true, description: 'Only exposures at this level or above.' })
   minLevel?: ExposureLevel | null;
 
-  @Field(() => NotificationStatus, { nullable: true, description: 'Only exposures with this notification decision.' })
+  @Field(() => NotificationStatus, {
+    nullable: true,
+    description: 'Only exposures with this notification decision.',
+  })
   notificationStatus?: NotificationStatus | null;
 
-  @Field(() => Boolean, { nullable: true, description: 'Include exposures that no longer apply (resolved). Default false.' })
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'Include exposures that no longer apply (resolved). Default false.',
+  })
   includeResolved?: boolean | null;
 }
 
@@ -29,18 +37,34 @@ export class RecordNotificationDecisionInput {
   @Field(() => ID, { description: 'The exposure decided on.' })
   exposureId: string;
 
-  @Field(() => NotificationStatus, { description: 'REPORTED (needs reportedAt), NOT_REQUIRED (needs a justification) or back to ASSESSING.' })
+  @Field(() => NotificationStatus, {
+    description: 'REPORTED (needs reportedAt), NOT_REQUIRED (needs a justification) or back to ASSESSING.',
+  })
   @IsEnum(NotificationStatus)
   status: NotificationStatus;
 
-  @Field(() => DateTimeScalar, { nullable: true, description: 'When it was reported; required for REPORTED, not in the future and not before the incident started.' })
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description:
+      'When it was reported; required for REPORTED, not in the future and not before the incident started.',
+  })
   reportedAt?: Date | null;
 
-  @Field(() => String, { nullable: true, description: "The regulator's case reference (usually given with REPORTED)." })
-  @IsOptional() @IsString() @MaxLength(100, { message: 'reference must be at most 100 characters long' })
+  @Field(() => String, {
+    nullable: true,
+    description: "The regulator's case reference (usually given with REPORTED).",
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100, { message: 'reference must be at most 100 characters long' })
   reference?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Why the breach needs no report; required for NOT_REQUIRED.' })
-  @IsOptional() @IsString() @Length(0, 5000, { message: 'justification must be at most 5000 characters long' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Why the breach needs no report; required for NOT_REQUIRED.',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(0, 5000, { message: 'justification must be at most 5000 characters long' })
   justification?: string | null;
 }

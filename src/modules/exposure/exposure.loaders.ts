@@ -1,10 +1,28 @@
 import { DataSource } from 'typeorm';
 import { Viewer, clientScope } from '../../auth/viewer';
 import DataLoader from 'dataloader';
-import { byIdLoader, childPageLoader, filteredCountLoader, groupByParent, groupLoader } from '../../common/loaders';
-import { OptionalListColumns, SqlParams, childCountsQuery, childPagesQuery, hydrate, listOrder } from '../../common/paging';
+import {
+  byIdLoader,
+  childPageLoader,
+  filteredCountLoader,
+  groupByParent,
+  groupLoader,
+} from '../../common/loaders';
+import {
+  OptionalListColumns,
+  SqlParams,
+  childCountsQuery,
+  childPagesQuery,
+  hydrate,
+  listOrder,
+} from '../../common/paging';
 import { decodeIdOf } from '../../common/global-id';
-import { ExposureChangeReason, ExposureEntity, ExposureLevel, ExposureRevisionEntity } from './exposure.entity';
+import {
+  ExposureChangeReason,
+  ExposureEntity,
+  ExposureLevel,
+  ExposureRevisionEntity,
+} from './exposure.entity';
 import type { ExposureAsOfValue, ExposureSummaryValue } from './exposure.service';
 import { ExposureFilter } from './exposure.inputs';
 
@@ -33,7 +51,12 @@ export const EXPOSURE_OPTIONAL_COLUMNS = new OptionalListColumns({
 const LEVEL_FLOOR: Record<ExposureLevel, number> = { LOW: 0, MEDIUM: 25, HIGH: 50, CRITICAL: 75 };
 
 /** A client-role viewer sees only its own exposures; the filter narrows further. Resolved ones are hidden unless asked for. */
-export function exposureConditions(viewer: Viewer, filter: ExposureFilter | null | undefined, params: SqlParams, alias = 't'): string[] {
+export function exposureConditions(
+  viewer: Viewer,
+  filter: ExposureFilter | null | undefined,
+  params: SqlParams,
+  alias = 't',
+): string[] {
   const where: string[] = [];
   const scope = clientScope(viewer);
   if (scope) where.push(`${alias}.client_id = ${params.param(scope)}::uuid`);
@@ -46,7 +69,8 @@ export function exposureConditions(viewer: Viewer, filter: ExposureFilter | null
     where.push(incidentId ? `${alias}.incident_id = ${params.param(incidentId)}::uuid` : 'FALSE');
   }
   if (filter?.minLevel) where.push(`${alias}.score >= ${LEVEL_FLOOR[filter.minLevel]}`);
-  if (filter?.notificationStatus) where.push(`${alias}.notification_status = ${params.param(filter.notificationStatus)}`);
+  if (filter?.notificationStatus)
+    where.push(`${alias}.notification_status = ${params.param(filter.notificationStatus)}`);
   if (!filter?.includeResolved) where.push(`${alias}.resolved_at IS NULL`);
   return where;
 }
@@ -60,25 +84,55 @@ export function createExposureLoaders(db: DataSource, viewer: Viewer) {
   const pagesBy = (parentColumn: string) =>
     childPageLoader<ExposureEntity, ExposureFilter>((parentIds, args, filter, leaveOut) => {
       const params = new SqlParams();
-      return childPagesQuery(db, { entity: ExposureEntity, from: 'exposure t', where: exposureConditions(viewer, filter, params), params, order: EXPOSURE_ORDER, descending: true, leaveOut }, `t.${parentColumn}`, parentIds, args);
+      return childPagesQuery(
+        db,
+        {
+          entity: ExposureEntity,
+          from: 'exposure t',
+          where: exposureConditions(viewer, filter, params),
+          params,
+          order: EXPOSURE_ORDER,
+          descending: true,
+          leaveOut,
+        },
+        `t.${parentColumn}`,
+        parentIds,
+        args,
+      );
     });
   const countsBy = (parentColumn: string) =>
     filteredCountLoader<ExposureFilter>((parentIds, filter) => {
       const params = new SqlParams();
-      return childCountsQuery(db, 'exposure t', exposureConditions(viewer, filter, params), params, `t.${parentColumn}`, parentIds);
+      return childCountsQuery(
+        db,
+        'exposure t',
+        exposureConditions(viewer, filter, params),
+        params,
+        `t.${parentColumn}`,
+        parentIds,
+      );
     });
   return {
     /** By id, resolved or not: an ID someone holds keeps working. */
     exposureById: byIdLoader<ExposureEntity>(async (ids) => {
       const params = new SqlParams();
-      const where = [`t.id = ANY(${params.param(ids)}::uuid[])`, ...exposureConditions(viewer, { includeResolved: true }, params)];
-      const rows: Record<string, unknown>[] = await db.query(`SELECT t.* FROM exposure t WHERE ${where.join(' AND ')}`, params.values);
+      const where = [
+        `t.id = ANY(${params.param(ids)}::uuid[])`,
+        ...exposureConditions(viewer, { includeResolved: true }, params),
+      ];
+      const rows: Record<string, unknown>[] = await db.query(
+        `SELECT t.* FROM exposure t WHERE ${where.join(' AND ')}`,
+        params.values,
+      );
       return rows.map((row) => hydrate(db, ExposureEntity, row));
     }),
     /** One statement for the summaries of every incident on the page. */
     exposureSummaryByIncident: new DataLoader<string, ExposureSummaryValue>(async (incidentIds) => {
       const params = new SqlParams();
-      const where = [`t.incident_id = ANY(${params.param(incidentIds)}::uuid[])`, ...exposureConditions(viewer, null, params)];
+      const where = [
+        `t.incident_id = ANY(${params.param(incidentIds)}::uuid[])`,
+        ...exposureConditions(viewer, null, params),
+      ];
       const rows: Record<string, any>[] = await db.query(
         `WITH visible AS (SELECT t.* FROM exposure t WHERE ${where.join(' AND ')}),
               contract_values AS (
@@ -122,7 +176,10 @@ export function createExposureLoaders(db: DataSource, viewer: Viewer) {
     }),
     /** Factors are left out of list queries (they are the largest column): read here, for the page, when asked for. */
     exposureFactors: new DataLoader<string, ExposureEntity['factors']>(async (ids) => {
-      const rows: { id: string; factors: ExposureEntity['factors'] }[] = await db.query(`SELECT id, factors FROM exposure WHERE id = ANY($1::uuid[])`, [ids]);
+      const rows: { id: string; factors: ExposureEntity['factors'] }[] = await db.query(
+        `SELECT id, factors FROM exposure WHERE id = ANY($1::uuid[])`,
+        [ids],
+      );
       const byId = new Map(rows.map((row) => [row.id, row.factors]));
       return ids.map((id) => byId.get(id) ?? []);
     }),
@@ -148,13 +205,21 @@ export function createExposureLoaders(db: DataSource, viewer: Viewer) {
         const byOrdinal = new Map(rows.map((row) => [Number(row.ord), row]));
         return keys.map((_key, index) => {
           const row = byOrdinal.get(index + 1);
-          return row ? Object.assign(hydrate(db, ExposureRevisionEntity, row), { decision: row.decision as Record<string, unknown> | null }) : null;
+          return row
+            ? Object.assign(hydrate(db, ExposureRevisionEntity, row), {
+                decision: row.decision as Record<string, unknown> | null,
+              })
+            : null;
         });
       },
       { cacheKeyFn: (key) => `${key.exposureId}@${key.at}` },
     ),
     /** Why a given revision was written, for alerts (each announces one revision of an exposure its viewer may see). */
-    revisionReason: new DataLoader<{ exposureId: string; revision: number }, ExposureChangeReason | null, string>(
+    revisionReason: new DataLoader<
+      { exposureId: string; revision: number },
+      ExposureChangeReason | null,
+      string
+    >(
       async (keys) => {
         const rows: { ord: string; reason: ExposureChangeReason | null }[] = await db.query(
           `SELECT k.ord, r.reason FROM unnest($1::uuid[], $2::int[]) WITH ORDINALITY AS k(exposure_id, revision, ord)

@@ -1,5 +1,19 @@
 import { GraphQLResolveInfo } from 'graphql';
-import { Arg, Args, Ctx, Field, FieldResolver, ID, Info, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import {
+  Arg,
+  Args,
+  Ctx,
+  Field,
+  FieldResolver,
+  ID,
+  Info,
+  Int,
+  Mutation,
+  ObjectType,
+  Query,
+  Resolver,
+  Root,
+} from 'type-graphql';
 import { selectedNodeFields } from '../../common/selection';
 import { Context } from '../../context';
 import { Connection } from '../../common/connection';
@@ -17,10 +31,23 @@ import { Incident } from '../incident/incident.type';
 import { SupplierEntity } from '../supplier/supplier.entity';
 import { Supplier } from '../supplier/supplier.type';
 import { ExposureAlert } from '../alert/alert.type';
-import { ExposureChangeReason, ExposureEntity, ExposureFactorValue, ExposureRevisionEntity } from './exposure.entity';
+import {
+  ExposureChangeReason,
+  ExposureEntity,
+  ExposureFactorValue,
+  ExposureRevisionEntity,
+} from './exposure.entity';
 import { ExposureFilter, RecordNotificationDecisionInput } from './exposure.inputs';
 import { ExposureSummaryValue } from './exposure.service';
-import { Exposure, ExposureConnection, ExposureFactor, ExposureRevision, ExposureSummary, Notification, PeopleRange } from './exposure.type';
+import {
+  Exposure,
+  ExposureConnection,
+  ExposureFactor,
+  ExposureRevision,
+  ExposureSummary,
+  Notification,
+  PeopleRange,
+} from './exposure.type';
 
 const MAX_GRAPHQL_INT = 2_147_483_647;
 
@@ -30,7 +57,10 @@ function peopleRange(row: { dataSubjectsAtRiskLow: string; dataSubjectsAtRiskHig
 
 @ObjectType({ description: 'The result of recording a notification decision.' })
 export class ExposurePayload {
-  @Field(() => Exposure, { nullable: true, description: 'The exposure with its new decision; null when nothing was written.' })
+  @Field(() => Exposure, {
+    nullable: true,
+    description: 'The exposure with its new decision; null when nothing was written.',
+  })
   exposure: ExposureEntity | null;
 
   @Field(() => [UserError], { description: 'Why nothing was written; empty on success.' })
@@ -43,15 +73,26 @@ export class ExposureAsOf extends ExposureRevision {
   notification: Notification;
 }
 
-async function loadAll<T>(loader: { loadMany(keys: readonly string[]): Promise<(T | null | Error)[]> }, ids: string[]): Promise<T[]> {
+async function loadAll<T>(
+  loader: { loadMany(keys: readonly string[]): Promise<(T | null | Error)[]> },
+  ids: string[],
+): Promise<T[]> {
   const rows = await loader.loadMany(ids);
   return rows.filter((row): row is T => row !== null && !(row instanceof Error));
 }
 
 @Resolver(() => Exposure)
 export class ExposureResolver {
-  @Query(() => ExposureConnection, { description: 'Exposures, highest score first. A client-role caller sees only its own. Resolved exposures are hidden unless filter.includeResolved.' })
-  exposures(@Args() page: PageArgsType, @Arg('filter', () => ExposureFilter, { nullable: true, description: 'Narrow the list.' }) filter: ExposureFilter | null, @Ctx() ctx: Context): Promise<Connection<ExposureEntity>> {
+  @Query(() => ExposureConnection, {
+    description:
+      'Exposures, highest score first. A client-role caller sees only its own. Resolved exposures are hidden unless filter.includeResolved.',
+  })
+  exposures(
+    @Args() page: PageArgsType,
+    @Arg('filter', () => ExposureFilter, { nullable: true, description: 'Narrow the list.' })
+    filter: ExposureFilter | null,
+    @Ctx() ctx: Context,
+  ): Promise<Connection<ExposureEntity>> {
     return ctx.services.exposure.list(ctx.viewer, filter, page);
   }
 
@@ -74,27 +115,44 @@ export class ExposureResolver {
     return incident;
   }
 
-  @FieldResolver(() => [ExposureFactor], { description: 'Why the score is what it is; the contributions sum to the score before rounding.' })
-  factors(@Root() exposure: ExposureEntity, @Ctx() ctx: Context): ExposureFactorValue[] | Promise<ExposureFactorValue[]> {
+  @FieldResolver(() => [ExposureFactor], {
+    description: 'Why the score is what it is; the contributions sum to the score before rounding.',
+  })
+  factors(
+    @Root() exposure: ExposureEntity,
+    @Ctx() ctx: Context,
+  ): ExposureFactorValue[] | Promise<ExposureFactorValue[]> {
     return exposure.factors ?? ctx.loaders.exposureFactors.load(exposure.id);
   }
 
-  @FieldResolver(() => [Contract], { description: "The client's contracts through which it is exposed (as last computed: a contract removed since still appears, with removedAt)." })
+  @FieldResolver(() => [Contract], {
+    description:
+      "The client's contracts through which it is exposed (as last computed: a contract removed since still appears, with removedAt).",
+  })
   contracts(@Root() exposure: ExposureEntity, @Ctx() ctx: Context): Promise<ContractEntity[]> {
     return loadAll(ctx.loaders.contractById, exposure.contractIds);
   }
 
-  @FieldResolver(() => Int, { description: 'People whose data is at risk: the sum of the estimates of the agreements with at least one category at risk (capped at 2,147,483,647). The score uses this figure; it counts a person once per agreement, so dataSubjectsAtRiskRange says how far off it may be.' })
+  @FieldResolver(() => Int, {
+    description:
+      'People whose data is at risk: the sum of the estimates of the agreements with at least one category at risk (capped at 2,147,483,647). The score uses this figure; it counts a person once per agreement, so dataSubjectsAtRiskRange says how far off it may be.',
+  })
   dataSubjectsAtRisk(@Root() exposure: ExposureEntity): number {
     return Math.min(Number(exposure.dataSubjectsAtRisk), MAX_GRAPHQL_INT);
   }
 
-  @FieldResolver(() => PeopleRange, { description: 'People whose data is at risk as a range (see PeopleRange): the largest agreement at risk to the sum, scaled by the incident\'s shareOfDataAffected.' })
+  @FieldResolver(() => PeopleRange, {
+    description:
+      "People whose data is at risk as a range (see PeopleRange): the largest agreement at risk to the sum, scaled by the incident's shareOfDataAffected.",
+  })
   dataSubjectsAtRiskRange(@Root() exposure: ExposureEntity): PeopleRange {
     return peopleRange(exposure);
   }
 
-  @FieldResolver(() => [Supplier], { description: "The shortest supply chain from the client's own supplier to the incident's supplier, as last computed (a supplier removed since still appears, with removedAt)." })
+  @FieldResolver(() => [Supplier], {
+    description:
+      "The shortest supply chain from the client's own supplier to the incident's supplier, as last computed (a supplier removed since still appears, with removedAt).",
+  })
   path(@Root() exposure: ExposureEntity, @Ctx() ctx: Context): Promise<SupplierEntity[]> {
     return loadAll(ctx.loaders.supplierById, exposure.path);
   }
@@ -111,16 +169,33 @@ export class ExposureResolver {
     };
   }
 
-  @FieldResolver(() => [ExposureRevision], { description: 'Every revision of this exposure, oldest first: what the register believed and when.' })
+  @FieldResolver(() => [ExposureRevision], {
+    description: 'Every revision of this exposure, oldest first: what the register believed and when.',
+  })
   history(@Root() exposure: ExposureEntity, @Ctx() ctx: Context): Promise<ExposureRevisionEntity[]> {
     return ctx.services.exposure.history(ctx, exposure.id);
   }
 
-  @FieldResolver(() => ExposureAsOf, { nullable: true, description: 'What the register said about this exposure at a given moment; null before it was first computed.' })
-  async asOf(@Root() exposure: ExposureEntity, @Arg('at', () => DateTimeScalar, { description: 'The moment to look at.' }) at: Date, @Ctx() ctx: Context): Promise<ExposureAsOf | null> {
+  @FieldResolver(() => ExposureAsOf, {
+    nullable: true,
+    description:
+      'What the register said about this exposure at a given moment; null before it was first computed.',
+  })
+  async asOf(
+    @Root() exposure: ExposureEntity,
+    @Arg('at', () => DateTimeScalar, { description: 'The moment to look at.' }) at: Date,
+    @Ctx() ctx: Context,
+  ): Promise<ExposureAsOf | null> {
     const revision = await ctx.services.exposure.asOf(ctx, exposure.id, at);
     if (!revision) return null;
-    const decision = revision.decision as { status?: Notification['status']; decided_at?: string; decided_by_subject?: string; reported_at?: string | null; reference?: string | null; justification?: string | null } | null;
+    const decision = revision.decision as {
+      status?: Notification['status'];
+      decided_at?: string;
+      decided_by_subject?: string;
+      reported_at?: string | null;
+      reference?: string | null;
+      justification?: string | null;
+    } | null;
     return Object.assign(revision, {
       notification: {
         status: decision?.status ?? ('ASSESSING' as Notification['status']),
@@ -133,9 +208,18 @@ export class ExposureResolver {
     }) as unknown as ExposureAsOf;
   }
 
-  @Mutation(() => ExposurePayload, { description: "Records the client's decision on reporting to the regulator. Only an admin or the exposed client itself; every decision is kept with who and when." })
-  async recordNotificationDecision(@Arg('input', () => RecordNotificationDecisionInput, { description: 'The exposure and the decision.' }) input: RecordNotificationDecisionInput, @Ctx() ctx: Context): Promise<ExposurePayload> {
-    const { result, userErrors } = await asPayload(() => ctx.services.exposure.recordDecision(ctx.viewer, input));
+  @Mutation(() => ExposurePayload, {
+    description:
+      "Records the client's decision on reporting to the regulator. Only an admin or the exposed client itself; every decision is kept with who and when.",
+  })
+  async recordNotificationDecision(
+    @Arg('input', () => RecordNotificationDecisionInput, { description: 'The exposure and the decision.' })
+    input: RecordNotificationDecisionInput,
+    @Ctx() ctx: Context,
+  ): Promise<ExposurePayload> {
+    const { result, userErrors } = await asPayload(() =>
+      ctx.services.exposure.recordDecision(ctx.viewer, input),
+    );
     return { exposure: result, userErrors };
   }
 }
@@ -147,22 +231,31 @@ export class ExposureResolver {
 function revisionFields(type: () => Function) {
   @Resolver(type)
   abstract class RevisionFields {
-    @FieldResolver(() => Int, { description: 'People whose data was at risk at that time (capped at 2,147,483,647).' })
+    @FieldResolver(() => Int, {
+      description: 'People whose data was at risk at that time (capped at 2,147,483,647).',
+    })
     dataSubjectsAtRisk(@Root() revision: ExposureRevisionEntity): number {
       return Math.min(Number(revision.dataSubjectsAtRisk), MAX_GRAPHQL_INT);
     }
 
-    @FieldResolver(() => PeopleRange, { description: 'People whose data was at risk at that time, as a range (see PeopleRange).' })
+    @FieldResolver(() => PeopleRange, {
+      description: 'People whose data was at risk at that time, as a range (see PeopleRange).',
+    })
     dataSubjectsAtRiskRange(@Root() revision: ExposureRevisionEntity): PeopleRange {
       return peopleRange(revision);
     }
 
-    @FieldResolver(() => [Supplier], { description: 'The supply chain at that time, whatever was removed since.' })
+    @FieldResolver(() => [Supplier], {
+      description: 'The supply chain at that time, whatever was removed since.',
+    })
     path(@Root() revision: ExposureRevisionEntity, @Ctx() ctx: Context): Promise<SupplierEntity[]> {
       return loadAll(ctx.loaders.supplierById, revision.path);
     }
 
-    @FieldResolver(() => [Contract], { description: 'The contracts it ran through at that time (a contract removed since still appears, with removedAt).' })
+    @FieldResolver(() => [Contract], {
+      description:
+        'The contracts it ran through at that time (a contract removed since still appears, with removedAt).',
+    })
     contracts(@Root() revision: ExposureRevisionEntity, @Ctx() ctx: Context): Promise<ContractEntity[]> {
       return loadAll(ctx.loaders.contractById, revision.contractIds);
     }
@@ -179,28 +272,54 @@ export class ExposureAsOfResolver extends revisionFields(() => ExposureAsOf) {}
 /** Rule 11: an alert says why its revision was written (REOPENED, REGISTER_CHANGED, ...). */
 @Resolver(() => ExposureAlert)
 export class ExposureAlertReasonResolver {
-  @FieldResolver(() => ExposureChangeReason, { nullable: true, description: 'Why the register wrote the revision this alert announces (null only for revisions recorded before reasons were kept).' })
+  @FieldResolver(() => ExposureChangeReason, {
+    nullable: true,
+    description:
+      'Why the register wrote the revision this alert announces (null only for revisions recorded before reasons were kept).',
+  })
   reason(@Root() alert: ExposureAlert, @Ctx() ctx: Context): Promise<ExposureChangeReason | null> {
-    return ctx.loaders.revisionReason.load({ exposureId: alert.exposure.id, revision: alert.exposure.revision });
+    return ctx.loaders.revisionReason.load({
+      exposureId: alert.exposure.id,
+      revision: alert.exposure.revision,
+    });
   }
 }
 
 @Resolver(() => Client)
 export class ClientExposureResolver {
   @FieldResolver(() => ExposureConnection, { description: "The client's exposures, highest score first." })
-  exposures(@Root() client: ClientEntity, @Args() page: PageArgsType, @Arg('filter', () => ExposureFilter, { nullable: true, description: 'Narrow the list.' }) filter: ExposureFilter | null, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Connection<ExposureEntity>> {
+  exposures(
+    @Root() client: ClientEntity,
+    @Args() page: PageArgsType,
+    @Arg('filter', () => ExposureFilter, { nullable: true, description: 'Narrow the list.' })
+    filter: ExposureFilter | null,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<Connection<ExposureEntity>> {
     return ctx.services.exposure.pageForClient(ctx, client.id, page, filter, selectedNodeFields(info));
   }
 }
 
 @Resolver(() => Incident)
 export class IncidentExposureResolver {
-  @FieldResolver(() => ExposureConnection, { description: "Clients' exposures to this incident, highest score first (a client sees only its own)." })
-  exposures(@Root() incident: IncidentEntity, @Args() page: PageArgsType, @Arg('filter', () => ExposureFilter, { nullable: true, description: 'Narrow the list.' }) filter: ExposureFilter | null, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Connection<ExposureEntity>> {
+  @FieldResolver(() => ExposureConnection, {
+    description: "Clients' exposures to this incident, highest score first (a client sees only its own).",
+  })
+  exposures(
+    @Root() incident: IncidentEntity,
+    @Args() page: PageArgsType,
+    @Arg('filter', () => ExposureFilter, { nullable: true, description: 'Narrow the list.' })
+    filter: ExposureFilter | null,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<Connection<ExposureEntity>> {
     return ctx.services.exposure.pageForIncident(ctx, incident.id, page, filter, selectedNodeFields(info));
   }
 
-  @FieldResolver(() => ExposureSummary, { description: 'Clients exposed, people at risk, special category data, contract value and the nearest deadline, over the exposures you may see.' })
+  @FieldResolver(() => ExposureSummary, {
+    description:
+      'Clients exposed, people at risk, special category data, contract value and the nearest deadline, over the exposures you may see.',
+  })
   exposureSummary(@Root() incident: IncidentEntity, @Ctx() ctx: Context): Promise<ExposureSummaryValue> {
     return ctx.services.exposure.summary(ctx, incident.id);
   }

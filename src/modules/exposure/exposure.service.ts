@@ -7,7 +7,12 @@ import { assertValid, assertValidFilter } from '../../common/validation';
 import type { Context } from '../../context';
 import { ExposureEntity, ExposureRevisionEntity, NotificationStatus } from './exposure.entity';
 import { ExposureFilter, RecordNotificationDecisionInput } from './exposure.inputs';
-import { EXPOSURE_OPTIONAL_COLUMNS, EXPOSURE_ORDER, exposureConditions, plainFilter } from './exposure.loaders';
+import {
+  EXPOSURE_OPTIONAL_COLUMNS,
+  EXPOSURE_ORDER,
+  exposureConditions,
+  plainFilter,
+} from './exposure.loaders';
 
 export interface ExposureSummaryValue {
   clientsExposed: number;
@@ -28,23 +33,68 @@ export type ExposureAsOfValue = ExposureRevisionEntity & { decision: Record<stri
 export class ExposureService {
   constructor(private readonly db: DataSource) {}
 
-  list(viewer: Viewer, filter: ExposureFilter | null | undefined, page: PageArgs): Promise<Connection<ExposureEntity>> {
+  list(
+    viewer: Viewer,
+    filter: ExposureFilter | null | undefined,
+    page: PageArgs,
+  ): Promise<Connection<ExposureEntity>> {
     assertValidFilter(ExposureFilter, filter);
     const params = new SqlParams();
-    return pageQuery(this.db, { entity: ExposureEntity, from: 'exposure t', where: exposureConditions(viewer, filter, params), params, order: EXPOSURE_ORDER, descending: true }, page);
+    return pageQuery(
+      this.db,
+      {
+        entity: ExposureEntity,
+        from: 'exposure t',
+        where: exposureConditions(viewer, filter, params),
+        params,
+        order: EXPOSURE_ORDER,
+        descending: true,
+      },
+      page,
+    );
   }
 
   /** `selected`: the fields asked for on each exposure, so the page reads only their columns (all when absent). */
-  pageForClient(ctx: Context, clientId: string, page: PageArgs, filter: ExposureFilter | null | undefined, selected?: ReadonlySet<string>): Promise<Connection<ExposureEntity>> {
+  pageForClient(
+    ctx: Context,
+    clientId: string,
+    page: PageArgs,
+    filter: ExposureFilter | null | undefined,
+    selected?: ReadonlySet<string>,
+  ): Promise<Connection<ExposureEntity>> {
     assertValidFilter(ExposureFilter, filter);
     const key = { parentId: clientId, filter: plainFilter(filter) };
-    return childConnection(ctx.loaders.exposurePagesByClient.load({ ...key, ...page, leaveOut: EXPOSURE_OPTIONAL_COLUMNS.leaveOutFor(selected) }), page, EXPOSURE_ORDER, () => ctx.loaders.exposureCountsByClient.load(key));
+    return childConnection(
+      ctx.loaders.exposurePagesByClient.load({
+        ...key,
+        ...page,
+        leaveOut: EXPOSURE_OPTIONAL_COLUMNS.leaveOutFor(selected),
+      }),
+      page,
+      EXPOSURE_ORDER,
+      () => ctx.loaders.exposureCountsByClient.load(key),
+    );
   }
 
-  pageForIncident(ctx: Context, incidentId: string, page: PageArgs, filter: ExposureFilter | null | undefined, selected?: ReadonlySet<string>): Promise<Connection<ExposureEntity>> {
+  pageForIncident(
+    ctx: Context,
+    incidentId: string,
+    page: PageArgs,
+    filter: ExposureFilter | null | undefined,
+    selected?: ReadonlySet<string>,
+  ): Promise<Connection<ExposureEntity>> {
     assertValidFilter(ExposureFilter, filter);
     const key = { parentId: incidentId, filter: plainFilter(filter) };
-    return childConnection(ctx.loaders.exposurePagesByIncident.load({ ...key, ...page, leaveOut: EXPOSURE_OPTIONAL_COLUMNS.leaveOutFor(selected) }), page, EXPOSURE_ORDER, () => ctx.loaders.exposureCountsByIncident.load(key));
+    return childConnection(
+      ctx.loaders.exposurePagesByIncident.load({
+        ...key,
+        ...page,
+        leaveOut: EXPOSURE_OPTIONAL_COLUMNS.leaveOutFor(selected),
+      }),
+      page,
+      EXPOSURE_ORDER,
+      () => ctx.loaders.exposureCountsByIncident.load(key),
+    );
   }
 
   /** The incident-level figures, over the exposures the viewer may see (a client: only its own). */
@@ -64,31 +114,77 @@ export class ExposureService {
 
   /** Rule 9: admin, or the exposed client itself; REPORTED needs reportedAt, NOT_REQUIRED a justification. */
   async recordDecision(viewer: Viewer, input: RecordNotificationDecisionInput): Promise<ExposureEntity> {
-    if (viewer.role === 'analyst') throw forbidden('Only an admin or the exposed client may record a notification decision');
+    if (viewer.role === 'analyst')
+      throw forbidden('Only an admin or the exposed client may record a notification decision');
     await assertValid(input);
     const problems: UserError[] = [];
-    if (input.status === NotificationStatus.REPORTED && !input.reportedAt) problems.push(userError(['input', 'reportedAt'], UserErrorCode.INVALID, 'reportedAt is required when the status is REPORTED'));
-    if (input.reportedAt && input.reportedAt.getTime() > Date.now() + 60_000) problems.push(userError(['input', 'reportedAt'], UserErrorCode.INVALID, 'reportedAt must not be in the future'));
-    if (input.status !== NotificationStatus.REPORTED && input.reportedAt) problems.push(userError(['input', 'reportedAt'], UserErrorCode.INVALID, 'reportedAt is only for the status REPORTED'));
-    if (input.status === NotificationStatus.NOT_REQUIRED && !input.justification?.trim()) problems.push(userError(['input', 'justification'], UserErrorCode.INVALID, 'A justification is required when no report is made (NOT_REQUIRED)'));
+    if (input.status === NotificationStatus.REPORTED && !input.reportedAt)
+      problems.push(
+        userError(
+          ['input', 'reportedAt'],
+          UserErrorCode.INVALID,
+          'reportedAt is required when the status is REPORTED',
+        ),
+      );
+    if (input.reportedAt && input.reportedAt.getTime() > Date.now() + 60_000)
+      problems.push(
+        userError(['input', 'reportedAt'], UserErrorCode.INVALID, 'reportedAt must not be in the future'),
+      );
+    if (input.status !== NotificationStatus.REPORTED && input.reportedAt)
+      problems.push(
+        userError(
+          ['input', 'reportedAt'],
+          UserErrorCode.INVALID,
+          'reportedAt is only for the status REPORTED',
+        ),
+      );
+    if (input.status === NotificationStatus.NOT_REQUIRED && !input.justification?.trim())
+      problems.push(
+        userError(
+          ['input', 'justification'],
+          UserErrorCode.INVALID,
+          'A justification is required when no report is made (NOT_REQUIRED)',
+        ),
+      );
     if (problems.length) throw new UserInputProblem(problems);
     return this.db.transaction(async (manager) => {
       const id = decodeIdOf('Exposure', input.exposureId);
-      const exposure = id ? await manager.findOne(ExposureEntity, { where: { id }, lock: { mode: 'pessimistic_write' } }) : null;
+      const exposure = id
+        ? await manager.findOne(ExposureEntity, { where: { id }, lock: { mode: 'pessimistic_write' } })
+        : null;
       // Another client's exposure answers exactly like a missing one.
       if (!exposure || (viewer.role === 'client' && exposure.clientId !== viewer.clientId)) {
-        throw new UserInputProblem([userError(['input', 'exposureId'], UserErrorCode.NOT_FOUND, 'No exposure you may see has this ID')]);
+        throw new UserInputProblem([
+          userError(['input', 'exposureId'], UserErrorCode.NOT_FOUND, 'No exposure you may see has this ID'),
+        ]);
       }
       if (input.reportedAt) {
-        const [{ began }]: { began: Date }[] = await manager.query(`SELECT coalesce(started_at, detected_at) AS began FROM incident WHERE id = $1`, [exposure.incidentId]);
+        const [{ began }]: { began: Date }[] = await manager.query(
+          `SELECT coalesce(started_at, detected_at) AS began FROM incident WHERE id = $1`,
+          [exposure.incidentId],
+        );
         if (input.reportedAt < began) {
-          throw new UserInputProblem([userError(['input', 'reportedAt'], UserErrorCode.INVALID, `reportedAt must not be before the incident started (${began.toISOString()})`)]);
+          throw new UserInputProblem([
+            userError(
+              ['input', 'reportedAt'],
+              UserErrorCode.INVALID,
+              `reportedAt must not be before the incident started (${began.toISOString()})`,
+            ),
+          ]);
         }
       }
       const [{ decided_at: decidedAt }] = await manager.query(
         `INSERT INTO notification_decision (exposure_id, status, reported_at, reference, justification, decided_by_subject, decided_by_role, decided_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, statement_timestamp()) RETURNING decided_at`,
-        [exposure.id, input.status, input.reportedAt ?? null, input.reference?.trim() || null, input.justification?.trim() || null, viewer.subject, viewer.role],
+        [
+          exposure.id,
+          input.status,
+          input.reportedAt ?? null,
+          input.reference?.trim() || null,
+          input.justification?.trim() || null,
+          viewer.subject,
+          viewer.role,
+        ],
       );
       exposure.notificationStatus = input.status;
       exposure.notificationDecidedAt = decidedAt;

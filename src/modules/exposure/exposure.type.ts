@@ -23,9 +23,17 @@ registerEnumType(ExposureChangeReason, {
   valuesConfig: {
     INCIDENT_RECORDED: { description: 'The incident was recorded.' },
     INCIDENT_UPDATED: { description: 'New facts about the incident were recorded while it was open.' },
-    REOPENED: { description: 'A CLOSED incident was reopened, so it was recomputed against the register as it is now.' },
-    REGISTER_CHANGED: { description: 'The register changed (a supplier link, contract or agreement) while the incident was open.' },
-    CONTRACT_STARTED: { description: "A contract of the client started (the daily run) while the incident was open: nothing is exposed before it exists." },
+    REOPENED: {
+      description: 'A CLOSED incident was reopened, so it was recomputed against the register as it is now.',
+    },
+    REGISTER_CHANGED: {
+      description:
+        'The register changed (a supplier link, contract or agreement) while the incident was open.',
+    },
+    CONTRACT_STARTED: {
+      description:
+        'A contract of the client started (the daily run) while the incident was open: nothing is exposed before it exists.',
+    },
   },
 });
 
@@ -35,13 +43,21 @@ registerEnumType(NotificationStatus, {
   valuesConfig: {
     ASSESSING: { description: 'No decision yet: the 72-hour clock is running.' },
     REPORTED: { description: 'Reported to the regulator (reportedAt says when).' },
-    NOT_REQUIRED: { description: 'Judged unlikely to risk people’s rights and freedoms; the justification is kept.' },
+    NOT_REQUIRED: {
+      description: 'Judged unlikely to risk people’s rights and freedoms; the justification is kept.',
+    },
   },
 });
 
-@ObjectType({ description: 'One factor of an exposure score. The contributions of all factors sum to the score (before rounding).' })
+@ObjectType({
+  description:
+    'One factor of an exposure score. The contributions of all factors sum to the score (before rounding).',
+})
 export class ExposureFactor {
-  @Field({ description: 'specialCategoryData, dataSubjectVolume, exfiltration, serviceCriticality or supplyChainDepth.' })
+  @Field({
+    description:
+      'specialCategoryData, dataSubjectVolume, exfiltration, serviceCriticality or supplyChainDepth.',
+  })
   name: string;
 
   @Field({ description: 'Why, in words, e.g. "Data of 1,200,000 people at risk".' })
@@ -53,13 +69,19 @@ export class ExposureFactor {
 
 @ObjectType({
   description:
-    'An estimate of how many people\'s data is at risk, as a range: the same people are often in several agreements, so the largest single agreement at risk is the lower bound and the sum over agreements the upper one; both are scaled by the incident\'s shareOfDataAffected when it is known (low rounded down, high up).',
+    "An estimate of how many people's data is at risk, as a range: the same people are often in several agreements, so the largest single agreement at risk is the lower bound and the sum over agreements the upper one; both are scaled by the incident's shareOfDataAffected when it is known (low rounded down, high up).",
 })
 export class PeopleRange {
-  @Field(() => Float, { description: 'Lower bound: the largest agreement at risk, times the share of data affected, rounded down.' })
+  @Field(() => Float, {
+    description:
+      'Lower bound: the largest agreement at risk, times the share of data affected, rounded down.',
+  })
   low: number;
 
-  @Field(() => Float, { description: 'Upper bound: the sum over agreements at risk, times the share of data affected, rounded up.' })
+  @Field(() => Float, {
+    description:
+      'Upper bound: the sum over agreements at risk, times the share of data affected, rounded up.',
+  })
   high: number;
 }
 
@@ -74,7 +96,10 @@ export class Notification {
   @Field(() => String, { nullable: true, description: 'Who recorded it (the token subject).' })
   decidedBy: string | null;
 
-  @Field(() => DateTimeScalar, { nullable: true, description: 'When the breach was reported to the regulator (status REPORTED).' })
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description: 'When the breach was reported to the regulator (status REPORTED).',
+  })
   reportedAt: Date | null;
 
   @Field(() => String, { nullable: true, description: "The regulator's case reference." })
@@ -84,7 +109,11 @@ export class Notification {
   justification: string | null;
 }
 
-@ObjectType('Exposure', { implements: Node, description: "How exposed one client is to one incident, computed by the register (never typed in), with the 72-hour clock for deciding whether to report." })
+@ObjectType('Exposure', {
+  implements: Node,
+  description:
+    'How exposed one client is to one incident, computed by the register (never typed in), with the 72-hour clock for deciding whether to report.',
+})
 export class Exposure extends Node {
   @Field(() => Int, { description: 'Risk score from 0 to 100: the rounded sum of the factor contributions.' })
   score: number;
@@ -95,32 +124,54 @@ export class Exposure extends Node {
   @Field(() => [ExposureFactor], { description: 'Why the score is what it is.' })
   factors: ExposureFactor[];
 
-  @Field(() => [DataCategory], { description: 'Categories of personal data at risk: each involved agreement’s categories that the incident affects (all of them while unknown).' })
+  @Field(() => [DataCategory], {
+    description:
+      'Categories of personal data at risk: each involved agreement’s categories that the incident affects (all of them while unknown).',
+  })
   dataCategoriesAtRisk: DataCategory[];
 
   @Field({ description: 'True when any special category data (Art. 9) is at risk.' })
   specialCategoryData: boolean;
 
-  @Field(() => DateTimeScalar, { description: "When the client is taken to be aware: the earlier of the supplier's notice and the register's first computation." })
+  @Field(() => DateTimeScalar, {
+    description:
+      "When the client is taken to be aware: the earlier of the supplier's notice and the register's first computation.",
+  })
   awareAt: Date;
 
-  @Field(() => DateTimeScalar, { description: 'awareAt + 72 hours: the Art. 33 deadline for reporting to the regulator.' })
+  @Field(() => DateTimeScalar, {
+    description: 'awareAt + 72 hours: the Art. 33 deadline for reporting to the regulator.',
+  })
   notificationDeadline: Date;
 
-  @Field(() => DateTimeScalar, { description: 'When the register last changed this exposure (a recomputation that changes nothing leaves it as it is).' })
+  @Field(() => DateTimeScalar, {
+    description:
+      'When the register last changed this exposure (a recomputation that changes nothing leaves it as it is).',
+  })
   computedAt: Date;
 
-  @Field(() => DateTimeScalar, { nullable: true, description: 'When the exposure stopped applying (the register changed); null while it applies.' })
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description: 'When the exposure stopped applying (the register changed); null while it applies.',
+  })
   resolvedAt: Date | null;
 
-  @Field(() => Int, { description: 'Revision number; each recomputation that changed the exposure adds one.' })
+  @Field(() => Int, {
+    description: 'Revision number; each recomputation that changed the exposure adds one.',
+  })
   revision: number;
 }
 registerNodeType(ExposureEntity, 'Exposure');
 
-export const { EdgeType: ExposureEdge, ConnectionType: ExposureConnection } = connectionTypes(Exposure, 'Exposure', 'exposures');
+export const { EdgeType: ExposureEdge, ConnectionType: ExposureConnection } = connectionTypes(
+  Exposure,
+  'Exposure',
+  'exposures',
+);
 
-@ObjectType({ description: 'What the register said about an exposure from recordedAt until the next revision.' })
+@ObjectType({
+  description: 'What the register said about an exposure from recordedAt until the next revision.',
+})
 export class ExposureRevision {
   @Field(() => Int, { description: 'Revision number.' })
   revision: number;
@@ -149,14 +200,23 @@ export class ExposureRevision {
   @Field(() => DateTimeScalar, { description: 'Deadline at that time.' })
   notificationDeadline: Date;
 
-  @Field(() => DateTimeScalar, { nullable: true, description: 'Set when this revision resolved the exposure.' })
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description: 'Set when this revision resolved the exposure.',
+  })
   resolvedAt: Date | null;
 
-  @Field(() => ExposureChangeReason, { nullable: true, description: 'Why this revision was written; null only for revisions recorded before the register kept reasons.' })
+  @Field(() => ExposureChangeReason, {
+    nullable: true,
+    description:
+      'Why this revision was written; null only for revisions recorded before the register kept reasons.',
+  })
   reason: ExposureChangeReason | null;
 }
 
-@ObjectType({ description: 'What a procurement lead asks first about an incident. Counts only what you may see.' })
+@ObjectType({
+  description: 'What a procurement lead asks first about an incident. Counts only what you may see.',
+})
 export class ExposureSummary {
   @Field(() => Int, { description: 'Clients exposed (unresolved exposures).' })
   clientsExposed: number;
@@ -164,16 +224,26 @@ export class ExposureSummary {
   @Field(() => Int, { description: 'Clients whose exposure includes special category data.' })
   clientsWithSpecialCategoryData: number;
 
-  @Field(() => Float, { description: 'People whose data is at risk, summed over the exposed clients (an estimate that counts a person once per agreement; Float because it can pass 2^31). peopleAtRiskRange says how far off it may be.' })
+  @Field(() => Float, {
+    description:
+      'People whose data is at risk, summed over the exposed clients (an estimate that counts a person once per agreement; Float because it can pass 2^31). peopleAtRiskRange says how far off it may be.',
+  })
   peopleAtRisk: number;
 
-  @Field(() => PeopleRange, { description: "The people at risk over the exposed clients as a range: low is the largest single exposure's lower bound, high the sum of the upper bounds (see PeopleRange)." })
+  @Field(() => PeopleRange, {
+    description:
+      "The people at risk over the exposed clients as a range: low is the largest single exposure's lower bound, high the sum of the upper bounds (see PeopleRange).",
+  })
   peopleAtRiskRange: PeopleRange;
 
   @Field(() => [Money], { description: 'Total value of the contracts involved, one entry per currency.' })
   contractValueInvolved: Money[];
 
-  @Field(() => DateTimeScalar, { nullable: true, description: 'The earliest notification deadline among exposures still ASSESSING that put personal data at risk (service-only exposures have no breach to report).' })
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description:
+      'The earliest notification deadline among exposures still ASSESSING that put personal data at risk (service-only exposures have no breach to report).',
+  })
   nearestDeadline: Date | null;
 
   @Field(() => Int, { description: 'Exposures at CRITICAL level.' })

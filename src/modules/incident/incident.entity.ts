@@ -1,5 +1,21 @@
-import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-import { DataCategory, ExfiltrationStatus, IncidentKind, IncidentStatus, sqlValues } from '../../common/enums';
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
+import {
+  DataCategory,
+  ExfiltrationStatus,
+  IncidentKind,
+  IncidentStatus,
+  sqlValues,
+} from '../../common/enums';
 import { SupplierEntity } from '../supplier/supplier.entity';
 
 @Entity('incident')
@@ -7,9 +23,15 @@ import { SupplierEntity } from '../supplier/supplier.entity';
 @Check('incident_kind_valid', `kind IN (${sqlValues(Object.values(IncidentKind))})`)
 @Check('incident_status_valid', `status IN (${sqlValues(Object.values(IncidentStatus))})`)
 @Check('incident_exfiltration_valid', `exfiltration IN (${sqlValues(Object.values(ExfiltrationStatus))})`)
-@Check('incident_categories_valid', `data_categories_affected <@ ARRAY[${sqlValues(Object.values(DataCategory))}]::text[]`)
+@Check(
+  'incident_categories_valid',
+  `data_categories_affected <@ ARRAY[${sqlValues(Object.values(DataCategory))}]::text[]`,
+)
 @Check('incident_started_before_detected', `started_at IS NULL OR started_at <= detected_at`)
-@Check('incident_contained_after_start', `contained_at IS NULL OR contained_at >= COALESCE(started_at, detected_at)`)
+@Check(
+  'incident_contained_after_start',
+  `contained_at IS NULL OR contained_at >= COALESCE(started_at, detected_at)`,
+)
 @Check('incident_share_of_data_affected_range', `share_of_data_affected > 0 AND share_of_data_affected <= 1`)
 @Index('incident_supplier_detected_idx', ['supplierId', 'detectedAt', 'id'])
 @Index('incident_detected_idx', ['detectedAt', 'id'])

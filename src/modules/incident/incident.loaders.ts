@@ -13,7 +13,11 @@ export const INCIDENT_ORDER = listOrder<IncidentEntity>('incidents', [
 /** A client-role viewer sees only the incidents behind its own exposures. */
 export function incidentVisibility(viewer: Viewer, params: SqlParams, alias = 't'): string[] {
   const scope = clientScope(viewer);
-  return scope ? [`EXISTS (SELECT 1 FROM exposure e WHERE e.incident_id = ${alias}.id AND e.client_id = ${params.param(scope)}::uuid)`] : [];
+  return scope
+    ? [
+        `EXISTS (SELECT 1 FROM exposure e WHERE e.incident_id = ${alias}.id AND e.client_id = ${params.param(scope)}::uuid)`,
+      ]
+    : [];
 }
 
 export function createIncidentLoaders(db: DataSource, viewer: Viewer) {
@@ -21,16 +25,39 @@ export function createIncidentLoaders(db: DataSource, viewer: Viewer) {
     incidentById: byIdLoader<IncidentEntity>(async (ids) => {
       const params = new SqlParams();
       const where = [`t.id = ANY(${params.param(ids)}::uuid[])`, ...incidentVisibility(viewer, params)];
-      const rows: Record<string, unknown>[] = await db.query(`SELECT t.* FROM incident t WHERE ${where.join(' AND ')}`, params.values);
+      const rows: Record<string, unknown>[] = await db.query(
+        `SELECT t.* FROM incident t WHERE ${where.join(' AND ')}`,
+        params.values,
+      );
       return rows.map((row) => hydrate(db, IncidentEntity, row));
     }),
     incidentPagesBySupplier: childPageLoader<IncidentEntity>((supplierIds, args) => {
       const params = new SqlParams();
-      return childPagesQuery(db, { entity: IncidentEntity, from: 'incident t', where: incidentVisibility(viewer, params), params, order: INCIDENT_ORDER, descending: true }, 't.supplier_id', supplierIds, args);
+      return childPagesQuery(
+        db,
+        {
+          entity: IncidentEntity,
+          from: 'incident t',
+          where: incidentVisibility(viewer, params),
+          params,
+          order: INCIDENT_ORDER,
+          descending: true,
+        },
+        't.supplier_id',
+        supplierIds,
+        args,
+      );
     }),
     incidentCountsBySupplier: countLoader((supplierIds) => {
       const params = new SqlParams();
-      return childCountsQuery(db, 'incident t', incidentVisibility(viewer, params), params, 't.supplier_id', supplierIds);
+      return childCountsQuery(
+        db,
+        'incident t',
+        incidentVisibility(viewer, params),
+        params,
+        't.supplier_id',
+        supplierIds,
+      );
     }),
   };
 }

@@ -1,4 +1,18 @@
-import { Arg, Args, Ctx, Field, FieldResolver, Float, ID, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import {
+  Arg,
+  Args,
+  Ctx,
+  Field,
+  FieldResolver,
+  Float,
+  ID,
+  Int,
+  Mutation,
+  ObjectType,
+  Query,
+  Resolver,
+  Root,
+} from 'type-graphql';
 import { Context } from '../../context';
 import { Connection } from '../../common/connection';
 import { encodeGlobalId } from '../../common/global-id';
@@ -14,7 +28,10 @@ import { Incident, IncidentConnection } from './incident.type';
 
 @ObjectType({ description: 'The result of recording or updating an incident.' })
 export class IncidentPayload {
-  @Field(() => Incident, { nullable: true, description: 'The incident after the change; null when nothing was written.' })
+  @Field(() => Incident, {
+    nullable: true,
+    description: 'The incident after the change; null when nothing was written.',
+  })
   incident: IncidentEntity | null;
 
   @Field(() => Int, { description: 'How many exposures appeared, changed or resolved in this transaction.' })
@@ -26,8 +43,16 @@ export class IncidentPayload {
 
 @Resolver(() => Incident)
 export class IncidentResolver {
-  @Query(() => IncidentConnection, { description: 'Incidents, most recently detected first. A client-role caller sees only incidents it is exposed to.' })
-  incidents(@Args() page: PageArgsType, @Arg('filter', () => IncidentFilter, { nullable: true, description: 'Narrow the list.' }) filter: IncidentFilter | null, @Ctx() ctx: Context): Promise<Connection<IncidentEntity>> {
+  @Query(() => IncidentConnection, {
+    description:
+      'Incidents, most recently detected first. A client-role caller sees only incidents it is exposed to.',
+  })
+  incidents(
+    @Args() page: PageArgsType,
+    @Arg('filter', () => IncidentFilter, { nullable: true, description: 'Narrow the list.' })
+    filter: IncidentFilter | null,
+    @Ctx() ctx: Context,
+  ): Promise<Connection<IncidentEntity>> {
     return ctx.services.incident.list(ctx.viewer, filter, page);
   }
 
@@ -49,18 +74,48 @@ export class IncidentResolver {
       "The share of the supplier's data the incident reached, more than 0 and at most 1 (Capita said about 4% of its servers: 0.04), when known. It scales each exposure's dataSubjectsAtRiskRange; the score and dataSubjectsAtRisk do not use it. null: not known, taken as all of it.",
   })
   shareOfDataAffected(@Root() incident: IncidentEntity): number | null {
-    return incident.shareOfDataAffected === null || incident.shareOfDataAffected === undefined ? null : Number(incident.shareOfDataAffected);
+    return incident.shareOfDataAffected === null || incident.shareOfDataAffected === undefined
+      ? null
+      : Number(incident.shareOfDataAffected);
   }
 
-  @Mutation(() => IncidentPayload, { description: "Records an incident at a supplier and computes every client's exposure in the same transaction. Admin or analyst." })
-  async recordIncident(@Arg('input', () => RecordIncidentInput, { description: 'The incident as known now.' }) input: RecordIncidentInput, @Ctx() ctx: Context): Promise<IncidentPayload> {
-    const { result, userErrors } = await asPayload(() => ctx.services.incident.record(ctx.viewer, input), INCIDENT_CONSTRAINTS);
-    return { incident: result?.incident ?? null, exposuresChanged: result?.exposuresChanged ?? 0, userErrors };
+  @Mutation(() => IncidentPayload, {
+    description:
+      "Records an incident at a supplier and computes every client's exposure in the same transaction. Admin or analyst.",
+  })
+  async recordIncident(
+    @Arg('input', () => RecordIncidentInput, { description: 'The incident as known now.' })
+    input: RecordIncidentInput,
+    @Ctx() ctx: Context,
+  ): Promise<IncidentPayload> {
+    const { result, userErrors } = await asPayload(
+      () => ctx.services.incident.record(ctx.viewer, input),
+      INCIDENT_CONSTRAINTS,
+    );
+    return {
+      incident: result?.incident ?? null,
+      exposuresChanged: result?.exposuresChanged ?? 0,
+      userErrors,
+    };
   }
 
-  @Mutation(() => IncidentPayload, { description: 'Records new facts about an incident and recomputes the exposures. Admin or analyst. A CLOSED incident is not recomputed: while it stays CLOSED only its title and kind may change; set another status to reopen it, which recomputes it (revisions say REOPENED).' })
-  async updateIncident(@Arg('input', () => UpdateIncidentInput, { description: 'The incident and the facts that changed.' }) input: UpdateIncidentInput, @Ctx() ctx: Context): Promise<IncidentPayload> {
-    const { result, userErrors } = await asPayload(() => ctx.services.incident.update(ctx.viewer, input), INCIDENT_CONSTRAINTS);
-    return { incident: result?.incident ?? null, exposuresChanged: result?.exposuresChanged ?? 0, userErrors };
+  @Mutation(() => IncidentPayload, {
+    description:
+      'Records new facts about an incident and recomputes the exposures. Admin or analyst. A CLOSED incident is not recomputed: while it stays CLOSED only its title and kind may change; set another status to reopen it, which recomputes it (revisions say REOPENED).',
+  })
+  async updateIncident(
+    @Arg('input', () => UpdateIncidentInput, { description: 'The incident and the facts that changed.' })
+    input: UpdateIncidentInput,
+    @Ctx() ctx: Context,
+  ): Promise<IncidentPayload> {
+    const { result, userErrors } = await asPayload(
+      () => ctx.services.incident.update(ctx.viewer, input),
+      INCIDENT_CONSTRAINTS,
+    );
+    return {
+      incident: result?.incident ?? null,
+      exposuresChanged: result?.exposuresChanged ?? 0,
+      userErrors,
+    };
   }
 }

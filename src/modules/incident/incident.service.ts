@@ -14,15 +14,33 @@ import { IncidentFilter, RecordIncidentInput, UpdateIncidentInput } from './inci
 import { INCIDENT_ORDER, incidentVisibility } from './incident.loaders';
 
 export const INCIDENT_CONSTRAINTS: ConstraintMessages = {
-  incident_started_before_detected: { field: ['input', 'startedAt'], message: 'startedAt must not be after detectedAt' },
-  incident_contained_after_start: { field: ['input', 'containedAt'], message: 'containedAt must not be before the incident started' },
+  incident_started_before_detected: {
+    field: ['input', 'startedAt'],
+    message: 'startedAt must not be after detectedAt',
+  },
+  incident_contained_after_start: {
+    field: ['input', 'containedAt'],
+    message: 'containedAt must not be before the incident started',
+  },
 };
 
 /** Recomputes the exposures of the given incidents inside the caller's transaction, for `reason`; returns how many changed. */
-export type IncidentExposureHook = (manager: EntityManager, incidentIds: string[], reason: ExposureChangeReason) => Promise<number>;
+export type IncidentExposureHook = (
+  manager: EntityManager,
+  incidentIds: string[],
+  reason: ExposureChangeReason,
+) => Promise<number>;
 
 /** The facts of an incident that its exposures depend on (what the exposure engine reads); title and kind are not. */
-const EXPOSURE_FACTS = ['startedAt', 'detectedAt', 'containedAt', 'clientsNotifiedAt', 'dataCategoriesAffected', 'exfiltration', 'shareOfDataAffected'] as const;
+const EXPOSURE_FACTS = [
+  'startedAt',
+  'detectedAt',
+  'containedAt',
+  'clientsNotifiedAt',
+  'dataCategoriesAffected',
+  'exfiltration',
+  'shareOfDataAffected',
+] as const;
 type ExposureFact = (typeof EXPOSURE_FACTS)[number];
 
 /** How far ahead of the server's clock a reported time may be (another machine's clock), in milliseconds. */
@@ -34,9 +52,16 @@ export interface IncidentWrite {
 }
 
 export class IncidentService {
-  constructor(private readonly db: DataSource, private readonly recomputeExposures: IncidentExposureHook = async () => 0) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly recomputeExposures: IncidentExposureHook = async () => 0,
+  ) {}
 
-  list(viewer: Viewer, filter: IncidentFilter | null | undefined, page: PageArgs): Promise<Connection<IncidentEntity>> {
+  list(
+    viewer: Viewer,
+    filter: IncidentFilter | null | undefined,
+    page: PageArgs,
+  ): Promise<Connection<IncidentEntity>> {
     assertValidFilter(IncidentFilter, filter);
     const params = new SqlParams();
     const where = incidentVisibility(viewer, params);
@@ -46,36 +71,59 @@ export class IncidentService {
       where.push(supplierId ? `t.supplier_id = ${params.param(supplierId)}::uuid` : 'FALSE');
     }
     if (filter?.status) where.push(`t.status = ${params.param(filter.status)}`);
-    return pageQuery(this.db, { entity: IncidentEntity, from: 'incident t', where, params, order: INCIDENT_ORDER, descending: true }, page);
+    return pageQuery(
+      this.db,
+      { entity: IncidentEntity, from: 'incident t', where, params, order: INCIDENT_ORDER, descending: true },
+      page,
+    );
   }
 
   pageForSupplier(ctx: Context, supplierId: string, page: PageArgs): Promise<Connection<IncidentEntity>> {
-    return childConnection(ctx.loaders.incidentPagesBySupplier.load({ parentId: supplierId, ...page }), page, INCIDENT_ORDER, () => ctx.loaders.incidentCountsBySupplier.load(supplierId));
+    return childConnection(
+      ctx.loaders.incidentPagesBySupplier.load({ parentId: supplierId, ...page }),
+      page,
+      INCIDENT_ORDER,
+      () => ctx.loaders.incidentCountsBySupplier.load(supplierId),
+    );
   }
 
   async record(viewer: Viewer, input: RecordIncidentInput): Promise<IncidentWrite> {
     requireRole(viewer, 'admin', 'analyst');
     await assertValid(input);
-    checkTimes({ startedAt: input.startedAt ?? null, detectedAt: input.detectedAt, containedAt: input.containedAt ?? null, clientsNotifiedAt: input.clientsNotifiedAt ?? null, status: input.status });
+    checkTimes({
+      startedAt: input.startedAt ?? null,
+      detectedAt: input.detectedAt,
+      containedAt: input.containedAt ?? null,
+      clientsNotifiedAt: input.clientsNotifiedAt ?? null,
+      status: input.status,
+    });
     return this.db.transaction(async (manager) => {
       const supplierId = decodeIdOf('Supplier', input.supplierId);
       if (!supplierId || !(await lockLiveSuppliers(manager, [supplierId])).has(supplierId)) {
-        throw new UserInputProblem([userError(['input', 'supplierId'], UserErrorCode.NOT_FOUND, 'No supplier has this ID')]);
+        throw new UserInputProblem([
+          userError(['input', 'supplierId'], UserErrorCode.NOT_FOUND, 'No supplier has this ID'),
+        ]);
       }
-      const incident = await manager.save(manager.create(IncidentEntity, {
-        supplierId,
-        title: input.title.trim(),
-        kind: input.kind,
-        status: input.status,
-        startedAt: input.startedAt ?? null,
-        detectedAt: input.detectedAt,
-        containedAt: input.containedAt ?? null,
-        clientsNotifiedAt: input.clientsNotifiedAt ?? null,
-        dataCategoriesAffected: input.dataCategoriesAffected ?? null,
-        exfiltration: input.exfiltration,
-        shareOfDataAffected: input.shareOfDataAffected == null ? null : String(input.shareOfDataAffected),
-      }));
-      const exposuresChanged = await this.recomputeExposures(manager, [incident.id], ExposureChangeReason.INCIDENT_RECORDED);
+      const incident = await manager.save(
+        manager.create(IncidentEntity, {
+          supplierId,
+          title: input.title.trim(),
+          kind: input.kind,
+          status: input.status,
+          startedAt: input.startedAt ?? null,
+          detectedAt: input.detectedAt,
+          containedAt: input.containedAt ?? null,
+          clientsNotifiedAt: input.clientsNotifiedAt ?? null,
+          dataCategoriesAffected: input.dataCategoriesAffected ?? null,
+          exfiltration: input.exfiltration,
+          shareOfDataAffected: input.shareOfDataAffected == null ? null : String(input.shareOfDataAffected),
+        }),
+      );
+      const exposuresChanged = await this.recomputeExposures(
+        manager,
+        [incident.id],
+        ExposureChangeReason.INCIDENT_RECORDED,
+      );
       return { incident, exposuresChanged };
     });
   }
@@ -89,12 +137,25 @@ export class IncidentService {
     requireRole(viewer, 'admin', 'analyst');
     await assertValid(input);
     if (input.detectedAt === null) {
-      throw new UserInputProblem([userError(['input', 'detectedAt'], UserErrorCode.INVALID, 'detectedAt cannot be cleared: every incident has a detection time; give the corrected time, or leave it out to keep it')]);
+      throw new UserInputProblem([
+        userError(
+          ['input', 'detectedAt'],
+          UserErrorCode.INVALID,
+          'detectedAt cannot be cleared: every incident has a detection time; give the corrected time, or leave it out to keep it',
+        ),
+      ]);
     }
     return this.db.transaction(async (manager) => {
       // FOR NO KEY UPDATE, not FOR UPDATE: the exposure engine of a concurrent register write inserts exposures
       // referencing this incident (a foreign-key KEY SHARE lock) while holding the engine lock we wait for next.
-      const incident = await lockForUpdate(manager, IncidentEntity, 'Incident', input.id, { field: ['input', 'id'], message: 'No incident has this ID' }, 'for_no_key_update');
+      const incident = await lockForUpdate(
+        manager,
+        IncidentEntity,
+        'Incident',
+        input.id,
+        { field: ['input', 'id'], message: 'No incident has this ID' },
+        'for_no_key_update',
+      );
       const before = { ...incident };
       if (input.title != null) incident.title = input.title.trim();
       if (input.kind != null) incident.kind = input.kind;
@@ -103,47 +164,103 @@ export class IncidentService {
       if (input.detectedAt != null) incident.detectedAt = input.detectedAt;
       if (input.containedAt !== undefined) incident.containedAt = input.containedAt;
       if (input.clientsNotifiedAt !== undefined) incident.clientsNotifiedAt = input.clientsNotifiedAt;
-      if (input.dataCategoriesAffected !== undefined) incident.dataCategoriesAffected = input.dataCategoriesAffected;
+      if (input.dataCategoriesAffected !== undefined)
+        incident.dataCategoriesAffected = input.dataCategoriesAffected;
       if (input.exfiltration != null) incident.exfiltration = input.exfiltration;
-      if (input.shareOfDataAffected !== undefined) incident.shareOfDataAffected = input.shareOfDataAffected === null ? null : String(input.shareOfDataAffected);
+      if (input.shareOfDataAffected !== undefined)
+        incident.shareOfDataAffected =
+          input.shareOfDataAffected === null ? null : String(input.shareOfDataAffected);
       checkTimes(incident);
-      const stillClosed = before.status === IncidentStatus.CLOSED && incident.status === IncidentStatus.CLOSED;
+      const stillClosed =
+        before.status === IncidentStatus.CLOSED && incident.status === IncidentStatus.CLOSED;
       if (stillClosed) {
         const changed = EXPOSURE_FACTS.filter((fact) => !sameFact(fact, before[fact], incident[fact]));
         if (changed.length) {
-          throw new UserInputProblem(changed.map((fact) => userError(['input', fact], UserErrorCode.CONFLICT,
-            `This incident is CLOSED, so its exposures are no longer recomputed: reopen it (status SUSPECTED, CONFIRMED or CONTAINED) to change ${fact}`)));
+          throw new UserInputProblem(
+            changed.map((fact) =>
+              userError(
+                ['input', fact],
+                UserErrorCode.CONFLICT,
+                `This incident is CLOSED, so its exposures are no longer recomputed: reopen it (status SUSPECTED, CONFIRMED or CONTAINED) to change ${fact}`,
+              ),
+            ),
+          );
         }
         return { incident: await manager.save(incident), exposuresChanged: 0 };
       }
       const saved = await manager.save(incident);
-      const reason = before.status === IncidentStatus.CLOSED ? ExposureChangeReason.REOPENED : ExposureChangeReason.INCIDENT_UPDATED;
+      const reason =
+        before.status === IncidentStatus.CLOSED
+          ? ExposureChangeReason.REOPENED
+          : ExposureChangeReason.INCIDENT_UPDATED;
       const exposuresChanged = await this.recomputeExposures(manager, [incident.id], reason);
       return { incident: saved, exposuresChanged };
     });
   }
 }
 
-function sameFact(fact: ExposureFact, a: IncidentEntity[ExposureFact], b: IncidentEntity[ExposureFact]): boolean {
-  if (a instanceof Date || b instanceof Date) return (a as Date | null)?.getTime() === (b as Date | null)?.getTime();
+function sameFact(
+  fact: ExposureFact,
+  a: IncidentEntity[ExposureFact],
+  b: IncidentEntity[ExposureFact],
+): boolean {
+  if (a instanceof Date || b instanceof Date)
+    return (a as Date | null)?.getTime() === (b as Date | null)?.getTime();
   // Categories are a set to the engine; null (not yet known) differs from [] (none affected).
-  if (fact === 'dataCategoriesAffected') return JSON.stringify(a && [...(a as string[])].sort()) === JSON.stringify(b && [...(b as string[])].sort());
+  if (fact === 'dataCategoriesAffected')
+    return (
+      JSON.stringify(a && [...(a as string[])].sort()) === JSON.stringify(b && [...(b as string[])].sort())
+    );
   // A decimal string: '0.04' as given equals '0.0400' as stored.
-  if (fact === 'shareOfDataAffected') return (a === null ? null : Number(a)) === (b === null ? null : Number(b));
+  if (fact === 'shareOfDataAffected')
+    return (a === null ? null : Number(a)) === (b === null ? null : Number(b));
   return a === b;
 }
 
-type IncidentTimes = Pick<IncidentEntity, 'startedAt' | 'detectedAt' | 'containedAt' | 'clientsNotifiedAt' | 'status'>;
+type IncidentTimes = Pick<
+  IncidentEntity,
+  'startedAt' | 'detectedAt' | 'containedAt' | 'clientsNotifiedAt' | 'status'
+>;
 
 /** Times that cannot be true are refused, on the field that states them (for an update: the merged old and new values). */
 function checkTimes({ startedAt, detectedAt, containedAt, clientsNotifiedAt, status }: IncidentTimes): void {
   const problems: UserError[] = [];
   const latest = Date.now() + CLOCK_SKEW_MS;
-  if (startedAt && startedAt.getTime() > latest) problems.push(userError(['input', 'startedAt'], UserErrorCode.INVALID, 'startedAt must not be in the future'));
-  else if (startedAt && startedAt > detectedAt) problems.push(userError(['input', 'startedAt'], UserErrorCode.INVALID, 'startedAt must not be after detectedAt'));
-  if (detectedAt.getTime() > latest) problems.push(userError(['input', 'detectedAt'], UserErrorCode.INVALID, 'detectedAt must not be in the future'));
-  if (containedAt && containedAt < (startedAt ?? detectedAt)) problems.push(userError(['input', 'containedAt'], UserErrorCode.INVALID, `containedAt must not be before the incident ${startedAt ? 'started' : 'was detected'}`));
-  if (status === IncidentStatus.CONTAINED && !containedAt) problems.push(userError(['input', 'containedAt'], UserErrorCode.INVALID, 'status CONTAINED needs containedAt: when was the incident contained?'));
-  if (clientsNotifiedAt && clientsNotifiedAt < detectedAt) problems.push(userError(['input', 'clientsNotifiedAt'], UserErrorCode.INVALID, 'clientsNotifiedAt must not be before detectedAt: the supplier cannot tell its clients before it knew'));
+  if (startedAt && startedAt.getTime() > latest)
+    problems.push(
+      userError(['input', 'startedAt'], UserErrorCode.INVALID, 'startedAt must not be in the future'),
+    );
+  else if (startedAt && startedAt > detectedAt)
+    problems.push(
+      userError(['input', 'startedAt'], UserErrorCode.INVALID, 'startedAt must not be after detectedAt'),
+    );
+  if (detectedAt.getTime() > latest)
+    problems.push(
+      userError(['input', 'detectedAt'], UserErrorCode.INVALID, 'detectedAt must not be in the future'),
+    );
+  if (containedAt && containedAt < (startedAt ?? detectedAt))
+    problems.push(
+      userError(
+        ['input', 'containedAt'],
+        UserErrorCode.INVALID,
+        `containedAt must not be before the incident ${startedAt ? 'started' : 'was detected'}`,
+      ),
+    );
+  if (status === IncidentStatus.CONTAINED && !containedAt)
+    problems.push(
+      userError(
+        ['input', 'containedAt'],
+        UserErrorCode.INVALID,
+        'status CONTAINED needs containedAt: when was the incident contained?',
+      ),
+    );
+  if (clientsNotifiedAt && clientsNotifiedAt < detectedAt)
+    problems.push(
+      userError(
+        ['input', 'clientsNotifiedAt'],
+        UserErrorCode.INVALID,
+        'clientsNotifiedAt must not be before detectedAt: the supplier cannot tell its clients before it knew',
+      ),
+    );
   if (problems.length) throw new UserInputProblem(problems);
 }

@@ -5,7 +5,11 @@ import { connectionTypes } from '../../common/connection';
 import { DateTimeScalar } from '../../common/scalars';
 import { IncidentEntity } from './incident.entity';
 
-@ObjectType('Incident', { implements: Node, description: 'Something that happened at a supplier that may expose its clients: recorded as soon as it is known, then updated as facts arrive.' })
+@ObjectType('Incident', {
+  implements: Node,
+  description:
+    'Something that happened at a supplier that may expose its clients: recorded as soon as it is known, then updated as facts arrive.',
+})
 export class Incident extends Node {
   @Field({ description: 'Short description.' })
   title: string;
@@ -16,19 +20,30 @@ export class Incident extends Node {
   @Field(() => IncidentStatus, { description: 'Where the incident stands.' })
   status: IncidentStatus;
 
-  @Field(() => DateTimeScalar, { nullable: true, description: 'First unauthorised access or start of the exposure; null when not known (detectedAt is used instead).' })
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description:
+      'First unauthorised access or start of the exposure; null when not known (detectedAt is used instead).',
+  })
   startedAt: Date | null;
 
   @Field(() => DateTimeScalar, { description: 'When the supplier detected it.' })
   detectedAt: Date;
 
-  @Field(() => DateTimeScalar, { nullable: true, description: 'When it was contained; null while still open.' })
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description: 'When it was contained; null while still open.',
+  })
   containedAt: Date | null;
 
   @Field(() => DateTimeScalar, { nullable: true, description: 'When the supplier told its clients.' })
   clientsNotifiedAt: Date | null;
 
-  @Field(() => [DataCategory], { nullable: true, description: 'Categories of personal data affected; null while not yet known, which treats every category as at risk.' })
+  @Field(() => [DataCategory], {
+    nullable: true,
+    description:
+      'Categories of personal data affected; null while not yet known, which treats every category as at risk.',
+  })
   dataCategoriesAffected: DataCategory[] | null;
 
   @Field(() => ExfiltrationStatus, { description: 'Whether data was taken out.' })
@@ -36,4 +51,8 @@ export class Incident extends Node {
 }
 registerNodeType(IncidentEntity, 'Incident');
 
-export const { EdgeType: IncidentEdge, ConnectionType: IncidentConnection } = connectionTypes(Incident, 'Incident', 'incidents');
+export const { EdgeType: IncidentEdge, ConnectionType: IncidentConnection } = connectionTypes(
+  Incident,
+  'Incident',
+  'incidents',
+);

@@ -5,8 +5,15 @@ import { Node } from '../../common/node';
 
 @Resolver()
 export class NodeResolver {
-  @Query(() => Node, { nullable: true, description: 'Any object by its global ID; null when the ID is malformed, unknown, or names something you may not see.' })
-  async node(@Arg('id', () => ID, { description: 'A global ID returned by this API.' }) id: string, @Ctx() ctx: Context): Promise<object | null> {
+  @Query(() => Node, {
+    nullable: true,
+    description:
+      'Any object by its global ID; null when the ID is malformed, unknown, or names something you may not see.',
+  })
+  async node(
+    @Arg('id', () => ID, { description: 'A global ID returned by this API.' }) id: string,
+    @Ctx() ctx: Context,
+  ): Promise<object | null> {
     const decoded = decodeGlobalId(id);
     if (!decoded) return null;
     // Each loader applies the viewer's scope, so another client's object is indistinguishable from a missing one.

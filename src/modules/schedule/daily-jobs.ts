@@ -46,15 +46,24 @@ export class DailyJobRunner {
   private runIfDue(job: DailyJob, today: string): Promise<DailyJobOutcome> {
     return this.db.transaction(async (manager) => {
       // A job seen for the first time has every earlier day to catch up on: it starts from -infinity.
-      await manager.query(`INSERT INTO scheduled_job (name, last_run_on) VALUES ($1, '-infinity') ON CONFLICT (name) DO NOTHING`, [job.name]);
+      await manager.query(
+        `INSERT INTO scheduled_job (name, last_run_on) VALUES ($1, '-infinity') ON CONFLICT (name) DO NOTHING`,
+        [job.name],
+      );
       const [row]: { last_run_on: string; due: boolean }[] = await manager.query(
         `SELECT last_run_on::text, last_run_on < $2::date AS due FROM scheduled_job WHERE name = $1 FOR UPDATE SKIP LOCKED`,
         [job.name, today],
       );
       if (!row?.due) return { name: job.name, ran: false };
       const { changed } = await job.run(manager, row.last_run_on, today);
-      await manager.query(`UPDATE scheduled_job SET last_run_on = $2::date, last_run_at = statement_timestamp() WHERE name = $1`, [job.name, today]);
-      this.options.logger?.info({ job: job.name, sinceDay: row.last_run_on, today, changed }, 'daily job ran');
+      await manager.query(
+        `UPDATE scheduled_job SET last_run_on = $2::date, last_run_at = statement_timestamp() WHERE name = $1`,
+        [job.name, today],
+      );
+      this.options.logger?.info(
+        { job: job.name, sinceDay: row.last_run_on, today, changed },
+        'daily job ran',
+      );
       return { name: job.name, ran: true, sinceDay: row.last_run_on, changed };
     });
   }
@@ -65,7 +74,9 @@ export class DailyJobRunner {
     this.timer = setInterval(() => {
       if (this.running) return;
       this.running = this.runDue()
-        .catch((error) => this.options.logger?.warn({ err: error }, 'daily jobs failed; retrying at the next tick'))
+        .catch((error) =>
+          this.options.logger?.warn({ err: error }, 'daily jobs failed; retrying at the next tick'),
+        )
         .finally(() => (this.running = null));
     }, this.options.intervalMs);
     this.timer.unref();

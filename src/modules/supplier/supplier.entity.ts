@@ -1,4 +1,15 @@
-import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryColumn,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
 import { SupplierTier, sqlValues } from '../../common/enums';
 
 export const LEI_PATTERN = '^[A-Z0-9]{18}[0-9]{2}$';
@@ -15,7 +26,10 @@ export const COUNTRY_PATTERN = '^[A-Z]{2}$';
 // LEI or company number may be taken by a new one.
 @Index('supplier_name_idx', ['name', 'id'], { where: 'removed_at IS NULL' })
 @Index('supplier_lei_key', ['lei'], { unique: true, where: 'lei IS NOT NULL AND removed_at IS NULL' })
-@Index('supplier_company_number_key', ['companyNumber'], { unique: true, where: 'company_number IS NOT NULL AND removed_at IS NULL' })
+@Index('supplier_company_number_key', ['companyNumber'], {
+  unique: true,
+  where: 'company_number IS NOT NULL AND removed_at IS NULL',
+})
 export class SupplierEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;

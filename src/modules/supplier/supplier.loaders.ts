@@ -7,7 +7,10 @@ import { SupplierEntity } from './supplier.entity';
 export function createSupplierLoaders(db: DataSource) {
   return {
     supplierById: byIdLoader<SupplierEntity>(async (ids) => {
-      const rows = await db.query(`SELECT ${listColumns(db, SupplierEntity)} FROM supplier t WHERE t.id = ANY($1::uuid[])`, [ids]);
+      const rows = await db.query(
+        `SELECT ${listColumns(db, SupplierEntity)} FROM supplier t WHERE t.id = ANY($1::uuid[])`,
+        [ids],
+      );
       return rows.map((row: Record<string, unknown>) => hydrate(db, SupplierEntity, row));
     }),
     subprocessorsBySupplier: groupLoader<SupplierEntity>(async (supplierIds) => {

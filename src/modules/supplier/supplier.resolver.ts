@@ -1,5 +1,18 @@
 import { GraphQLResolveInfo } from 'graphql';
-import { Arg, Args, Ctx, Field, FieldResolver, ID, Info, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import {
+  Arg,
+  Args,
+  Ctx,
+  Field,
+  FieldResolver,
+  ID,
+  Info,
+  Mutation,
+  ObjectType,
+  Query,
+  Resolver,
+  Root,
+} from 'type-graphql';
 import { selectedNodeFields } from '../../common/selection';
 import { PageArgsType } from '../../common/page-args';
 import { Context } from '../../context';
@@ -13,13 +26,23 @@ import { ContractEntity } from '../contract/contract.entity';
 import { IncidentConnection } from '../incident/incident.type';
 import { IncidentEntity } from '../incident/incident.entity';
 import { SupplierEntity } from './supplier.entity';
-import { AddSubprocessorInput, CreateSupplierInput, RemoveSubprocessorInput, RemoveSupplierInput, SupplierFilter, UpdateSupplierInput } from './supplier.inputs';
+import {
+  AddSubprocessorInput,
+  CreateSupplierInput,
+  RemoveSubprocessorInput,
+  RemoveSupplierInput,
+  SupplierFilter,
+  UpdateSupplierInput,
+} from './supplier.inputs';
 import { SUPPLIER_CONSTRAINTS } from './supplier.service';
 import { Supplier, SupplierConnection } from './supplier.type';
 
 @ObjectType({ description: 'The result of a mutation on a supplier.' })
 export class SupplierPayload {
-  @Field(() => Supplier, { nullable: true, description: 'The supplier after the change; null when nothing was written.' })
+  @Field(() => Supplier, {
+    nullable: true,
+    description: 'The supplier after the change; null when nothing was written.',
+  })
   supplier: SupplierEntity | null;
 
   @Field(() => [UserError], { description: 'Why nothing was written; empty on success.' })
@@ -29,7 +52,12 @@ export class SupplierPayload {
 @Resolver(() => Supplier)
 export class SupplierResolver {
   @Query(() => SupplierConnection, { description: 'Suppliers in the register, by name.' })
-  suppliers(@Args() page: PageArgsType, @Arg('filter', () => SupplierFilter, { nullable: true, description: 'Narrow the list.' }) filter: SupplierFilter | null, @Ctx() ctx: Context): Promise<Connection<SupplierEntity>> {
+  suppliers(
+    @Args() page: PageArgsType,
+    @Arg('filter', () => SupplierFilter, { nullable: true, description: 'Narrow the list.' })
+    filter: SupplierFilter | null,
+    @Ctx() ctx: Context,
+  ): Promise<Connection<SupplierEntity>> {
     return ctx.services.supplier.list(ctx.viewer, filter, page);
   }
 
@@ -38,48 +66,108 @@ export class SupplierResolver {
     return encodeGlobalId('Supplier', supplier.id);
   }
 
-  @FieldResolver(() => [Supplier], { description: 'Suppliers this supplier relies on for all its processing (supplier-level sub-processors).' })
+  @FieldResolver(() => [Supplier], {
+    description: 'Suppliers this supplier relies on for all its processing (supplier-level sub-processors).',
+  })
   subprocessors(@Root() supplier: SupplierEntity, @Ctx() ctx: Context): Promise<SupplierEntity[]> {
     return ctx.loaders.subprocessorsBySupplier.load(supplier.id);
   }
 
-  @FieldResolver(() => ContractConnection, { description: "Contracts with this supplier that you may see (a client sees only its own), by reference." })
-  contracts(@Root() supplier: SupplierEntity, @Args() page: PageArgsType, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<Connection<ContractEntity>> {
+  @FieldResolver(() => ContractConnection, {
+    description: 'Contracts with this supplier that you may see (a client sees only its own), by reference.',
+  })
+  contracts(
+    @Root() supplier: SupplierEntity,
+    @Args() page: PageArgsType,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<Connection<ContractEntity>> {
     return ctx.services.contract.pageForSupplier(ctx, supplier.id, page, selectedNodeFields(info));
   }
 
-  @FieldResolver(() => IncidentConnection, { description: 'Incidents at this supplier that you may see, most recently detected first.' })
-  incidents(@Root() supplier: SupplierEntity, @Args() page: PageArgsType, @Ctx() ctx: Context): Promise<Connection<IncidentEntity>> {
+  @FieldResolver(() => IncidentConnection, {
+    description: 'Incidents at this supplier that you may see, most recently detected first.',
+  })
+  incidents(
+    @Root() supplier: SupplierEntity,
+    @Args() page: PageArgsType,
+    @Ctx() ctx: Context,
+  ): Promise<Connection<IncidentEntity>> {
     return ctx.services.incident.pageForSupplier(ctx, supplier.id, page);
   }
 
   @Mutation(() => SupplierPayload, { description: 'Adds a supplier to the register. Admin only.' })
-  async createSupplier(@Arg('input', () => CreateSupplierInput, { description: 'The new supplier.' }) input: CreateSupplierInput, @Ctx() ctx: Context): Promise<SupplierPayload> {
-    const { result, userErrors } = await asPayload(() => ctx.services.supplier.create(ctx.viewer, input), SUPPLIER_CONSTRAINTS);
+  async createSupplier(
+    @Arg('input', () => CreateSupplierInput, { description: 'The new supplier.' }) input: CreateSupplierInput,
+    @Ctx() ctx: Context,
+  ): Promise<SupplierPayload> {
+    const { result, userErrors } = await asPayload(
+      () => ctx.services.supplier.create(ctx.viewer, input),
+      SUPPLIER_CONSTRAINTS,
+    );
     return { supplier: result, userErrors };
   }
 
   @Mutation(() => SupplierPayload, { description: "Changes a supplier's details. Admin only." })
-  async updateSupplier(@Arg('input', () => UpdateSupplierInput, { description: 'The supplier to change and its new details.' }) input: UpdateSupplierInput, @Ctx() ctx: Context): Promise<SupplierPayload> {
-    const { result, userErrors } = await asPayload(() => ctx.services.supplier.update(ctx.viewer, input), SUPPLIER_CONSTRAINTS);
+  async updateSupplier(
+    @Arg('input', () => UpdateSupplierInput, { description: 'The supplier to change and its new details.' })
+    input: UpdateSupplierInput,
+    @Ctx() ctx: Context,
+  ): Promise<SupplierPayload> {
+    const { result, userErrors } = await asPayload(
+      () => ctx.services.supplier.update(ctx.viewer, input),
+      SUPPLIER_CONSTRAINTS,
+    );
     return { supplier: result, userErrors };
   }
 
-  @Mutation(() => RemovalPayload, { description: 'Removes a supplier that nothing in the register depends on, with its own sub-processor links. Admin only. The supplier is archived, not deleted (removedAt): the exposure records that name it still show it.' })
-  async removeSupplier(@Arg('input', () => RemoveSupplierInput, { description: 'The supplier to remove.' }) input: RemoveSupplierInput, @Ctx() ctx: Context): Promise<RemovalPayload> {
-    const { result, userErrors } = await asPayload(() => ctx.services.supplier.remove(ctx.viewer, input), SUPPLIER_CONSTRAINTS);
+  @Mutation(() => RemovalPayload, {
+    description:
+      'Removes a supplier that nothing in the register depends on, with its own sub-processor links. Admin only. The supplier is archived, not deleted (removedAt): the exposure records that name it still show it.',
+  })
+  async removeSupplier(
+    @Arg('input', () => RemoveSupplierInput, { description: 'The supplier to remove.' })
+    input: RemoveSupplierInput,
+    @Ctx() ctx: Context,
+  ): Promise<RemovalPayload> {
+    const { result, userErrors } = await asPayload(
+      () => ctx.services.supplier.remove(ctx.viewer, input),
+      SUPPLIER_CONSTRAINTS,
+    );
     return { removedId: result ? encodeGlobalId('Supplier', result) : null, userErrors };
   }
 
-  @Mutation(() => SupplierPayload, { description: 'Records that a supplier relies on a sub-processor for all the data it holds. Admin only. Recomputes exposures of open incidents.' })
-  async addSubprocessor(@Arg('input', () => AddSubprocessorInput, { description: 'The supplier and the sub-processor to link.' }) input: AddSubprocessorInput, @Ctx() ctx: Context): Promise<SupplierPayload> {
-    const { result, userErrors } = await asPayload(() => ctx.services.supplier.addSubprocessor(ctx.viewer, input), SUPPLIER_CONSTRAINTS);
+  @Mutation(() => SupplierPayload, {
+    description:
+      'Records that a supplier relies on a sub-processor for all the data it holds. Admin only. Recomputes exposures of open incidents.',
+  })
+  async addSubprocessor(
+    @Arg('input', () => AddSubprocessorInput, { description: 'The supplier and the sub-processor to link.' })
+    input: AddSubprocessorInput,
+    @Ctx() ctx: Context,
+  ): Promise<SupplierPayload> {
+    const { result, userErrors } = await asPayload(
+      () => ctx.services.supplier.addSubprocessor(ctx.viewer, input),
+      SUPPLIER_CONSTRAINTS,
+    );
     return { supplier: result, userErrors };
   }
 
-  @Mutation(() => SupplierPayload, { description: 'Removes a supplier-level sub-processor link. Admin only. Recomputes exposures of open incidents.' })
-  async removeSubprocessor(@Arg('input', () => RemoveSubprocessorInput, { description: 'The supplier and the sub-processor to unlink.' }) input: RemoveSubprocessorInput, @Ctx() ctx: Context): Promise<SupplierPayload> {
-    const { result, userErrors } = await asPayload(() => ctx.services.supplier.removeSubprocessor(ctx.viewer, input), SUPPLIER_CONSTRAINTS);
+  @Mutation(() => SupplierPayload, {
+    description:
+      'Removes a supplier-level sub-processor link. Admin only. Recomputes exposures of open incidents.',
+  })
+  async removeSubprocessor(
+    @Arg('input', () => RemoveSubprocessorInput, {
+      description: 'The supplier and the sub-processor to unlink.',
+    })
+    input: RemoveSubprocessorInput,
+    @Ctx() ctx: Context,
+  ): Promise<SupplierPayload> {
+    const { result, userErrors } = await asPayload(
+      () => ctx.services.supplier.removeSubprocessor(ctx.viewer, input),
+      SUPPLIER_CONSTRAINTS,
+    );
     return { supplier: result, userErrors };
   }
 }

@@ -7,16 +7,38 @@ import { UserErrorCode, UserInputProblem, userError } from '../../common/user-er
 import { assertValid, assertValidFilter } from '../../common/validation';
 import { RegisterChangeHook, noRegisterChangeHook } from '../../common/register-change';
 import { SupplierEntity, SupplierSubprocessorEntity } from './supplier.entity';
-import { AddSubprocessorInput, CreateSupplierInput, RemoveSubprocessorInput, RemoveSupplierInput, SupplierFilter, UpdateSupplierInput } from './supplier.inputs';
+import {
+  AddSubprocessorInput,
+  CreateSupplierInput,
+  RemoveSubprocessorInput,
+  RemoveSupplierInput,
+  SupplierFilter,
+  UpdateSupplierInput,
+} from './supplier.inputs';
 
 export const SUPPLIER_CONSTRAINTS: ConstraintMessages = {
   supplier_lei_key: { field: ['input', 'lei'], message: 'Another supplier already has this LEI' },
-  supplier_company_number_key: { field: ['input', 'companyNumber'], message: 'Another supplier already has this company number' },
-  supplier_lei_format: { field: ['input', 'lei'], message: 'lei must be a 20-character ISO 17442 Legal Entity Identifier' },
-  supplier_company_number_format: { field: ['input', 'companyNumber'], message: 'companyNumber must be a UK Companies House number' },
-  supplier_country_format: { field: ['input', 'country'], message: 'country must be an ISO 3166-1 alpha-2 code' },
+  supplier_company_number_key: {
+    field: ['input', 'companyNumber'],
+    message: 'Another supplier already has this company number',
+  },
+  supplier_lei_format: {
+    field: ['input', 'lei'],
+    message: 'lei must be a 20-character ISO 17442 Legal Entity Identifier',
+  },
+  supplier_company_number_format: {
+    field: ['input', 'companyNumber'],
+    message: 'companyNumber must be a UK Companies House number',
+  },
+  supplier_country_format: {
+    field: ['input', 'country'],
+    message: 'country must be an ISO 3166-1 alpha-2 code',
+  },
   supplier_name_not_blank: { field: ['input', 'name'], message: 'name must be 1 to 200 characters long' },
-  PK_supplier_subprocessor: { field: ['input', 'subprocessorId'], message: 'This sub-processor is already linked' },
+  PK_supplier_subprocessor: {
+    field: ['input', 'subprocessorId'],
+    message: 'This sub-processor is already linked',
+  },
 };
 
 /**
@@ -27,16 +49,26 @@ export const SUPPLIER_CONSTRAINTS: ConstraintMessages = {
  */
 export async function lockLiveSuppliers(manager: EntityManager, ids: string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
-  const rows: { id: string }[] = await manager.query(`SELECT id FROM supplier WHERE id = ANY($1::uuid[]) AND removed_at IS NULL ORDER BY id FOR KEY SHARE`, [ids]);
+  const rows: { id: string }[] = await manager.query(
+    `SELECT id FROM supplier WHERE id = ANY($1::uuid[]) AND removed_at IS NULL ORDER BY id FOR KEY SHARE`,
+    [ids],
+  );
   return new Set(rows.map((row) => row.id));
 }
 
 /** Rules for suppliers and their supplier-level sub-processor links. */
 export class SupplierService {
-  constructor(private readonly db: DataSource, private readonly onRegisterChange: RegisterChangeHook = noRegisterChangeHook) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly onRegisterChange: RegisterChangeHook = noRegisterChangeHook,
+  ) {}
 
   /** Suppliers are public within the register: every role may list them. Removed (archived) ones are not listed. */
-  list(_viewer: Viewer, filter: SupplierFilter | null | undefined, page: PageArgs): Promise<Connection<SupplierEntity>> {
+  list(
+    _viewer: Viewer,
+    filter: SupplierFilter | null | undefined,
+    page: PageArgs,
+  ): Promise<Connection<SupplierEntity>> {
     assertValidFilter(SupplierFilter, filter);
     const params = new SqlParams();
     const where: string[] = ['t.removed_at IS NULL'];
@@ -44,32 +76,39 @@ export class SupplierService {
       const pattern = params.param(`%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
       where.push(`(t.name ILIKE ${pattern} OR t.company_number ILIKE ${pattern} OR t.lei ILIKE ${pattern})`);
     }
-    if (filter?.strategic !== undefined && filter?.strategic !== null) where.push(`t.strategic = ${params.param(filter.strategic)}`);
+    if (filter?.strategic !== undefined && filter?.strategic !== null)
+      where.push(`t.strategic = ${params.param(filter.strategic)}`);
     if (filter?.tier) where.push(`t.tier = ${params.param(filter.tier)}`);
-    return pageQuery(this.db, {
-      entity: SupplierEntity,
-      from: 'supplier t',
-      where,
-      params,
-      order: listOrder('suppliers', [
-        { sql: 't.name', cast: 'text', value: (s) => s.name },
-        { sql: 't.id', cast: 'uuid', value: (s) => s.id },
-      ]),
-    }, page);
+    return pageQuery(
+      this.db,
+      {
+        entity: SupplierEntity,
+        from: 'supplier t',
+        where,
+        params,
+        order: listOrder('suppliers', [
+          { sql: 't.name', cast: 'text', value: (s) => s.name },
+          { sql: 't.id', cast: 'uuid', value: (s) => s.id },
+        ]),
+      },
+      page,
+    );
   }
 
   async create(viewer: Viewer, input: CreateSupplierInput): Promise<SupplierEntity> {
     requireRole(viewer, 'admin');
     await assertValid(input);
     const repository = this.db.getRepository(SupplierEntity);
-    return repository.save(repository.create({
-      name: input.name.trim(),
-      companyNumber: input.companyNumber ?? null,
-      lei: input.lei ?? null,
-      country: input.country,
-      tier: input.tier,
-      strategic: input.strategic ?? false,
-    }));
+    return repository.save(
+      repository.create({
+        name: input.name.trim(),
+        companyNumber: input.companyNumber ?? null,
+        lei: input.lei ?? null,
+        country: input.country,
+        tier: input.tier,
+        strategic: input.strategic ?? false,
+      }),
+    );
   }
 
   async update(viewer: Viewer, input: UpdateSupplierInput): Promise<SupplierEntity> {
@@ -97,24 +136,33 @@ export class SupplierService {
     requireRole(viewer, 'admin');
     return this.db.transaction(async (manager) => {
       const supplier = await this.lockSupplier(manager, input.id, ['input', 'id']);
-      const [use]: { contracts: boolean; open_incidents: boolean; relied_on: boolean }[] = await manager.query(
-        `SELECT EXISTS (SELECT 1 FROM contract WHERE supplier_id = $1 AND removed_at IS NULL) AS contracts,
+      const [use]: { contracts: boolean; open_incidents: boolean; relied_on: boolean }[] =
+        await manager.query(
+          `SELECT EXISTS (SELECT 1 FROM contract WHERE supplier_id = $1 AND removed_at IS NULL) AS contracts,
                 EXISTS (SELECT 1 FROM incident WHERE supplier_id = $1 AND status <> 'CLOSED') AS open_incidents,
                 EXISTS (SELECT 1 FROM supplier_subprocessor WHERE subprocessor_id = $1)
                   OR EXISTS (SELECT 1 FROM agreement_subprocessor l JOIN data_processing_agreement a ON a.id = l.agreement_id
                              WHERE l.subprocessor_id = $1 AND a.removed_at IS NULL) AS relied_on`,
-        [supplier.id],
-      );
+          [supplier.id],
+        );
       const blockers = [
         use.contracts && 'it still has contracts (remove them first)',
         use.open_incidents && 'it has an incident that is not CLOSED (close it first)',
         use.relied_on && 'suppliers or agreements rely on it as a sub-processor (unlink them first)',
       ].filter(Boolean);
       if (blockers.length) {
-        throw new UserInputProblem([userError(['input', 'id'], UserErrorCode.CONFLICT, `This supplier cannot be removed yet: ${blockers.join('; ')}`)]);
+        throw new UserInputProblem([
+          userError(
+            ['input', 'id'],
+            UserErrorCode.CONFLICT,
+            `This supplier cannot be removed yet: ${blockers.join('; ')}`,
+          ),
+        ]);
       }
       await manager.query(`DELETE FROM supplier_subprocessor WHERE supplier_id = $1`, [supplier.id]);
-      await manager.query(`UPDATE supplier SET removed_at = now(), updated_at = now() WHERE id = $1`, [supplier.id]);
+      await manager.query(`UPDATE supplier SET removed_at = now(), updated_at = now() WHERE id = $1`, [
+        supplier.id,
+      ]);
       return supplier.id;
     });
   }
@@ -128,7 +176,13 @@ export class SupplierService {
         [supplier.id, subprocessor.id],
       );
       if (inserted.length === 0) {
-        throw new UserInputProblem([userError(['input', 'subprocessorId'], UserErrorCode.CONFLICT, `${subprocessor.name} is already a sub-processor of ${supplier.name}`)]);
+        throw new UserInputProblem([
+          userError(
+            ['input', 'subprocessorId'],
+            UserErrorCode.CONFLICT,
+            `${subprocessor.name} is already a sub-processor of ${supplier.name}`,
+          ),
+        ]);
       }
       await this.onRegisterChange(manager, { supplierIds: [supplier.id] });
       return supplier;
@@ -139,9 +193,18 @@ export class SupplierService {
     requireRole(viewer, 'admin');
     return this.db.transaction(async (manager) => {
       const { supplier, subprocessor } = await this.linkEnds(manager, input);
-      const result = await manager.delete(SupplierSubprocessorEntity, { supplierId: supplier.id, subprocessorId: subprocessor.id });
+      const result = await manager.delete(SupplierSubprocessorEntity, {
+        supplierId: supplier.id,
+        subprocessorId: subprocessor.id,
+      });
       if (!result.affected) {
-        throw new UserInputProblem([userError(['input', 'subprocessorId'], UserErrorCode.NOT_FOUND, `${subprocessor.name} is not a sub-processor of ${supplier.name}`)]);
+        throw new UserInputProblem([
+          userError(
+            ['input', 'subprocessorId'],
+            UserErrorCode.NOT_FOUND,
+            `${subprocessor.name} is not a sub-processor of ${supplier.name}`,
+          ),
+        ]);
       }
       await this.onRegisterChange(manager, { supplierIds: [supplier.id] });
       return supplier;
@@ -152,22 +215,52 @@ export class SupplierService {
     const supplierId = decodeIdOf('Supplier', input.supplierId);
     const subprocessorId = decodeIdOf('Supplier', input.subprocessorId);
     const problems = [];
-    if (!supplierId) problems.push(userError(['input', 'supplierId'], UserErrorCode.NOT_FOUND, 'supplierId is not the ID of a supplier'));
-    if (!subprocessorId) problems.push(userError(['input', 'subprocessorId'], UserErrorCode.NOT_FOUND, 'subprocessorId is not the ID of a supplier'));
-    if (supplierId && supplierId === subprocessorId) problems.push(userError(['input', 'subprocessorId'], UserErrorCode.INVALID, 'A supplier cannot be its own sub-processor'));
+    if (!supplierId)
+      problems.push(
+        userError(['input', 'supplierId'], UserErrorCode.NOT_FOUND, 'supplierId is not the ID of a supplier'),
+      );
+    if (!subprocessorId)
+      problems.push(
+        userError(
+          ['input', 'subprocessorId'],
+          UserErrorCode.NOT_FOUND,
+          'subprocessorId is not the ID of a supplier',
+        ),
+      );
+    if (supplierId && supplierId === subprocessorId)
+      problems.push(
+        userError(
+          ['input', 'subprocessorId'],
+          UserErrorCode.INVALID,
+          'A supplier cannot be its own sub-processor',
+        ),
+      );
     if (problems.length) throw new UserInputProblem(problems);
     // Locked like lockLiveSuppliers does, in the same statement.
-    const rows = await manager.find(SupplierEntity, { where: [{ id: supplierId!, removedAt: IsNull() }, { id: subprocessorId!, removedAt: IsNull() }], order: { id: 'ASC' }, lock: { mode: 'for_key_share' } });
+    const rows = await manager.find(SupplierEntity, {
+      where: [
+        { id: supplierId!, removedAt: IsNull() },
+        { id: subprocessorId!, removedAt: IsNull() },
+      ],
+      order: { id: 'ASC' },
+      lock: { mode: 'for_key_share' },
+    });
     const supplier = rows.find((s) => s.id === supplierId);
     const subprocessor = rows.find((s) => s.id === subprocessorId);
-    if (!supplier) problems.push(userError(['input', 'supplierId'], UserErrorCode.NOT_FOUND, 'No supplier has this ID'));
-    if (!subprocessor) problems.push(userError(['input', 'subprocessorId'], UserErrorCode.NOT_FOUND, 'No supplier has this ID'));
+    if (!supplier)
+      problems.push(userError(['input', 'supplierId'], UserErrorCode.NOT_FOUND, 'No supplier has this ID'));
+    if (!subprocessor)
+      problems.push(
+        userError(['input', 'subprocessorId'], UserErrorCode.NOT_FOUND, 'No supplier has this ID'),
+      );
     if (problems.length) throw new UserInputProblem(problems);
     return { supplier: supplier!, subprocessor: subprocessor! };
   }
 
   private lockSupplier(manager: EntityManager, globalId: string, field: string[]): Promise<SupplierEntity> {
-    return lockLiveForUpdate(manager, SupplierEntity, 'Supplier', globalId, { field, message: 'No supplier has this ID' });
+    return lockLiveForUpdate(manager, SupplierEntity, 'Supplier', globalId, {
+      field,
+      message: 'No supplier has this ID',
+    });
   }
-
 }

@@ -5,12 +5,19 @@ import { connectionTypes } from '../../common/connection';
 import { DateTimeScalar } from '../../common/scalars';
 import { SupplierEntity } from './supplier.entity';
 
-@ObjectType('Supplier', { implements: Node, description: 'A company that provides services to client organisations and may process their personal data.' })
+@ObjectType('Supplier', {
+  implements: Node,
+  description:
+    'A company that provides services to client organisations and may process their personal data.',
+})
 export class Supplier extends Node {
   @Field({ description: 'Registered name.' })
   name: string;
 
-  @Field(() => String, { nullable: true, description: 'UK Companies House number (8 digits, or 2 letters and 6 digits).' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'UK Companies House number (8 digits, or 2 letters and 6 digits).',
+  })
   companyNumber: string | null;
 
   @Field(() => String, { nullable: true, description: 'ISO 17442 Legal Entity Identifier (20 characters).' })
@@ -25,9 +32,17 @@ export class Supplier extends Node {
   @Field({ description: "True when the supplier is on the government's strategic supplier list." })
   strategic: boolean;
 
-  @Field(() => DateTimeScalar, { nullable: true, description: 'When the supplier was removed from the register; null while it is in it. A removed supplier is archived, not deleted: it leaves lists, node() and future exposure computations, while the exposure records that name it (path, history, asOf) still show it.' })
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description:
+      'When the supplier was removed from the register; null while it is in it. A removed supplier is archived, not deleted: it leaves lists, node() and future exposure computations, while the exposure records that name it (path, history, asOf) still show it.',
+  })
   removedAt: Date | null;
 }
 registerNodeType(SupplierEntity, 'Supplier');
 
-export const { EdgeType: SupplierEdge, ConnectionType: SupplierConnection } = connectionTypes(Supplier, 'Supplier', 'suppliers');
+export const { EdgeType: SupplierEdge, ConnectionType: SupplierConnection } = connectionTypes(
+  Supplier,
+  'Supplier',
+  'suppliers',
+);
