@@ -9,6 +9,7 @@ import { createContractLoaders } from './modules/contract/contract.loaders';
 import { createAgreementLoaders } from './modules/agreement/agreement.loaders';
 import { createIncidentLoaders } from './modules/incident/incident.loaders';
 import { createExposureLoaders } from './modules/exposure/exposure.loaders';
+import { createObligationLoaders } from './modules/obligation/obligation.loaders';
 
 /** Fresh for every request (and every subscription event): DataLoaders are never shared between viewers. */
 export function createLoaders(db: DataSource, viewer: Viewer) {
@@ -19,6 +20,7 @@ export function createLoaders(db: DataSource, viewer: Viewer) {
     ...createAgreementLoaders(db, viewer),
     ...createIncidentLoaders(db, viewer),
     ...createExposureLoaders(db, viewer),
+    ...createObligationLoaders(db),
   };
 }
 

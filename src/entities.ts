@@ -11,6 +11,7 @@ import { ExposureAlertEntity } from './modules/alert/alert.entity';
 import { AuditEventEntity } from './modules/audit/audit.entity';
 import { SupplierEntity, SupplierSubprocessorEntity } from './modules/supplier/supplier.entity';
 import { ScheduledJobEntity } from './modules/schedule/scheduled-job.entity';
+import { ClientNoticeEntity, ObligationTriggerEntity } from './modules/obligation/obligation.entity';
 
 /** Every TypeORM entity; the DataSource and the migration generator read this list. */
 export const ENTITIES = [
@@ -27,4 +28,6 @@ export const ENTITIES = [
   ExposureAlertEntity,
   AuditEventEntity,
   ScheduledJobEntity,
+  ClientNoticeEntity,
+  ObligationTriggerEntity,
 ];

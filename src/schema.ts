@@ -17,6 +17,7 @@ import { NodeResolver } from './modules/node/node.resolver';
 import { SupplierResolver } from './modules/supplier/supplier.resolver';
 import { AlertResolver, deliverAlert } from './modules/alert/alert.resolver';
 import { AuditResolver } from './modules/audit/audit.resolver';
+import { ClientRegimesResolver, ExposureObligationResolver } from './modules/obligation/obligation.resolver';
 import { resolveNodeType } from './common/node';
 import { DateScalar, DateTimeScalar } from './common/scalars';
 
@@ -35,6 +36,8 @@ export const RESOLVERS = [
   ExposureAlertReasonResolver,
   AlertResolver,
   AuditResolver,
+  ExposureObligationResolver,
+  ClientRegimesResolver,
 ] as const;
 
 /**

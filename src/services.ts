@@ -8,6 +8,7 @@ import { ExposureService } from './modules/exposure/exposure.service';
 import { IncidentService } from './modules/incident/incident.service';
 import { SupplierService } from './modules/supplier/supplier.service';
 import { AuditService } from './modules/audit/audit.service';
+import { ObligationService } from './modules/obligation/obligation.service';
 
 interface ServiceOptions {
   afterAlerts?: (manager: EntityManager, lastAlertId: string) => Promise<void>;
@@ -50,9 +51,11 @@ function servicesOver(db: DataSource, options: ServiceOptions) {
     agreement: new AgreementService(db, onRegisterChange),
     incident: new IncidentService(
       db,
-      async (manager, incidentIds, reason) => (await engine.recompute(manager, incidentIds, reason)).changed,
+      async (manager, incidentIds, reason, correction) =>
+        (await engine.recompute(manager, incidentIds, reason, null, correction ?? null)).changed,
     ),
     exposure: new ExposureService(db),
+    obligation: new ObligationService(db, engine),
     audit: new AuditService(db),
   };
 }

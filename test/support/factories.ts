@@ -1,3 +1,4 @@
+import { RegulatoryRegime } from '../../src/modules/obligation/regimes';
 import { Viewer } from '../../src/auth/viewer';
 import {
   DataCategory,
@@ -42,7 +43,12 @@ export async function createSupplier(
 
 export async function createClient(
   services: Services,
-  overrides: Partial<{ name: string; sector: ClientSector }> = {},
+  overrides: Partial<{
+    name: string;
+    sector: ClientSector;
+    country: string;
+    regimes: RegulatoryRegime[];
+  }> = {},
 ) {
   return services.client.create(FACTORY_ADMIN, {
     name: `Client ${next()}`,

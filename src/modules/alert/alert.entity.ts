@@ -6,6 +6,12 @@ export enum AlertKind {
   NEW = 'NEW',
   CHANGED = 'CHANGED',
   RESOLVED = 'RESOLVED',
+  /** The exposure widened after a NOT_REQUIRED decision: the decision needs review. */
+  REVIEW_NEEDED = 'REVIEW_NEEDED',
+  /** An obligation's deadline is near (docs/regulatory-clocks.md). */
+  DUE_SOON = 'DUE_SOON',
+  /** An obligation's deadline passed with no decision. */
+  OVERDUE = 'OVERDUE',
 }
 
 /**

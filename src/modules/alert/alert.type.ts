@@ -12,6 +12,17 @@ registerEnumType(AlertKind, {
     NEW: { description: 'The client became exposed (or exposed again after a resolution).' },
     CHANGED: { description: 'Score, level, categories, people, contracts or path changed.' },
     RESOLVED: { description: 'The exposure no longer applies.' },
+    REVIEW_NEEDED: {
+      description:
+        'The exposure widened (categories added, special category data, more people, exfiltration raised) after a NOT_REQUIRED decision: the decision needs review and the obligation is open again.',
+    },
+    DUE_SOON: {
+      description: "An obligation's deadline is near (reserved for the reminders job, not written yet).",
+    },
+    OVERDUE: {
+      description:
+        "An obligation's deadline passed with no decision (reserved for the reminders job, not written yet).",
+    },
   },
 });
 

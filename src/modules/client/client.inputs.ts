@@ -1,4 +1,5 @@
-import { IsEnum, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { ArrayMaxSize, IsEnum, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { RegulatoryRegime } from '../obligation/regimes';
 import { Field, ID, InputType } from 'type-graphql';
 import { ClientSector } from '../../common/enums';
 import { MaxFilterLength } from '../../common/validation';
@@ -28,6 +29,26 @@ export class CreateClientInput {
   @Field(() => ClientSector, { description: 'Sector the organisation belongs to.' })
   @IsEnum(ClientSector)
   sector: ClientSector;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Country of establishment, ISO 3166-1 alpha-2 (GB, IE, DE...); default GB.',
+  })
+  @IsOptional()
+  @Matches(/^[A-Z]{2}$/, {
+    message: 'country must be an ISO 3166-1 alpha-2 code in capitals, such as GB or IE',
+  })
+  country?: string | null;
+
+  @Field(() => [RegulatoryRegime], {
+    nullable: true,
+    description:
+      'The regulatory regimes the client is under; omitted: the defaults from sector and country (docs/regulatory-clocks.md).',
+  })
+  @IsOptional()
+  @IsEnum(RegulatoryRegime, { each: true })
+  @ArrayMaxSize(6)
+  regimes?: RegulatoryRegime[] | null;
 }
 
 @InputType({ description: 'Changes to a client; omitted fields stay as they are.' })
@@ -46,6 +67,26 @@ export class UpdateClientInput {
   @IsOptional()
   @IsEnum(ClientSector)
   sector?: ClientSector | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Country of establishment, ISO 3166-1 alpha-2 (GB, IE, DE...); omitted: unchanged.',
+  })
+  @IsOptional()
+  @Matches(/^[A-Z]{2}$/, {
+    message: 'country must be an ISO 3166-1 alpha-2 code in capitals, such as GB or IE',
+  })
+  country?: string | null;
+
+  @Field(() => [RegulatoryRegime], {
+    nullable: true,
+    description:
+      'The regulatory regimes the client is under; omitted: unchanged; an empty list goes back to the defaults from sector and country (docs/regulatory-clocks.md).',
+  })
+  @IsOptional()
+  @IsEnum(RegulatoryRegime, { each: true })
+  @ArrayMaxSize(6)
+  regimes?: RegulatoryRegime[] | null;
 }
 
 @InputType({ description: 'Removes a client that has no contracts.' })

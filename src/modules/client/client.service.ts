@@ -48,7 +48,14 @@ export class ClientService {
     requireRole(viewer, 'admin');
     await assertValid(input);
     const repository = this.db.getRepository(ClientEntity);
-    return repository.save(repository.create({ name: input.name.trim(), sector: input.sector }));
+    return repository.save(
+      repository.create({
+        name: input.name.trim(),
+        sector: input.sector,
+        country: input.country ?? 'GB',
+        regimes: input.regimes?.length ? [...new Set(input.regimes)] : null,
+      }),
+    );
   }
 
   async update(viewer: Viewer, input: UpdateClientInput): Promise<ClientEntity> {
@@ -58,6 +65,8 @@ export class ClientService {
       const client = await lockClient(manager, input.id);
       if (input.name != null) client.name = input.name.trim();
       if (input.sector != null) client.sector = input.sector;
+      if (input.country != null) client.country = input.country;
+      if (input.regimes != null) client.regimes = input.regimes.length ? [...new Set(input.regimes)] : null;
       return manager.save(client);
     });
   }

@@ -15,6 +15,11 @@ export class Client extends Node {
 
   @Field(() => ClientSector, { description: 'Sector the organisation belongs to.' })
   sector: ClientSector;
+
+  @Field({
+    description: 'Country of establishment, ISO 3166-1 alpha-2 (clients recorded before it was kept: GB).',
+  })
+  country: string;
 }
 registerNodeType(ClientEntity, 'Client');
 

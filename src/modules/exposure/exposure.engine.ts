@@ -21,7 +21,8 @@ const SPECIAL_MASK = SPECIAL_CATEGORIES.reduce(
  *
  * $1 incident ids; $2 client ids to limit the work to (null: every client). Rows outside $2 are untouched.
  * $3 the day that counts as today (null: the statement's own); $4 why it runs (ExposureChangeReason),
- * written on every revision it adds. Removed (archived) contracts and agreements carry removed_at and
+ * written on every revision it adds; $5 a correction's stated reason (null: none). Awareness moments only
+ * move earlier, except under a correction, which recomputes them from what is recorded then (rule 5). Removed (archived) contracts and agreements carry removed_at and
  * count for nothing here; an archived supplier has no links left (removeSupplier), so the walk needs no filter.
  */
 const ENGINE_SQL = `
@@ -112,6 +113,8 @@ per_client AS (
          array_agg(DISTINCT contract_id) FILTER (WHERE contract_id IS NOT NULL) AS contract_ids,
          (array_agg(path_text ORDER BY carries_data DESC, depth, path_text) FILTER (WHERE path_text IS NOT NULL))[1] AS path_text,
          max(criticality_rank) AS criticality_rank,
+         -- Rule 5: a direct client (a contract with the incident's supplier itself) is told by the supplier's notice.
+         coalesce(bool_or(depth = 0), false) AS direct,
          coalesce(bit_or(agreement_mask), 0) AS risk_mask,
          coalesce(sum(data_subject_count) FILTER (WHERE agreement_mask <> 0), 0)::bigint AS people,
          coalesce(max(data_subject_count) FILTER (WHERE agreement_mask <> 0), 0)::bigint AS people_largest
@@ -128,7 +131,7 @@ per_client AS (
 -- Materialised: each row's categories are worked out once, not once per later reference.
 facts AS MATERIALIZED (
   SELECT pc.incident_id, pc.client_id, pc.contract_ids, string_to_array(pc.path_text, ',')::uuid[] AS path,
-         inc.exfiltration, inc.clients_notified_at,
+         inc.exfiltration, CASE WHEN pc.direct THEN inc.clients_notified_at END AS clients_notified_at,
          ARRAY(SELECT t.c FROM unnest(${CATEGORY_ARRAY}) WITH ORDINALITY AS t(c, i)
                WHERE pc.risk_mask & (1 << (t.i::int - 1)) <> 0 ORDER BY t.c COLLATE "C") AS categories,
          pc.people,
@@ -186,35 +189,90 @@ computed AS (
          ) AS factors
   FROM scored s
 ),
+-- Rule 5: the moments each client was told. Its own notices (recordClientNotice; a notice with a reason is a
+-- correction and replaces every earlier one), and the supplier's notice (clients_notified_at) for a direct
+-- client only: an indirect client hears from its own supplier, on its own date.
+told AS (
+  SELECT n.incident_id, n.client_id, n.notice_at AS at
+  FROM client_notice n
+  WHERE n.incident_id = ANY($1::uuid[]) AND ($2::uuid[] IS NULL OR n.client_id = ANY($2::uuid[]))
+    AND n.id >= coalesce((SELECT max(m.id) FROM client_notice m
+                          WHERE m.incident_id = n.incident_id AND m.client_id = n.client_id AND m.reason IS NOT NULL), 0)
+  UNION ALL
+  SELECT c.incident_id, c.client_id, c.clients_notified_at FROM computed c WHERE c.clients_notified_at IS NOT NULL
+),
 -- Compare with what is stored, under the same snapshot, so only real changes are written.
-compared AS (
-  SELECT c.*, e.id AS existing_id, e.resolved_at AS existing_resolved_at, e.first_computed_at AS existing_first,
-         e.id IS NULL AS is_new,
-         CASE WHEN e.id IS NULL OR e.resolved_at IS NOT NULL THEN 'NEW' ELSE 'CHANGED' END AS change,
-         e.id IS NOT NULL AND (e.resolved_at IS NOT NULL OR e.score <> c.score OR e.level <> c.level
-           OR e.contract_ids <> c.contract_ids OR e.data_categories_at_risk <> c.categories
-           OR e.data_subjects_at_risk <> c.people OR e.data_subjects_at_risk_low <> c.people_low
-           OR e.data_subjects_at_risk_high <> c.people_high OR e.path <> c.path OR e.factors <> c.factors
-           OR e.aware_at <> least(c.clients_notified_at, e.first_computed_at)) AS is_changed
+-- Awareness of the incident: the earliest moment told, or the register's first computation (its alert is a
+-- notice). Awareness of a personal data breach: the earliest moment told at which the exposure had data at
+-- risk (the revision in force then, or the first one when the notice came before it), or the first revision
+-- (this one included) with data at risk. Neither moves later, except by a correction ($5, its reason).
+aware AS (
+  SELECT c.*, e.id AS existing_id, e.resolved_at AS existing_resolved_at,
+         least((SELECT min(t.at) FROM told t WHERE t.incident_id = c.incident_id AND t.client_id = c.client_id),
+               coalesce(e.first_computed_at, statement_timestamp())) AS aware_candidate,
+         least(
+           (SELECT min(t.at) FROM told t
+            WHERE t.incident_id = c.incident_id AND t.client_id = c.client_id
+              AND coalesce(
+                    (SELECT cardinality(r.data_categories_at_risk) > 0 AND r.resolved_at IS NULL FROM exposure_revision r
+                     WHERE r.exposure_id = e.id AND r.recorded_at <= t.at ORDER BY r.revision DESC LIMIT 1),
+                    (SELECT cardinality(r.data_categories_at_risk) > 0 FROM exposure_revision r
+                     WHERE r.exposure_id = e.id ORDER BY r.revision LIMIT 1),
+                    cardinality(c.categories) > 0)),
+           (SELECT min(r.recorded_at) FROM exposure_revision r
+            WHERE r.exposure_id = e.id AND cardinality(r.data_categories_at_risk) > 0 AND r.resolved_at IS NULL),
+           CASE WHEN cardinality(c.categories) > 0 THEN statement_timestamp() END) AS data_aware_candidate,
+         e.aware_at AS existing_aware_at, e.data_aware_at AS existing_data_aware_at,
+         e.score AS e_score, e.level AS e_level, e.contract_ids AS e_contract_ids, e.data_categories_at_risk AS e_categories,
+         e.data_subjects_at_risk AS e_people, e.data_subjects_at_risk_low AS e_people_low,
+         e.data_subjects_at_risk_high AS e_people_high, e.path AS e_path, e.factors AS e_factors,
+         e.special_category_data AS e_special, e.notification_status AS e_notification_status
   FROM computed c LEFT JOIN exposure e ON e.incident_id = c.incident_id AND e.client_id = c.client_id
+),
+compared AS (
+  SELECT a.*, a.existing_id IS NULL AS is_new,
+         CASE WHEN a.existing_id IS NULL OR a.existing_resolved_at IS NOT NULL THEN 'NEW' ELSE 'CHANGED' END AS change,
+         a.existing_id IS NOT NULL AND (a.existing_resolved_at IS NOT NULL OR a.e_score <> a.score OR a.e_level <> a.level
+           OR a.e_contract_ids <> a.contract_ids OR a.e_categories <> a.categories
+           OR a.e_people <> a.people OR a.e_people_low <> a.people_low
+           OR a.e_people_high <> a.people_high OR a.e_path <> a.path OR a.e_factors <> a.factors
+           OR a.existing_aware_at <> a.new_aware_at
+           OR a.existing_data_aware_at IS DISTINCT FROM a.new_data_aware_at) AS is_changed,
+         -- Rule 6 of decisions: a NOT_REQUIRED decision no longer fits an exposure that widened (a category
+         -- added, special category data, more people, exfiltration raised): the decision is flagged for review.
+         a.e_notification_status = 'NOT_REQUIRED' AND a.existing_resolved_at IS NULL AND (
+           NOT a.categories <@ a.e_categories OR (a.special AND NOT a.e_special) OR a.people > a.e_people
+           OR (a.factors -> 2 ->> 'contribution')::numeric > (a.e_factors -> 2 ->> 'contribution')::numeric) AS widened
+  FROM (
+    SELECT aw.*,
+           CASE WHEN aw.existing_id IS NULL OR $5::text IS NOT NULL THEN aw.aware_candidate
+                ELSE least(aw.existing_aware_at, aw.aware_candidate) END AS new_aware_at,
+           CASE WHEN aw.existing_id IS NULL OR $5::text IS NOT NULL THEN aw.data_aware_candidate
+                ELSE least(aw.existing_data_aware_at, aw.data_aware_candidate) END AS new_data_aware_at
+    FROM aware aw
+  ) a
 ),
 upserted AS (
   INSERT INTO exposure AS e (incident_id, client_id, revision, score, level, factors, contract_ids, data_categories_at_risk,
                              special_category_data, data_subjects_at_risk, data_subjects_at_risk_low, data_subjects_at_risk_high,
-                             path, first_computed_at, aware_at, notification_deadline, computed_at, resolved_at, last_change)
+                             path, first_computed_at, aware_at, data_aware_at, notification_deadline, computed_at, resolved_at,
+                             last_change, review_needed_at)
   SELECT incident_id, client_id, 1, score, level, factors, contract_ids, categories, special, people, people_low, people_high, path,
-         statement_timestamp(), least(clients_notified_at, statement_timestamp()),
-         least(clients_notified_at, statement_timestamp()) + interval '72 hours', statement_timestamp(), NULL, change
+         statement_timestamp(), new_aware_at, new_data_aware_at,
+         coalesce(new_data_aware_at, new_aware_at) + interval '72 hours', statement_timestamp(), NULL, change,
+         CASE WHEN widened THEN statement_timestamp() END
   FROM compared WHERE is_new OR is_changed
   ON CONFLICT (incident_id, client_id) DO UPDATE SET
     revision = e.revision + 1, score = excluded.score, level = excluded.level, factors = excluded.factors,
     contract_ids = excluded.contract_ids, data_categories_at_risk = excluded.data_categories_at_risk,
     special_category_data = excluded.special_category_data, data_subjects_at_risk = excluded.data_subjects_at_risk,
     data_subjects_at_risk_low = excluded.data_subjects_at_risk_low, data_subjects_at_risk_high = excluded.data_subjects_at_risk_high,
-    path = excluded.path,
-    aware_at = least(excluded.aware_at, e.first_computed_at),
-    notification_deadline = least(excluded.aware_at, e.first_computed_at) + interval '72 hours',
-    computed_at = excluded.computed_at, resolved_at = NULL, last_change = excluded.last_change
+    path = excluded.path, aware_at = excluded.aware_at, data_aware_at = excluded.data_aware_at,
+    notification_deadline = excluded.notification_deadline,
+    computed_at = excluded.computed_at, resolved_at = NULL, last_change = excluded.last_change,
+    -- A widened NOT_REQUIRED decision: the Art. 33 obligation is open again until a new decision.
+    review_needed_at = coalesce(excluded.review_needed_at, e.review_needed_at),
+    notification_status = CASE WHEN excluded.review_needed_at IS NOT NULL THEN 'ASSESSING' ELSE e.notification_status END
   RETURNING e.*
 ),
 -- Rule 7: exposures that no longer apply are resolved, never deleted.
@@ -233,10 +291,10 @@ changes AS (
 revisions AS (
   INSERT INTO exposure_revision (exposure_id, revision, recorded_at, score, level, factors, contract_ids, data_categories_at_risk,
                                  special_category_data, data_subjects_at_risk, data_subjects_at_risk_low, data_subjects_at_risk_high,
-                                 path, aware_at, notification_deadline, computed_at, resolved_at, reason)
+                                 path, aware_at, data_aware_at, notification_deadline, computed_at, resolved_at, reason, note)
   SELECT id, revision, statement_timestamp(), score, level, factors, contract_ids, data_categories_at_risk,
          special_category_data, data_subjects_at_risk, data_subjects_at_risk_low, data_subjects_at_risk_high,
-         path, aware_at, notification_deadline, computed_at, resolved_at, $4::text
+         path, aware_at, data_aware_at, notification_deadline, computed_at, resolved_at, $4::text, $5::text
   FROM changes
 ),
 -- Ids and each client's own numbers (client_seq: 1, 2, 3, … per client, the cursor a client sees) follow
@@ -244,11 +302,16 @@ revisions AS (
 -- number is one index probe; the engine's lock makes reading it and inserting after it one step.
 alerts AS (
   INSERT INTO exposure_alert (exposure_id, client_id, incident_id, kind, revision, occurred_at, client_seq)
-  SELECT ch.id, ch.client_id, ch.incident_id, ch.last_change, ch.revision, statement_timestamp(),
+  SELECT ch.id, ch.client_id, ch.incident_id, ch.kind, ch.revision, statement_timestamp(),
          coalesce((SELECT max(a.client_seq) FROM exposure_alert a WHERE a.client_id = ch.client_id), 0)
-           + row_number() OVER (PARTITION BY ch.client_id ORDER BY ch.incident_id)
-  FROM changes ch
-  ORDER BY ch.client_id, ch.incident_id
+           + row_number() OVER (PARTITION BY ch.client_id ORDER BY ch.incident_id, ch.kind_order)
+  FROM (
+    SELECT id, client_id, incident_id, last_change AS kind, revision, 0 AS kind_order FROM changes
+    UNION ALL
+    -- A widened NOT_REQUIRED decision also writes REVIEW_NEEDED, for the same revision.
+    SELECT id, client_id, incident_id, 'REVIEW_NEEDED', revision, 1 FROM upserted WHERE review_needed_at = statement_timestamp()
+  ) ch
+  ORDER BY ch.client_id, ch.incident_id, ch.kind_order
   RETURNING id
 )
 SELECT (SELECT count(*) FROM changes)::int AS changed, (SELECT max(id) FROM alerts)::text AS last_alert_id
@@ -284,10 +347,11 @@ export class ExposureEngine {
     incidentIds: string[],
     reason: ExposureChangeReason,
     clientIds: string[] | null = null,
+    correction: string | null = null,
   ): Promise<RecomputeResult> {
     if (incidentIds.length === 0) return NOTHING_CHANGED;
     await manager.query(LOCK_SQL, [EXPOSURE_LOCK_KEY]);
-    return this.compute(manager, incidentIds, clientIds, reason);
+    return this.compute(manager, incidentIds, clientIds, reason, null, correction);
   }
 
   /**
@@ -344,8 +408,9 @@ export class ExposureEngine {
     clientIds: string[] | null,
     reason: ExposureChangeReason,
     today: string | null = null,
+    correction: string | null = null,
   ): Promise<RecomputeResult> {
-    const [row] = await manager.query(ENGINE_SQL, [incidentIds, clientIds, today, reason]);
+    const [row] = await manager.query(ENGINE_SQL, [incidentIds, clientIds, today, reason, correction]);
     if (row.last_alert_id) await this.afterAlerts(manager, row.last_alert_id);
     return { changed: row.changed, lastAlertId: row.last_alert_id };
   }

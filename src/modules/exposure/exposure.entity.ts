@@ -23,6 +23,10 @@ export enum ExposureChangeReason {
   REOPENED = 'REOPENED',
   REGISTER_CHANGED = 'REGISTER_CHANGED',
   CONTRACT_STARTED = 'CONTRACT_STARTED',
+  /** A recorded correction moved an awareness moment (its stated reason is on the revision's note). */
+  AWARENESS_CORRECTED = 'AWARENESS_CORRECTED',
+  /** A notice was recorded for the client (recordClientNotice). */
+  CLIENT_NOTIFIED = 'CLIENT_NOTIFIED',
 }
 
 export interface ExposureFactorValue {
@@ -125,6 +129,10 @@ export class ExposureEntity {
   @Column('timestamptz', { name: 'aware_at' })
   awareAt: Date;
 
+  /** Rule 5: when the client was first aware that personal data of its own was at risk; null: never yet. */
+  @Column('timestamptz', { name: 'data_aware_at', nullable: true })
+  dataAwareAt: Date | null;
+
   @Column('timestamptz', { name: 'notification_deadline' })
   notificationDeadline: Date;
 
@@ -133,6 +141,10 @@ export class ExposureEntity {
 
   @Column('timestamptz', { name: 'resolved_at', nullable: true })
   resolvedAt: Date | null;
+
+  /** Set by the engine when the exposure widened after a NOT_REQUIRED decision (kept until a new decision). */
+  @Column('timestamptz', { name: 'review_needed_at', nullable: true })
+  reviewNeededAt: Date | null;
 
   /** What the latest revision did: NEW, CHANGED or RESOLVED (the kind of the alert it wrote). */
   @Column('text', { name: 'last_change', default: 'NEW' })
@@ -212,6 +224,9 @@ export class ExposureRevisionEntity {
   @Column('timestamptz', { name: 'aware_at' })
   awareAt: Date;
 
+  @Column('timestamptz', { name: 'data_aware_at', nullable: true })
+  dataAwareAt: Date | null;
+
   @Column('timestamptz', { name: 'notification_deadline' })
   notificationDeadline: Date;
 
@@ -224,11 +239,16 @@ export class ExposureRevisionEntity {
   /** null only on revisions written before reasons were kept. */
   @Column('text', { nullable: true })
   reason: ExposureChangeReason | null;
+
+  /** A correction's stated reason (reason AWARENESS_CORRECTED); null otherwise. */
+  @Column('text', { nullable: true })
+  note: string | null;
 }
 
 /** Every notification decision ever recorded, with who and when (rule 9). Append-only. */
 @Entity('notification_decision')
 @Index('notification_decision_exposure_idx', ['exposureId', 'decidedAt'])
+@Index('notification_decision_obligation_idx', ['exposureId', 'regime', 'milestone', 'decidedAt'])
 @Check('notification_decision_status_valid', `status IN (${sqlValues(Object.values(NotificationStatus))})`)
 export class NotificationDecisionEntity {
   @PrimaryGeneratedColumn('increment', { type: 'bigint' })
@@ -252,6 +272,23 @@ export class NotificationDecisionEntity {
 
   @Column('text', { nullable: true })
   justification: string | null;
+
+  /** The obligation decided on (regimes.ts); decisions recorded before regimes were kept are UK GDPR Art. 33's. */
+  @Column('text', { default: 'UK_GDPR' })
+  regime: string;
+
+  @Column('text', { default: 'NOTIFICATION' })
+  milestone: string;
+
+  /** What Art. 33(5) asks the controller to document: the facts, the effects and the remedial action taken. */
+  @Column('text', { nullable: true })
+  facts: string | null;
+
+  @Column('text', { nullable: true })
+  effects: string | null;
+
+  @Column('text', { name: 'remedial_action', nullable: true })
+  remedialAction: string | null;
 
   @Column('text', { name: 'decided_by_subject' })
   decidedBySubject: string;

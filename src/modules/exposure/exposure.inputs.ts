@@ -2,6 +2,7 @@ import { IsEnum, IsOptional, IsString, Length, MaxLength } from 'class-validator
 import { Field, ID, InputType } from 'type-graphql';
 import { DateTimeScalar } from '../../common/scalars';
 import { MaxFilterLength } from '../../common/validation';
+import { ObligationMilestone, RegulatoryRegime } from '../obligation/regimes';
 import { ExposureLevel, NotificationStatus } from './exposure.entity';
 
 @InputType({ description: 'Filters for exposure lists; all given filters must match.' })
@@ -67,4 +68,35 @@ export class RecordNotificationDecisionInput {
   @IsString()
   @Length(0, 5000, { message: 'justification must be at most 5000 characters long' })
   justification?: string | null;
+
+  @Field(() => RegulatoryRegime, { nullable: true, description: 'The regime decided on; default UK_GDPR.' })
+  @IsOptional()
+  @IsEnum(RegulatoryRegime)
+  regime?: RegulatoryRegime | null;
+
+  @Field(() => ObligationMilestone, {
+    nullable: true,
+    description: "The milestone decided on; default NOTIFICATION. It must be one of the regime's milestones.",
+  })
+  @IsOptional()
+  @IsEnum(ObligationMilestone)
+  milestone?: ObligationMilestone | null;
+
+  @Field(() => String, { nullable: true, description: 'The facts of the breach (Art. 33(5)).' })
+  @IsOptional()
+  @IsString()
+  @Length(0, 5000, { message: 'facts must be at most 5000 characters long' })
+  facts?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Its effects (Art. 33(5)).' })
+  @IsOptional()
+  @IsString()
+  @Length(0, 5000, { message: 'effects must be at most 5000 characters long' })
+  effects?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The remedial action taken (Art. 33(5)).' })
+  @IsOptional()
+  @IsString()
+  @Length(0, 5000, { message: 'remedialAction must be at most 5000 characters long' })
+  remedialAction?: string | null;
 }

@@ -36,8 +36,10 @@ export const EXPOSURE_ORDER = listOrder<ExposureEntity>('exposures', [
 export const EXPOSURE_OPTIONAL_COLUMNS = new OptionalListColumns({
   contractIds: ['contracts'],
   path: ['path'],
-  dataCategoriesAtRisk: ['dataCategoriesAtRisk'],
-  awareAt: ['awareAt'],
+  dataCategoriesAtRisk: ['dataCategoriesAtRisk', 'obligations', 'nextDueAt'],
+  awareAt: ['awareAt', 'obligations', 'nextDueAt'],
+  dataAwareAt: ['dataAwareAt', 'obligations', 'nextDueAt'],
+  reviewNeededAt: ['obligations', 'nextDueAt'],
   notificationDeadline: ['notificationDeadline'],
   computedAt: ['computedAt'],
   resolvedAt: ['resolvedAt'],
@@ -196,6 +198,7 @@ export function createExposureLoaders(db: DataSource, viewer: Viewer) {
       async (keys) => {
         const rows: Record<string, unknown>[] = await db.query(
           `SELECT k.ord, r.*, (SELECT row_to_json(d) FROM notification_decision d WHERE d.exposure_id = k.exposure_id AND d.decided_at <= k.at
+                                AND d.regime = 'UK_GDPR' AND d.milestone = 'NOTIFICATION'
                                 ORDER BY d.decided_at DESC, d.id DESC LIMIT 1) AS decision
            FROM unnest($1::uuid[], $2::timestamptz[]) WITH ORDINALITY AS k(exposure_id, at, ord)
            JOIN LATERAL (SELECT * FROM exposure_revision r WHERE r.exposure_id = k.exposure_id AND r.recorded_at <= k.at

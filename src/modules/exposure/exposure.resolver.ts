@@ -160,6 +160,11 @@ export class ExposureResolver {
   @FieldResolver(() => Notification, { description: "The client's decision on reporting to the regulator." })
   notification(@Root() exposure: ExposureEntity): Notification {
     return {
+      regime: 'UK_GDPR',
+      milestone: 'NOTIFICATION',
+      facts: null,
+      effects: null,
+      remedialAction: null,
       status: exposure.notificationStatus,
       decidedAt: exposure.notificationDecidedAt,
       decidedBy: exposure.notificationDecidedBy,
@@ -195,9 +200,17 @@ export class ExposureResolver {
       reported_at?: string | null;
       reference?: string | null;
       justification?: string | null;
+      facts?: string | null;
+      effects?: string | null;
+      remedial_action?: string | null;
     } | null;
     return Object.assign(revision, {
       notification: {
+        regime: 'UK_GDPR',
+        milestone: 'NOTIFICATION',
+        facts: decision?.facts ?? null,
+        effects: decision?.effects ?? null,
+        remedialAction: decision?.remedial_action ?? null,
         status: decision?.status ?? ('ASSESSING' as Notification['status']),
         decidedAt: decision?.decided_at ? new Date(decision.decided_at) : null,
         decidedBy: decision?.decided_by_subject ?? null,

@@ -7,6 +7,7 @@ import { assertValid, assertValidFilter } from '../../common/validation';
 import type { Context } from '../../context';
 import { ExposureEntity, ExposureRevisionEntity, NotificationStatus } from './exposure.entity';
 import { ExposureFilter, RecordNotificationDecisionInput } from './exposure.inputs';
+import { ObligationMilestone, REGIMES, RegulatoryRegime } from '../obligation/regimes';
 import {
   EXPOSURE_OPTIONAL_COLUMNS,
   EXPOSURE_ORDER,
@@ -146,7 +147,19 @@ export class ExposureService {
           'A justification is required when no report is made (NOT_REQUIRED)',
         ),
       );
+    const regime = input.regime ?? RegulatoryRegime.UK_GDPR;
+    const milestone = input.milestone ?? ObligationMilestone.NOTIFICATION;
+    const definition = REGIMES.find((r) => r.regime === regime)!;
+    if (!definition.milestones.some((m) => m.milestone === milestone))
+      problems.push(
+        userError(
+          ['input', 'milestone'],
+          UserErrorCode.INVALID,
+          `${regime} has no ${milestone}; its milestones: ${definition.milestones.map((m) => m.milestone).join(', ')}`,
+        ),
+      );
     if (problems.length) throw new UserInputProblem(problems);
+    const art33 = regime === RegulatoryRegime.UK_GDPR && milestone === ObligationMilestone.NOTIFICATION;
     return this.db.transaction(async (manager) => {
       const id = decodeIdOf('Exposure', input.exposureId);
       const exposure = id
@@ -174,8 +187,9 @@ export class ExposureService {
         }
       }
       const [{ decided_at: decidedAt }] = await manager.query(
-        `INSERT INTO notification_decision (exposure_id, status, reported_at, reference, justification, decided_by_subject, decided_by_role, decided_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, statement_timestamp()) RETURNING decided_at`,
+        `INSERT INTO notification_decision (exposure_id, status, reported_at, reference, justification, decided_by_subject, decided_by_role, decided_at,
+                                            regime, milestone, facts, effects, remedial_action)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, statement_timestamp(), $8, $9, $10, $11, $12) RETURNING decided_at`,
         [
           exposure.id,
           input.status,
@@ -184,8 +198,17 @@ export class ExposureService {
           input.justification?.trim() || null,
           viewer.subject,
           viewer.role,
+          regime,
+          milestone,
+          input.facts?.trim() || null,
+          input.effects?.trim() || null,
+          input.remedialAction?.trim() || null,
         ],
       );
+      // The exposure's own notification columns are UK GDPR Art. 33's view; other obligations' decisions
+      // live in notification_decision only.
+      if (!art33) return exposure;
+      exposure.reviewNeededAt = null;
       exposure.notificationStatus = input.status;
       exposure.notificationDecidedAt = decidedAt;
       exposure.notificationDecidedBy = viewer.subject;

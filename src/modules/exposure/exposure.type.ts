@@ -30,6 +30,11 @@ registerEnumType(ExposureChangeReason, {
       description:
         'The register changed (a supplier link, contract or agreement) while the incident was open.',
     },
+    AWARENESS_CORRECTED: {
+      description:
+        "A correction with a stated reason moved the client's awareness (see the revision's note): the earlier value stays in history.",
+    },
+    CLIENT_NOTIFIED: { description: 'A notice to the client was recorded (recordClientNotice).' },
     CONTRACT_STARTED: {
       description:
         'A contract of the client started (the daily run) while the incident was open: nothing is exposed before it exists.',
@@ -39,9 +44,13 @@ registerEnumType(ExposureChangeReason, {
 
 registerEnumType(NotificationStatus, {
   name: 'NotificationStatus',
-  description: "The client's decision on reporting the breach to the regulator (UK GDPR Art. 33).",
+  description:
+    "The client's decision on an obligation (by default reporting the breach to the ICO, UK GDPR Art. 33).",
   valuesConfig: {
-    ASSESSING: { description: 'No decision yet: the 72-hour clock is running.' },
+    ASSESSING: {
+      description:
+        'No decision yet (or a NOT_REQUIRED decision that needs review after the exposure widened): the clock is running.',
+    },
     REPORTED: { description: 'Reported to the regulator (reportedAt says when).' },
     NOT_REQUIRED: {
       description: 'Judged unlikely to risk people’s rights and freedoms; the justification is kept.',
@@ -85,8 +94,34 @@ export class PeopleRange {
   high: number;
 }
 
-@ObjectType({ description: "The client's decision on reporting to the regulator." })
+@ObjectType({
+  description:
+    "The client's decision on one obligation (by default UK GDPR Art. 33's notification to the ICO), with who and when.",
+})
 export class Notification {
+  @Field(() => String, {
+    description:
+      'The regime decided on (RegulatoryRegime); UK_GDPR for decisions recorded before regimes were kept.',
+  })
+  regime: string;
+
+  @Field(() => String, {
+    description: 'The milestone decided on (ObligationMilestone); NOTIFICATION by default.',
+  })
+  milestone: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'The facts of the breach (what Art. 33(5) asks to document).',
+  })
+  facts: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Its effects (Art. 33(5)).' })
+  effects: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The remedial action taken (Art. 33(5)).' })
+  remedialAction: string | null;
+
   @Field(() => NotificationStatus, { description: 'The decision, or ASSESSING while none is recorded.' })
   status: NotificationStatus;
 
@@ -135,12 +170,20 @@ export class Exposure extends Node {
 
   @Field(() => DateTimeScalar, {
     description:
-      "When the client is taken to be aware: the earlier of the supplier's notice and the register's first computation.",
+      "When the client became aware of the incident (rule 5): the earliest of its own notices, the supplier's clientsNotifiedAt (direct clients only) and the register's first computation. Never moves later without a recorded correction.",
   })
   awareAt: Date;
 
   @Field(() => DateTimeScalar, {
-    description: 'awareAt + 72 hours: the Art. 33 deadline for reporting to the regulator.',
+    nullable: true,
+    description:
+      'When the client became aware that personal data of its own was at risk: the earliest notice or revision in which this exposure had data at risk; null while none has been. The personal-data clocks start here.',
+  })
+  dataAwareAt: Date | null;
+
+  @Field(() => DateTimeScalar, {
+    description:
+      "UK GDPR Art. 33's deadline: dataAwareAt + 72 hours (awareAt + 72 hours while no personal data is at risk, when there is no breach to report). Informational for a client not under UK GDPR: see obligations.",
   })
   notificationDeadline: Date;
 
@@ -197,6 +240,18 @@ export class ExposureRevision {
   @Field(() => DateTimeScalar, { description: 'awareAt at that time.' })
   awareAt: Date;
 
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description: 'dataAwareAt at that time (null also on revisions written before it was kept).',
+  })
+  dataAwareAt: Date | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: "A correction's stated reason (reason AWARENESS_CORRECTED); null otherwise.",
+  })
+  note: string | null;
+
   @Field(() => DateTimeScalar, { description: 'Deadline at that time.' })
   notificationDeadline: Date;
 
@@ -242,7 +297,7 @@ export class ExposureSummary {
   @Field(() => DateTimeScalar, {
     nullable: true,
     description:
-      'The earliest notification deadline among exposures still ASSESSING that put personal data at risk (service-only exposures have no breach to report).',
+      "The earliest UK GDPR Art. 33 deadline (notificationDeadline) among exposures still ASSESSING that put personal data at risk (service-only exposures have no breach to report). A NOT_REQUIRED decision that needs review after a widening counts as ASSESSING again. Other regimes' clocks: Exposure.obligations and nextDueAt.",
   })
   nearestDeadline: Date | null;
 

@@ -155,9 +155,20 @@ export class UpdateIncidentInput {
 
   @Field(() => DateTimeScalar, {
     nullable: true,
-    description: 'When the supplier told its clients; not before detectedAt.',
+    description:
+      "When the supplier told its direct clients; not before detectedAt. Moving it later, or clearing it, is a correction: it needs awarenessCorrectionReason, since it may move clients' awareness (and deadlines) later.",
   })
   clientsNotifiedAt?: Date | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "Why clientsNotifiedAt moves later or is cleared; required then. Clients' awareness is recomputed from what is recorded, and the earlier value stays in their exposures' history (with an alert).",
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 5000, { message: 'awarenessCorrectionReason must be 1 to 5000 characters long' })
+  awarenessCorrectionReason?: string | null;
 
   @Field(() => [DataCategory], {
     nullable: true,

@@ -29,6 +29,7 @@ export type IncidentExposureHook = (
   manager: EntityManager,
   incidentIds: string[],
   reason: ExposureChangeReason,
+  correction?: string | null,
 ) => Promise<number>;
 
 /** The facts of an incident that its exposures depend on (what the exposure engine reads); title and kind are not. */
@@ -188,12 +189,40 @@ export class IncidentService {
         }
         return { incident: await manager.save(incident), exposuresChanged: 0 };
       }
+      // Rule 5: clocks never move later silently. A later (or cleared) supplier notice that some client's
+      // awareness came from is a correction: it needs a reason, and the engine then recomputes awareness.
+      const correction = input.awarenessCorrectionReason?.trim() || null;
+      const movedLater =
+        before.clientsNotifiedAt !== null &&
+        (incident.clientsNotifiedAt === null || incident.clientsNotifiedAt > before.clientsNotifiedAt) &&
+        (
+          await manager.query(`SELECT 1 FROM exposure WHERE incident_id = $1 AND aware_at = $2 LIMIT 1`, [
+            incident.id,
+            before.clientsNotifiedAt,
+          ])
+        ).length > 0;
+      if (movedLater && !correction) {
+        throw new UserInputProblem([
+          userError(
+            ['input', 'clientsNotifiedAt'],
+            UserErrorCode.CONFLICT,
+            "Moving clientsNotifiedAt later or clearing it would move clients' awareness and deadlines later: give awarenessCorrectionReason to correct it (the earlier value stays in history)",
+          ),
+        ]);
+      }
       const saved = await manager.save(incident);
       const reason =
         before.status === IncidentStatus.CLOSED
           ? ExposureChangeReason.REOPENED
-          : ExposureChangeReason.INCIDENT_UPDATED;
-      const exposuresChanged = await this.recomputeExposures(manager, [incident.id], reason);
+          : movedLater
+            ? ExposureChangeReason.AWARENESS_CORRECTED
+            : ExposureChangeReason.INCIDENT_UPDATED;
+      const exposuresChanged = await this.recomputeExposures(
+        manager,
+        [incident.id],
+        reason,
+        movedLater ? correction : null,
+      );
       return { incident: saved, exposuresChanged };
     });
   }
