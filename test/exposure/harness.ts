@@ -29,7 +29,10 @@ import {
   RefIncident,
   RefRegister,
   awareAtOf,
+  dataAwareAtOf,
+  earliest,
   expectedExposures,
+  toldBySupplier,
 } from './reference';
 
 /** What the verifications have looked at, to show the random cases are not trivial. */
@@ -92,10 +95,14 @@ export interface DbExposure {
   path: string[];
   firstComputedAt: Date;
   awareAt: Date;
+  dataAwareAt: Date | null;
   deadline: Date;
   computedAt: Date;
   resolvedAt: Date | null;
   lastChange: string;
+  /** Rule 5's history: did revision 1 have data at risk, and when was the first revision with data at risk. */
+  firstRevisionHadData: boolean;
+  firstDataRevisionAt: Date | null;
   revisionNumbers: number[];
   revisionReasons: (string | null)[];
   alertKinds: string[];
@@ -107,7 +114,9 @@ export async function readExposures(db: DataSource | EntityManager): Promise<DbE
     SELECT e.id, e.incident_id, e.client_id, e.revision, e.score, e.level, e.factors, e.contract_ids::text[] AS contract_ids,
            e.data_categories_at_risk, e.special_category_data, e.data_subjects_at_risk::float8 AS people,
            e.data_subjects_at_risk_low::float8 AS people_low, e.data_subjects_at_risk_high::float8 AS people_high, e.path::text[] AS path,
-           e.first_computed_at, e.aware_at, e.notification_deadline, e.computed_at, e.resolved_at, e.last_change,
+           e.first_computed_at, e.aware_at, e.data_aware_at, e.notification_deadline, e.computed_at, e.resolved_at, e.last_change,
+           coalesce((SELECT cardinality(r.data_categories_at_risk) > 0 FROM exposure_revision r WHERE r.exposure_id = e.id AND r.revision = 1), false) AS first_had_data,
+           (SELECT min(r.recorded_at) FROM exposure_revision r WHERE r.exposure_id = e.id AND cardinality(r.data_categories_at_risk) > 0 AND r.resolved_at IS NULL) AS first_data_revision_at,
            coalesce((SELECT array_agg(r.revision ORDER BY r.revision) FROM exposure_revision r WHERE r.exposure_id = e.id), '{}') AS revision_numbers,
            coalesce((SELECT array_agg(r.reason ORDER BY r.revision) FROM exposure_revision r WHERE r.exposure_id = e.id), '{}') AS revision_reasons,
            coalesce((SELECT array_agg(a.kind ORDER BY a.id) FROM exposure_alert a WHERE a.exposure_id = e.id), '{}') AS alert_kinds,
@@ -130,7 +139,10 @@ export async function readExposures(db: DataSource | EntityManager): Promise<DbE
     path: r.path,
     firstComputedAt: r.first_computed_at,
     awareAt: r.aware_at,
+    dataAwareAt: r.data_aware_at,
     deadline: r.notification_deadline,
+    firstRevisionHadData: r.first_had_data,
+    firstDataRevisionAt: r.first_data_revision_at,
     computedAt: r.computed_at,
     resolvedAt: r.resolved_at,
     lastChange: r.last_change,
@@ -158,6 +170,14 @@ interface ModelExposure {
   firstComputedAt: Date | null;
   /** awareAt as last written by the engine (resolution does not rewrite it). */
   awareAt: Date | null;
+  /** Rule 5: the earliest moment the client was told (undefined: not known, after untracked writes). */
+  toldFloor: Date | null | undefined;
+  /** Rule 5: the earliest moment told while the exposure had data at risk (undefined: not known). */
+  dataToldFloor: Date | null | undefined;
+  /** Whether the first revision had data at risk (undefined: learnt from the database at the next verify). */
+  firstHadData: boolean | undefined;
+  /** When the first revision with data at risk was recorded, from the database (undefined: not read yet). */
+  firstDataRevisionAt: Date | null | undefined;
 }
 
 const key = (incidentId: string, clientId: string) => `${incidentId}|${clientId}`;
@@ -464,12 +484,22 @@ export class World {
     if (change.shareOfDataAffectedBp !== undefined)
       after.shareOfDataAffectedBp = change.shareOfDataAffectedBp;
     const refusal = refusalOf(incident, after);
+    // Rule 5: a later or cleared supplier notice that some client's awareness came from is a correction.
+    const movedLater =
+      incident.clientsNotifiedAt !== null &&
+      (after.clientsNotifiedAt === null || after.clientsNotifiedAt > incident.clientsNotifiedAt) &&
+      [...this.model.values()].some(
+        (m) => m.incidentId === incidentId && m.awareAt?.getTime() === incident.clientsNotifiedAt!.getTime(),
+      );
     const { shareOfDataAffectedBp, ...facts } = change;
     let exposuresChanged: number;
     try {
       ({ exposuresChanged } = await this.services.incident.update(FACTORY_ADMIN, {
         id: encodeGlobalId('Incident', incidentId),
         ...facts,
+        ...(change.clientsNotifiedAt !== undefined
+          ? { awarenessCorrectionReason: 'Property test correction' }
+          : {}),
         dataCategoriesAffected: change.dataCategoriesAffected as DataCategory[] | null | undefined,
         exfiltration: change.exfiltration as ExfiltrationStatus | undefined,
         ...(shareOfDataAffectedBp !== undefined
@@ -492,7 +522,12 @@ export class World {
           : this.recompute(
               [incidentId],
               true,
-              wasClosed ? ExposureChangeReason.REOPENED : ExposureChangeReason.INCIDENT_UPDATED,
+              wasClosed
+                ? ExposureChangeReason.REOPENED
+                : movedLater
+                  ? ExposureChangeReason.AWARENESS_CORRECTED
+                  : ExposureChangeReason.INCIDENT_UPDATED,
+              movedLater,
             );
     }
     return { exposuresChanged, expectedChanged, refused: false };
@@ -508,12 +543,23 @@ export class World {
   }
 
   /** One engine run in the model, for `reason`; returns how many exposures appear, change or resolve. */
-  private recompute(incidentIds: string[], predictRevisions: boolean, reason: ExposureChangeReason): number {
+  private recompute(
+    incidentIds: string[],
+    predictRevisions: boolean,
+    reason: ExposureChangeReason,
+    correction = false,
+  ): number {
     let changed = 0;
+    const now = new Date();
+    // A notice counts for personal data when the exposure had data at risk then: the generated notices lie
+    // before the first computation (judged by the first revision) or far in the future (never the earliest).
+    const dataTold = (told: Date | null, firstHadData: boolean) =>
+      told !== null && told <= now && firstHadData ? told : null;
     for (const incidentId of incidentIds) {
       const incident = this.incidents.get(incidentId)!;
       const fresh = expectedExposures(this.register, incident, this.today);
       for (const [clientId, exp] of fresh) {
+        const told = toldBySupplier(incident.clientsNotifiedAt, exp);
         const prev = this.model.get(key(incidentId, clientId));
         if (!prev) {
           this.model.set(key(incidentId, clientId), {
@@ -525,16 +571,47 @@ export class World {
             resolved: false,
             firstComputedAt: null,
             awareAt: null,
+            // Writes the model did not follow (predictRevisions false) may have shown other states first:
+            // what the client was told, and with what data, is then learnt from the database.
+            toldFloor: predictRevisions ? told : undefined,
+            dataToldFloor: predictRevisions ? dataTold(told, exp.categories.length > 0) : undefined,
+            firstHadData: predictRevisions ? exp.categories.length > 0 : undefined,
+            firstDataRevisionAt: undefined,
           });
           changed += 1;
           continue;
         }
-        const awareAt = prev.firstComputedAt
-          ? awareAtOf(incident.clientsNotifiedAt, prev.firstComputedAt)
-          : null;
+        // Rule 5: awareness only moves earlier, except under a correction, which starts again from what is told now.
+        const knownBefore = predictRevisions && prev.toldFloor !== undefined && prev.dataToldFloor !== undefined;
+        const toldFloor = correction ? told : knownBefore ? earliest(prev.toldFloor!, told) : undefined;
+        const newDataTold = prev.firstHadData === undefined ? undefined : dataTold(told, prev.firstHadData);
+        const dataToldFloor =
+          newDataTold === undefined
+            ? undefined
+            : correction
+              ? newDataTold
+              : knownBefore
+                ? earliest(prev.dataToldFloor!, newDataTold)
+                : undefined;
+        const awareAt =
+          prev.firstComputedAt && toldFloor !== undefined ? awareAtOf(toldFloor, prev.firstComputedAt) : null;
         const awareChanged =
           awareAt !== null && prev.awareAt !== null && awareAt.getTime() !== prev.awareAt.getTime();
-        if (prev.resolved || !sameFacts(prev.exp, exp) || awareChanged) {
+        const dataAwareBefore =
+          knownBefore && prev.firstDataRevisionAt !== undefined
+            ? dataAwareAtOf(prev.dataToldFloor!, prev.firstDataRevisionAt)
+            : undefined;
+        const dataAwareAfter =
+          dataToldFloor !== undefined && prev.firstDataRevisionAt !== undefined
+            ? dataAwareAtOf(dataToldFloor, prev.firstDataRevisionAt)
+            : undefined;
+        const dataAwareChanged =
+          dataAwareBefore !== undefined &&
+          dataAwareAfter !== undefined &&
+          (dataAwareBefore?.getTime() ?? null) !== (dataAwareAfter?.getTime() ?? null);
+        prev.toldFloor = toldFloor;
+        prev.dataToldFloor = dataToldFloor;
+        if (prev.resolved || !sameFacts(prev.exp, exp) || awareChanged || dataAwareChanged) {
           prev.exp = exp;
           prev.resolved = false;
           prev.awareAt = awareAt;
@@ -634,16 +711,27 @@ export class World {
           `${where}: first_computed_at changed from ${m.firstComputedAt.toISOString()} to ${row.firstComputedAt.toISOString()}`,
         );
       }
-      if (!row.resolvedAt) {
-        const incident = this.incidents.get(row.incidentId)!;
-        const awareAt = awareAtOf(incident.clientsNotifiedAt, row.firstComputedAt);
+      if (m.firstHadData === undefined) m.firstHadData = row.firstRevisionHadData;
+      if (m.toldFloor !== undefined) {
+        const awareAt = awareAtOf(m.toldFloor, row.firstComputedAt);
         if (row.awareAt.getTime() !== awareAt.getTime())
           problems.push(
-            `${where}: awareAt ${row.awareAt.toISOString()}, expected ${awareAt.toISOString()} (clientsNotifiedAt ${incident.clientsNotifiedAt?.toISOString() ?? 'null'}, first computed ${row.firstComputedAt.toISOString()})`,
+            `${where}: awareAt ${row.awareAt.toISOString()}, expected ${awareAt.toISOString()} (told ${m.toldFloor?.toISOString() ?? 'never'}, first computed ${row.firstComputedAt.toISOString()})`,
           );
       }
-      if (row.deadline.getTime() !== row.awareAt.getTime() + DEADLINE_MS)
-        problems.push(`${where}: deadline ${row.deadline.toISOString()} is not awareAt + 72h`);
+      if (m.dataToldFloor !== undefined) {
+        const dataAwareAt = dataAwareAtOf(m.dataToldFloor, row.firstDataRevisionAt);
+        if ((row.dataAwareAt?.getTime() ?? null) !== (dataAwareAt?.getTime() ?? null))
+          problems.push(
+            `${where}: dataAwareAt ${row.dataAwareAt?.toISOString() ?? 'null'}, expected ${dataAwareAt?.toISOString() ?? 'null'} (told with data ${m.dataToldFloor?.toISOString() ?? 'never'}, first revision with data ${row.firstDataRevisionAt?.toISOString() ?? 'none'})`,
+          );
+      }
+      // UK GDPR Art. 33: 72 hours from awareness of the personal data breach (of the incident while none).
+      const clockStart = row.dataAwareAt ?? row.awareAt;
+      if (row.deadline.getTime() !== clockStart.getTime() + DEADLINE_MS)
+        problems.push(
+          `${where}: deadline ${row.deadline.toISOString()} is not (dataAwareAt ?? awareAt) + 72h`,
+        );
       // Rules 8 and 10: one revision row and one alert per revision.
       const oneToN = Array.from({ length: row.revision }, (_, i) => i + 1);
       if (JSON.stringify(row.revisionNumbers) !== JSON.stringify(oneToN))
@@ -667,7 +755,16 @@ export class World {
       m.revision = row.revision;
       m.reasons = row.revisionReasons as ExposureChangeReason[];
       m.firstComputedAt = row.firstComputedAt;
-      if (!row.resolvedAt) m.awareAt = row.awareAt;
+      m.awareAt = row.awareAt;
+      m.firstDataRevisionAt = row.firstDataRevisionAt;
+      if (m.toldFloor === undefined || m.dataToldFloor === undefined) {
+        // Learnt from the database (writes the model could not follow): what the engine stored is the floor.
+        m.toldFloor = row.awareAt < row.firstComputedAt ? row.awareAt : null;
+        m.dataToldFloor =
+          row.dataAwareAt && (!row.firstDataRevisionAt || row.dataAwareAt < row.firstDataRevisionAt)
+            ? row.dataAwareAt
+            : null;
+      }
     }
     for (const [k, m] of this.model) {
       if (!seen.has(k))
@@ -688,6 +785,13 @@ export class World {
             resolved: true,
             firstComputedAt: row.firstComputedAt,
             awareAt: row.awareAt,
+            toldFloor: row.awareAt < row.firstComputedAt ? row.awareAt : null,
+            dataToldFloor:
+              row.dataAwareAt && (!row.firstDataRevisionAt || row.dataAwareAt < row.firstDataRevisionAt)
+                ? row.dataAwareAt
+                : null,
+            firstHadData: row.firstRevisionHadData,
+            firstDataRevisionAt: row.firstDataRevisionAt,
             exp: {
               incidentId: row.incidentId,
               clientId: row.clientId,
@@ -698,6 +802,7 @@ export class World {
               peopleLow: row.peopleLow,
               peopleHigh: row.peopleHigh,
               special: row.special,
+              direct: row.path.length === 1,
               score: row.score,
               level: row.level as RefExposure['level'],
               factors: row.factors.map((f) => ({

@@ -130,6 +130,8 @@ export interface RefExposure {
   score: number;
   level: Level;
   factors: RefFactor[];
+  /** Rule 5: one of the involved contracts is with the incident's supplier itself (path [S]). */
+  direct: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -419,14 +421,42 @@ export function expectedExposures(
       score,
       level,
       factors,
+      direct: involvement.routes.some((r) => r.path.length === 1),
     });
   }
   return result;
 }
 
-/** Rule 5. */
-export function awareAtOf(clientsNotifiedAt: Date | null, firstComputedAt: Date): Date {
-  return clientsNotifiedAt && clientsNotifiedAt < firstComputedAt ? clientsNotifiedAt : firstComputedAt;
+/** The earlier of two moments, null meaning "none". */
+export function earliest(a: Date | null, b: Date | null): Date | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return a < b ? a : b;
+}
+
+/**
+ * Rule 5, the moment a client is told by the supplier's notice: only the incident supplier's direct
+ * clients are told by it (an indirect client hears from its own supplier, on its own date).
+ */
+export function toldBySupplier(
+  clientsNotifiedAt: Date | null,
+  exposure: Pick<RefExposure, 'direct'>,
+): Date | null {
+  return exposure.direct ? clientsNotifiedAt : null;
+}
+
+/** Rule 5: aware of the incident at the earliest moment told, or at the register's first computation. */
+export function awareAtOf(toldFloor: Date | null, firstComputedAt: Date): Date {
+  return earliest(toldFloor, firstComputedAt)!;
+}
+
+/**
+ * Rule 5: aware of a personal data breach at the earliest moment told while the exposure had data at risk
+ * (a notice before the first computation is judged by the first revision), or at the first revision
+ * with data at risk; null while neither.
+ */
+export function dataAwareAtOf(dataToldFloor: Date | null, firstDataRevisionAt: Date | null): Date | null {
+  return earliest(dataToldFloor, firstDataRevisionAt);
 }
 
 export const DEADLINE_MS = 72 * 3600 * 1000;
