@@ -101,10 +101,19 @@ export interface DemoIncidentUpdate {
   changes: Partial<Omit<DemoIncidentFacts, 'kind'>>;
 }
 
+/** A client told of an incident by someone other than the incident's supplier (rule 5: its own notice). */
+export interface DemoClientNotice {
+  client: ClientKey;
+  noticeAt: Date;
+  channel: string;
+}
+
 export interface DemoIncident {
   supplier: SupplierKey;
   facts: DemoIncidentFacts;
   updates: DemoIncidentUpdate[];
+  /** Notices to indirect clients (the supplier's clientsNotifiedAt reaches its direct clients only). */
+  clientNotices?: DemoClientNotice[];
 }
 
 export const DEMO_SUPPLIERS: Record<SupplierKey, DemoSupplier> = {
@@ -540,6 +549,12 @@ export const DEMO_INCIDENTS: DemoIncident[] = [
       exfiltration: ExfiltrationStatus.SUSPECTED,
     },
     updates: [],
+    // The councils are Capita's clients, not AWS's: AWS's notice does not reach them; Capita told them.
+    clientNotices: (['colchester', 'coventry', 'rochford', 'southStaffordshire'] as const).map((client) => ({
+      client,
+      noticeAt: at('2023-05-12T00:00:00Z'), // ESTIMATE: councils were told in mid-May
+      channel: 'Capita',
+    })),
   },
   {
     // (3) FICTIONAL: an outage at the data-centre provider at the bottom of Capita's chain. No personal data

@@ -164,6 +164,18 @@ async function writeDemo(
       );
       say(`    then ${update.label} -> ${plural(updated.exposuresChanged, 'exposure')} changed`);
     }
+    for (const notice of incident.clientNotices ?? []) {
+      await step(`notice to ${DEMO_CLIENTS[notice.client].name}`, () =>
+        services.obligation.recordClientNotice(DEMO_VIEWER, {
+          incidentId: encodeGlobalId('Incident', recorded.incident.id),
+          clientId: encodeGlobalId('Client', clientIds[notice.client]),
+          noticeAt: notice.noticeAt,
+          channel: notice.channel,
+        }),
+      );
+    }
+    if (incident.clientNotices?.length)
+      say(`    ${plural(incident.clientNotices.length, 'client notice')} recorded (indirect clients)`);
   }
 
   const [{ open, critical, high }] = await manager.query(

@@ -51,6 +51,8 @@ export const TABLES_IN_FK_ORDER = [
   'exposure_alert',
   'exposure_revision',
   'notification_decision',
+  'obligation_trigger',
+  'client_notice',
   'exposure',
   'incident',
   'agreement_subprocessor',
@@ -582,7 +584,8 @@ export class World {
           continue;
         }
         // Rule 5: awareness only moves earlier, except under a correction, which starts again from what is told now.
-        const knownBefore = predictRevisions && prev.toldFloor !== undefined && prev.dataToldFloor !== undefined;
+        const knownBefore =
+          predictRevisions && prev.toldFloor !== undefined && prev.dataToldFloor !== undefined;
         const toldFloor = correction ? told : knownBefore ? earliest(prev.toldFloor!, told) : undefined;
         const newDataTold = prev.firstHadData === undefined ? undefined : dataTold(told, prev.firstHadData);
         const dataToldFloor =

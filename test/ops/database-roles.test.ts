@@ -20,7 +20,14 @@ import { rowCount } from './support';
 describe('the API database role', () => {
   let app: TestApp;
   let db: DataSource;
-  const APPEND_ONLY = ['audit_event', 'exposure_alert', 'exposure_revision', 'notification_decision'];
+  const APPEND_ONLY = [
+    'audit_event',
+    'client_notice',
+    'exposure_alert',
+    'exposure_revision',
+    'notification_decision',
+    'obligation_trigger',
+  ];
 
   beforeAll(async () => {
     app = await startTestApp();
