@@ -42,6 +42,16 @@ describe('the API database role', () => {
       `INSERT INTO notification_decision (exposure_id, status, decided_by_subject, decided_by_role, decided_at) VALUES ($1, 'ASSESSING', 'roles-test', 'admin', now())`,
       [id],
     );
+    await db.query(
+      `INSERT INTO client_notice (incident_id, client_id, notice_at, recorded_by_subject, recorded_by_role, recorded_at)
+       SELECT incident_id, client_id, now(), 'roles-test', 'admin', now() FROM exposure WHERE id = $1`,
+      [id],
+    );
+    await db.query(
+      `INSERT INTO obligation_trigger (exposure_id, regime, triggered_at, reason, recorded_by_subject, recorded_by_role, recorded_at)
+       VALUES ($1, 'UK_GDPR', now(), 'roles test', 'roles-test', 'admin', now())`,
+      [id],
+    );
   });
   afterAll(() => app.stop());
 
