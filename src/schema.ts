@@ -69,9 +69,12 @@ function readPlainFieldsDirectly(): void {
  * ours are entity rows, or plain values whose resolvers only read properties). Resolvers taking arguments
  * keep type-graphql's wrapper, which converts the arguments into their classes.
  */
+/** A resolver class's instance, seen as the methods type-graphql's metadata names. */
+type ResolverInstance = Record<string, (...args: unknown[]) => unknown>;
+
 function callFieldResolversDirectly(schema: GraphQLSchema): void {
   const storage = getMetadataStorage();
-  const instances = new Map<Function, Record<string, Function>>();
+  const instances = new Map<object, ResolverInstance>();
   for (const resolver of storage.fieldResolvers) {
     // Only resolvers of a resolver class (@Resolver(() => Type)); a method on the object type class itself
     // ("internal") is called on the parent value, which type-graphql builds for it.
@@ -90,10 +93,7 @@ function callFieldResolversDirectly(schema: GraphQLSchema): void {
     if (!field) continue;
     let instance = instances.get(resolver.target);
     if (!instance)
-      instances.set(
-        resolver.target,
-        (instance = new (resolver.target as new () => Record<string, Function>)()),
-      );
+      instances.set(resolver.target, (instance = new (resolver.target as new () => ResolverInstance)()));
     const target = instance;
     const method = instance[resolver.methodName];
     field.resolve =
@@ -110,7 +110,7 @@ function callFieldResolversDirectly(schema: GraphQLSchema): void {
 export async function createSchema(): Promise<GraphQLSchema> {
   readPlainFieldsDirectly();
   const schema = await buildSchema({
-    resolvers: RESOLVERS as unknown as [Function, ...Function[]],
+    resolvers: [...RESOLVERS],
     validate: false,
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     orphanedTypes: [],

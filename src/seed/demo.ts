@@ -64,6 +64,7 @@ export async function loadDemoRegister(
     throw new Error(
       `the demo register could not be loaded, and none of it was written (its single transaction was rolled back; ` +
         `the next start tries again while the register is empty). ${describe(error)}`,
+      { cause: error },
     );
   }
   if (loaded) return loaded;

@@ -31,13 +31,26 @@ const UNAVAILABLE_SQLSTATES = new Set([
   '08004',
   '08006',
 ]);
+/** What the cause chain below looks at: pg, TypeORM and GraphQL errors each wrap the one before. */
+interface ErrorCause {
+  code?: string;
+  message?: unknown;
+  originalError?: ErrorCause;
+  thrownValue?: ErrorCause;
+  driverError?: ErrorCause;
+  cause?: ErrorCause;
+}
+
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (
-    let cause: any = error, depth = 0;
+    let cause = error as ErrorCause | undefined, depth = 0;
     cause && depth < 6;
     cause = cause.originalError ?? cause.thrownValue ?? cause.driverError ?? cause.cause, depth += 1
   ) {
-    if (UNAVAILABLE_SQLSTATES.has(cause.code) || ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(cause.code))
+    if (
+      cause.code !== undefined &&
+      (UNAVAILABLE_SQLSTATES.has(cause.code) || ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(cause.code))
+    )
       return true;
     if (
       typeof cause.message === 'string' &&

@@ -394,7 +394,12 @@ describe('observability', () => {
         try {
           expectRequestId(response);
         } catch (error) {
-          throw new Error(`${name} (HTTP ${response.status}): ${(error as Error).message}\n${response.text}`);
+          throw new Error(
+            `${name} (HTTP ${response.status}): ${(error as Error).message}\n${response.text}`,
+            {
+              cause: error,
+            },
+          );
         }
       }
     });

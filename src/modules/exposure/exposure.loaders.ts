@@ -133,7 +133,20 @@ export function createExposureLoaders(db: DataSource, viewer: Viewer) {
         `t.incident_id = ANY(${params.param(incidentIds)}::uuid[])`,
         ...exposureConditions(viewer, null, params),
       ];
-      const rows: Record<string, any>[] = await db.query(
+      const rows: {
+        incident_id: string;
+        clients_exposed: number;
+        special: number;
+        people: number;
+        people_low: number;
+        people_high: number;
+        nearest_deadline: Date | null;
+        critical: number;
+        high: number;
+        medium: number;
+        low: number;
+        money: { amount: string; currency: string }[];
+      }[] = await db.query(
         `WITH visible AS (SELECT t.* FROM exposure t WHERE ${where.join(' AND ')}),
               contract_values AS (
                 SELECT v.incident_id, c.value_currency AS currency, sum(c.value_amount)::text AS amount
@@ -157,7 +170,7 @@ export function createExposureLoaders(db: DataSource, viewer: Viewer) {
          FROM visible v GROUP BY v.incident_id`,
         params.values,
       );
-      const byIncident = new Map(rows.map((row) => [row.incident_id as string, row]));
+      const byIncident = new Map(rows.map((row) => [row.incident_id, row]));
       return incidentIds.map((id) => {
         const row = byIncident.get(id);
         return {

@@ -2,6 +2,7 @@ import { GraphQLResolveInfo } from 'graphql';
 import {
   Arg,
   Args,
+  ClassType,
   Ctx,
   Field,
   FieldResolver,
@@ -228,7 +229,7 @@ export class ExposureResolver {
  * The parts of a revision that are references or need capping, for ExposureRevision and ExposureAsOf
  * alike (type-graphql needs one resolver class per object type; they share this base).
  */
-function revisionFields(type: () => Function) {
+function revisionFields(type: () => ClassType) {
   @Resolver(type)
   abstract class RevisionFields {
     @FieldResolver(() => Int, {
