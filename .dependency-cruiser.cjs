@@ -27,7 +27,10 @@ module.exports = {
       comment:
         'The per-request context (src/context.ts) is made by the transports and read by resolvers; services, ' +
         'loaders and the engine are handed what they need (a viewer, loaders, a connection).',
-      from: { path: '^src/', pathNot: ['\\.resolver\\.ts$', '^src/transport/', '^src/context\\.ts$'] },
+      from: {
+        path: '^src/',
+        pathNot: ['\\.resolver\\.ts$', '^src/transport/', '^src/server\\.ts$', '^src/context\\.ts$'],
+      },
       to: { path: '^src/context\\.ts$' },
     },
     {

@@ -66,7 +66,7 @@ export class ClientResolver {
     @Ctx() ctx: Context,
     @Info() info: GraphQLResolveInfo,
   ): Promise<Connection<ContractEntity>> {
-    return ctx.services.contract.pageForClient(ctx, client.id, page, selectedNodeFields(info));
+    return ctx.services.contract.pageForClient(ctx.loaders, client.id, page, selectedNodeFields(info));
   }
 
   @Mutation(() => ClientPayload, { description: 'Adds a client organisation. Admin only.' })

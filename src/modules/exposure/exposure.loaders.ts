@@ -23,8 +23,24 @@ import {
   ExposureLevel,
   ExposureRevisionEntity,
 } from './exposure.entity';
-import type { ExposureAsOfValue, ExposureSummaryValue } from './exposure.service';
 import { ExposureFilter } from './exposure.inputs';
+
+/** The incident-level figures over the exposures a viewer may see. */
+export interface ExposureSummaryValue {
+  clientsExposed: number;
+  clientsWithSpecialCategoryData: number;
+  peopleAtRisk: number;
+  peopleAtRiskRange: { low: number; high: number };
+  contractValueInvolved: { amount: string; currency: string }[];
+  nearestDeadline: Date | null;
+  critical: number;
+  high: number;
+  medium: number;
+  low: number;
+}
+
+/** A revision plus the notification decision in force at that moment. */
+export type ExposureAsOfValue = ExposureRevisionEntity & { decision: Record<string, unknown> | null };
 
 /** Highest score first. */
 export const EXPOSURE_ORDER = listOrder<ExposureEntity>('exposures', [
@@ -79,6 +95,8 @@ export function exposureConditions(
 export function plainFilter(filter: ExposureFilter | null | undefined): ExposureFilter | null {
   return filter ? { ...filter } : null;
 }
+
+export type ExposureLoaders = ReturnType<typeof createExposureLoaders>;
 
 export function createExposureLoaders(db: DataSource, viewer: Viewer) {
   const pagesBy = (parentColumn: string) =>

@@ -39,7 +39,7 @@ import {
   ExposureRevisionEntity,
 } from './exposure.entity';
 import { ExposureFilter, RecordNotificationDecisionInput } from './exposure.inputs';
-import { ExposureSummaryValue } from './exposure.service';
+import type { ExposureSummaryValue } from './exposure.loaders';
 import {
   Exposure,
   ExposureConnection,
@@ -174,7 +174,7 @@ export class ExposureResolver {
     description: 'Every revision of this exposure, oldest first: what the register believed and when.',
   })
   history(@Root() exposure: ExposureEntity, @Ctx() ctx: Context): Promise<ExposureRevisionEntity[]> {
-    return ctx.services.exposure.history(ctx, exposure.id);
+    return ctx.services.exposure.history(ctx.loaders, exposure.id);
   }
 
   @FieldResolver(() => ExposureAsOf, {
@@ -187,7 +187,7 @@ export class ExposureResolver {
     @Arg('at', () => DateTimeScalar, { description: 'The moment to look at.' }) at: Date,
     @Ctx() ctx: Context,
   ): Promise<ExposureAsOf | null> {
-    const revision = await ctx.services.exposure.asOf(ctx, exposure.id, at);
+    const revision = await ctx.services.exposure.asOf(ctx.loaders, exposure.id, at);
     if (!revision) return null;
     const decision = revision.decision as {
       status?: Notification['status'];
@@ -297,7 +297,13 @@ export class ClientExposureResolver {
     @Ctx() ctx: Context,
     @Info() info: GraphQLResolveInfo,
   ): Promise<Connection<ExposureEntity>> {
-    return ctx.services.exposure.pageForClient(ctx, client.id, page, filter, selectedNodeFields(info));
+    return ctx.services.exposure.pageForClient(
+      ctx.loaders,
+      client.id,
+      page,
+      filter,
+      selectedNodeFields(info),
+    );
   }
 }
 
@@ -314,7 +320,13 @@ export class IncidentExposureResolver {
     @Ctx() ctx: Context,
     @Info() info: GraphQLResolveInfo,
   ): Promise<Connection<ExposureEntity>> {
-    return ctx.services.exposure.pageForIncident(ctx, incident.id, page, filter, selectedNodeFields(info));
+    return ctx.services.exposure.pageForIncident(
+      ctx.loaders,
+      incident.id,
+      page,
+      filter,
+      selectedNodeFields(info),
+    );
   }
 
   @FieldResolver(() => ExposureSummary, {
@@ -322,6 +334,6 @@ export class IncidentExposureResolver {
       'Clients exposed, people at risk, special category data, contract value and the nearest deadline, over the exposures you may see.',
   })
   exposureSummary(@Root() incident: IncidentEntity, @Ctx() ctx: Context): Promise<ExposureSummaryValue> {
-    return ctx.services.exposure.summary(ctx, incident.id);
+    return ctx.services.exposure.summary(ctx.loaders, incident.id);
   }
 }
