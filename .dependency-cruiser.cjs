@@ -29,7 +29,7 @@ module.exports = {
         'loaders and the engine are handed what they need (a viewer, loaders, a connection).',
       from: {
         path: '^src/',
-        pathNot: ['\\.resolver\\.ts$', '^src/transport/', '^src/server\\.ts$', '^src/context\\.ts$'],
+        pathNot: ['\\.resolver\\.ts$', '^src/transport/', '^src/context\\.ts$'],
       },
       to: { path: '^src/context\\.ts$' },
     },

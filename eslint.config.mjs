@@ -20,6 +20,20 @@ export default tseslint.config(
     },
   },
   {
+    // Error codes come from one enum (src/common/error-code.ts), so the exhaustive mapping there sees them all.
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "Property[key.name='code'][value.type='Literal']",
+          message:
+            'Use ErrorCode (src/common/error-code.ts) or UserErrorCode, not a string literal, for an error code.',
+        },
+      ],
+    },
+  },
+  {
     // Tests read GraphQL answers off the wire and assert on them field by field: typing every answer would
     // restate the schema in each test. The code under test stays under the full rule.
     files: ['test/**/*.ts'],

@@ -28,7 +28,7 @@ import { ClientFilter, CreateClientInput, RemoveClientInput, UpdateClientInput }
 import { CLIENT_CONSTRAINTS } from './client.service';
 import { Client, ClientConnection } from './client.type';
 
-@ObjectType({ description: 'The result of a mutation on a client.' })
+@ObjectType({ simpleResolvers: true, description: 'The result of a mutation on a client.' })
 export class ClientPayload {
   @Field(() => Client, {
     nullable: true,

@@ -56,7 +56,7 @@ function peopleRange(row: { dataSubjectsAtRiskLow: string; dataSubjectsAtRiskHig
   return { low: Number(row.dataSubjectsAtRiskLow), high: Number(row.dataSubjectsAtRiskHigh) };
 }
 
-@ObjectType({ description: 'The result of recording a notification decision.' })
+@ObjectType({ simpleResolvers: true, description: 'The result of recording a notification decision.' })
 export class ExposurePayload {
   @Field(() => Exposure, {
     nullable: true,
@@ -68,7 +68,10 @@ export class ExposurePayload {
   userErrors: UserError[];
 }
 
-@ObjectType({ description: 'What the register said about an exposure at a given moment.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'What the register said about an exposure at a given moment.',
+})
 export class ExposureAsOf extends ExposureRevision {
   @Field(() => Notification, { description: 'The notification decision in force at that moment.' })
   notification: Notification;

@@ -50,6 +50,7 @@ registerEnumType(NotificationStatus, {
 });
 
 @ObjectType({
+  simpleResolvers: true,
   description:
     'One factor of an exposure score. The contributions of all factors sum to the score (before rounding).',
 })
@@ -68,6 +69,7 @@ export class ExposureFactor {
 }
 
 @ObjectType({
+  simpleResolvers: true,
   description:
     "An estimate of how many people's data is at risk, as a range: the same people are often in several agreements, so the largest single agreement at risk is the lower bound and the sum over agreements the upper one; both are scaled by the incident's shareOfDataAffected when it is known (low rounded down, high up).",
 })
@@ -85,7 +87,7 @@ export class PeopleRange {
   high: number;
 }
 
-@ObjectType({ description: "The client's decision on reporting to the regulator." })
+@ObjectType({ simpleResolvers: true, description: "The client's decision on reporting to the regulator." })
 export class Notification {
   @Field(() => NotificationStatus, { description: 'The decision, or ASSESSING while none is recorded.' })
   status: NotificationStatus;
@@ -110,6 +112,7 @@ export class Notification {
 }
 
 @ObjectType('Exposure', {
+  simpleResolvers: true,
   implements: Node,
   description:
     'How exposed one client is to one incident, computed by the register (never typed in), with the 72-hour clock for deciding whether to report.',
@@ -170,6 +173,7 @@ export const { EdgeType: ExposureEdge, ConnectionType: ExposureConnection } = co
 );
 
 @ObjectType({
+  simpleResolvers: true,
   description: 'What the register said about an exposure from recordedAt until the next revision.',
 })
 export class ExposureRevision {
@@ -215,6 +219,7 @@ export class ExposureRevision {
 }
 
 @ObjectType({
+  simpleResolvers: true,
   description: 'What a procurement lead asks first about an incident. Counts only what you may see.',
 })
 export class ExposureSummary {

@@ -37,7 +37,7 @@ import {
 import { SUPPLIER_CONSTRAINTS } from './supplier.service';
 import { Supplier, SupplierConnection } from './supplier.type';
 
-@ObjectType({ description: 'The result of a mutation on a supplier.' })
+@ObjectType({ simpleResolvers: true, description: 'The result of a mutation on a supplier.' })
 export class SupplierPayload {
   @Field(() => Supplier, {
     nullable: true,
