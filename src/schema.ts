@@ -42,13 +42,14 @@ export const RESOLVERS = [
 
 /**
  * Plain fields (a property of the parent value: a name, a score) are read by the executor itself instead
- * of through type-graphql's per-field wrapper, which exists only to run middlewares and @Authorized checks
- * (type-graphql's `simpleResolvers`). On the benchmark's nested read, thousands of such fields per request
- * were a wrapper call and a promise-free allocation each; graphql-jit inlines a direct read instead.
- * This schema uses neither middlewares nor @Authorized (every viewer's access is applied in the loaders and
- * services), and startup fails if one appears, so no check can be skipped silently.
+ * of through type-graphql's per-field wrapper, which exists only to run middlewares and @Authorized checks:
+ * every object type says `@ObjectType({ simpleResolvers: true })` (test/schema/resolvers.test.ts checks
+ * that none is missing). On the benchmark's nested read, thousands of such fields per request were a
+ * wrapper call and an allocation each; graphql-jit inlines a direct read instead. This schema uses neither
+ * middlewares nor @Authorized (every viewer's access is applied in the loaders and services), and start-up
+ * fails if one appears, so no check can be skipped silently.
  */
-function readPlainFieldsDirectly(): void {
+function assertNoFieldGuards(): void {
   const storage = getMetadataStorage();
   const guarded = [
     storage.middlewares,
@@ -58,9 +59,15 @@ function readPlainFieldsDirectly(): void {
   ].some((list) => list.length > 0);
   if (guarded)
     throw new Error(
-      'A middleware or @Authorized decorator is in use: plain fields must then go through type-graphql again (remove readPlainFieldsDirectly)',
+      'A middleware or @Authorized decorator is in use: plain fields and direct resolver calls would skip it (drop simpleResolvers and callFieldResolversDirectly first)',
     );
-  for (const objectType of storage.objectTypes) objectType.simpleResolvers = true;
+}
+
+/** The fields callFieldResolversDirectly rewired in each schema, as "Type.field" (pinned by a test). */
+const directlyCalled = new WeakMap<GraphQLSchema, string[]>();
+
+export function fieldsCalledDirectly(schema: GraphQLSchema): readonly string[] {
+  return directlyCalled.get(schema) ?? [];
 }
 
 /**
@@ -72,9 +79,13 @@ function readPlainFieldsDirectly(): void {
  * ours are entity rows, or plain values whose resolvers only read properties). Resolvers taking arguments
  * keep type-graphql's wrapper, which converts the arguments into their classes.
  */
+/** A resolver class's instance, seen as the methods type-graphql's metadata names. */
+type ResolverInstance = Record<string, (...args: unknown[]) => unknown>;
+
 function callFieldResolversDirectly(schema: GraphQLSchema): void {
   const storage = getMetadataStorage();
-  const instances = new Map<Function, Record<string, Function>>();
+  const instances = new Map<object, ResolverInstance>();
+  const rewired: string[] = [];
   for (const resolver of storage.fieldResolvers) {
     // Only resolvers of a resolver class (@Resolver(() => Type)); a method on the object type class itself
     // ("internal") is called on the parent value, which type-graphql builds for it.
@@ -93,17 +104,16 @@ function callFieldResolversDirectly(schema: GraphQLSchema): void {
     if (!field) continue;
     let instance = instances.get(resolver.target);
     if (!instance)
-      instances.set(
-        resolver.target,
-        (instance = new (resolver.target as new () => Record<string, Function>)()),
-      );
+      instances.set(resolver.target, (instance = new (resolver.target as new () => ResolverInstance)()));
     const target = instance;
     const method = instance[resolver.methodName];
     field.resolve =
       signature === 'root'
         ? (root) => method.call(target, root)
         : (root, _args, context) => method.call(target, root, context);
+    rewired.push(`${typeName}.${field.name}`);
   }
+  directlyCalled.set(schema, rewired.sort());
 }
 
 /**
@@ -111,9 +121,9 @@ function callFieldResolversDirectly(schema: GraphQLSchema): void {
  * (class-validator, see common/validation.ts) so bad input becomes userErrors, not top-level errors.
  */
 export async function createSchema(): Promise<GraphQLSchema> {
-  readPlainFieldsDirectly();
+  assertNoFieldGuards();
   const schema = await buildSchema({
-    resolvers: RESOLVERS as unknown as [Function, ...Function[]],
+    resolvers: [...RESOLVERS],
     validate: false,
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     orphanedTypes: [],

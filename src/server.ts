@@ -1,31 +1,24 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import express, { NextFunction, Request, Response } from 'express';
-import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import {
-  ApolloServerPluginCacheControlDisabled,
-  ApolloServerPluginLandingPageDisabled,
-} from '@apollo/server/plugin/disabled';
-import { GraphQLError, GraphQLFormattedError, GraphQLSchema } from 'graphql';
+import express from 'express';
+import { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { Config } from './config';
 import { createTokenVerifier } from './auth/jwt';
 import { clientExistenceCheck } from './auth/known-clients';
-import { Context, createContext } from './context';
-import { graphqlHttpHandler } from './graphql-http';
-import { compiledExecutionGateway } from './common/compiled-execution';
 import { Services } from './services';
 import { mountGraphiql } from './graphiql/graphiql';
 import { AlertHub } from './modules/alert/alert.hub';
 import { queryLimits } from './security/limits';
 import { createRateLimiter } from './security/rate-limit';
 import { QuerySlots } from './security/query-slots';
-import { createMetrics, recordOperation } from './observability/metrics';
-import { auditActor } from './transport/audit-actor';
-import { bearerViewer } from './transport/bearer';
+import { createMetrics } from './observability/metrics';
+import { serveMetrics } from './observability/metrics-server';
+import { createApollo, httpContext } from './transport/apollo';
+import { bodyErrorHandler } from './transport/body-errors';
 import { createErrorFormatter } from './transport/format-error';
+import { graphqlHttpHandler } from './transport/graphql-http';
 import { serveWebSocket } from './transport/websocket';
 
 export interface ServerOptions {
@@ -50,16 +43,6 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** Distinct operations kept compiled; a portal or GraphiQL user sends a handful, so this only bounds abuse. */
-const COMPILED_OPERATIONS_CACHED = 1000;
-
-/**
- * The request id of each error raised while serving a request, for formatError (which is given no
- * context): set by the plugin below, and by the context function for the token and rate-limit refusals.
- * Answers Apollo gives before any of that (CSRF, a batch, no query) get theirs in graphql-http.ts.
- */
-const requestIdOfError = new WeakMap<object, string>();
-
 /** A port another process holds: start-up stops with this message (main.ts exits non-zero). */
 export function portInUse(port: number): Error {
   return new Error(`port ${port} is in use; set PORT to a free one`);
@@ -82,6 +65,11 @@ function requestIdFrom(header: unknown): string {
   return typeof header === 'string' && /^[\w-]{1,64}$/.test(header) ? header : randomUUID();
 }
 
+/**
+ * The HTTP server: Express with the request id first, /healthz and /readyz, GraphiQL, GraphQL over HTTP
+ * (transport/apollo.ts) and over WebSocket (transport/websocket.ts) on the same port, sharing the token
+ * verifier, rate limit, query slots, metrics and error formatter; and the metrics port when asked for.
+ */
 export async function startServer(options: ServerOptions, port: number): Promise<RunningServer> {
   const { config, db, schema, services, logger } = options;
   const verifier = createTokenVerifier(config, { clientExists: clientExistenceCheck(db) });
@@ -116,107 +104,7 @@ export async function startServer(options: ServerOptions, port: number): Promise
     logger,
     metrics,
   });
-
-  const observe: ApolloServerPlugin<Context> = {
-    async requestDidStart({ contextValue }) {
-      const started = process.hrtime.bigint();
-      let operationType = 'unknown';
-      return {
-        async didResolveOperation({ operation, operationName, request, schema: requestSchema }) {
-          if (!operation) return;
-          operationType = operation.operation;
-          // Over HTTP a subscription would run its resolver once with no event: refuse it as the transport mistake it is.
-          if (operation.operation === 'subscription') {
-            throw new GraphQLError(
-              'Subscriptions are served over WebSocket (graphql-transport-ws) at /graphql, not over HTTP',
-              { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } },
-            );
-          }
-          if (operation.operation === 'mutation') {
-            // Every transaction of this request stamps it (audit.subscriber.ts); the triggers record it.
-            contextValue.scope.audit = auditActor(
-              contextValue,
-              requestSchema,
-              operation,
-              operationName,
-              request.variables,
-            );
-          }
-        },
-        async didEncounterErrors({ errors }) {
-          for (const error of errors) requestIdOfError.set(error, contextValue.requestId);
-        },
-        async willSendResponse({ response, operationName, errors }) {
-          const { sqlStatements } = contextValue.scope;
-          const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-          response.http.headers.set('x-sql-statements', String(sqlStatements));
-          response.http.headers.set('x-request-id', contextValue.requestId);
-          // The request id travels with every error so a user's report can be matched to the logs.
-          if (response.body.kind === 'single' && response.body.singleResult.errors) {
-            response.body.singleResult.errors = response.body.singleResult.errors.map((error) => ({
-              ...error,
-              extensions: { ...error.extensions, requestId: contextValue.requestId },
-            }));
-            if (
-              response.body.singleResult.errors.some(
-                (error) => error.extensions?.code === 'SERVICE_UNAVAILABLE',
-              )
-            ) {
-              response.http.status = 503;
-              response.http.headers.set('retry-after', '5');
-            }
-          }
-          const errorCodes = (errors ?? []).map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR'));
-          recordOperation(metrics, logger, {
-            requestId: contextValue.requestId,
-            transport: 'http',
-            operationName,
-            operationType,
-            durationMs,
-            sqlStatements,
-            errorCodes,
-          });
-        },
-      };
-    },
-  };
-
-  const apollo = new ApolloServer<Context>({
-    // The schema, served through graphql-jit (common/compiled-execution.ts explains why it is a "gateway").
-    gateway: compiledExecutionGateway(schema, { cacheSize: COMPILED_OPERATIONS_CACHED, logger, querySlots }),
-    // Introspection is refused, when INTROSPECTION is off, by a rule of limits.validationRules, which the
-    // WebSocket applies too: Apollo's own switch would guard HTTP only.
-    introspection: true,
-    allowBatchedHttpRequests: false,
-    csrfPrevention: true,
-    // main.ts owns SIGTERM/SIGINT and stops in order (subscriptions, alert hub, HTTP, database). Apollo's own handler
-    // (on by default in production) would race it: a second stop() during draining waits on a barrier Apollo never
-    // resolves after a successful stop, so the process ran dry and exited 0 without closing the database.
-    stopOnTerminationSignals: false,
-    // Stack traces only on internal errors in development: the shared formatter adds them.
-    includeStacktraceInErrorResponses: false,
-    validationRules: limits.validationRules,
-    parseOptions: limits.parseOptions,
-    plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
-      ApolloServerPluginCacheControlDisabled(),
-      ApolloServerPluginLandingPageDisabled(),
-      ...limits.plugins,
-      observe,
-    ],
-    // Also formats errors raised before a request has a context (CSRF, batching, auth, rate limit); those
-    // get their request id in graphql-http.ts, the others in willSendResponse.
-    formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-      // Apollo wraps an error thrown while building the context: its request id is on the original.
-      const requestIdOf = (value: unknown): string | undefined =>
-        typeof value === 'object' && value ? requestIdOfError.get(value) : undefined;
-      return formatError(
-        formatted,
-        error,
-        requestIdOf(error) ?? requestIdOf((error as { originalError?: unknown } | null)?.originalError),
-      );
-    },
-  });
+  const apollo = createApollo({ httpServer, schema, logger, metrics, querySlots, limits, formatError });
   await apollo.start();
   await alertHub.start();
 
@@ -236,53 +124,9 @@ export async function startServer(options: ServerOptions, port: number): Promise
   app.use(
     '/graphql',
     express.json({ limit: config.bodyLimitBytes }),
-    graphqlHttpHandler(apollo, async (req, res) => {
-      try {
-        const viewer = await bearerViewer(verifier, req.headers.authorization);
-        await rateLimiter.consume(viewer.subject);
-        return createContext(db, services, viewer, res.locals.requestId as string);
-      } catch (error) {
-        // No context yet, so no plugin sees this error: formatError finds its request id here, for the log.
-        if (typeof error === 'object' && error) requestIdOfError.set(error, res.locals.requestId as string);
-        throw error;
-      }
-    }),
+    graphqlHttpHandler(apollo, httpContext({ db, services, verifier, rateLimiter })),
   );
-  // Malformed JSON and oversized bodies answer as GraphQL-over-HTTP errors, never as a 500 page.
-  app.use(
-    (
-      error: { status?: number; type?: string; message?: string },
-      _req: Request,
-      res: Response,
-      next: NextFunction,
-    ) => {
-      if (res.headersSent) return next(error);
-      const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
-      const bodyMessages: Record<string, string> = {
-        'entity.parse.failed': 'The request body is not valid JSON',
-        'entity.too.large': `The request body is larger than ${config.bodyLimitBytes} bytes`,
-        'charset.unsupported': 'The request body must be JSON in UTF-8: this charset is not supported',
-        'encoding.unsupported':
-          'This Content-Encoding is not supported: send the body as is, or gzip, deflate or br',
-        'request.aborted': 'The request was aborted before its body arrived',
-        'request.size.invalid': 'The request body does not match its Content-Length',
-      };
-      const message =
-        (error.type && bodyMessages[error.type]) ||
-        (status === 500 ? 'Internal server error' : 'The request body could not be read');
-      const requestId = res.locals.requestId as string | undefined;
-      metrics.errors.inc({ code: status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST' });
-      if (status === 500) logger.error({ err: error, requestId }, 'unexpected HTTP error');
-      res.status(status).json({
-        errors: [
-          {
-            message,
-            extensions: { code: status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST', requestId },
-          },
-        ],
-      });
-    },
-  );
+  app.use(bodyErrorHandler(config.bodyLimitBytes, metrics, logger));
 
   const wsCleanup = serveWebSocket({
     httpServer,
@@ -332,24 +176,4 @@ export async function startServer(options: ServerOptions, port: number): Promise
       }
     },
   };
-}
-
-/**
- * Prometheus metrics on their own port (METRICS_PORT), never on the API's: operation names and load are
- * for operators, so the port is for the scraper's network only, not published with the API.
- */
-async function serveMetrics(metrics: ReturnType<typeof createMetrics>, port: number): Promise<http.Server> {
-  const app = express();
-  app.disable('x-powered-by');
-  app.get('/metrics', async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
-  const server = http.createServer(app);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new Error(`port ${port} is in use; set METRICS_PORT`) : error),
-    );
-    server.listen(port, '0.0.0.0', resolve);
-  });
-  return server;
 }

@@ -1,65 +1,49 @@
 import { DataSource, EntityManager } from 'typeorm';
-import { RegisterChange } from './common/register-change';
+import { TransactionalConnection } from './db/transactional-connection';
 import { AgreementService } from './modules/agreement/agreement.service';
+import { AuditService } from './modules/audit/audit.service';
 import { ClientService } from './modules/client/client.service';
 import { ContractService } from './modules/contract/contract.service';
 import { ExposureEngine } from './modules/exposure/exposure.engine';
 import { ExposureService } from './modules/exposure/exposure.service';
 import { IncidentService } from './modules/incident/incident.service';
 import { SupplierService } from './modules/supplier/supplier.service';
-import { AuditService } from './modules/audit/audit.service';
 import { ObligationService } from './modules/obligation/obligation.service';
 
-interface ServiceOptions {
-  afterAlerts?: (manager: EntityManager, lastAlertId: string) => Promise<void>;
-}
-
 /**
- * The services, stateless apart from their DataSource. `forRequest` gives a request its own set over its
+ * The services, stateless apart from their connection. `forRequest` gives a request its own set over its
  * scoped DataSource (common/request-scope.ts), so what they run is counted for that request and audited
- * under its actor; used directly (seeds, tests, start-up), they run unscoped.
+ * under its actor; `within` gives a set inside a transaction already open (the demo seed's one transaction).
+ * Used directly (seeds, tests, start-up), they run unscoped.
+ *
+ * The exposure engine is a dependency of every service whose writes change what it reads (incidents,
+ * suppliers' links, contracts, agreements): it recomputes inside the write's own transaction and NOTIFYs
+ * the alert hubs itself (docs/architecture.md follows the flow file by file).
  */
-export function createServices(db: DataSource, options: ServiceOptions = {}) {
+export function createServices(db: DataSource) {
+  const engine = new ExposureEngine();
+  const connection = new TransactionalConnection(db);
   return {
-    ...servicesOver(db, options),
-    forRequest: (requestDb: DataSource) => servicesOver(requestDb, options),
+    ...servicesOver(connection, engine),
+    forRequest: (requestDb: DataSource) => servicesOver(new TransactionalConnection(requestDb), engine),
+    within: (manager: EntityManager) => servicesOver(connection.within(manager), engine),
   };
 }
 
-function servicesOver(db: DataSource, options: ServiceOptions) {
-  const engine = new ExposureEngine(options.afterAlerts);
-  const onRegisterChange = async (manager: EntityManager, change: RegisterChange) => {
-    // A sub-processor link can move any client's exposure; a contract or agreement only its own client's.
-    if (change.supplierIds?.length && !change.clientIds?.length && !change.contractIds?.length) {
-      return engine.recomputeOpenIncidents(manager, null);
-    }
-    const clientIds = new Set(change.clientIds ?? []);
-    if (change.contractIds?.length) {
-      const rows: { client_id: string }[] = await manager.query(
-        `SELECT DISTINCT client_id FROM contract WHERE id = ANY($1::uuid[])`,
-        [change.contractIds],
-      );
-      rows.forEach((row) => clientIds.add(row.client_id));
-    }
-    return engine.recomputeOpenIncidents(manager, [...clientIds]);
-  };
+function servicesOver(connection: TransactionalConnection, engine: ExposureEngine) {
   return {
     engine,
-    supplier: new SupplierService(db, onRegisterChange),
-    client: new ClientService(db),
-    contract: new ContractService(db, onRegisterChange),
-    agreement: new AgreementService(db, onRegisterChange),
-    incident: new IncidentService(
-      db,
-      async (manager, incidentIds, reason, correction) =>
-        (await engine.recompute(manager, incidentIds, reason, null, correction ?? null)).changed,
-    ),
-    exposure: new ExposureService(db),
-    obligation: new ObligationService(db, engine),
-    audit: new AuditService(db),
+    supplier: new SupplierService(connection, engine),
+    client: new ClientService(connection),
+    contract: new ContractService(connection, engine),
+    agreement: new AgreementService(connection, engine),
+    incident: new IncidentService(connection, engine),
+    exposure: new ExposureService(connection),
+    obligation: new ObligationService(connection, engine),
+    audit: new AuditService(connection),
   };
 }
 
 export type Services = ReturnType<typeof createServices>;
-/** The services one request uses. */
+/** The services of one unit of work: a request, or one open transaction. */
 export type RequestServices = ReturnType<typeof servicesOver>;

@@ -11,7 +11,6 @@ import { RunningServer, portInUse, startServer } from './server';
 import { DemoRegisterResult, loadDemoRegister } from './seed/demo';
 import { mintToken } from './auth/jwt';
 import { encodeGlobalId } from './common/global-id';
-import { notifyAlerts } from './modules/alert/alert.notify';
 import { startedContractsJob } from './modules/exposure/exposure.engine';
 import { DailyJobRunner } from './modules/schedule/daily-jobs';
 
@@ -66,9 +65,7 @@ async function prepareDatabase(
         `Database role ${grants.role}: append-only ${grants.appendOnly.join(', ')}; read-write ${grants.readWrite.join(', ')}.`,
       );
     }
-    return seedDemo
-      ? await loadDemoRegister(owner, createServices(owner, { afterAlerts: notifyAlerts }), say)
-      : null;
+    return seedDemo ? await loadDemoRegister(owner, createServices(owner), say) : null;
   } finally {
     await owner.destroy();
   }
@@ -115,7 +112,7 @@ export async function startApplication(
       const warning = privilegeWarning(await describeConnectedRole(db));
       if (warning) logger.warn(warning);
     }
-    const services = createServices(db, { afterAlerts: notifyAlerts });
+    const services = createServices(db);
 
     const graphiqlHeaders: Record<string, string> = {};
     const tokens: [string, string][] = [];

@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import { ErrorCode } from '../common/error-code';
 
 export type Role = 'admin' | 'analyst' | 'client';
 export const ROLES: readonly Role[] = ['admin', 'analyst', 'client'];
@@ -14,11 +15,13 @@ export interface Viewer {
 }
 
 export function forbidden(message = 'You are not allowed to do this'): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
+  return new GraphQLError(message, { extensions: { code: ErrorCode.FORBIDDEN, http: { status: 403 } } });
 }
 
 export function unauthenticated(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+  return new GraphQLError(message, {
+    extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status: 401 } },
+  });
 }
 
 /** Throws FORBIDDEN unless the viewer has one of the roles. */

@@ -1,11 +1,12 @@
 import { GraphQLError } from 'graphql';
 import { ClassType, Field, Int, ObjectType } from 'type-graphql';
+import { ErrorCode } from './error-code';
 
 /** Relay pagination limits: an out-of-range `first` is an error that says so, never silently clamped. */
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;
 
-@ObjectType({ description: 'Where a page sits in its list (Relay connection spec).' })
+@ObjectType({ simpleResolvers: true, description: 'Where a page sits in its list (Relay connection spec).' })
 export class PageInfo {
   @Field({ description: 'True when more items follow this page.' })
   hasNextPage: boolean;
@@ -37,7 +38,10 @@ export interface Connection<T> {
 
 /** Builds `<Name>Edge` and `<Name>Connection` object types for a node type. */
 export function connectionTypes<T extends object>(nodeType: ClassType<T>, name: string, plural: string) {
-  @ObjectType(`${name}Edge`, { description: `One ${name.toLowerCase()} in a page, with its cursor.` })
+  @ObjectType(`${name}Edge`, {
+    simpleResolvers: true,
+    description: `One ${name.toLowerCase()} in a page, with its cursor.`,
+  })
   class EdgeType {
     @Field({ description: 'Opaque cursor of this item; pass it as `after` to read the items that follow.' })
     cursor: string;
@@ -46,7 +50,7 @@ export function connectionTypes<T extends object>(nodeType: ClassType<T>, name: 
     node: T;
   }
 
-  @ObjectType(`${name}Connection`, { description: `A page of ${plural}.` })
+  @ObjectType(`${name}Connection`, { simpleResolvers: true, description: `A page of ${plural}.` })
   class ConnectionType {
     @Field(() => [EdgeType], { description: 'The items of this page, in order.' })
     edges: EdgeType[];
@@ -55,7 +59,7 @@ export function connectionTypes<T extends object>(nodeType: ClassType<T>, name: 
     pageInfo: PageInfo;
 
     // Not a plain field: its value is a promise (the count runs only when asked for), which graphql-jit
-    // awaits only from a resolver (see readPlainFieldsDirectly in schema.ts).
+    // awaits only from a resolver (see assertNoFieldGuards in schema.ts).
     @Field(() => Int, {
       simple: false,
       description: `How many ${plural} the whole list holds (that you may see), across all pages.`,
@@ -114,7 +118,7 @@ function fitsCast(value: unknown, cast: CursorCast): boolean {
 }
 
 const cursorError = (message: string) =>
-  new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', argumentName: 'after' } });
+  new GraphQLError(message, { extensions: { code: ErrorCode.BAD_USER_INPUT, argumentName: 'after' } });
 
 /** Decodes a cursor made by encodeCursor for the list `kind`, ordered by columns of these SQL types; anything else is a BAD_USER_INPUT error. */
 export function decodeCursor(cursor: string, kind: string, casts: readonly CursorCast[]): unknown[] {
@@ -157,7 +161,7 @@ export function pageSize(args: PageArgs): number {
   const first = args.first ?? DEFAULT_PAGE_SIZE;
   if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
     throw new GraphQLError(`\`first\` must be between 0 and ${MAX_PAGE_SIZE}, got ${args.first}`, {
-      extensions: { code: 'BAD_USER_INPUT', argumentName: 'first' },
+      extensions: { code: ErrorCode.BAD_USER_INPUT, argumentName: 'first' },
     });
   }
   return first;

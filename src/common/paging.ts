@@ -62,6 +62,8 @@ export class OptionalListColumns {
 }
 
 type Runner = DataSource | EntityManager;
+/** An entity class (TypeORM looks its metadata up by the class itself). */
+type EntityClass = abstract new (...args: never[]) => object;
 
 /** Raw rows (snake_case) to entity instances, through TypeORM's metadata: no per-row ORM hydration cost. */
 export function hydrate<E extends ObjectLiteral>(
@@ -87,7 +89,7 @@ const LEFT_OUT_OF_LISTS = new Set(['createdAt', 'updatedAt', 'factors']);
  * The select list for a query of `entity` aliased `t`: what the API reads, without the properties in
  * `leaveOut`. Lists use it, and so do the by-id loaders of the nodes nested by the hundred (clients, suppliers).
  */
-export function listColumns(db: Runner, entity: Function, leaveOut: readonly string[] = []): string {
+export function listColumns(db: Runner, entity: EntityClass, leaveOut: readonly string[] = []): string {
   let byLeftOut = listColumnsByEntity.get(entity);
   if (!byLeftOut) listColumnsByEntity.set(entity, (byLeftOut = new Map()));
   const key = leaveOut.join(',');
@@ -101,11 +103,11 @@ export function listColumns(db: Runner, entity: Function, leaveOut: readonly str
   }
   return columns;
 }
-const listColumnsByEntity = new WeakMap<Function, Map<string, string>>();
+const listColumnsByEntity = new WeakMap<EntityClass, Map<string, string>>();
 
 /** (column, property) pairs per entity, looked up once: hydrate runs for every row of every list. */
-const columnNamesByEntity = new WeakMap<Function, [string, string][]>();
-function columnNames(db: Runner, entity: Function): [string, string][] {
+const columnNamesByEntity = new WeakMap<EntityClass, [string, string][]>();
+function columnNames(db: Runner, entity: EntityClass): [string, string][] {
   let names = columnNamesByEntity.get(entity);
   if (!names) {
     const metadata = (db instanceof DataSource ? db : db.dataSource).getMetadata(entity);

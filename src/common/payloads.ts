@@ -1,7 +1,7 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 import { UserError } from './user-error';
 
-@ObjectType({ description: 'The result of a remove mutation.' })
+@ObjectType({ simpleResolvers: true, description: 'The result of a remove mutation.' })
 export class RemovalPayload {
   @Field(() => ID, {
     nullable: true,

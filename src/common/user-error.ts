@@ -20,7 +20,12 @@ registerEnumType(UserErrorCode, {
   },
 });
 
-@ObjectType({ description: 'A problem with the input of a mutation. Nothing was written.' })
+const USER_ERROR_CODES = Object.values(UserErrorCode);
+
+@ObjectType({
+  simpleResolvers: true,
+  description: 'A problem with the input of a mutation. Nothing was written.',
+})
 export class UserError {
   @Field(() => [String], {
     nullable: true,
@@ -31,8 +36,11 @@ export class UserError {
   @Field({ description: 'What is wrong, in words for a person.' })
   message: string;
 
-  @Field({ description: 'Machine-readable code: INVALID, NOT_FOUND, CONFLICT or FORBIDDEN.' })
-  code: string;
+  // A String, as the contract says, whose values are exactly UserErrorCode's.
+  @Field({
+    description: `Machine-readable code: ${USER_ERROR_CODES.slice(0, -1).join(', ')} or ${USER_ERROR_CODES.at(-1)}.`,
+  })
+  code: UserErrorCode;
 }
 
 export function userError(field: string[] | null, code: UserErrorCode, message: string): UserError {

@@ -8,6 +8,7 @@ import {
   ValidationOptions,
 } from 'class-validator';
 import { UserError, UserErrorCode, UserInputProblem, userError } from './user-error';
+import { ErrorCode } from './error-code';
 
 /** class-validator failures as userErrors with a path into the input, e.g. ["input", "lei"]. */
 export async function validateInput(input: object, root = 'input'): Promise<UserError[]> {
@@ -82,5 +83,7 @@ export function assertValidFilter<T extends object>(
   const messages = failures.flatMap((failure) =>
     Object.values(failure.constraints ?? {}).map((message) => `${argumentName}.${message}`),
   );
-  throw new GraphQLError(messages.join('; '), { extensions: { code: 'BAD_USER_INPUT', argumentName } });
+  throw new GraphQLError(messages.join('; '), {
+    extensions: { code: ErrorCode.BAD_USER_INPUT, argumentName },
+  });
 }

@@ -102,6 +102,7 @@ export async function startEmbeddedPostgres(
   } catch (error) {
     throw new Error(
       `the embedded PostgreSQL did not start on port ${port} (EMBEDDED_PG_PORT picks another): ${error instanceof Error ? error.message : recent.join(' | ') || 'no message'}`,
+      { cause: error },
     );
   }
   if (firstStart) await pg.createDatabase('register');

@@ -17,6 +17,7 @@ import {
 import { ComplexityEstimator, getComplexity } from 'graphql-query-complexity';
 import { Config } from '../config';
 import { pageSize } from '../common/connection';
+import { ErrorCode } from '../common/error-code';
 
 /**
  * Cost of a selection: connections cost their page size (`first`, default 20) times their children,
@@ -60,7 +61,7 @@ export function operationCost(
     if (!(error instanceof GraphQLError)) throw error;
     throw new GraphQLError(error.message, {
       nodes: error.nodes,
-      extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+      extensions: { code: ErrorCode.BAD_USER_INPUT, http: { status: 400 } },
     });
   }
 }
@@ -69,7 +70,7 @@ export function tooComplex(cost: number, maxCost: number): GraphQLError {
   return new GraphQLError(
     `This query would cost ${cost} points; the limit is ${maxCost}. Ask for smaller pages (first) or fewer nested lists.`,
     {
-      extensions: { code: 'QUERY_TOO_COMPLEX', cost, maxCost, http: { status: 400 } },
+      extensions: { code: ErrorCode.QUERY_TOO_COMPLEX, cost, maxCost, http: { status: 400 } },
     },
   );
 }
@@ -103,7 +104,7 @@ export function nulCharacterError(document: DocumentNode, variables: unknown): G
   }
   return found
     ? new GraphQLError('Text must not contain NUL characters (\\u0000)', {
-        extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+        extensions: { code: ErrorCode.BAD_USER_INPUT, http: { status: 400 } },
       })
     : null;
 }
@@ -129,7 +130,7 @@ export function checkOperation(
 function reportLimit(context: ValidationContext | null, error: GraphQLError): void {
   context?.reportError(
     new GraphQLError(error.message.replace(/^Syntax Error:\s*/, ''), {
-      extensions: { code: 'BAD_USER_INPUT' },
+      extensions: { code: ErrorCode.BAD_USER_INPUT },
     }),
   );
 }

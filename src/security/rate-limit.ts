@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { ErrorCode } from '../common/error-code';
 
 /**
  * Requests per minute per token subject, per instance (rate-limiter-flexible's in-memory limiter:
@@ -19,7 +20,7 @@ export function createRateLimiter(perMinute: number) {
           `Too many requests: the limit is ${perMinute} per minute per token subject. Retry after ${retryAfterSeconds} s.`,
           {
             extensions: {
-              code: 'RATE_LIMITED',
+              code: ErrorCode.RATE_LIMITED,
               retryAfterSeconds,
               http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) },
             },

@@ -1,9 +1,8 @@
-import { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { Viewer } from '../auth/viewer';
 import { encodeGlobalId } from '../common/global-id';
 import { UserInputProblem } from '../common/user-error';
-import { notifyAlerts } from '../modules/alert/alert.notify';
-import { Services, createServices } from '../services';
+import { RequestServices, Services } from '../services';
 import {
   ClientKey,
   DEMO_CLIENTS,
@@ -31,11 +30,12 @@ export interface DemoRegisterResult {
  *
  * All or nothing, in ONE transaction. Each service opens its own transaction, so writing through the
  * `services` passed in would commit piece by piece, and a failure halfway would leave a register that is
- * neither empty (so the demo would never load again) nor complete. Instead the demo builds a second set
- * of the very same services (createServices: same validation, same register-change hooks, same exposure
- * engine) over a DataSource bound to this one transaction: each service's own `transaction()` becomes a
- * savepoint inside it. Exposures, revisions and alerts are computed exactly as for real data; if anything
- * fails, everything rolls back and the next start tries again on a still-empty register.
+ * neither empty (so the demo would never load again) nor complete. Instead the demo writes through
+ * `services.within(manager)`: the very same services (same validation, same exposure engine) inside this
+ * one transaction, where each service's own `transaction()` becomes a savepoint (db/transactional-connection.ts).
+ * Exposures, revisions and alerts are computed exactly as for real data, and the engine's NOTIFY is
+ * delivered only if the transaction commits; if anything fails, everything rolls back and the next start
+ * tries again on a still-empty register.
  *
  * Idempotent: under an advisory lock, the demo loads only when no supplier and no client exists. On any
  * later start it writes nothing and only looks up the sample client, through the `services` passed in.
@@ -56,14 +56,13 @@ export async function loadDemoRegister(
       say(
         'Loading the demo register: the Capita incidents of 2023 (public figures; estimates are marked in src/seed/demo-data.ts)…',
       );
-      // afterAlerts as in the running API: one NOTIFY, delivered only if this transaction commits.
-      const inTransaction = createServices(boundToTransaction(db, manager), { afterAlerts: notifyAlerts });
-      return writeDemo(inTransaction, manager, say);
+      return writeDemo(services.within(manager), manager, say);
     });
   } catch (error) {
     throw new Error(
       `the demo register could not be loaded, and none of it was written (its single transaction was rolled back; ` +
         `the next start tries again while the register is empty). ${describe(error)}`,
+      { cause: error },
     );
   }
   if (loaded) return loaded;
@@ -76,7 +75,7 @@ export async function loadDemoRegister(
 }
 
 async function writeDemo(
-  services: Services,
+  services: RequestServices,
   manager: EntityManager,
   say: (line: string) => void,
 ): Promise<DemoRegisterResult> {
@@ -195,42 +194,6 @@ async function findSampleClient(services: Services): Promise<{ id: string; name:
   const page = await services.client.list(DEMO_VIEWER, { search: name }, { first: 10 });
   const client = page.edges.map((edge) => edge.node).find((node) => node.name === name);
   return client ? { id: client.id, name: client.name } : null;
-}
-
-/**
- * The DataSource the demo's services see: every way they reach the database goes to the one transaction's
- * EntityManager; `transaction()` nests (TypeORM turns it into a SAVEPOINT on the same connection).
- * Metadata and everything else still come from the real DataSource. A service that asks for its own
- * query runner would escape the transaction, so that fails loudly instead.
- */
-function boundToTransaction(db: DataSource, manager: EntityManager): DataSource {
-  const bound = new Map<PropertyKey, unknown>([
-    ['manager', manager],
-    [
-      'transaction',
-      (...args: unknown[]) =>
-        (manager.transaction as (...a: unknown[]) => Promise<unknown>).apply(manager, args),
-    ],
-    ['query', (sql: string, parameters?: unknown[]) => manager.query(sql, parameters)],
-    ['getRepository', (target: EntityTarget<ObjectLiteral>) => manager.getRepository(target)],
-    [
-      'createQueryBuilder',
-      (...args: unknown[]) =>
-        (manager.createQueryBuilder as (...a: unknown[]) => unknown).apply(manager, args),
-    ],
-    [
-      'createQueryRunner',
-      () => {
-        throw new Error(
-          'the demo register is written in one transaction; a service asked for a query runner of its own',
-        );
-      },
-    ],
-  ]);
-  return new Proxy(db, {
-    get: (target, property, receiver) =>
-      bound.has(property) ? bound.get(property) : Reflect.get(target, property, receiver),
-  });
 }
 
 class DemoStepError extends Error {

@@ -3,22 +3,7 @@ import type { Logger } from 'pino';
 import type { Environment } from '../config';
 import type { Metrics } from '../observability/metrics';
 import { hideSuggestions } from '../security/limits';
-
-/** Codes a client may see as they are; anything else is a fault and is masked in production. */
-export const EXPOSED_CODES = new Set([
-  'UNAUTHENTICATED',
-  'FORBIDDEN',
-  'BAD_USER_INPUT',
-  'GRAPHQL_PARSE_FAILED',
-  'GRAPHQL_VALIDATION_FAILED',
-  'BAD_REQUEST',
-  'PERSISTED_QUERY_NOT_FOUND',
-  'OPERATION_RESOLUTION_FAILURE',
-  'QUERY_TOO_COMPLEX',
-  'RATE_LIMITED',
-  'SUBSCRIBER_TOO_SLOW',
-  'TOO_MANY_SUBSCRIPTIONS',
-]);
+import { ErrorCode, isErrorCode, shownAsIs } from '../common/error-code';
 
 /** PostgreSQL unreachable, restarting or refusing connections: a temporary state, not a fault of the request. */
 const UNAVAILABLE_SQLSTATES = new Set([
@@ -31,13 +16,26 @@ const UNAVAILABLE_SQLSTATES = new Set([
   '08004',
   '08006',
 ]);
+/** What the cause chain below looks at: pg, TypeORM and GraphQL errors each wrap the one before. */
+interface ErrorCause {
+  code?: string;
+  message?: unknown;
+  originalError?: ErrorCause;
+  thrownValue?: ErrorCause;
+  driverError?: ErrorCause;
+  cause?: ErrorCause;
+}
+
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (
-    let cause: any = error, depth = 0;
+    let cause = error as ErrorCause | undefined, depth = 0;
     cause && depth < 6;
     cause = cause.originalError ?? cause.thrownValue ?? cause.driverError ?? cause.cause, depth += 1
   ) {
-    if (UNAVAILABLE_SQLSTATES.has(cause.code) || ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(cause.code))
+    if (
+      cause.code !== undefined &&
+      (UNAVAILABLE_SQLSTATES.has(cause.code) || ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(cause.code))
+    )
       return true;
     if (
       typeof cause.message === 'string' &&
@@ -58,7 +56,7 @@ export type FormatError = (
 
 /**
  * How every error leaves the server, over HTTP (Apollo's formatError) and WebSocket alike: expected errors
- * (EXPOSED_CODES) as they are, without "Did you mean" hints when those are off; a database outage as
+ * (shownAsIs in common/error-code.ts) as they are, without "Did you mean" hints when those are off; a database outage as
  * SERVICE_UNAVAILABLE; anything else is a fault: logged with its request id, masked in production, and
  * shown with its stack trace in development (only faults carry one: an expected error says what to fix,
  * and a stack would bury that in GraphiQL's result pane). Every error gets the request id, and is counted.
@@ -73,8 +71,8 @@ export function createErrorFormatter(options: {
   return (formatted, error, requestId) => {
     const withRequestId = (f: GraphQLFormattedError): GraphQLFormattedError =>
       requestId ? { ...f, extensions: { ...f.extensions, requestId } } : f;
-    const code = formatted.extensions?.code as string | undefined;
-    if (code && EXPOSED_CODES.has(code)) {
+    const code = formatted.extensions?.code;
+    if (isErrorCode(code) && shownAsIs(code)) {
       metrics.errors.inc({ code });
       return withRequestId(
         options.hideSuggestions ? { ...formatted, message: hideSuggestions(formatted.message) } : formatted,
@@ -82,23 +80,23 @@ export function createErrorFormatter(options: {
     }
     if (isDatabaseUnavailable(error)) {
       // Answered as 503 with retry-after over HTTP: clients should retry, operators look at /readyz.
-      metrics.errors.inc({ code: 'SERVICE_UNAVAILABLE' });
+      metrics.errors.inc({ code: ErrorCode.SERVICE_UNAVAILABLE });
       logger.warn({ err: error, path: formatted.path, requestId }, 'database unavailable');
       return withRequestId({
         message: 'The database is unavailable; retry in a few seconds',
         path: formatted.path,
         locations: formatted.locations,
-        extensions: { code: 'SERVICE_UNAVAILABLE' },
+        extensions: { code: ErrorCode.SERVICE_UNAVAILABLE },
       });
     }
-    metrics.errors.inc({ code: 'INTERNAL_SERVER_ERROR' });
+    metrics.errors.inc({ code: ErrorCode.INTERNAL_SERVER_ERROR });
     logger.error({ err: error, path: formatted.path, requestId }, 'unexpected error');
     if (env === 'production') {
       return withRequestId({
         message: 'Internal server error',
         path: formatted.path,
         locations: formatted.locations,
-        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+        extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
       });
     }
     const stack = error instanceof Error ? error.stack : undefined;
@@ -118,6 +116,6 @@ export function formattedOf(error: GraphQLError): GraphQLFormattedError {
   const { http: _http, ...extensions } = error.extensions ?? {};
   return {
     ...error.toJSON(),
-    extensions: { ...extensions, code: extensions.code ?? 'INTERNAL_SERVER_ERROR' },
+    extensions: { ...extensions, code: extensions.code ?? ErrorCode.INTERNAL_SERVER_ERROR },
   };
 }

@@ -31,6 +31,7 @@ import { Metrics, recordOperation } from '../observability/metrics';
 import { FormatError, formattedOf } from './format-error';
 import { auditActor } from './audit-actor';
 import { bearerViewer } from './bearer';
+import { ErrorCode } from '../common/error-code';
 
 export interface WebSocketOptions {
   httpServer: http.Server;
@@ -95,7 +96,7 @@ function closeAtExpiry(socket: WebSocket, state: SocketState, expiresAt: Date): 
 }
 
 /** A copy of a parse or validation error with the code Apollo gives the same error over HTTP. */
-function withCode(error: GraphQLError, code: string): GraphQLError {
+function withCode(error: GraphQLError, code: ErrorCode): GraphQLError {
   return new GraphQLError(error.message, {
     nodes: error.nodes,
     source: error.source,
@@ -142,7 +143,7 @@ export function serveWebSocket(options: WebSocketOptions): Disposable {
           : `${config.wsMaxSubscriptionsPerSubject} per token subject`;
       return new GraphQLError(
         `Too many open subscriptions: the limit is ${limit}. Complete one you no longer need before starting another.`,
-        { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } },
+        { extensions: { code: ErrorCode.TOO_MANY_SUBSCRIPTIONS } },
       );
     }
     subscriptionsOfSubject.set(viewer.subject, ofSubject + 1);
@@ -241,18 +242,20 @@ export function serveWebSocket(options: WebSocketOptions): Disposable {
           return [
             withCode(
               error instanceof GraphQLError ? error : new GraphQLError(String(error)),
-              'GRAPHQL_PARSE_FAILED',
+              ErrorCode.GRAPHQL_PARSE_FAILED,
             ),
           ];
         }
         const errors = validate(schema, document, rules);
-        if (errors.length) return errors.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
+        if (errors.length) return errors.map((error) => withCode(error, ErrorCode.GRAPHQL_VALIDATION_FAILED));
         const definition = getOperationAST(document, payload.operationName);
         if (!definition) {
           const message = payload.operationName
             ? `Unknown operation named "${payload.operationName}".`
             : 'Must provide operation name if query contains multiple operations.';
-          return [new GraphQLError(message, { extensions: { code: 'OPERATION_RESOLUTION_FAILURE' } })];
+          return [
+            new GraphQLError(message, { extensions: { code: ErrorCode.OPERATION_RESOLUTION_FAILURE } }),
+          ];
         }
         operation.type = definition.operation;
         operation.name = payload.operationName ?? definition.name?.value ?? null;

@@ -185,7 +185,9 @@ describe('exposures under concurrent writes', () => {
         // holding the exposure lock then inserts a new exposure of that incident, whose foreign key check
         // needs FOR KEY SHARE on the same row: a lock cycle. FOR NO KEY UPDATE does not conflict with it.
         if (/deadlock/.test(String(error)))
-          throw new Error(`round ${round}: ${String(error)} (see the comment above this line)`);
+          throw new Error(`round ${round}: ${String(error)} (see the comment above this line)`, {
+            cause: error,
+          });
         throw error;
       }
       await expectAsIfSerial(world, since);

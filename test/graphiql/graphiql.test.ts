@@ -8,7 +8,6 @@ import { mintToken } from '../../src/auth/jwt';
 import { RunningServer, startServer } from '../../src/server';
 import { createServices } from '../../src/services';
 import { graphiqlPage, scriptSafeJson } from '../../src/graphiql/graphiql';
-import { notifyAlerts } from '../../src/modules/alert/alert.notify';
 import { TEST_JWT_SECRET, testSchema } from '../support/app';
 import { TestDatabase, createTestDatabase } from '../support/database';
 import {
@@ -79,7 +78,7 @@ describe('GraphiQL page (headless Chromium)', () => {
     database = await createTestDatabase();
     const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET });
     adminToken = await mintToken(TEST_JWT_SECRET, { sub: 'graphiql-admin', role: 'admin' });
-    services = createServices(database.db, { afterAlerts: notifyAlerts });
+    services = createServices(database.db);
     await createSupplier(services, { name: 'Capita plc </script><b>', country: 'GB' });
     server = await startServer(
       {

@@ -1016,7 +1016,7 @@ describe('bad-input corpus', () => {
       try {
         response = await testCase.run(target);
       } catch (error) {
-        throw new Error(`${testCase.name}: the request failed (${String(error)})`);
+        throw new Error(`${testCase.name}: the request failed (${String(error)})`, { cause: error });
       }
       const elapsed = Date.now() - started;
       const summary = { name: testCase.name, status: response.status, body: response.text.slice(0, 300) };
@@ -1111,7 +1111,7 @@ describe('bad-input corpus', () => {
       try {
         answer = await testCase.run(target);
       } catch (error) {
-        throw new Error(`${testCase.name}: the exchange failed (${String(error)})`);
+        throw new Error(`${testCase.name}: the exchange failed (${String(error)})`, { cause: error });
       }
       const text = JSON.stringify(answer);
       const summary = { name: testCase.name, answer: text.slice(0, 300) };

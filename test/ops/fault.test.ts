@@ -10,7 +10,6 @@ import { loadConfig } from '../../src/config';
 import { mintToken } from '../../src/auth/jwt';
 import { encodeGlobalId } from '../../src/common/global-id';
 import { createServices } from '../../src/services';
-import { notifyAlerts } from '../../src/modules/alert/alert.notify';
 import { RunningServer, startServer } from '../../src/server';
 import { TEST_JWT_SECRET, testSchema } from '../support/app';
 import { migrationClasses } from '../support/database';
@@ -111,7 +110,7 @@ describe('database restart under load', () => {
       'register_fault',
     );
 
-    const services = createServices(database.db, { afterAlerts: notifyAlerts });
+    const services = createServices(database.db);
     const supplier = await createSupplier(services, { name: 'Fault Supplier' });
     const client = await createClient(services, { name: 'Fault Council' });
     await createAgreement(services, (await createContract(services, client.id, supplier.id)).id);

@@ -5,7 +5,6 @@ import { mintToken } from '../../src/auth/jwt';
 import { encodeGlobalId } from '../../src/common/global-id';
 import { createServices, Services } from '../../src/services';
 import { OPERATION_LABELS } from '../../src/observability/metrics';
-import { notifyAlerts } from '../../src/modules/alert/alert.notify';
 import { RunningServer, startServer } from '../../src/server';
 import { TEST_JWT_SECRET, testSchema } from '../support/app';
 import { TestDatabase, createTestDatabase } from '../support/database';
@@ -43,7 +42,7 @@ describe('observability', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    services = createServices(database.db, { afterAlerts: notifyAlerts });
+    services = createServices(database.db);
     const stream = new Writable({
       write(chunk, _encoding, callback) {
         for (const line of String(chunk).split('\n').filter(Boolean)) {
@@ -394,7 +393,12 @@ describe('observability', () => {
         try {
           expectRequestId(response);
         } catch (error) {
-          throw new Error(`${name} (HTTP ${response.status}): ${(error as Error).message}\n${response.text}`);
+          throw new Error(
+            `${name} (HTTP ${response.status}): ${(error as Error).message}\n${response.text}`,
+            {
+              cause: error,
+            },
+          );
         }
       }
     });

@@ -7,7 +7,6 @@ import { createClient as createWsClient } from 'graphql-ws';
 import { loadConfig, DEVELOPMENT_JWT_SECRET } from '../../src/config';
 import { mintToken } from '../../src/auth/jwt';
 import { createServices } from '../../src/services';
-import { notifyAlerts } from '../../src/modules/alert/alert.notify';
 import { startServer } from '../../src/server';
 import { TEST_JWT_SECRET, TestApp, startTestApp, testSchema } from '../support/app';
 import { attachToDatabase, createTestDatabase } from '../support/database';
@@ -213,7 +212,7 @@ describe('graceful stop', () => {
         JWT_SECRET: TEST_JWT_SECRET,
         RATE_LIMIT_PER_MINUTE: '0',
       });
-      const services = createServices(replacementDb.db, { afterAlerts: notifyAlerts });
+      const services = createServices(replacementDb.db);
       replacement = await startServer(
         {
           config,

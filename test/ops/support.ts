@@ -16,7 +16,7 @@ export async function send(
   const { timeoutMs = 15000, ...rest } = init;
   const response = await fetch(url, { ...rest, signal: AbortSignal.timeout(timeoutMs) });
   const text = await response.text();
-  let json: any = undefined;
+  let json: RawResponse['json'];
   try {
     json = JSON.parse(text);
   } catch {

@@ -6,7 +6,6 @@ import { Role } from '../../src/auth/viewer';
 import { encodeGlobalId } from '../../src/common/global-id';
 import { createSchema } from '../../src/schema';
 import { createServices, Services } from '../../src/services';
-import { notifyAlerts } from '../../src/modules/alert/alert.notify';
 import { RunningServer, startServer } from '../../src/server';
 import { TestDatabase, attachToDatabase, createTestDatabase } from './database';
 
@@ -60,7 +59,7 @@ export async function startTestApp(
     METRICS_PORT: '0',
     ...env,
   });
-  const services = createServices(database.db, { afterAlerts: notifyAlerts });
+  const services = createServices(database.db);
   const server = await startServer(
     {
       config,

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
+import { DataSource, MigrationInterface } from 'typeorm';
 import { createDataSource } from '../../ormconfig';
 import { grantApiRole } from '../../src/db/roles';
 
@@ -54,13 +54,16 @@ function admin<T>(work: (client: Client) => Promise<T>): Promise<T> {
 }
 
 /** The committed migrations, loaded as classes so they run the same way under jest. */
-export function migrationClasses(): Function[] {
+export function migrationClasses(): (new () => MigrationInterface)[] {
   const dir = path.join(__dirname, '..', '..', 'migrations');
-  return fs
-    .readdirSync(dir)
-    .filter((file) => /^\d+-.*\.ts$/.test(file))
-    .sort()
-    .flatMap((file) => Object.values(require(path.join(dir, file))) as Function[]);
+  return (
+    fs
+      .readdirSync(dir)
+      .filter((file) => /^\d+-.*\.ts$/.test(file))
+      .sort()
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- jest runs CommonJS, and this is synchronous
+      .flatMap((file) => Object.values(require(path.join(dir, file))) as (new () => MigrationInterface)[])
+  );
 }
 
 export interface TestDatabase {

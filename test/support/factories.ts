@@ -10,7 +10,7 @@ import {
   SupplierTier,
 } from '../../src/common/enums';
 import { encodeGlobalId } from '../../src/common/global-id';
-import { Services } from '../../src/services';
+import { RequestServices as Services } from '../../src/services';
 
 /**
  * Factories build test data through the services (the same rules, transactions and exposure hooks as

@@ -17,7 +17,10 @@ import {
 import { AGREEMENT_CONSTRAINTS } from './agreement.service';
 import { DataProcessingAgreement } from './agreement.type';
 
-@ObjectType({ description: 'The result of a mutation on a data processing agreement.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'The result of a mutation on a data processing agreement.',
+})
 export class DataProcessingAgreementPayload {
   @Field(() => DataProcessingAgreement, {
     nullable: true,

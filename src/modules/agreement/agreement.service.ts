@@ -1,8 +1,8 @@
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
+import { TransactionalConnection } from '../../db/transactional-connection';
 import { Viewer, requireRole } from '../../auth/viewer';
 import { decodeIdOf } from '../../common/global-id';
 import { ConstraintMessages, lockLiveForUpdate } from '../../common/mutation';
-import { RegisterChangeHook, noRegisterChangeHook } from '../../common/register-change';
 import { UserError, UserErrorCode, UserInputProblem, userError } from '../../common/user-error';
 import { assertValid } from '../../common/validation';
 import { ContractEntity } from '../contract/contract.entity';
@@ -13,6 +13,7 @@ import {
   RemoveDataProcessingAgreementInput,
   UpdateDataProcessingAgreementInput,
 } from './agreement.inputs';
+import { ExposureEngine } from '../exposure/exposure.engine';
 
 export const AGREEMENT_CONSTRAINTS: ConstraintMessages = {
   dpa_contract_reference_key: {
@@ -27,14 +28,15 @@ export const AGREEMENT_CONSTRAINTS: ConstraintMessages = {
 
 export class AgreementService {
   constructor(
-    private readonly db: DataSource,
-    private readonly onRegisterChange: RegisterChangeHook = noRegisterChangeHook,
+    private readonly connection: TransactionalConnection,
+    /** Recomputes, inside each write's transaction, the exposures the write can move. */
+    private readonly exposure: ExposureEngine,
   ) {}
 
   async create(viewer: Viewer, input: CreateDataProcessingAgreementInput): Promise<AgreementEntity> {
     requireRole(viewer, 'admin');
     await assertValid(input);
-    return this.db.transaction(async (manager) => {
+    return this.connection.transaction(async (manager) => {
       const contract = await lockLiveForUpdate(manager, ContractEntity, 'Contract', input.contractId, {
         field: ['input', 'contractId'],
         message: 'No contract has this ID',
@@ -56,7 +58,7 @@ export class AgreementService {
         }),
       );
       await replaceSubprocessors(manager, agreement.id, subprocessorIds);
-      await this.onRegisterChange(manager, { contractIds: [contract.id] });
+      await this.exposure.registerChanged(manager, { contractIds: [contract.id] });
       return agreement;
     });
   }
@@ -64,7 +66,7 @@ export class AgreementService {
   async update(viewer: Viewer, input: UpdateDataProcessingAgreementInput): Promise<AgreementEntity> {
     requireRole(viewer, 'admin');
     await assertValid(input);
-    return this.db.transaction(async (manager) => {
+    return this.connection.transaction(async (manager) => {
       const { agreement, contract } = await lockAgreement(manager, input.id);
       if (input.reference != null) agreement.reference = input.reference.trim();
       if (input.dataCategories != null) agreement.dataCategories = input.dataCategories;
@@ -80,7 +82,7 @@ export class AgreementService {
         );
       }
       const saved = await manager.save(agreement);
-      await this.onRegisterChange(manager, { contractIds: [contract.id] });
+      await this.exposure.registerChanged(manager, { contractIds: [contract.id] });
       return saved;
     });
   }
@@ -88,13 +90,13 @@ export class AgreementService {
   /** Rule 10: removal archives the agreement (removed_at, the row and its sub-processor links stay); the engine ignores it from now on. */
   async remove(viewer: Viewer, input: RemoveDataProcessingAgreementInput): Promise<string> {
     requireRole(viewer, 'admin');
-    return this.db.transaction(async (manager) => {
+    return this.connection.transaction(async (manager) => {
       const { agreement, contract } = await lockAgreement(manager, input.id);
       await manager.query(
         `UPDATE data_processing_agreement SET removed_at = now(), updated_at = now() WHERE id = $1`,
         [agreement.id],
       );
-      await this.onRegisterChange(manager, { contractIds: [contract.id] });
+      await this.exposure.registerChanged(manager, { contractIds: [contract.id] });
       return agreement.id;
     });
   }

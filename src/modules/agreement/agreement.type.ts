@@ -5,6 +5,7 @@ import { DateScalar, DateTimeScalar } from '../../common/scalars';
 import { AgreementEntity } from './agreement.entity';
 
 @ObjectType('DataProcessingAgreement', {
+  simpleResolvers: true,
   implements: Node,
   description:
     'A data processing agreement (UK GDPR Art. 28) under a contract: which personal data the supplier processes for the client, for how many people, where, and through which sub-processors.',

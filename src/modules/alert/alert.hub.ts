@@ -1,7 +1,8 @@
 import { Client } from 'pg';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
-import { ALERT_CHANNEL, alertsAfter, latestAlertId } from './alert.queries';
+import { ALERT_CHANNEL } from './alert.notify';
+import { alertsAfter, latestAlertId } from './alert.queries';
 import { AlertEvent } from './alert.type';
 
 export interface AlertSink {

@@ -1,5 +1,7 @@
 import { EntityManager } from 'typeorm';
-import { ALERT_CHANNEL } from './alert.queries';
+
+/** The NOTIFY channel the alert hubs LISTEN on (alert.hub.ts). */
+export const ALERT_CHANNEL = 'exposure_alerts';
 
 /**
  * One NOTIFY per transaction, carrying only the newest alert id (payloads must stay under 8000 bytes,

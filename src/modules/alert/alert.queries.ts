@@ -74,6 +74,3 @@ export async function clientSeqAt(db: DataSource, clientId: string, id: bigint):
   );
   return row.seq;
 }
-
-/** The NOTIFY channel; its payload is only the newest alert id (payloads must stay under 8000 bytes). */
-export const ALERT_CHANNEL = 'exposure_alerts';

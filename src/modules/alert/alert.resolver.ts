@@ -5,6 +5,7 @@ import { decodeIdOf } from '../../common/global-id';
 import { forbidden } from '../../auth/viewer';
 import { AlertEvent, ExposureAlert, alertIdSeenBy } from './alert.type';
 import { StreamEnd, openAlertStream } from './alert.stream';
+import { ErrorCode } from '../../common/error-code';
 
 /**
  * One event of the subscription, as the subscriber receives it. Runs once per alert per subscriber, so
@@ -27,7 +28,7 @@ export function deliverAlert(event: AlertEvent | StreamEnd, ctx: Context): Expos
 const MAX_BIGINT = 2n ** 63n - 1n;
 
 function badArgument(message: string, argumentName: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', argumentName } });
+  return new GraphQLError(message, { extensions: { code: ErrorCode.BAD_USER_INPUT, argumentName } });
 }
 
 @Resolver(() => ExposureAlert)
@@ -40,7 +41,7 @@ export class AlertResolver {
       const alerts = ctx.alerts;
       if (!alerts)
         throw new GraphQLError('Subscriptions are served over WebSocket (graphql-transport-ws) at /graphql', {
-          extensions: { code: 'BAD_REQUEST' },
+          extensions: { code: ErrorCode.BAD_REQUEST },
         });
       let clientId: string | null = null;
       if (args.clientId) {

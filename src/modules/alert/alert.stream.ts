@@ -4,6 +4,7 @@ import { Viewer } from '../../auth/viewer';
 import { AlertHub, AlertSink } from './alert.hub';
 import { alertsAfter, clientAlertId, clientSeqAt, latestAlertId } from './alert.queries';
 import { AlertEvent, alertIdSeenBy } from './alert.type';
+import { ErrorCode } from '../../common/error-code';
 
 export interface AlertStreamOptions {
   db: DataSource;
@@ -49,7 +50,7 @@ export async function openAlertStream(
     throw new GraphQLError(
       `after: "${after}" has not been issued yet: the newest alert id you can resume after is "${newest}"; pass the id of an alert you received (or omit after to receive only new alerts)`,
       {
-        extensions: { code: 'BAD_USER_INPUT', argumentName: 'after' },
+        extensions: { code: ErrorCode.BAD_USER_INPUT, argumentName: 'after' },
       },
     );
   }
@@ -122,14 +123,14 @@ async function* streamEvents(
         return new StreamEnd(
           new GraphQLError(
             'Your token has expired: subscribe again with a fresh token and after: the last alert id you received',
-            { extensions: { code: 'UNAUTHENTICATED', resumeAfter: id } },
+            { extensions: { code: ErrorCode.UNAUTHENTICATED, resumeAfter: id } },
           ),
         );
       }
       return new StreamEnd(
         new GraphQLError(
           `Too many alerts are waiting for this subscriber (more than ${maxQueue}): the subscription ends; subscribe again with after: "${id}" to resume without loss`,
-          { extensions: { code: 'SUBSCRIBER_TOO_SLOW', resumeAfter: id } },
+          { extensions: { code: ErrorCode.SUBSCRIBER_TOO_SLOW, resumeAfter: id } },
         ),
       );
     };

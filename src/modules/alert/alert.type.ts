@@ -27,6 +27,7 @@ registerEnumType(AlertKind, {
 });
 
 @ObjectType('ExposureAlert', {
+  simpleResolvers: true,
   description:
     'A durable record that an exposure appeared, changed or resolved. Alerts are ordered; the id is a replay cursor.',
 })

@@ -1,4 +1,4 @@
-import { DataSource } from 'typeorm';
+import { TransactionalConnection } from '../../db/transactional-connection';
 import { Viewer, requireRole } from '../../auth/viewer';
 import { decodeGlobalId, encodeGlobalId, NodeTypeName } from '../../common/global-id';
 import { Connection, PageArgs, SqlParams, listOrder, pageQuery } from '../../common/paging';
@@ -23,7 +23,7 @@ export function auditRecordGlobalId(event: AuditEventEntity): string | null {
 }
 
 export class AuditService {
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly connection: TransactionalConnection) {}
 
   /** Admins only: the trail names every actor and client. Newest first. */
   list(
@@ -48,7 +48,7 @@ export class AuditService {
       );
     }
     return pageQuery(
-      this.db,
+      this.connection.manager,
       {
         entity: AuditEventEntity,
         from: 'audit_event t',

@@ -6,6 +6,7 @@ import { MaxFilterLength } from '../../common/validation';
 import { IsOptional } from 'class-validator';
 
 @ObjectType('AuditEvent', {
+  simpleResolvers: true,
   description:
     'One change to one register record, recorded in the same transaction as the change. Append-only.',
 })

@@ -17,3 +17,5 @@ export function createClientLoaders(db: DataSource, viewer: Viewer) {
     }),
   };
 }
+
+export type ClientLoaders = ReturnType<typeof createClientLoaders>;

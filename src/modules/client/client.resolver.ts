@@ -28,7 +28,7 @@ import { ClientFilter, CreateClientInput, RemoveClientInput, UpdateClientInput }
 import { CLIENT_CONSTRAINTS } from './client.service';
 import { Client, ClientConnection } from './client.type';
 
-@ObjectType({ description: 'The result of a mutation on a client.' })
+@ObjectType({ simpleResolvers: true, description: 'The result of a mutation on a client.' })
 export class ClientPayload {
   @Field(() => Client, {
     nullable: true,
@@ -66,7 +66,7 @@ export class ClientResolver {
     @Ctx() ctx: Context,
     @Info() info: GraphQLResolveInfo,
   ): Promise<Connection<ContractEntity>> {
-    return ctx.services.contract.pageForClient(ctx, client.id, page, selectedNodeFields(info));
+    return ctx.services.contract.pageForClient(ctx.loaders, client.id, page, selectedNodeFields(info));
   }
 
   @Mutation(() => ClientPayload, { description: 'Adds a client organisation. Admin only.' })

@@ -1,4 +1,5 @@
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
+import { TransactionalConnection } from '../../db/transactional-connection';
 import { Viewer, clientScope, requireRole } from '../../auth/viewer';
 import { ConstraintMessages, lockForUpdate } from '../../common/mutation';
 import { Connection, PageArgs, SqlParams, listOrder, pageQuery } from '../../common/paging';
@@ -12,7 +13,7 @@ export const CLIENT_CONSTRAINTS: ConstraintMessages = {
 };
 
 export class ClientService {
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly connection: TransactionalConnection) {}
 
   /** A client-role viewer sees exactly one client: its own. */
   list(
@@ -29,7 +30,7 @@ export class ClientService {
       where.push(`t.name ILIKE ${params.param(`%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)}`);
     if (filter?.sector) where.push(`t.sector = ${params.param(filter.sector)}`);
     return pageQuery(
-      this.db,
+      this.connection.manager,
       {
         entity: ClientEntity,
         from: 'client t',
@@ -47,7 +48,7 @@ export class ClientService {
   async create(viewer: Viewer, input: CreateClientInput): Promise<ClientEntity> {
     requireRole(viewer, 'admin');
     await assertValid(input);
-    const repository = this.db.getRepository(ClientEntity);
+    const repository = this.connection.getRepository(ClientEntity);
     return repository.save(
       repository.create({
         name: input.name.trim(),
@@ -61,7 +62,7 @@ export class ClientService {
   async update(viewer: Viewer, input: UpdateClientInput): Promise<ClientEntity> {
     requireRole(viewer, 'admin');
     await assertValid(input);
-    return this.db.transaction(async (manager) => {
+    return this.connection.transaction(async (manager) => {
       const client = await lockClient(manager, input.id);
       if (input.name != null) client.name = input.name.trim();
       if (input.sector != null) client.sector = input.sector;
@@ -73,7 +74,7 @@ export class ClientService {
 
   async remove(viewer: Viewer, input: RemoveClientInput): Promise<string> {
     requireRole(viewer, 'admin');
-    return this.db.transaction(async (manager) => {
+    return this.connection.transaction(async (manager) => {
       const client = await lockClient(manager, input.id);
       const [{ live, archived }] = await manager.query(
         `SELECT EXISTS (SELECT 1 FROM contract WHERE client_id = $1 AND removed_at IS NULL) AS live,

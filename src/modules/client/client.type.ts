@@ -5,6 +5,7 @@ import { connectionTypes } from '../../common/connection';
 import { ClientEntity } from './client.entity';
 
 @ObjectType('Client', {
+  simpleResolvers: true,
   implements: Node,
   description:
     'An organisation that buys from suppliers (a council, a department, an NHS trust). It is the data controller; its suppliers process data for it.',

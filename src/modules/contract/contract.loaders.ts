@@ -37,6 +37,8 @@ function liveContracts(viewer: Viewer, params: SqlParams): string[] {
   return ['t.removed_at IS NULL', ...contractVisibility(viewer, params)];
 }
 
+export type ContractLoaders = ReturnType<typeof createContractLoaders>;
+
 export function createContractLoaders(db: DataSource, viewer: Viewer) {
   const pagesBy = (parentColumn: string) =>
     childPageLoader<ContractEntity>((parentIds, args, _filter, leaveOut) => {

@@ -15,7 +15,7 @@ import { CreateContractInput, RemoveContractInput, UpdateContractInput } from '.
 import { CONTRACT_CONSTRAINTS } from './contract.service';
 import { Contract, Money } from './contract.type';
 
-@ObjectType({ description: 'The result of a mutation on a contract.' })
+@ObjectType({ simpleResolvers: true, description: 'The result of a mutation on a contract.' })
 export class ContractPayload {
   @Field(() => Contract, {
     nullable: true,

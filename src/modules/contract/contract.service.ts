@@ -1,17 +1,17 @@
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
+import { TransactionalConnection } from '../../db/transactional-connection';
 import { Viewer, requireRole } from '../../auth/viewer';
 import { decodeIdOf } from '../../common/global-id';
 import { ConstraintMessages, lockLiveForUpdate } from '../../common/mutation';
 import { Connection, PageArgs, childConnection } from '../../common/paging';
-import { RegisterChangeHook, noRegisterChangeHook } from '../../common/register-change';
 import { UserError, UserErrorCode, UserInputProblem, userError } from '../../common/user-error';
 import { assertValid } from '../../common/validation';
-import type { Context } from '../../context';
 import { ClientEntity } from '../client/client.entity';
 import { lockLiveSuppliers } from '../supplier/supplier.service';
 import { ContractEntity } from './contract.entity';
 import { CreateContractInput, RemoveContractInput, UpdateContractInput } from './contract.inputs';
-import { CONTRACT_OPTIONAL_COLUMNS, CONTRACT_ORDER } from './contract.loaders';
+import { CONTRACT_OPTIONAL_COLUMNS, CONTRACT_ORDER, ContractLoaders } from './contract.loaders';
+import { ExposureEngine } from '../exposure/exposure.engine';
 
 export const CONTRACT_CONSTRAINTS: ConstraintMessages = {
   contract_client_reference_key: {
@@ -27,38 +27,39 @@ export const CONTRACT_CONSTRAINTS: ConstraintMessages = {
 
 export class ContractService {
   constructor(
-    private readonly db: DataSource,
-    private readonly onRegisterChange: RegisterChangeHook = noRegisterChangeHook,
+    private readonly connection: TransactionalConnection,
+    /** Recomputes, inside each write's transaction, the exposures the write can move. */
+    private readonly exposure: ExposureEngine,
   ) {}
 
   /** `selected`: the fields asked for on each contract, so the page reads only their columns (all when absent). */
   pageForSupplier(
-    ctx: Context,
+    loaders: ContractLoaders,
     supplierId: string,
     page: PageArgs,
     selected?: ReadonlySet<string>,
   ): Promise<Connection<ContractEntity>> {
     const leaveOut = CONTRACT_OPTIONAL_COLUMNS.leaveOutFor(selected);
     return childConnection(
-      ctx.loaders.contractPagesBySupplier.load({ parentId: supplierId, ...page, leaveOut }),
+      loaders.contractPagesBySupplier.load({ parentId: supplierId, ...page, leaveOut }),
       page,
       CONTRACT_ORDER,
-      () => ctx.loaders.contractCountsBySupplier.load(supplierId),
+      () => loaders.contractCountsBySupplier.load(supplierId),
     );
   }
 
   pageForClient(
-    ctx: Context,
+    loaders: ContractLoaders,
     clientId: string,
     page: PageArgs,
     selected?: ReadonlySet<string>,
   ): Promise<Connection<ContractEntity>> {
     const leaveOut = CONTRACT_OPTIONAL_COLUMNS.leaveOutFor(selected);
     return childConnection(
-      ctx.loaders.contractPagesByClient.load({ parentId: clientId, ...page, leaveOut }),
+      loaders.contractPagesByClient.load({ parentId: clientId, ...page, leaveOut }),
       page,
       CONTRACT_ORDER,
-      () => ctx.loaders.contractCountsByClient.load(clientId),
+      () => loaders.contractCountsByClient.load(clientId),
     );
   }
 
@@ -66,7 +67,7 @@ export class ContractService {
     requireRole(viewer, 'admin');
     await assertValid(input);
     checkDates(input.startsOn, input.endsOn ?? null, ['input', 'endsOn']);
-    return this.db.transaction(async (manager) => {
+    return this.connection.transaction(async (manager) => {
       const clientId = decodeIdOf('Client', input.clientId);
       const supplierId = decodeIdOf('Supplier', input.supplierId);
       const problems: UserError[] = [];
@@ -88,7 +89,7 @@ export class ContractService {
           criticality: input.criticality,
         }),
       );
-      await this.onRegisterChange(manager, { contractIds: [contract.id] });
+      await this.exposure.registerChanged(manager, { contractIds: [contract.id] });
       return contract;
     });
   }
@@ -96,7 +97,7 @@ export class ContractService {
   async update(viewer: Viewer, input: UpdateContractInput): Promise<ContractEntity> {
     requireRole(viewer, 'admin');
     await assertValid(input);
-    return this.db.transaction(async (manager) => {
+    return this.connection.transaction(async (manager) => {
       const contract = await lockContract(manager, input.id);
       if (input.reference != null) contract.reference = input.reference.trim();
       if (input.title != null) contract.title = input.title.trim();
@@ -114,7 +115,7 @@ export class ContractService {
       );
       if (input.startsOn != null) await checkRetentionAfterStart(manager, contract);
       const saved = await manager.save(contract);
-      await this.onRegisterChange(manager, { contractIds: [contract.id] });
+      await this.exposure.registerChanged(manager, { contractIds: [contract.id] });
       return saved;
     });
   }
@@ -126,7 +127,7 @@ export class ContractService {
    */
   async remove(viewer: Viewer, input: RemoveContractInput): Promise<string> {
     requireRole(viewer, 'admin');
-    return this.db.transaction(async (manager) => {
+    return this.connection.transaction(async (manager) => {
       const contract = await lockContract(manager, input.id);
       // now() is the transaction's instant: the same in both statements.
       await manager.query(`UPDATE contract SET removed_at = now(), updated_at = now() WHERE id = $1`, [
@@ -137,7 +138,7 @@ export class ContractService {
         [contract.id],
       );
       // The engine no longer sees the contract and resolves the exposures that ran through it.
-      await this.onRegisterChange(manager, {
+      await this.exposure.registerChanged(manager, {
         clientIds: [contract.clientId],
         supplierIds: [contract.supplierId],
       });

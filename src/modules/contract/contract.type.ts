@@ -5,7 +5,7 @@ import { connectionTypes } from '../../common/connection';
 import { DateScalar, DateTimeScalar, DecimalScalar } from '../../common/scalars';
 import { ContractEntity } from './contract.entity';
 
-@ObjectType({ description: 'An amount of money in one currency.' })
+@ObjectType({ simpleResolvers: true, description: 'An amount of money in one currency.' })
 export class Money {
   @Field(() => DecimalScalar, { description: 'Exact amount, e.g. "550000000.00".' })
   amount: string;
@@ -15,6 +15,7 @@ export class Money {
 }
 
 @ObjectType('Contract', {
+  simpleResolvers: true,
   implements: Node,
   description: 'A client buys a service from a supplier, from startsOn to endsOn.',
 })

@@ -1,7 +1,9 @@
 import { EntityManager } from 'typeorm';
 import { DataCategory, SPECIAL_CATEGORIES, sqlValues } from '../../common/enums';
+import { notifyAlerts } from '../alert/alert.notify';
 import type { DailyJob } from '../schedule/daily-jobs';
 import { ExposureChangeReason } from './exposure.entity';
+import { RegisterChange, clientsAffectedBy } from './exposure.register-change';
 
 /** Category bit masks: bit i stands for CATEGORY_ORDER[i]. */
 const CATEGORY_ORDER = Object.values(DataCategory);
@@ -330,12 +332,11 @@ export interface RecomputeResult {
 
 const NOTHING_CHANGED: RecomputeResult = { changed: 0, lastAlertId: null };
 
+/**
+ * Stateless: every method works inside the caller's transaction (its EntityManager), so exposures, their
+ * revisions, their alerts and the NOTIFY that announces them commit with the write that caused them, or not at all.
+ */
 export class ExposureEngine {
-  constructor(
-    private readonly afterAlerts: (manager: EntityManager, lastAlertId: string) => Promise<void> = async () =>
-      undefined,
-  ) {}
-
   /**
    * Recomputes the exposures of `incidentIds` (optionally only for `clientIds`) inside the caller's
    * transaction. The transaction-scoped advisory lock serialises exposure computations: the statement
@@ -352,6 +353,11 @@ export class ExposureEngine {
     if (incidentIds.length === 0) return NOTHING_CHANGED;
     await manager.query(LOCK_SQL, [EXPOSURE_LOCK_KEY]);
     return this.compute(manager, incidentIds, clientIds, reason, null, correction);
+  }
+
+  /** Rule 7 for a register write: the open incidents, for the clients the change can affect (exposure.register-change.ts). */
+  async registerChanged(manager: EntityManager, change: RegisterChange): Promise<RecomputeResult> {
+    return this.recomputeOpenIncidents(manager, await clientsAffectedBy(manager, change));
   }
 
   /**
@@ -399,7 +405,8 @@ export class ExposureEngine {
   }
 
   /**
-   * The engine statement itself, under the lock the caller holds; then one NOTIFY for the alerts it wrote.
+   * The engine statement itself, under the lock the caller holds; then one NOTIFY for the alerts it wrote
+   * (alert.notify.ts), which PostgreSQL delivers to every instance's alert hub once the transaction commits.
    * `today`: the day that counts as today for rule 2 (null: the statement's own UTC day).
    */
   private async compute(
@@ -411,7 +418,7 @@ export class ExposureEngine {
     correction: string | null = null,
   ): Promise<RecomputeResult> {
     const [row] = await manager.query(ENGINE_SQL, [incidentIds, clientIds, today, reason, correction]);
-    if (row.last_alert_id) await this.afterAlerts(manager, row.last_alert_id);
+    if (row.last_alert_id) await notifyAlerts(manager, row.last_alert_id);
     return { changed: row.changed, lastAlertId: row.last_alert_id };
   }
 }

@@ -23,8 +23,24 @@ import {
   ExposureLevel,
   ExposureRevisionEntity,
 } from './exposure.entity';
-import type { ExposureAsOfValue, ExposureSummaryValue } from './exposure.service';
 import { ExposureFilter } from './exposure.inputs';
+
+/** The incident-level figures over the exposures a viewer may see. */
+export interface ExposureSummaryValue {
+  clientsExposed: number;
+  clientsWithSpecialCategoryData: number;
+  peopleAtRisk: number;
+  peopleAtRiskRange: { low: number; high: number };
+  contractValueInvolved: { amount: string; currency: string }[];
+  nearestDeadline: Date | null;
+  critical: number;
+  high: number;
+  medium: number;
+  low: number;
+}
+
+/** A revision plus the notification decision in force at that moment. */
+export type ExposureAsOfValue = ExposureRevisionEntity & { decision: Record<string, unknown> | null };
 
 /** Highest score first. */
 export const EXPOSURE_ORDER = listOrder<ExposureEntity>('exposures', [
@@ -82,6 +98,8 @@ export function plainFilter(filter: ExposureFilter | null | undefined): Exposure
   return filter ? { ...filter } : null;
 }
 
+export type ExposureLoaders = ReturnType<typeof createExposureLoaders>;
+
 export function createExposureLoaders(db: DataSource, viewer: Viewer) {
   const pagesBy = (parentColumn: string) =>
     childPageLoader<ExposureEntity, ExposureFilter>((parentIds, args, filter, leaveOut) => {
@@ -135,7 +153,20 @@ export function createExposureLoaders(db: DataSource, viewer: Viewer) {
         `t.incident_id = ANY(${params.param(incidentIds)}::uuid[])`,
         ...exposureConditions(viewer, null, params),
       ];
-      const rows: Record<string, any>[] = await db.query(
+      const rows: {
+        incident_id: string;
+        clients_exposed: number;
+        special: number;
+        people: number;
+        people_low: number;
+        people_high: number;
+        nearest_deadline: Date | null;
+        critical: number;
+        high: number;
+        medium: number;
+        low: number;
+        money: { amount: string; currency: string }[];
+      }[] = await db.query(
         `WITH visible AS (SELECT t.* FROM exposure t WHERE ${where.join(' AND ')}),
               contract_values AS (
                 SELECT v.incident_id, c.value_currency AS currency, sum(c.value_amount)::text AS amount
@@ -159,7 +190,7 @@ export function createExposureLoaders(db: DataSource, viewer: Viewer) {
          FROM visible v GROUP BY v.incident_id`,
         params.values,
       );
-      const byIncident = new Map(rows.map((row) => [row.incident_id as string, row]));
+      const byIncident = new Map(rows.map((row) => [row.incident_id, row]));
       return incidentIds.map((id) => {
         const row = byIncident.get(id);
         return {

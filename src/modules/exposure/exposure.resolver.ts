@@ -2,6 +2,7 @@ import { GraphQLResolveInfo } from 'graphql';
 import {
   Arg,
   Args,
+  ClassType,
   Ctx,
   Field,
   FieldResolver,
@@ -38,7 +39,7 @@ import {
   ExposureRevisionEntity,
 } from './exposure.entity';
 import { ExposureFilter, RecordNotificationDecisionInput } from './exposure.inputs';
-import { ExposureSummaryValue } from './exposure.service';
+import type { ExposureSummaryValue } from './exposure.loaders';
 import {
   Exposure,
   ExposureConnection,
@@ -55,7 +56,7 @@ function peopleRange(row: { dataSubjectsAtRiskLow: string; dataSubjectsAtRiskHig
   return { low: Number(row.dataSubjectsAtRiskLow), high: Number(row.dataSubjectsAtRiskHigh) };
 }
 
-@ObjectType({ description: 'The result of recording a notification decision.' })
+@ObjectType({ simpleResolvers: true, description: 'The result of recording a notification decision.' })
 export class ExposurePayload {
   @Field(() => Exposure, {
     nullable: true,
@@ -67,7 +68,10 @@ export class ExposurePayload {
   userErrors: UserError[];
 }
 
-@ObjectType({ description: 'What the register said about an exposure at a given moment.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'What the register said about an exposure at a given moment.',
+})
 export class ExposureAsOf extends ExposureRevision {
   @Field(() => Notification, { description: 'The notification decision in force at that moment.' })
   notification: Notification;
@@ -178,7 +182,7 @@ export class ExposureResolver {
     description: 'Every revision of this exposure, oldest first: what the register believed and when.',
   })
   history(@Root() exposure: ExposureEntity, @Ctx() ctx: Context): Promise<ExposureRevisionEntity[]> {
-    return ctx.services.exposure.history(ctx, exposure.id);
+    return ctx.services.exposure.history(ctx.loaders, exposure.id);
   }
 
   @FieldResolver(() => ExposureAsOf, {
@@ -191,7 +195,7 @@ export class ExposureResolver {
     @Arg('at', () => DateTimeScalar, { description: 'The moment to look at.' }) at: Date,
     @Ctx() ctx: Context,
   ): Promise<ExposureAsOf | null> {
-    const revision = await ctx.services.exposure.asOf(ctx, exposure.id, at);
+    const revision = await ctx.services.exposure.asOf(ctx.loaders, exposure.id, at);
     if (!revision) return null;
     const decision = revision.decision as {
       status?: Notification['status'];
@@ -241,7 +245,7 @@ export class ExposureResolver {
  * The parts of a revision that are references or need capping, for ExposureRevision and ExposureAsOf
  * alike (type-graphql needs one resolver class per object type; they share this base).
  */
-function revisionFields(type: () => Function) {
+function revisionFields(type: () => ClassType) {
   @Resolver(type)
   abstract class RevisionFields {
     @FieldResolver(() => Int, {
@@ -309,7 +313,13 @@ export class ClientExposureResolver {
     @Ctx() ctx: Context,
     @Info() info: GraphQLResolveInfo,
   ): Promise<Connection<ExposureEntity>> {
-    return ctx.services.exposure.pageForClient(ctx, client.id, page, filter, selectedNodeFields(info));
+    return ctx.services.exposure.pageForClient(
+      ctx.loaders,
+      client.id,
+      page,
+      filter,
+      selectedNodeFields(info),
+    );
   }
 }
 
@@ -326,7 +336,13 @@ export class IncidentExposureResolver {
     @Ctx() ctx: Context,
     @Info() info: GraphQLResolveInfo,
   ): Promise<Connection<ExposureEntity>> {
-    return ctx.services.exposure.pageForIncident(ctx, incident.id, page, filter, selectedNodeFields(info));
+    return ctx.services.exposure.pageForIncident(
+      ctx.loaders,
+      incident.id,
+      page,
+      filter,
+      selectedNodeFields(info),
+    );
   }
 
   @FieldResolver(() => ExposureSummary, {
@@ -334,6 +350,6 @@ export class IncidentExposureResolver {
       'Clients exposed, people at risk, special category data, contract value and the nearest deadline, over the exposures you may see.',
   })
   exposureSummary(@Root() incident: IncidentEntity, @Ctx() ctx: Context): Promise<ExposureSummaryValue> {
-    return ctx.services.exposure.summary(ctx, incident.id);
+    return ctx.services.exposure.summary(ctx.loaders, incident.id);
   }
 }

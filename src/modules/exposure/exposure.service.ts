@@ -1,38 +1,24 @@
-import { DataSource } from 'typeorm';
+import { TransactionalConnection } from '../../db/transactional-connection';
 import { Viewer, forbidden } from '../../auth/viewer';
 import { decodeIdOf } from '../../common/global-id';
 import { Connection, PageArgs, SqlParams, childConnection, pageQuery } from '../../common/paging';
 import { UserError, UserErrorCode, UserInputProblem, userError } from '../../common/user-error';
 import { assertValid, assertValidFilter } from '../../common/validation';
-import type { Context } from '../../context';
 import { ExposureEntity, ExposureRevisionEntity, NotificationStatus } from './exposure.entity';
 import { ExposureFilter, RecordNotificationDecisionInput } from './exposure.inputs';
 import { ObligationMilestone, REGIMES, RegulatoryRegime } from '../obligation/regimes';
 import {
   EXPOSURE_OPTIONAL_COLUMNS,
   EXPOSURE_ORDER,
+  ExposureAsOfValue,
+  ExposureLoaders,
+  ExposureSummaryValue,
   exposureConditions,
   plainFilter,
 } from './exposure.loaders';
 
-export interface ExposureSummaryValue {
-  clientsExposed: number;
-  clientsWithSpecialCategoryData: number;
-  peopleAtRisk: number;
-  peopleAtRiskRange: { low: number; high: number };
-  contractValueInvolved: { amount: string; currency: string }[];
-  nearestDeadline: Date | null;
-  critical: number;
-  high: number;
-  medium: number;
-  low: number;
-}
-
-/** A revision plus the notification decision in force at that moment. */
-export type ExposureAsOfValue = ExposureRevisionEntity & { decision: Record<string, unknown> | null };
-
 export class ExposureService {
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly connection: TransactionalConnection) {}
 
   list(
     viewer: Viewer,
@@ -42,7 +28,7 @@ export class ExposureService {
     assertValidFilter(ExposureFilter, filter);
     const params = new SqlParams();
     return pageQuery(
-      this.db,
+      this.connection.manager,
       {
         entity: ExposureEntity,
         from: 'exposure t',
@@ -57,7 +43,7 @@ export class ExposureService {
 
   /** `selected`: the fields asked for on each exposure, so the page reads only their columns (all when absent). */
   pageForClient(
-    ctx: Context,
+    loaders: ExposureLoaders,
     clientId: string,
     page: PageArgs,
     filter: ExposureFilter | null | undefined,
@@ -66,19 +52,19 @@ export class ExposureService {
     assertValidFilter(ExposureFilter, filter);
     const key = { parentId: clientId, filter: plainFilter(filter) };
     return childConnection(
-      ctx.loaders.exposurePagesByClient.load({
+      loaders.exposurePagesByClient.load({
         ...key,
         ...page,
         leaveOut: EXPOSURE_OPTIONAL_COLUMNS.leaveOutFor(selected),
       }),
       page,
       EXPOSURE_ORDER,
-      () => ctx.loaders.exposureCountsByClient.load(key),
+      () => loaders.exposureCountsByClient.load(key),
     );
   }
 
   pageForIncident(
-    ctx: Context,
+    loaders: ExposureLoaders,
     incidentId: string,
     page: PageArgs,
     filter: ExposureFilter | null | undefined,
@@ -87,30 +73,30 @@ export class ExposureService {
     assertValidFilter(ExposureFilter, filter);
     const key = { parentId: incidentId, filter: plainFilter(filter) };
     return childConnection(
-      ctx.loaders.exposurePagesByIncident.load({
+      loaders.exposurePagesByIncident.load({
         ...key,
         ...page,
         leaveOut: EXPOSURE_OPTIONAL_COLUMNS.leaveOutFor(selected),
       }),
       page,
       EXPOSURE_ORDER,
-      () => ctx.loaders.exposureCountsByIncident.load(key),
+      () => loaders.exposureCountsByIncident.load(key),
     );
   }
 
   /** The incident-level figures, over the exposures the viewer may see (a client: only its own). */
-  summary(ctx: Context, incidentId: string): Promise<ExposureSummaryValue> {
-    return ctx.loaders.exposureSummaryByIncident.load(incidentId);
+  summary(loaders: ExposureLoaders, incidentId: string): Promise<ExposureSummaryValue> {
+    return loaders.exposureSummaryByIncident.load(incidentId);
   }
 
   /** Every revision of an exposure, oldest first. */
-  history(ctx: Context, exposureId: string): Promise<ExposureRevisionEntity[]> {
-    return ctx.loaders.exposureHistory.load(exposureId);
+  history(loaders: ExposureLoaders, exposureId: string): Promise<ExposureRevisionEntity[]> {
+    return loaders.exposureHistory.load(exposureId);
   }
 
   /** Rule 10: what the register said about the exposure at `at` (null: it did not exist yet). */
-  asOf(ctx: Context, exposureId: string, at: Date): Promise<ExposureAsOfValue | null> {
-    return ctx.loaders.exposureAsOf.load({ exposureId, at: at.toISOString() });
+  asOf(loaders: ExposureLoaders, exposureId: string, at: Date): Promise<ExposureAsOfValue | null> {
+    return loaders.exposureAsOf.load({ exposureId, at: at.toISOString() });
   }
 
   /** Rule 9: admin, or the exposed client itself; REPORTED needs reportedAt, NOT_REQUIRED a justification. */
@@ -160,7 +146,7 @@ export class ExposureService {
       );
     if (problems.length) throw new UserInputProblem(problems);
     const art33 = regime === RegulatoryRegime.UK_GDPR && milestone === ObligationMilestone.NOTIFICATION;
-    return this.db.transaction(async (manager) => {
+    return this.connection.transaction(async (manager) => {
       const id = decodeIdOf('Exposure', input.exposureId);
       const exposure = id
         ? await manager.findOne(ExposureEntity, { where: { id }, lock: { mode: 'pessimistic_write' } })

@@ -59,6 +59,7 @@ registerEnumType(NotificationStatus, {
 });
 
 @ObjectType({
+  simpleResolvers: true,
   description:
     'One factor of an exposure score. The contributions of all factors sum to the score (before rounding).',
 })
@@ -77,6 +78,7 @@ export class ExposureFactor {
 }
 
 @ObjectType({
+  simpleResolvers: true,
   description:
     "An estimate of how many people's data is at risk, as a range: the same people are often in several agreements, so the largest single agreement at risk is the lower bound and the sum over agreements the upper one; both are scaled by the incident's shareOfDataAffected when it is known (low rounded down, high up).",
 })
@@ -95,6 +97,7 @@ export class PeopleRange {
 }
 
 @ObjectType({
+  simpleResolvers: true,
   description:
     "The client's decision on one obligation (by default UK GDPR Art. 33's notification to the ICO), with who and when.",
 })
@@ -145,6 +148,7 @@ export class Notification {
 }
 
 @ObjectType('Exposure', {
+  simpleResolvers: true,
   implements: Node,
   description:
     'How exposed one client is to one incident, computed by the register (never typed in), with the 72-hour clock for deciding whether to report.',
@@ -213,6 +217,7 @@ export const { EdgeType: ExposureEdge, ConnectionType: ExposureConnection } = co
 );
 
 @ObjectType({
+  simpleResolvers: true,
   description: 'What the register said about an exposure from recordedAt until the next revision.',
 })
 export class ExposureRevision {
@@ -270,6 +275,7 @@ export class ExposureRevision {
 }
 
 @ObjectType({
+  simpleResolvers: true,
   description: 'What a procurement lead asks first about an incident. Counts only what you may see.',
 })
 export class ExposureSummary {

@@ -20,6 +20,8 @@ export function incidentVisibility(viewer: Viewer, params: SqlParams, alias = 't
     : [];
 }
 
+export type IncidentLoaders = ReturnType<typeof createIncidentLoaders>;
+
 export function createIncidentLoaders(db: DataSource, viewer: Viewer) {
   return {
     incidentById: byIdLoader<IncidentEntity>(async (ids) => {

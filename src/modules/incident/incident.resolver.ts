@@ -26,7 +26,7 @@ import { IncidentFilter, RecordIncidentInput, UpdateIncidentInput } from './inci
 import { INCIDENT_CONSTRAINTS } from './incident.service';
 import { Incident, IncidentConnection } from './incident.type';
 
-@ObjectType({ description: 'The result of recording or updating an incident.' })
+@ObjectType({ simpleResolvers: true, description: 'The result of recording or updating an incident.' })
 export class IncidentPayload {
   @Field(() => Incident, {
     nullable: true,

@@ -1,17 +1,17 @@
-import { DataSource, EntityManager } from 'typeorm';
+import { TransactionalConnection } from '../../db/transactional-connection';
 import { IncidentStatus } from '../../common/enums';
 import { ExposureChangeReason } from '../exposure/exposure.entity';
+import { ExposureEngine } from '../exposure/exposure.engine';
 import { Viewer, requireRole } from '../../auth/viewer';
 import { decodeIdOf } from '../../common/global-id';
 import { ConstraintMessages, lockForUpdate } from '../../common/mutation';
 import { Connection, PageArgs, SqlParams, childConnection, pageQuery } from '../../common/paging';
 import { UserError, UserErrorCode, UserInputProblem, userError } from '../../common/user-error';
 import { assertValid, assertValidFilter } from '../../common/validation';
-import type { Context } from '../../context';
 import { lockLiveSuppliers } from '../supplier/supplier.service';
 import { IncidentEntity } from './incident.entity';
 import { IncidentFilter, RecordIncidentInput, UpdateIncidentInput } from './incident.inputs';
-import { INCIDENT_ORDER, incidentVisibility } from './incident.loaders';
+import { INCIDENT_ORDER, IncidentLoaders, incidentVisibility } from './incident.loaders';
 
 export const INCIDENT_CONSTRAINTS: ConstraintMessages = {
   incident_started_before_detected: {
@@ -23,14 +23,6 @@ export const INCIDENT_CONSTRAINTS: ConstraintMessages = {
     message: 'containedAt must not be before the incident started',
   },
 };
-
-/** Recomputes the exposures of the given incidents inside the caller's transaction, for `reason`; returns how many changed. */
-export type IncidentExposureHook = (
-  manager: EntityManager,
-  incidentIds: string[],
-  reason: ExposureChangeReason,
-  correction?: string | null,
-) => Promise<number>;
 
 /** The facts of an incident that its exposures depend on (what the exposure engine reads); title and kind are not. */
 const EXPOSURE_FACTS = [
@@ -54,8 +46,9 @@ export interface IncidentWrite {
 
 export class IncidentService {
   constructor(
-    private readonly db: DataSource,
-    private readonly recomputeExposures: IncidentExposureHook = async () => 0,
+    private readonly connection: TransactionalConnection,
+    /** Recomputes, inside each write's transaction, the exposures of the incident written. */
+    private readonly exposure: ExposureEngine,
   ) {}
 
   list(
@@ -73,18 +66,22 @@ export class IncidentService {
     }
     if (filter?.status) where.push(`t.status = ${params.param(filter.status)}`);
     return pageQuery(
-      this.db,
+      this.connection.manager,
       { entity: IncidentEntity, from: 'incident t', where, params, order: INCIDENT_ORDER, descending: true },
       page,
     );
   }
 
-  pageForSupplier(ctx: Context, supplierId: string, page: PageArgs): Promise<Connection<IncidentEntity>> {
+  pageForSupplier(
+    loaders: IncidentLoaders,
+    supplierId: string,
+    page: PageArgs,
+  ): Promise<Connection<IncidentEntity>> {
     return childConnection(
-      ctx.loaders.incidentPagesBySupplier.load({ parentId: supplierId, ...page }),
+      loaders.incidentPagesBySupplier.load({ parentId: supplierId, ...page }),
       page,
       INCIDENT_ORDER,
-      () => ctx.loaders.incidentCountsBySupplier.load(supplierId),
+      () => loaders.incidentCountsBySupplier.load(supplierId),
     );
   }
 
@@ -98,7 +95,7 @@ export class IncidentService {
       clientsNotifiedAt: input.clientsNotifiedAt ?? null,
       status: input.status,
     });
-    return this.db.transaction(async (manager) => {
+    return this.connection.transaction(async (manager) => {
       const supplierId = decodeIdOf('Supplier', input.supplierId);
       if (!supplierId || !(await lockLiveSuppliers(manager, [supplierId])).has(supplierId)) {
         throw new UserInputProblem([
@@ -120,7 +117,7 @@ export class IncidentService {
           shareOfDataAffected: input.shareOfDataAffected == null ? null : String(input.shareOfDataAffected),
         }),
       );
-      const exposuresChanged = await this.recomputeExposures(
+      const { changed: exposuresChanged } = await this.exposure.recompute(
         manager,
         [incident.id],
         ExposureChangeReason.INCIDENT_RECORDED,
@@ -146,7 +143,7 @@ export class IncidentService {
         ),
       ]);
     }
-    return this.db.transaction(async (manager) => {
+    return this.connection.transaction(async (manager) => {
       // FOR NO KEY UPDATE, not FOR UPDATE: the exposure engine of a concurrent register write inserts exposures
       // referencing this incident (a foreign-key KEY SHARE lock) while holding the engine lock we wait for next.
       const incident = await lockForUpdate(
@@ -217,10 +214,11 @@ export class IncidentService {
           : movedLater
             ? ExposureChangeReason.AWARENESS_CORRECTED
             : ExposureChangeReason.INCIDENT_UPDATED;
-      const exposuresChanged = await this.recomputeExposures(
+      const { changed: exposuresChanged } = await this.exposure.recompute(
         manager,
         [incident.id],
         reason,
+        null,
         movedLater ? correction : null,
       );
       return { incident: saved, exposuresChanged };

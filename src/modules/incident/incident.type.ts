@@ -6,6 +6,7 @@ import { DateTimeScalar } from '../../common/scalars';
 import { IncidentEntity } from './incident.entity';
 
 @ObjectType('Incident', {
+  simpleResolvers: true,
   implements: Node,
   description:
     'Something that happened at a supplier that may expose its clients: recorded as soon as it is known, then updated as facts arrive.',

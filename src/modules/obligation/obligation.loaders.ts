@@ -24,3 +24,5 @@ export function createObligationLoaders(db: DataSource) {
     }),
   };
 }
+
+export type ObligationLoaders = ReturnType<typeof createObligationLoaders>;

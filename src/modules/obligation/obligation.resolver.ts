@@ -19,7 +19,7 @@ export class ExposureObligationResolver {
       "Every clock this exposure starts under its client's regimes (docs/regulatory-clocks.md), with status at the moment of the request.",
   })
   obligations(@Root() exposure: ExposureEntity, @Ctx() ctx: Context): Promise<ObligationValue[]> {
-    return ctx.services.obligation.obligations(ctx, exposure);
+    return ctx.services.obligation.obligations(ctx.loaders, exposure);
   }
 
   @FieldResolver(() => DateTimeScalar, {
@@ -27,7 +27,7 @@ export class ExposureObligationResolver {
     description: 'The earliest dueAt among the obligations still open (OPEN, DUE_SOON, OVERDUE); null: none.',
   })
   async nextDueAt(@Root() exposure: ExposureEntity, @Ctx() ctx: Context): Promise<Date | null> {
-    return nextDueAt(await ctx.services.obligation.obligations(ctx, exposure));
+    return nextDueAt(await ctx.services.obligation.obligations(ctx.loaders, exposure));
   }
 
   @FieldResolver(() => [Notification], {

@@ -1,9 +1,11 @@
-import { DataSource } from 'typeorm';
+import { TransactionalConnection } from '../../db/transactional-connection';
 import { Viewer, forbidden } from '../../auth/viewer';
 import { decodeIdOf } from '../../common/global-id';
 import { UserErrorCode, UserInputProblem, userError } from '../../common/user-error';
 import { assertValid } from '../../common/validation';
-import type { Context } from '../../context';
+import type { ClientLoaders } from '../client/client.loaders';
+import type { ExposureLoaders } from '../exposure/exposure.loaders';
+import type { ObligationLoaders } from './obligation.loaders';
 import { ClientEntity } from '../client/client.entity';
 import { ExposureEngine } from '../exposure/exposure.engine';
 import { ExposureChangeReason, ExposureEntity, ExposureRevisionEntity } from '../exposure/exposure.entity';
@@ -50,7 +52,7 @@ export function widened(
 
 export class ObligationService {
   constructor(
-    private readonly db: DataSource,
+    private readonly connection: TransactionalConnection,
     private readonly engine: ExposureEngine,
   ) {}
 
@@ -68,7 +70,7 @@ export class ObligationService {
         userError(['input', 'noticeAt'], UserErrorCode.INVALID, 'noticeAt must not be in the future'),
       ]);
     const incidentId = decodeIdOf('Incident', input.incidentId);
-    return this.db.transaction(async (manager) => {
+    return this.connection.transaction(async (manager) => {
       const [incident]: { id: string; status: string; detected_at: Date }[] = incidentId
         ? await manager.query(`SELECT id, status, detected_at FROM incident WHERE id = $1 FOR KEY SHARE`, [
             incidentId,
@@ -144,7 +146,7 @@ export class ObligationService {
         userError(['input', 'triggeredAt'], UserErrorCode.INVALID, 'triggeredAt must not be in the future'),
       ]);
     const id = decodeIdOf('Exposure', input.exposureId);
-    return this.db.transaction(async (manager) => {
+    return this.connection.transaction(async (manager) => {
       const exposure = id ? await manager.findOne(ExposureEntity, { where: { id } }) : null;
       if (!exposure || (viewer.role === 'client' && exposure.clientId !== viewer.clientId))
         throw notFound('exposureId', 'No exposure you may see has this ID');
@@ -175,13 +177,16 @@ export class ObligationService {
   }
 
   /** The exposure's obligations now, from its awareness moments, the recorded triggers and the decisions. */
-  async obligations(ctx: Context, exposure: ExposureEntity): Promise<ObligationValue[]> {
+  async obligations(
+    loaders: ClientLoaders & ExposureLoaders & ObligationLoaders,
+    exposure: ExposureEntity,
+  ): Promise<ObligationValue[]> {
     const [client, triggers, decisions, history, factors] = await Promise.all([
-      ctx.loaders.clientById.load(exposure.clientId),
-      ctx.loaders.obligationTriggers.load(exposure.id),
-      ctx.loaders.notificationDecisions.load(exposure.id),
-      ctx.loaders.exposureHistory.load(exposure.id),
-      exposure.factors ?? ctx.loaders.exposureFactors.load(exposure.id),
+      loaders.clientById.load(exposure.clientId),
+      loaders.obligationTriggers.load(exposure.id),
+      loaders.notificationDecisions.load(exposure.id),
+      loaders.exposureHistory.load(exposure.id),
+      exposure.factors ?? loaders.exposureFactors.load(exposure.id),
     ]);
     const current = { ...exposure, factors };
     if (!client) throw new Error(`Client of exposure ${exposure.id} not found`);

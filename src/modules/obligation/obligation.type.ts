@@ -49,7 +49,10 @@ registerEnumType(ObligationStatus, {
   },
 });
 
-@ObjectType({ description: "One regulator's clock for one exposure: what to do, from when, by when." })
+@ObjectType({
+  simpleResolvers: true,
+  description: "One regulator's clock for one exposure: what to do, from when, by when.",
+})
 export class Obligation {
   @Field(() => RegulatoryRegime, { description: 'The regime.' })
   regime: RegulatoryRegime;

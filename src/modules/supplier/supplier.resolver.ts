@@ -37,7 +37,7 @@ import {
 import { SUPPLIER_CONSTRAINTS } from './supplier.service';
 import { Supplier, SupplierConnection } from './supplier.type';
 
-@ObjectType({ description: 'The result of a mutation on a supplier.' })
+@ObjectType({ simpleResolvers: true, description: 'The result of a mutation on a supplier.' })
 export class SupplierPayload {
   @Field(() => Supplier, {
     nullable: true,
@@ -82,7 +82,7 @@ export class SupplierResolver {
     @Ctx() ctx: Context,
     @Info() info: GraphQLResolveInfo,
   ): Promise<Connection<ContractEntity>> {
-    return ctx.services.contract.pageForSupplier(ctx, supplier.id, page, selectedNodeFields(info));
+    return ctx.services.contract.pageForSupplier(ctx.loaders, supplier.id, page, selectedNodeFields(info));
   }
 
   @FieldResolver(() => IncidentConnection, {
@@ -93,7 +93,7 @@ export class SupplierResolver {
     @Args() page: PageArgsType,
     @Ctx() ctx: Context,
   ): Promise<Connection<IncidentEntity>> {
-    return ctx.services.incident.pageForSupplier(ctx, supplier.id, page);
+    return ctx.services.incident.pageForSupplier(ctx.loaders, supplier.id, page);
   }
 
   @Mutation(() => SupplierPayload, { description: 'Adds a supplier to the register. Admin only.' })

@@ -1,11 +1,11 @@
-import { DataSource, EntityManager, IsNull } from 'typeorm';
+import { EntityManager, IsNull } from 'typeorm';
+import { TransactionalConnection } from '../../db/transactional-connection';
 import { Viewer, requireRole } from '../../auth/viewer';
 import { decodeIdOf } from '../../common/global-id';
 import { ConstraintMessages, lockLiveForUpdate } from '../../common/mutation';
 import { Connection, PageArgs, SqlParams, listOrder, pageQuery } from '../../common/paging';
 import { UserErrorCode, UserInputProblem, userError } from '../../common/user-error';
 import { assertValid, assertValidFilter } from '../../common/validation';
-import { RegisterChangeHook, noRegisterChangeHook } from '../../common/register-change';
 import { SupplierEntity, SupplierSubprocessorEntity } from './supplier.entity';
 import {
   AddSubprocessorInput,
@@ -15,6 +15,7 @@ import {
   SupplierFilter,
   UpdateSupplierInput,
 } from './supplier.inputs';
+import { ExposureEngine } from '../exposure/exposure.engine';
 
 export const SUPPLIER_CONSTRAINTS: ConstraintMessages = {
   supplier_lei_key: { field: ['input', 'lei'], message: 'Another supplier already has this LEI' },
@@ -59,8 +60,9 @@ export async function lockLiveSuppliers(manager: EntityManager, ids: string[]): 
 /** Rules for suppliers and their supplier-level sub-processor links. */
 export class SupplierService {
   constructor(
-    private readonly db: DataSource,
-    private readonly onRegisterChange: RegisterChangeHook = noRegisterChangeHook,
+    private readonly connection: TransactionalConnection,
+    /** Recomputes, inside each write's transaction, the exposures the write can move. */
+    private readonly exposure: ExposureEngine,
   ) {}
 
   /** Suppliers are public within the register: every role may list them. Removed (archived) ones are not listed. */
@@ -80,7 +82,7 @@ export class SupplierService {
       where.push(`t.strategic = ${params.param(filter.strategic)}`);
     if (filter?.tier) where.push(`t.tier = ${params.param(filter.tier)}`);
     return pageQuery(
-      this.db,
+      this.connection.manager,
       {
         entity: SupplierEntity,
         from: 'supplier t',
@@ -98,7 +100,7 @@ export class SupplierService {
   async create(viewer: Viewer, input: CreateSupplierInput): Promise<SupplierEntity> {
     requireRole(viewer, 'admin');
     await assertValid(input);
-    const repository = this.db.getRepository(SupplierEntity);
+    const repository = this.connection.getRepository(SupplierEntity);
     return repository.save(
       repository.create({
         name: input.name.trim(),
@@ -114,7 +116,7 @@ export class SupplierService {
   async update(viewer: Viewer, input: UpdateSupplierInput): Promise<SupplierEntity> {
     requireRole(viewer, 'admin');
     await assertValid(input);
-    return this.db.transaction(async (manager) => {
+    return this.connection.transaction(async (manager) => {
       const supplier = await this.lockSupplier(manager, input.id, ['input', 'id']);
       if (input.name != null) supplier.name = input.name.trim();
       if (input.companyNumber !== undefined) supplier.companyNumber = input.companyNumber;
@@ -134,7 +136,7 @@ export class SupplierService {
    */
   async remove(viewer: Viewer, input: RemoveSupplierInput): Promise<string> {
     requireRole(viewer, 'admin');
-    return this.db.transaction(async (manager) => {
+    return this.connection.transaction(async (manager) => {
       const supplier = await this.lockSupplier(manager, input.id, ['input', 'id']);
       const [use]: { contracts: boolean; open_incidents: boolean; relied_on: boolean }[] =
         await manager.query(
@@ -169,7 +171,7 @@ export class SupplierService {
 
   async addSubprocessor(viewer: Viewer, input: AddSubprocessorInput): Promise<SupplierEntity> {
     requireRole(viewer, 'admin');
-    return this.db.transaction(async (manager) => {
+    return this.connection.transaction(async (manager) => {
       const { supplier, subprocessor } = await this.linkEnds(manager, input);
       const inserted = await manager.query(
         `INSERT INTO supplier_subprocessor (supplier_id, subprocessor_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING supplier_id`,
@@ -184,14 +186,14 @@ export class SupplierService {
           ),
         ]);
       }
-      await this.onRegisterChange(manager, { supplierIds: [supplier.id] });
+      await this.exposure.registerChanged(manager, { supplierIds: [supplier.id] });
       return supplier;
     });
   }
 
   async removeSubprocessor(viewer: Viewer, input: RemoveSubprocessorInput): Promise<SupplierEntity> {
     requireRole(viewer, 'admin');
-    return this.db.transaction(async (manager) => {
+    return this.connection.transaction(async (manager) => {
       const { supplier, subprocessor } = await this.linkEnds(manager, input);
       const result = await manager.delete(SupplierSubprocessorEntity, {
         supplierId: supplier.id,
@@ -206,7 +208,7 @@ export class SupplierService {
           ),
         ]);
       }
-      await this.onRegisterChange(manager, { supplierIds: [supplier.id] });
+      await this.exposure.registerChanged(manager, { supplierIds: [supplier.id] });
       return supplier;
     });
   }

@@ -6,6 +6,7 @@ import { DateTimeScalar } from '../../common/scalars';
 import { SupplierEntity } from './supplier.entity';
 
 @ObjectType('Supplier', {
+  simpleResolvers: true,
   implements: Node,
   description:
     'A company that provides services to client organisations and may process their personal data.',

@@ -5,7 +5,7 @@ import { ApolloServer, BaseContext, HeaderMap } from '@apollo/server';
  * Serves Apollo Server on an Express route, as @as-integrations/express5 does, plus one thing it cannot:
  * answers Apollo gives before a request has a context (CSRF refusal, a batch, a missing query, the token
  * or rate-limit refusals thrown while building the context) never reach our plugins, so the request id is
- * stamped on their errors here. Every other answer already carries it (server.ts, willSendResponse).
+ * stamped on their errors here. Every other answer already carries it (transport/apollo.ts, willSendResponse).
  */
 export function graphqlHttpHandler<C extends BaseContext>(
   apollo: ApolloServer<C>,
