@@ -11,6 +11,8 @@ import {
   ExposureResolver,
   ExposureRevisionResolver,
   IncidentExposureResolver,
+  SimulatedExposureResolver,
+  SimulationResolver,
 } from './modules/exposure/exposure.resolver';
 import { IncidentResolver } from './modules/incident/incident.resolver';
 import { NodeResolver } from './modules/node/node.resolver';
@@ -34,6 +36,8 @@ export const RESOLVERS = [
   ExposureRevisionResolver,
   ExposureAsOfResolver,
   ExposureAlertReasonResolver,
+  SimulationResolver,
+  SimulatedExposureResolver,
   AlertResolver,
   AuditResolver,
   ExposureObligationResolver,

@@ -5,6 +5,7 @@ import { ClientService } from './modules/client/client.service';
 import { ContractService } from './modules/contract/contract.service';
 import { ExposureEngine } from './modules/exposure/exposure.engine';
 import { ExposureService } from './modules/exposure/exposure.service';
+import { Simulation } from './modules/exposure/exposure.simulation';
 import { IncidentService } from './modules/incident/incident.service';
 import { SupplierService } from './modules/supplier/supplier.service';
 import { AuditService } from './modules/audit/audit.service';
@@ -53,6 +54,7 @@ function servicesOver(db: DataSource, options: ServiceOptions) {
       db,
       async (manager, incidentIds, reason, correction) =>
         (await engine.recompute(manager, incidentIds, reason, null, correction ?? null)).changed,
+      async (facts) => new Simulation(facts, await engine.simulate(db, facts)),
     ),
     exposure: new ExposureService(db),
     obligation: new ObligationService(db, engine),

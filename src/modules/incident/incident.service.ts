@@ -9,8 +9,15 @@ import { UserError, UserErrorCode, UserInputProblem, userError } from '../../com
 import { assertValid, assertValidFilter } from '../../common/validation';
 import type { Context } from '../../context';
 import { lockLiveSuppliers } from '../supplier/supplier.service';
+import type { Simulation } from '../exposure/exposure.simulation';
+import type { SimulatedIncidentFacts } from '../exposure/exposure.engine';
 import { IncidentEntity } from './incident.entity';
-import { IncidentFilter, RecordIncidentInput, UpdateIncidentInput } from './incident.inputs';
+import {
+  IncidentFilter,
+  RecordIncidentInput,
+  SimulateIncidentInput,
+  UpdateIncidentInput,
+} from './incident.inputs';
 import { INCIDENT_ORDER, incidentVisibility } from './incident.loaders';
 
 export const INCIDENT_CONSTRAINTS: ConstraintMessages = {
@@ -31,6 +38,9 @@ export type IncidentExposureHook = (
   reason: ExposureChangeReason,
   correction?: string | null,
 ) => Promise<number>;
+
+/** Computes, writing nothing, the exposures recording an incident with these facts would create. */
+export type IncidentSimulationHook = (facts: SimulatedIncidentFacts) => Promise<Simulation>;
 
 /** The facts of an incident that its exposures depend on (what the exposure engine reads); title and kind are not. */
 const EXPOSURE_FACTS = [
@@ -56,6 +66,7 @@ export class IncidentService {
   constructor(
     private readonly db: DataSource,
     private readonly recomputeExposures: IncidentExposureHook = async () => 0,
+    private readonly simulateExposures: IncidentSimulationHook | null = null,
   ) {}
 
   list(
@@ -88,16 +99,37 @@ export class IncidentService {
     );
   }
 
-  async record(viewer: Viewer, input: RecordIncidentInput): Promise<IncidentWrite> {
-    requireRole(viewer, 'admin', 'analyst');
-    await assertValid(input);
-    checkTimes({
+  /**
+   * What recording this incident would do to exposures, recording nothing: the same checks as record()
+   * (role, input, times, a supplier in the register), then the engine's own computation over the facts
+   * given (ExposureEngine.simulate). A read in effect: no incident, exposure, revision, alert or audit row.
+   */
+  async simulate(viewer: Viewer, input: SimulateIncidentInput): Promise<Simulation> {
+    await checkRecordable(viewer, input);
+    if (!this.simulateExposures) throw new Error('IncidentService was built without a simulation hook');
+    const supplierId = decodeIdOf('Supplier', input.supplierId);
+    const live: unknown[] = supplierId
+      ? await this.db.query(`SELECT 1 FROM supplier WHERE id = $1 AND removed_at IS NULL`, [supplierId])
+      : [];
+    if (!supplierId || live.length === 0) {
+      throw new UserInputProblem([
+        userError(['input', 'supplierId'], UserErrorCode.NOT_FOUND, 'No supplier has this ID'),
+      ]);
+    }
+    return this.simulateExposures({
+      supplierId,
       startedAt: input.startedAt ?? null,
       detectedAt: input.detectedAt,
       containedAt: input.containedAt ?? null,
       clientsNotifiedAt: input.clientsNotifiedAt ?? null,
-      status: input.status,
+      dataCategoriesAffected: input.dataCategoriesAffected ?? null,
+      exfiltration: input.exfiltration,
+      shareOfDataAffected: input.shareOfDataAffected == null ? null : String(input.shareOfDataAffected),
     });
+  }
+
+  async record(viewer: Viewer, input: RecordIncidentInput): Promise<IncidentWrite> {
+    await checkRecordable(viewer, input);
     return this.db.transaction(async (manager) => {
       const supplierId = decodeIdOf('Supplier', input.supplierId);
       if (!supplierId || !(await lockLiveSuppliers(manager, [supplierId])).has(supplierId)) {
@@ -244,6 +276,19 @@ function sameFact(
   if (fact === 'shareOfDataAffected')
     return (a === null ? null : Number(a)) === (b === null ? null : Number(b));
   return a === b;
+}
+
+/** What record() and simulate() check before anything runs: the role, the input, the times. */
+async function checkRecordable(viewer: Viewer, input: RecordIncidentInput): Promise<void> {
+  requireRole(viewer, 'admin', 'analyst');
+  await assertValid(input);
+  checkTimes({
+    startedAt: input.startedAt ?? null,
+    detectedAt: input.detectedAt,
+    containedAt: input.containedAt ?? null,
+    clientsNotifiedAt: input.clientsNotifiedAt ?? null,
+    status: input.status,
+  });
 }
 
 type IncidentTimes = Pick<
