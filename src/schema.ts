@@ -20,6 +20,7 @@ import { SupplierResolver } from './modules/supplier/supplier.resolver';
 import { AlertResolver, deliverAlert } from './modules/alert/alert.resolver';
 import { AuditResolver } from './modules/audit/audit.resolver';
 import { ClientRegimesResolver, ExposureObligationResolver } from './modules/obligation/obligation.resolver';
+import { ConcentrationResolver } from './modules/concentration/concentration.resolver';
 import { resolveNodeType } from './common/node';
 import { DateScalar, DateTimeScalar } from './common/scalars';
 
@@ -42,6 +43,7 @@ export const RESOLVERS = [
   AuditResolver,
   ExposureObligationResolver,
   ClientRegimesResolver,
+  ConcentrationResolver,
 ] as const;
 
 /**

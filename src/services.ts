@@ -10,6 +10,7 @@ import { IncidentService } from './modules/incident/incident.service';
 import { SupplierService } from './modules/supplier/supplier.service';
 import { AuditService } from './modules/audit/audit.service';
 import { ObligationService } from './modules/obligation/obligation.service';
+import { ConcentrationService } from './modules/concentration/concentration.service';
 
 interface ServiceOptions {
   afterAlerts?: (manager: EntityManager, lastAlertId: string) => Promise<void>;
@@ -59,6 +60,7 @@ function servicesOver(db: DataSource, options: ServiceOptions) {
     exposure: new ExposureService(db),
     obligation: new ObligationService(db, engine),
     audit: new AuditService(db),
+    concentration: new ConcentrationService(db),
   };
 }
 

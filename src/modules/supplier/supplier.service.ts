@@ -2,7 +2,9 @@ import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { Viewer, requireRole } from '../../auth/viewer';
 import { decodeIdOf } from '../../common/global-id';
 import { ConstraintMessages, lockLiveForUpdate } from '../../common/mutation';
-import { Connection, PageArgs, SqlParams, listOrder, pageQuery } from '../../common/paging';
+import { Connection, PageArgs, SqlParams, childConnection, listOrder, pageQuery } from '../../common/paging';
+import type { Context } from '../../context';
+import { DEPENDENT_ORDER, SupplierDependent } from './supplier.loaders';
 import { UserErrorCode, UserInputProblem, userError } from '../../common/user-error';
 import { assertValid, assertValidFilter } from '../../common/validation';
 import { RegisterChangeHook, noRegisterChangeHook } from '../../common/register-change';
@@ -92,6 +94,16 @@ export class SupplierService {
         ]),
       },
       page,
+    );
+  }
+
+  /** Who depends on this supplier (suppliers are public to every role, so is this graph). */
+  pageDependents(ctx: Context, supplierId: string, page: PageArgs): Promise<Connection<SupplierDependent>> {
+    return childConnection(
+      ctx.loaders.dependentPagesBySupplier.load({ parentId: supplierId, ...page }),
+      page,
+      DEPENDENT_ORDER,
+      () => ctx.loaders.dependentCountsBySupplier.load(supplierId),
     );
   }
 
