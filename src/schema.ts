@@ -21,6 +21,7 @@ import { AlertResolver, deliverAlert } from './modules/alert/alert.resolver';
 import { AuditResolver } from './modules/audit/audit.resolver';
 import { ClientRegimesResolver, ExposureObligationResolver } from './modules/obligation/obligation.resolver';
 import { ConcentrationResolver } from './modules/concentration/concentration.resolver';
+import { ViewerResolver } from './modules/viewer/viewer.resolver';
 import { resolveNodeType } from './common/node';
 import { DateScalar, DateTimeScalar } from './common/scalars';
 
@@ -44,6 +45,7 @@ export const RESOLVERS = [
   ExposureObligationResolver,
   ClientRegimesResolver,
   ConcentrationResolver,
+  ViewerResolver,
 ] as const;
 
 /**
