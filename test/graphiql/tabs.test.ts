@@ -53,7 +53,7 @@ describe('GraphiQL tabs', () => {
       body: JSON.stringify({ query: '{ suppliers(first: 1) { totalCount } }', operationName: 'WhatIf' }),
     });
     expect(response.status).toBe(400);
-    const body = await response.json();
+    const body = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
     expect(body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
     expect(body.errors[0].message).toMatch(/no operation named "WhatIf"/);
   });
