@@ -11,6 +11,8 @@ import {
   ExposureResolver,
   ExposureRevisionResolver,
   IncidentExposureResolver,
+  SimulatedExposureResolver,
+  SimulationResolver,
 } from './modules/exposure/exposure.resolver';
 import { IncidentResolver } from './modules/incident/incident.resolver';
 import { NodeResolver } from './modules/node/node.resolver';
@@ -18,6 +20,8 @@ import { SupplierResolver } from './modules/supplier/supplier.resolver';
 import { AlertResolver, deliverAlert } from './modules/alert/alert.resolver';
 import { AuditResolver } from './modules/audit/audit.resolver';
 import { ClientRegimesResolver, ExposureObligationResolver } from './modules/obligation/obligation.resolver';
+import { ConcentrationResolver } from './modules/concentration/concentration.resolver';
+import { ViewerResolver } from './modules/viewer/viewer.resolver';
 import { resolveNodeType } from './common/node';
 import { DateScalar, DateTimeScalar } from './common/scalars';
 
@@ -34,10 +38,14 @@ export const RESOLVERS = [
   ExposureRevisionResolver,
   ExposureAsOfResolver,
   ExposureAlertReasonResolver,
+  SimulationResolver,
+  SimulatedExposureResolver,
   AlertResolver,
   AuditResolver,
   ExposureObligationResolver,
   ClientRegimesResolver,
+  ConcentrationResolver,
+  ViewerResolver,
 ] as const;
 
 /**

@@ -9,6 +9,7 @@ import { ExposureService } from './modules/exposure/exposure.service';
 import { IncidentService } from './modules/incident/incident.service';
 import { SupplierService } from './modules/supplier/supplier.service';
 import { ObligationService } from './modules/obligation/obligation.service';
+import { ConcentrationService } from './modules/concentration/concentration.service';
 
 /**
  * The services, stateless apart from their connection. `forRequest` gives a request its own set over its
@@ -41,6 +42,7 @@ function servicesOver(connection: TransactionalConnection, engine: ExposureEngin
     exposure: new ExposureService(connection),
     obligation: new ObligationService(connection, engine),
     audit: new AuditService(connection),
+    concentration: new ConcentrationService(connection),
   };
 }
 

@@ -3,7 +3,7 @@ import { DocumentNode, ExecutionResult, GraphQLError, GraphQLSchema, execute } f
 import { compileQuery, isCompiledQuery } from 'graphql-jit';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
-import type { QuerySlots } from '../security/query-slots';
+import { type QuerySlots, takesQuerySlot } from '../security/query-slots';
 
 type RunOperation = (
   context: unknown,
@@ -45,8 +45,8 @@ function standardError(error: GraphQLError): GraphQLError {
  * An operation graphql-jit cannot compile is executed by graphql-js instead (and logged), so a compiler gap
  * never becomes an outage.
  *
- * Queries run inside one of the instance's query slots (security/query-slots.ts), released however the
- * execution ends.
+ * Queries (and mutations that are reads in effect, takesQuerySlot) run inside one of the instance's query
+ * slots (security/query-slots.ts), released however the execution ends.
  */
 export function compiledExecutionGateway(
   schema: GraphQLSchema,
@@ -99,7 +99,7 @@ export function compiledExecutionGateway(
       operationName,
       `${requestContext.queryHash}:${operationName ?? ''}`,
     );
-    const isQuery = requestContext.operation?.operation === 'query';
+    const isQuery = takesQuerySlot(requestContext.document, requestContext.operation);
     if (isQuery) await options.querySlots.acquire();
     try {
       const result = await run(requestContext.context, requestContext.request.variables);

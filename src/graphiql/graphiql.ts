@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Express, Response } from 'express';
+import { GRAPHIQL_TABS, GraphiqlTab } from './tabs';
 
 /**
  * GraphiQL served entirely from npm packages' own files: users sit on closed networks, so the page
@@ -77,6 +78,11 @@ const BOOTSTRAP = `(function () {
   }
   var props = { fetcher: fetcher, defaultEditorToolsVisibility: config.defaultHeaders ? 'headers' : false };
   if (config.defaultHeaders) props.defaultHeaders = config.defaultHeaders;
+  // Each tab carries the headers too: GraphiQL gives a default tab no headers of its own.
+  if (config.defaultTabs)
+    props.defaultTabs = config.defaultTabs.map(function (tab) {
+      return Object.assign({ headers: config.defaultHeaders || undefined }, tab);
+    });
   ReactDOM.createRoot(document.getElementById('graphiql')).render(React.createElement(GraphiQL, props));
 })();
 `;
@@ -103,7 +109,7 @@ function escapeHtml(text: string): string {
 export function graphiqlPage(
   base: string,
   names: { css: string[]; scripts: string[] },
-  config: { endpoint: string; defaultHeaders: string | null },
+  config: { endpoint: string; defaultHeaders: string | null; defaultTabs?: readonly GraphiqlTab[] },
 ): string {
   const css = names.css
     .map((name) => `    <link rel="stylesheet" href="${escapeHtml(`${base}/${name}`)}" />`)
@@ -154,7 +160,7 @@ export function mountGraphiql(
         BOOTSTRAP_NAME,
       ],
     },
-    { endpoint: options.endpoint, defaultHeaders },
+    { endpoint: options.endpoint, defaultHeaders, defaultTabs: GRAPHIQL_TABS },
   );
 
   const security = (res: Response) => {

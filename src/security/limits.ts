@@ -11,6 +11,7 @@ import {
   ValidationRule,
   isListType,
   getNullableType,
+  getOperationAST,
   visit,
   BREAK,
 } from 'graphql';
@@ -49,6 +50,16 @@ export function operationCost(
   variables: Record<string, unknown> | undefined,
   operationName?: string | null,
 ): number {
+  // graphql-query-complexity reads every operation's name to find the one asked for, and fails on an
+  // anonymous one when the name matches none (GraphiQL sends a tab's old name after its query was edited).
+  if (!getOperationAST(document, operationName ?? undefined)) {
+    throw new GraphQLError(
+      operationName
+        ? `The document has no operation named "${operationName}": send the name of one of its operations, or none`
+        : 'The document has several operations: send operationName to say which one to run',
+      { extensions: { code: ErrorCode.BAD_USER_INPUT, http: { status: 400 } } },
+    );
+  }
   try {
     return getComplexity({
       schema,

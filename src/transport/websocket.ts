@@ -26,7 +26,7 @@ import type { Services } from '../services';
 import type { AlertHub } from '../modules/alert/alert.hub';
 import { checkOperation, queryLimits } from '../security/limits';
 import type { createRateLimiter } from '../security/rate-limit';
-import type { QuerySlots } from '../security/query-slots';
+import { type QuerySlots, takesQuerySlot } from '../security/query-slots';
 import { Metrics, recordOperation } from '../observability/metrics';
 import { FormatError, formattedOf } from './format-error';
 import { auditActor } from './audit-actor';
@@ -297,9 +297,11 @@ export function serveWebSocket(options: WebSocketOptions): Disposable {
           contextValue,
         };
       },
-      // Queries wait for one of the instance's query slots, as over HTTP; mutations go straight through.
+      // Queries (and reads in effect such as simulateIncident) wait for one of the instance's query slots, as
+      // over HTTP; other mutations go straight through.
       execute: async (args: ExecutionArgs) => {
-        if (getOperationAST(args.document, args.operationName)?.operation !== 'query') return execute(args);
+        if (!takesQuerySlot(args.document, getOperationAST(args.document, args.operationName)))
+          return execute(args);
         await querySlots.acquire();
         try {
           return await execute(args);

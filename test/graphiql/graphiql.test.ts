@@ -154,6 +154,16 @@ describe('GraphiQL page (headless Chromium)', () => {
       if (new URL(request.url()).pathname === '/graphql')
         graphqlRequests.push({ authorization: request.headers()['authorization'], body: request.postData() });
     });
+    // GraphiQL opens with the ready-made tabs (src/graphiql/tabs.ts); a user's own query goes in a new tab.
+    const tabTitles = await page.$$eval('.graphiql-tab', (tabs) =>
+      tabs.map(
+        (tab) =>
+          tab.querySelector('.graphiql-tab-button')?.textContent?.trim() ??
+          tab.textContent?.replace(/ icon$/, '').trim(),
+      ),
+    );
+    expect(tabTitles).toEqual(expect.arrayContaining(['WhatIf', 'Concentration', 'WhoAmI', 'MyAlerts']));
+    await page.click('.graphiql-tab-add');
     await replaceQuery(page, '{ suppliers(first: 5) { totalCount edges { node { name } } } }', 'query');
     await page.click('.graphiql-execute-button');
 

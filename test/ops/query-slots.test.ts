@@ -1,6 +1,7 @@
 import { Client as PgClient } from 'pg';
 import { TestApp, dataOf, startTestApp } from '../support/app';
 import { createSupplier } from '../support/factories';
+import { encodeGlobalId } from '../../src/common/global-id';
 
 /**
  * MAX_CONCURRENT_QUERIES bounds the queries executing at once (src/security/query-slots.ts). With one
@@ -74,6 +75,41 @@ describe('query slots', () => {
       Array.from({ length: 5 }, () => app.gql(app.adminToken, '{ suppliers(first: 1) { totalCount } }')),
     );
     expect(results.map((result) => dataOf(result).suppliers.totalCount)).toEqual([1, 1, 1, 1, 1]);
+    expect(await queuedQueries()).toBe(0);
+  });
+
+  it('makes simulateIncident (a mutation that is a read in effect) wait for a slot like a query', async () => {
+    const supplier = await createSupplier(app.services, { name: 'Simulated' });
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE client IN ACCESS EXCLUSIVE MODE');
+    const first = app.gql(app.adminToken, '{ clients(first: 5) { totalCount } }');
+    await until(
+      async () =>
+        (
+          await locker.query(
+            `SELECT count(*)::int AS n FROM pg_locks WHERE relation = 'client'::regclass AND NOT granted`,
+          )
+        ).rows[0].n > 0,
+      'the first query to wait for the lock',
+    );
+    const simulated = app.gql(
+      app.adminToken,
+      `mutation($input: SimulateIncidentInput!) { simulateIncident(input: $input) { clientsExposed } }`,
+      {
+        input: {
+          supplierId: encodeGlobalId('Supplier', supplier.id),
+          title: 'What if',
+          kind: 'CYBER_ATTACK',
+          status: 'SUSPECTED',
+          detectedAt: '2024-03-01T00:00:00Z',
+          exfiltration: 'SUSPECTED',
+        },
+      },
+    );
+    await until(async () => (await queuedQueries()) === 1, 'the simulation to queue');
+    await locker.query('COMMIT');
+    expect(dataOf(await first).clients.totalCount).toBeGreaterThanOrEqual(0);
+    expect(dataOf(await simulated).simulateIncident).toEqual({ clientsExposed: 0 });
     expect(await queuedQueries()).toBe(0);
   });
 });

@@ -46,8 +46,14 @@ const CALLED_DIRECTLY = [
   'Incident.id',
   'Incident.shareOfDataAffected',
   'Incident.supplier',
+  'SimulatedExposure.client',
+  'SimulatedExposure.contracts',
+  'SimulatedExposure.dataSubjectsAtRisk',
+  'SimulatedExposure.dataSubjectsAtRiskRange',
+  'SimulatedExposure.path',
   'Supplier.id',
   'Supplier.subprocessors',
+  'Viewer.client',
 ];
 
 describe('resolvers as src/schema.ts wires them', () => {

@@ -1,5 +1,6 @@
 import { EntityManager } from 'typeorm';
 import { DataCategory, SPECIAL_CATEGORIES, sqlValues } from '../../common/enums';
+import type { TransactionalConnection } from '../../db/transactional-connection';
 import { notifyAlerts } from '../alert/alert.notify';
 import type { DailyJob } from '../schedule/daily-jobs';
 import { ExposureChangeReason } from './exposure.entity';
@@ -14,31 +15,44 @@ const SPECIAL_MASK = SPECIAL_CATEGORIES.reduce(
 );
 
 /**
- * The exposure engine: one set-based statement computes every client's exposure to a set of incidents
- * (recursive walk of the sub-processor graph, windows, data at risk, score), upserts what changed,
- * resolves what no longer applies, and writes a revision and an alert for each change.
- * docs/exposure-scoring.md explains the rules and the score; test/exposure/reference.ts is an independent
- * TypeScript model of the same rules that test/exposure/engine.property.test.ts compares this statement with.
- * docs/performance.md tells how its shape keeps it linear (about a second for 9,000 exposures over 100,000 contracts).
- *
- * $1 incident ids; $2 client ids to limit the work to (null: every client). Rows outside $2 are untouched.
- * $3 the day that counts as today (null: the statement's own); $4 why it runs (ExposureChangeReason),
- * written on every revision it adds; $5 a correction's stated reason (null: none). Awareness moments only
- * move earlier, except under a correction, which recomputes them from what is recorded then (rule 5). Removed (archived) contracts and agreements carry removed_at and
- * count for nothing here; an archived supplier has no links left (removeSupplier), so the walk needs no filter.
+ * The incident facts the engine reads, one row per incident (`i` is any relation with the incident table's
+ * columns): shared by the stored incidents of recompute() and the unrecorded one of simulate().
  */
-const ENGINE_SQL = `
-WITH RECURSIVE
-inc AS (
+const INCIDENT_FACTS = `
   SELECT i.id AS incident_id, i.supplier_id, i.exfiltration, i.clients_notified_at,
          i.data_categories_affected AS affected,
          coalesce(i.share_of_data_affected, 1)::numeric AS share,
          (coalesce(i.started_at, i.detected_at) AT TIME ZONE 'UTC')::date AS start_day,
          (i.contained_at AT TIME ZONE 'UTC')::date AS end_day,
          -- Rule 2: nothing is exposed before it exists; $3 lets the daily job compute as of a given day.
-         coalesce($3::date, (statement_timestamp() AT TIME ZONE 'UTC')::date) AS today
+         coalesce($3::date, (statement_timestamp() AT TIME ZONE 'UTC')::date) AS today`;
+
+/** `inc` from stored incidents: $1 their ids. */
+const INC_FROM_INCIDENTS = `inc AS (${INCIDENT_FACTS}
   FROM incident i WHERE i.id = ANY($1::uuid[])
-),
+)`;
+
+/**
+ * `inc` from an incident that is not recorded (simulate): $1 a JSON object with the incident table's columns
+ * (snake_case; id is SIMULATED_INCIDENT_ID), read with the same types as the table's.
+ */
+const INC_FROM_INPUT = `inc AS (${INCIDENT_FACTS}
+  FROM jsonb_to_record($1::jsonb) AS i(id uuid, supplier_id uuid, exfiltration text, clients_notified_at timestamptz,
+       data_categories_affected text[], share_of_data_affected numeric(5,4), started_at timestamptz,
+       detected_at timestamptz, contained_at timestamptz)
+)`;
+
+/** The id the simulated incident goes by inside the statement (it is never written anywhere). */
+const SIMULATED_INCIDENT_ID = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * The computation, shared by the engine's write statement and the simulation: from `inc` (defined before
+ * it) to `computed`, one row per (incident, client) exposure with everything an exposure shows.
+ * $2 client ids to limit the work to (null: every client); $3 the day that counts as today (null: the
+ * statement's own). Removed (archived) contracts and agreements carry removed_at and count for nothing
+ * here; an archived supplier has no links left (removeSupplier), so the walk needs no filter.
+ */
+const COMPUTE_CTES = `
 -- Rule 3's supply chain, breadth first from each incident's supplier backwards along supplier-level links,
 -- one level per step: every supplier is settled once, at its shortest distance, so the cost is linear in
 -- the links however many cycles the graph has. A row per level carries the level's new suppliers
@@ -190,7 +204,16 @@ computed AS (
                        || ' down the chain: score x ' || round(power(0.8, s.depth)::numeric, 3) END)
          ) AS factors
   FROM scored s
-),
+)
+`;
+
+/**
+ * What the engine writes, after COMPUTE_CTES: the awareness moments (rule 5), the comparison with the stored
+ * exposures, upserts of what changed, resolution of what no longer applies, and a revision and an alert for
+ * each change. $1 incident ids; $2 as above; $4 why it runs (ExposureChangeReason), written on every
+ * revision it adds; $5 a correction's stated reason (null: none).
+ */
+const WRITE_CTES = `
 -- Rule 5: the moments each client was told. Its own notices (recordClientNotice; a notice with a reason is a
 -- correction and replaces every earlier one), and the supplier's notice (clients_notified_at) for a direct
 -- client only: an indirect client hears from its own supplier, on its own date.
@@ -316,14 +339,76 @@ alerts AS (
   ORDER BY ch.client_id, ch.incident_id, ch.kind_order
   RETURNING id
 )
+`;
+
+/**
+ * The exposure engine: one set-based statement computes every client's exposure to a set of incidents
+ * (recursive walk of the sub-processor graph, windows, data at risk, score), upserts what changed,
+ * resolves what no longer applies, and writes a revision and an alert for each change.
+ * docs/exposure-scoring.md explains the rules and the score; test/exposure/reference.ts is an independent
+ * TypeScript model of the same rules that test/exposure/engine.property.test.ts compares this statement with.
+ * docs/performance.md tells how its shape keeps it linear (about a second for 9,000 exposures over 100,000 contracts).
+ *
+ * $1 incident ids; $2 client ids to limit the work to (null: every client). Rows outside $2 are untouched.
+ * $3 the day that counts as today (null: the statement's own); $4 why it runs (ExposureChangeReason),
+ * written on every revision it adds; $5 a correction's stated reason (null: none). Awareness moments only
+ * move earlier, except under a correction, which recomputes them from what is recorded then (rule 5). Removed (archived) contracts and agreements carry removed_at and
+ * count for nothing here; an archived supplier has no links left (removeSupplier), so the walk needs no filter.
+ */
+const ENGINE_SQL = `
+WITH RECURSIVE ${INC_FROM_INCIDENTS},${COMPUTE_CTES},${WRITE_CTES}
 SELECT (SELECT count(*) FROM changes)::int AS changed, (SELECT max(id) FROM alerts)::text AS last_alert_id
+`;
+
+/**
+ * What recording an incident would compute, written nowhere: the same `inc` facts (from $1, the incident as
+ * JSON) and the same COMPUTE_CTES as ENGINE_SQL, then only a SELECT of `computed`. $2 and $3 as in the
+ * engine. Highest score first, then by client id (a stable order for paging).
+ */
+const SIMULATION_SQL = `
+WITH RECURSIVE ${INC_FROM_INPUT},${COMPUTE_CTES}
+SELECT client_id, contract_ids, path, categories, people::text AS people, people_low::text AS people_low,
+       people_high::text AS people_high, special, score, level, factors
+FROM computed
+ORDER BY score DESC, client_id DESC
 `;
 
 /** Takes the engine's lock, and gives its big sorts room in memory for this transaction only. */
 const LOCK_SQL = `SELECT pg_advisory_xact_lock($1), set_config('work_mem', '64MB', true)`;
 
+/** A simulation's transaction: it writes nothing (PostgreSQL refuses any write), with the engine's room for sorts. */
+const READ_ONLY_SQL = `SELECT set_config('transaction_read_only', 'on', true), set_config('work_mem', '64MB', true)`;
+
 /** One lock for every transaction that recomputes exposures: see the comment in recompute(). */
 const EXPOSURE_LOCK_KEY = 7_331_001;
+
+/** The facts of an incident that is not recorded, as the engine reads them (the incident table's columns). */
+export interface SimulatedIncidentFacts {
+  supplierId: string;
+  startedAt: Date | null;
+  detectedAt: Date;
+  containedAt: Date | null;
+  clientsNotifiedAt: Date | null;
+  dataCategoriesAffected: readonly string[] | null;
+  exfiltration: string;
+  /** Exactly as stored (numeric(5,4) text), or null while unknown. */
+  shareOfDataAffected: string | null;
+}
+
+/** One exposure that recording the incident would create: the `computed` row of the engine statement. */
+export interface SimulatedExposureRow {
+  client_id: string;
+  contract_ids: string[];
+  path: string[];
+  categories: string[];
+  people: string;
+  people_low: string;
+  people_high: string;
+  special: boolean;
+  score: number;
+  level: string;
+  factors: { name: string; detail: string; contribution: number }[];
+}
 
 export interface RecomputeResult {
   changed: number;
@@ -402,6 +487,33 @@ export class ExposureEngine {
       ExposureChangeReason.CONTRACT_STARTED,
       today,
     );
+  }
+
+  /**
+   * What recording `incident` would compute for every client, highest score first, writing nothing: the
+   * engine's own computation (COMPUTE_CTES) over the incident given as parameters. It takes no lock, so
+   * register writes are never held back by it, and runs in a READ ONLY transaction (one snapshot; any write
+   * would be refused by PostgreSQL itself), with the engine's room for sorts.
+   */
+  simulate(
+    connection: TransactionalConnection,
+    incident: SimulatedIncidentFacts,
+  ): Promise<SimulatedExposureRow[]> {
+    const row = {
+      id: SIMULATED_INCIDENT_ID,
+      supplier_id: incident.supplierId,
+      exfiltration: incident.exfiltration,
+      clients_notified_at: incident.clientsNotifiedAt?.toISOString() ?? null,
+      data_categories_affected: incident.dataCategoriesAffected,
+      share_of_data_affected: incident.shareOfDataAffected,
+      started_at: incident.startedAt?.toISOString() ?? null,
+      detected_at: incident.detectedAt.toISOString(),
+      contained_at: incident.containedAt?.toISOString() ?? null,
+    };
+    return connection.transaction(async (manager) => {
+      await manager.query(READ_ONLY_SQL);
+      return manager.query(SIMULATION_SQL, [JSON.stringify(row), null, null]);
+    });
   }
 
   /**

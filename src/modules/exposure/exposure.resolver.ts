@@ -40,6 +40,8 @@ import {
 } from './exposure.entity';
 import { ExposureFilter, RecordNotificationDecisionInput } from './exposure.inputs';
 import type { ExposureSummaryValue } from './exposure.loaders';
+import { SimulatedExposureValue, Simulation } from './exposure.simulation';
+import { SimulateIncidentInput } from '../incident/incident.inputs';
 import {
   Exposure,
   ExposureConnection,
@@ -48,6 +50,8 @@ import {
   ExposureSummary,
   Notification,
   PeopleRange,
+  SimulatedExposure,
+  SimulatedExposureConnection,
 } from './exposure.type';
 
 const MAX_GRAPHQL_INT = 2_147_483_647;
@@ -351,5 +355,93 @@ export class IncidentExposureResolver {
   })
   exposureSummary(@Root() incident: IncidentEntity, @Ctx() ctx: Context): Promise<ExposureSummaryValue> {
     return ctx.services.exposure.summary(ctx.loaders, incident.id);
+  }
+}
+
+@ObjectType({
+  simpleResolvers: true,
+  description:
+    'What recording an incident would do (simulateIncident): the exposures it would create, computed by the exposure engine itself; nothing is written.',
+})
+export class SimulationPayload {
+  /** The computed answer; null when the input was refused. */
+  simulation: Simulation | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'How many clients would be exposed; null when the input was refused (see userErrors).',
+  })
+  clientsExposed: number | null;
+
+  @Field(() => [UserError], { description: 'Why nothing could be simulated; empty on success.' })
+  userErrors: UserError[];
+}
+
+@Resolver(() => SimulationPayload)
+export class SimulationResolver {
+  @Mutation(() => SimulationPayload, {
+    description:
+      "What recording this incident would do, writing nothing: every client's exposure as recordIncident would compute it (the engine's own computation), with no incident, exposure, revision, alert or audit row, and no lock held on the register. A read in effect: it waits for a query slot and counts against the rate limit like a query. Admin or analyst.",
+  })
+  async simulateIncident(
+    @Arg('input', () => SimulateIncidentInput, {
+      description: 'The incident to simulate: the same fields as recordIncident takes.',
+    })
+    input: SimulateIncidentInput,
+    @Ctx() ctx: Context,
+  ): Promise<SimulationPayload> {
+    const { result, userErrors } = await asPayload(() => ctx.services.incident.simulate(ctx.viewer, input));
+    return { simulation: result, clientsExposed: result ? result.exposures.length : null, userErrors };
+  }
+
+  @FieldResolver(() => SimulatedExposureConnection, {
+    nullable: true,
+    description:
+      'The exposures it would create, highest score first; null when the input was refused. Cursors belong to this simulation: a cursor from a simulation with other facts is refused.',
+  })
+  exposures(
+    @Root() payload: SimulationPayload,
+    @Args() page: PageArgsType,
+  ): Connection<SimulatedExposureValue> | null {
+    return payload.simulation ? payload.simulation.page(page) : null;
+  }
+}
+
+@Resolver(() => SimulatedExposure)
+export class SimulatedExposureResolver {
+  @FieldResolver(() => Client, { description: 'The client that would be exposed.' })
+  async client(@Root() exposure: SimulatedExposureValue, @Ctx() ctx: Context): Promise<ClientEntity> {
+    const client = await ctx.loaders.clientById.load(exposure.clientId);
+    if (!client) throw new Error(`Client ${exposure.clientId} of a simulated exposure not found`);
+    return client;
+  }
+
+  @FieldResolver(() => [Contract], {
+    description: "The client's contracts through which it would be exposed.",
+  })
+  contracts(@Root() exposure: SimulatedExposureValue, @Ctx() ctx: Context): Promise<ContractEntity[]> {
+    return loadAll(ctx.loaders.contractById, exposure.contractIds);
+  }
+
+  @FieldResolver(() => [Supplier], {
+    description: "The shortest supply chain from the client's own supplier to the incident's supplier.",
+  })
+  path(@Root() exposure: SimulatedExposureValue, @Ctx() ctx: Context): Promise<SupplierEntity[]> {
+    return loadAll(ctx.loaders.supplierById, exposure.path);
+  }
+
+  @FieldResolver(() => Int, {
+    description:
+      'People whose data would be at risk: the sum over the agreements with a category at risk (capped at 2,147,483,647), as Exposure.dataSubjectsAtRisk.',
+  })
+  dataSubjectsAtRisk(@Root() exposure: SimulatedExposureValue): number {
+    return Math.min(Number(exposure.dataSubjectsAtRisk), MAX_GRAPHQL_INT);
+  }
+
+  @FieldResolver(() => PeopleRange, {
+    description: 'People whose data would be at risk as a range (see PeopleRange).',
+  })
+  dataSubjectsAtRiskRange(@Root() exposure: SimulatedExposureValue): PeopleRange {
+    return peopleRange(exposure);
   }
 }

@@ -319,3 +319,31 @@ export class ExposureSummary {
   @Field(() => Int, { description: 'Exposures at LOW level.' })
   low: number;
 }
+
+@ObjectType({
+  simpleResolvers: true,
+  description:
+    'An exposure that recording a simulated incident would create (simulateIncident): the fields an Exposure has that need no stored row. Nothing is written, so it has no id, clock, decision or history.',
+})
+export class SimulatedExposure {
+  @Field(() => Int, { description: 'Risk score from 0 to 100, as the register would compute it.' })
+  score: number;
+
+  @Field(() => ExposureLevel, { description: 'Band of the score.' })
+  level: ExposureLevel;
+
+  @Field(() => [ExposureFactor], { description: 'Why the score would be what it is.' })
+  factors: ExposureFactor[];
+
+  @Field(() => [DataCategory], {
+    description:
+      "Categories of personal data that would be at risk (each involved agreement's categories that the incident affects).",
+  })
+  dataCategoriesAtRisk: DataCategory[];
+
+  @Field({ description: 'True when special category data (Art. 9) would be at risk.' })
+  specialCategoryData: boolean;
+}
+
+export const { EdgeType: SimulatedExposureEdge, ConnectionType: SimulatedExposureConnection } =
+  connectionTypes(SimulatedExposure, 'SimulatedExposure', 'simulated exposures');

@@ -114,6 +114,12 @@ export class RecordIncidentInput {
 
 @InputType({
   description:
+    'An incident that has not happened (or is not recorded): the same fields as RecordIncidentInput, so the same variables can be recorded afterwards. Nothing is written.',
+})
+export class SimulateIncidentInput extends RecordIncidentInput {}
+
+@InputType({
+  description:
     'New facts about an incident; omitted fields stay as they are, null clears a time or makes the categories unknown again.',
 })
 export class UpdateIncidentInput {

@@ -9,8 +9,15 @@ import { Connection, PageArgs, SqlParams, childConnection, pageQuery } from '../
 import { UserError, UserErrorCode, UserInputProblem, userError } from '../../common/user-error';
 import { assertValid, assertValidFilter } from '../../common/validation';
 import { lockLiveSuppliers } from '../supplier/supplier.service';
+import { Simulation } from '../exposure/exposure.simulation';
+import type { SimulatedIncidentFacts } from '../exposure/exposure.engine';
 import { IncidentEntity } from './incident.entity';
-import { IncidentFilter, RecordIncidentInput, UpdateIncidentInput } from './incident.inputs';
+import {
+  IncidentFilter,
+  RecordIncidentInput,
+  SimulateIncidentInput,
+  UpdateIncidentInput,
+} from './incident.inputs';
 import { INCIDENT_ORDER, IncidentLoaders, incidentVisibility } from './incident.loaders';
 
 export const INCIDENT_CONSTRAINTS: ConstraintMessages = {
@@ -47,7 +54,7 @@ export interface IncidentWrite {
 export class IncidentService {
   constructor(
     private readonly connection: TransactionalConnection,
-    /** Recomputes, inside each write's transaction, the exposures of the incident written. */
+    /** Recomputes, inside each write's transaction, the exposures of the incident written (and simulates them). */
     private readonly exposure: ExposureEngine,
   ) {}
 
@@ -85,16 +92,39 @@ export class IncidentService {
     );
   }
 
-  async record(viewer: Viewer, input: RecordIncidentInput): Promise<IncidentWrite> {
-    requireRole(viewer, 'admin', 'analyst');
-    await assertValid(input);
-    checkTimes({
+  /**
+   * What recording this incident would do to exposures, recording nothing: the same checks as record()
+   * (role, input, times, a supplier in the register), then the engine's own computation over the facts
+   * given (ExposureEngine.simulate). A read in effect: no incident, exposure, revision, alert or audit row.
+   */
+  async simulate(viewer: Viewer, input: SimulateIncidentInput): Promise<Simulation> {
+    await checkRecordable(viewer, input);
+    const supplierId = decodeIdOf('Supplier', input.supplierId);
+    const live: unknown[] = supplierId
+      ? await this.connection.manager.query(`SELECT 1 FROM supplier WHERE id = $1 AND removed_at IS NULL`, [
+          supplierId,
+        ])
+      : [];
+    if (!supplierId || live.length === 0) {
+      throw new UserInputProblem([
+        userError(['input', 'supplierId'], UserErrorCode.NOT_FOUND, 'No supplier has this ID'),
+      ]);
+    }
+    const facts: SimulatedIncidentFacts = {
+      supplierId,
       startedAt: input.startedAt ?? null,
       detectedAt: input.detectedAt,
       containedAt: input.containedAt ?? null,
       clientsNotifiedAt: input.clientsNotifiedAt ?? null,
-      status: input.status,
-    });
+      dataCategoriesAffected: input.dataCategoriesAffected ?? null,
+      exfiltration: input.exfiltration,
+      shareOfDataAffected: input.shareOfDataAffected == null ? null : String(input.shareOfDataAffected),
+    };
+    return new Simulation(facts, await this.exposure.simulate(this.connection, facts));
+  }
+
+  async record(viewer: Viewer, input: RecordIncidentInput): Promise<IncidentWrite> {
+    await checkRecordable(viewer, input);
     return this.connection.transaction(async (manager) => {
       const supplierId = decodeIdOf('Supplier', input.supplierId);
       if (!supplierId || !(await lockLiveSuppliers(manager, [supplierId])).has(supplierId)) {
@@ -242,6 +272,19 @@ function sameFact(
   if (fact === 'shareOfDataAffected')
     return (a === null ? null : Number(a)) === (b === null ? null : Number(b));
   return a === b;
+}
+
+/** What record() and simulate() check before anything runs: the role, the input, the times. */
+async function checkRecordable(viewer: Viewer, input: RecordIncidentInput): Promise<void> {
+  requireRole(viewer, 'admin', 'analyst');
+  await assertValid(input);
+  checkTimes({
+    startedAt: input.startedAt ?? null,
+    detectedAt: input.detectedAt,
+    containedAt: input.containedAt ?? null,
+    clientsNotifiedAt: input.clientsNotifiedAt ?? null,
+    status: input.status,
+  });
 }
 
 type IncidentTimes = Pick<

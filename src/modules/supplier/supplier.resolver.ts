@@ -35,7 +35,8 @@ import {
   UpdateSupplierInput,
 } from './supplier.inputs';
 import { SUPPLIER_CONSTRAINTS } from './supplier.service';
-import { Supplier, SupplierConnection } from './supplier.type';
+import { Supplier, SupplierConnection, SupplierDependentConnection } from './supplier.type';
+import { SupplierDependent } from './supplier.loaders';
 
 @ObjectType({ simpleResolvers: true, description: 'The result of a mutation on a supplier.' })
 export class SupplierPayload {
@@ -71,6 +72,18 @@ export class SupplierResolver {
   })
   subprocessors(@Root() supplier: SupplierEntity, @Ctx() ctx: Context): Promise<SupplierEntity[]> {
     return ctx.loaders.subprocessorsBySupplier.load(supplier.id);
+  }
+
+  @FieldResolver(() => SupplierDependentConnection, {
+    description:
+      'Suppliers that use this one as a sub-processor (supplier-level links), directly or through chains, nearest first, then by name, each at its shortest depth. The reverse of subprocessors: who depends on AWS.',
+  })
+  dependents(
+    @Root() supplier: SupplierEntity,
+    @Args() page: PageArgsType,
+    @Ctx() ctx: Context,
+  ): Promise<Connection<SupplierDependent>> {
+    return ctx.services.supplier.pageDependents(ctx.loaders, supplier.id, page);
   }
 
   @FieldResolver(() => ContractConnection, {

@@ -3,7 +3,8 @@ import { TransactionalConnection } from '../../db/transactional-connection';
 import { Viewer, requireRole } from '../../auth/viewer';
 import { decodeIdOf } from '../../common/global-id';
 import { ConstraintMessages, lockLiveForUpdate } from '../../common/mutation';
-import { Connection, PageArgs, SqlParams, listOrder, pageQuery } from '../../common/paging';
+import { Connection, PageArgs, SqlParams, childConnection, listOrder, pageQuery } from '../../common/paging';
+import { DEPENDENT_ORDER, SupplierDependent, SupplierLoaders } from './supplier.loaders';
 import { UserErrorCode, UserInputProblem, userError } from '../../common/user-error';
 import { assertValid, assertValidFilter } from '../../common/validation';
 import { SupplierEntity, SupplierSubprocessorEntity } from './supplier.entity';
@@ -94,6 +95,20 @@ export class SupplierService {
         ]),
       },
       page,
+    );
+  }
+
+  /** Who depends on this supplier (suppliers are public to every role, so is this graph). */
+  pageDependents(
+    loaders: SupplierLoaders,
+    supplierId: string,
+    page: PageArgs,
+  ): Promise<Connection<SupplierDependent>> {
+    return childConnection(
+      loaders.dependentPagesBySupplier.load({ parentId: supplierId, ...page }),
+      page,
+      DEPENDENT_ORDER,
+      () => loaders.dependentCountsBySupplier.load(supplierId),
     );
   }
 

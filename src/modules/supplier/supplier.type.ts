@@ -1,4 +1,4 @@
-import { Field, ObjectType } from 'type-graphql';
+import { Field, Int, ObjectType } from 'type-graphql';
 import { SupplierTier } from '../../common/enums';
 import { Node, registerNodeType } from '../../common/node';
 import { connectionTypes } from '../../common/connection';
@@ -47,3 +47,21 @@ export const { EdgeType: SupplierEdge, ConnectionType: SupplierConnection } = co
   'Supplier',
   'suppliers',
 );
+
+@ObjectType({
+  simpleResolvers: true,
+  description: 'A supplier that uses another as a sub-processor, directly or through a chain.',
+})
+export class SupplierDependent {
+  @Field(() => Supplier, { description: 'The dependent supplier.' })
+  supplier: SupplierEntity;
+
+  @Field(() => Int, {
+    description:
+      'Links between them on the shortest chain: 1 when it names the supplier as its own sub-processor, 2 through one supplier between, and so on.',
+  })
+  depth: number;
+}
+
+export const { EdgeType: SupplierDependentEdge, ConnectionType: SupplierDependentConnection } =
+  connectionTypes(SupplierDependent, 'SupplierDependent', 'dependent suppliers');
