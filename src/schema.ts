@@ -18,6 +18,7 @@ import { SupplierResolver } from './modules/supplier/supplier.resolver';
 import { AlertResolver, deliverAlert } from './modules/alert/alert.resolver';
 import { AuditResolver } from './modules/audit/audit.resolver';
 import { ClientRegimesResolver, ExposureObligationResolver } from './modules/obligation/obligation.resolver';
+import { WebhookResolver } from './modules/webhook/webhook.resolver';
 import { resolveNodeType } from './common/node';
 import { DateScalar, DateTimeScalar } from './common/scalars';
 
@@ -38,6 +39,7 @@ export const RESOLVERS = [
   AuditResolver,
   ExposureObligationResolver,
   ClientRegimesResolver,
+  WebhookResolver,
 ] as const;
 
 /**

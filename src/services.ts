@@ -9,9 +9,12 @@ import { IncidentService } from './modules/incident/incident.service';
 import { SupplierService } from './modules/supplier/supplier.service';
 import { AuditService } from './modules/audit/audit.service';
 import { ObligationService } from './modules/obligation/obligation.service';
+import { WebhookService, WebhookServiceOptions } from './modules/webhook/webhook.service';
 
 interface ServiceOptions {
   afterAlerts?: (manager: EntityManager, lastAlertId: string) => Promise<void>;
+  /** URL rules and the secret overlap (webhookServiceOptions(config)); defaults suit development. */
+  webhooks?: WebhookServiceOptions;
 }
 
 /**
@@ -57,6 +60,7 @@ function servicesOver(db: DataSource, options: ServiceOptions) {
     exposure: new ExposureService(db),
     obligation: new ObligationService(db, engine),
     audit: new AuditService(db),
+    webhook: new WebhookService(db, options.webhooks),
   };
 }
 

@@ -14,6 +14,7 @@ import { encodeGlobalId } from './common/global-id';
 import { notifyAlerts } from './modules/alert/alert.notify';
 import { startedContractsJob } from './modules/exposure/exposure.engine';
 import { DailyJobRunner } from './modules/schedule/daily-jobs';
+import { webhookServiceOptions } from './modules/webhook/webhook.service';
 
 export interface RunningApplication {
   server: RunningServer;
@@ -115,7 +116,10 @@ export async function startApplication(
       const warning = privilegeWarning(await describeConnectedRole(db));
       if (warning) logger.warn(warning);
     }
-    const services = createServices(db, { afterAlerts: notifyAlerts });
+    const services = createServices(db, {
+      afterAlerts: notifyAlerts,
+      webhooks: webhookServiceOptions(config),
+    });
 
     const graphiqlHeaders: Record<string, string> = {};
     const tokens: [string, string][] = [];
