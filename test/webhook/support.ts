@@ -68,8 +68,8 @@ export async function alertsInOrder(
   clientId?: string,
 ): Promise<{ id: string; seq: string; client: string }[]> {
   return app.database.db.query(
-    `SELECT id::text AS id, client_seq::text AS seq, client_id AS client FROM exposure_alert
-     WHERE $1::uuid IS NULL OR client_id = $1 ORDER BY id`,
+    `SELECT a.id::text AS id, a.client_seq::text AS seq, a.client_id AS client FROM exposure_alert a
+     WHERE $1::uuid IS NULL OR a.client_id = $1 ORDER BY a.id`,
     [clientId ?? null],
   );
 }

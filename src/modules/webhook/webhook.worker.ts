@@ -191,7 +191,7 @@ export class WebhookWorker {
       this.pumpAgain = true;
       return this.pumping;
     }
-    this.pumping = (async () => {
+    const pump = async () => {
       try {
         do {
           this.pumpAgain = false;
@@ -205,10 +205,13 @@ export class WebhookWorker {
         } while (this.pumpAgain && !this.stopped);
       } catch (error) {
         this.options.logger?.warn({ err: error }, 'webhook claim failed; will retry');
-      } finally {
-        this.pumping = null;
       }
-    })();
+    };
+    // Cleared in a callback, never inside pump: a pump with no free slot finishes without awaiting, and
+    // clearing it there would run before the assignment below and leave a settled promise in place.
+    this.pumping = pump().finally(() => {
+      this.pumping = null;
+    });
     return this.pumping;
   }
 
