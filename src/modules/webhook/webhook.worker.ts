@@ -102,7 +102,8 @@ const CLAIM = `
  * Records one attempt and moves the endpoint on, in one statement: the attempt row always (it was sent);
  * the endpoint only while this worker still holds the lease, and the cursor only if no replay changed the
  * generation meanwhile. On success the lease is extended for the next alert (unless the endpoint was paused
- * meanwhile); otherwise it is released. (In SET, columns are the values before this update.)
+ * meanwhile, or this was the last alert read: $20 false); otherwise it is released. (In SET, columns are the
+ * values before this update.)
  */
 const RECORD = `
   WITH moved AS (
@@ -114,10 +115,10 @@ const RECORD = `
       enabled = CASE WHEN generation = $3 AND $8 THEN false ELSE enabled END,
       disabled_reason = CASE WHEN generation = $3 AND $8 THEN $9 ELSE disabled_reason END,
       disabled_at = CASE WHEN generation = $3 AND $8 THEN $10::timestamptz ELSE disabled_at END,
-      lease_until = CASE WHEN generation = $3 AND $4 AND enabled THEN clock_timestamp() + $11 * interval '1 millisecond' END,
-      lease_token = CASE WHEN generation = $3 AND $4 AND enabled THEN lease_token END
+      lease_until = CASE WHEN generation = $3 AND $4 AND enabled AND $20 THEN clock_timestamp() + $11 * interval '1 millisecond' END,
+      lease_token = CASE WHEN generation = $3 AND $4 AND enabled AND $20 THEN lease_token END
     WHERE id = $1 AND lease_token = $2
-    RETURNING generation = $3 AND $4 AND enabled AS go_on
+    RETURNING generation = $3 AND $4 AND enabled AND $20 AS go_on
   ), attempt AS (
     INSERT INTO webhook_delivery (endpoint_id, alert_id, webhook_id, attempt, attempted_at, duration_ms, status_code,
                                   outcome, error, response_excerpt, worker)
@@ -258,8 +259,11 @@ export class WebhookWorker {
         );
         return;
       }
-      for (const alert of alerts) {
-        const goOn = await this.attempt(state, alert);
+      // A short batch was all there was: its last attempt releases the lease itself, saving a read and an
+      // update per delivery. An alert committed meanwhile is claimed by the wake that follows every delivery.
+      const all = alerts.length < this.options.batchSize;
+      for (const [index, alert] of alerts.entries()) {
+        const goOn = await this.attempt(state, alert, !(all && index === alerts.length - 1));
         if (!goOn) return;
         state = { ...state, cursor: alert.alertId, failedAttempts: 0, failingSince: null };
         if (this.stopped) {
@@ -275,7 +279,7 @@ export class WebhookWorker {
   }
 
   /** One attempt at one alert; true when the endpoint acknowledged it and is still this worker's. */
-  private async attempt(endpoint: ClaimedEndpoint, alert: PendingAlert): Promise<boolean> {
+  private async attempt(endpoint: ClaimedEndpoint, alert: PendingAlert, keepLease: boolean): Promise<boolean> {
     const { options } = this;
     const attemptedAt = options.now();
     const attempt = endpoint.failedAttempts + 1;
@@ -332,6 +336,7 @@ export class WebhookWorker {
       result.error?.slice(0, 1000) ?? null,
       result.responseExcerpt === null ? null : stripNul(result.responseExcerpt),
       options.name,
+      keepLease,
     ]);
     options.metrics?.deliveries.inc({ outcome: result.outcome });
     const log = { endpointId: endpoint.id, alertId: alert.alertId, webhookId: alert.webhookId, attempt };
