@@ -1,6 +1,7 @@
 import dns from 'node:dns';
 import { TestApp, dataOf, startTestApp } from '../support/app';
-import { recordIncident } from '../support/factories';
+import { FACTORY_ADMIN, recordIncident } from '../support/factories';
+import { DEFAULT_WEBHOOK_SERVICE_OPTIONS, WebhookService } from '../../src/modules/webhook/webhook.service';
 import { encodeGlobalId } from '../../src/common/global-id';
 import { isPublicAddress, postOutgoing } from '../../src/common/outgoing-http';
 import { eventually, sleep } from '../ops/support';
@@ -149,6 +150,27 @@ describe('the SSRF guard in the API and the delivery worker (private targets not
   afterAll(async () => {
     await app.stop();
     await receiver.close();
+  });
+
+  it('requires https in production', async () => {
+    const production = new WebhookService(app.database.db, {
+      ...DEFAULT_WEBHOOK_SERVICE_OPTIONS,
+      requireHttps: true,
+    });
+    await expect(
+      production.create(FACTORY_ADMIN, { url: 'http://portal.example/hook' }),
+    ).rejects.toMatchObject({
+      errors: [
+        {
+          field: ['input', 'url'],
+          code: 'INVALID',
+          message: expect.stringMatching(/https:\/\/ URL in production/),
+        },
+      ],
+    });
+    const { secret } = await production.create(FACTORY_ADMIN, { url: 'https://portal.example/hook' });
+    expect(secret).toMatch(/^whsec_/);
+    await app.database.db.query(`DELETE FROM webhook_endpoint WHERE url = 'https://portal.example/hook'`);
   });
 
   it('refuses URLs naming a non-public address at once, and deliveries to names that resolve to one', async () => {

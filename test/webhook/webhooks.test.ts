@@ -228,6 +228,38 @@ describe('webhooks', () => {
     ]);
   });
 
+  it('bounds the endpoints of one client', async () => {
+    const { clients } = await registerWithClients(app, ['Busy Council']);
+    const token = await app.clientToken(clients[0].id);
+    for (let i = 0; i < 20; i += 1) await createEndpoint(app, token, { url: `${receiver.url}/busy-${i}` });
+    const refused = dataOf(await app.gql(token, CREATE, { input: { url: `${receiver.url}/busy-20` } }));
+    expect(refused.createWebhookEndpoint).toEqual({
+      endpoint: null,
+      secret: null,
+      userErrors: [
+        {
+          field: ['input', 'url'],
+          code: 'CONFLICT',
+          message: expect.stringMatching(/20 webhook endpoints already/),
+        },
+      ],
+    });
+    // Another client is not held back by it.
+    expect(
+      (
+        await createEndpoint(app, app.adminToken, {
+          url: `${receiver.url}/busy-other`,
+          clientId: encodeGlobalId('Client', a.id),
+        })
+      ).secret,
+    ).toMatch(/^whsec_/);
+    const ids: { id: string }[] = await app.database.db.query(
+      `SELECT id FROM webhook_endpoint WHERE url LIKE '%/busy-%'`,
+    );
+    for (const { id } of ids)
+      dataOf(await app.gql(app.adminToken, REMOVE, { input: { id: encodeGlobalId('WebhookEndpoint', id) } }));
+  });
+
   it('retries after 500s and timeouts with backoff, and keeps the alert order', async () => {
     const retry = await createEndpoint(app, app.adminToken, {
       url: `${receiver.url}/retry`,

@@ -55,6 +55,9 @@ export interface EndpointWithSecret {
 
 const MAX_BIGINT = 2n ** 63n - 1n;
 
+/** Each delivery costs the register work: a client (or the all-clients set) may have this many endpoints. */
+export const MAX_WEBHOOK_ENDPOINTS_PER_CLIENT = 20;
+
 export class WebhookService {
   constructor(
     private readonly db: DataSource,
@@ -126,7 +129,8 @@ export class WebhookService {
     // Deliveries start with the next alert; older ones can be sent with replayWebhook.
     const [row] = await this.db.query(
       `INSERT INTO webhook_endpoint (url, client_id, kinds, description, secret, cursor, created_by)
-       VALUES ($1, $2, $3, $4, $5, (SELECT coalesce(max(id), 0) FROM exposure_alert), $6)
+       SELECT $1, $2, $3, $4, $5, (SELECT coalesce(max(id), 0) FROM exposure_alert), $6
+       WHERE (SELECT count(*) FROM webhook_endpoint WHERE client_id IS NOT DISTINCT FROM $2::uuid) < $7
        RETURNING id`,
       [
         input.url.trim(),
@@ -135,8 +139,17 @@ export class WebhookService {
         blankToNull(input.description),
         secret,
         viewer.subject,
+        MAX_WEBHOOK_ENDPOINTS_PER_CLIENT,
       ],
     );
+    if (!row)
+      throw new UserInputProblem([
+        userError(
+          ['input', 'url'],
+          UserErrorCode.CONFLICT,
+          `${clientId ? 'This client has' : 'There are'} ${MAX_WEBHOOK_ENDPOINTS_PER_CLIENT} webhook endpoints already, the most allowed: remove one first`,
+        ),
+      ]);
     return {
       endpoint: await this.db.getRepository(WebhookEndpointEntity).findOneByOrFail({ id: row.id }),
       secret,

@@ -75,6 +75,8 @@ interface ClaimedEndpoint {
   failedAttempts: number;
   failingSince: Date | null;
   leaseToken: string;
+  /** When this worker claimed it (performance.now()): a claim waiting too long in the queue is not started. */
+  claimedAt: number;
 }
 
 /**
@@ -140,6 +142,11 @@ export class WebhookWorker {
   private pumping: Promise<void> | null = null;
   private pumpAgain = false;
   private readonly active = new Set<Promise<void>>();
+  /**
+   * Endpoints claimed ahead of a free slot: one claim takes work for several slots, so the claim (a scan of
+   * the due endpoints) is not repeated for every delivery that ends.
+   */
+  private readonly queue: ClaimedEndpoint[] = [];
   private stopped = false;
   private started = false;
 
@@ -166,6 +173,19 @@ export class WebhookWorker {
     if (this.timer) clearInterval(this.timer);
     await this.pumping;
     await Promise.all(this.active);
+    await this.release(this.queue.splice(0));
+  }
+
+  /** Gives claimed but unstarted endpoints back at once, rather than when their leases run out. */
+  private async release(endpoints: ClaimedEndpoint[]): Promise<void> {
+    if (!endpoints.length) return;
+    await this.db
+      .query(
+        `UPDATE webhook_endpoint SET lease_token = NULL, lease_until = NULL
+         WHERE (id, lease_token) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[]))`,
+        [endpoints.map((e) => e.id), endpoints.map((e) => e.leaseToken)],
+      )
+      .catch((error) => this.options.logger?.warn({ err: error }, 'webhook lease release failed'));
   }
 
   /** New alerts were committed (the alert hub calls this): look for work now rather than at the next poll. */
@@ -197,11 +217,21 @@ export class WebhookWorker {
         do {
           this.pumpAgain = false;
           for (;;) {
+            const stale: ClaimedEndpoint[] = [];
+            while (this.active.size < this.options.concurrency && this.queue.length && !this.stopped) {
+              const endpoint = this.queue.shift()!;
+              // Started within the lease's margin, the attempt ends (at its timeout) before the lease does.
+              if (performance.now() - endpoint.claimedAt < this.options.leaseMarginMs)
+                this.track(this.deliverTo(endpoint));
+              else stale.push(endpoint);
+            }
+            await this.release(stale);
             const free = this.options.concurrency - this.active.size;
             if (free <= 0 || this.stopped) break;
-            const claimed = await this.claim(free);
-            for (const endpoint of claimed) this.track(this.deliverTo(endpoint));
-            if (claimed.length < free) break;
+            // Enough for the free slots and as many again, so the next deliveries that end find work waiting.
+            const claimed = await this.claim(free + this.options.concurrency - this.queue.length);
+            this.queue.push(...claimed);
+            if (claimed.length === 0) break;
           }
         } while (this.pumpAgain && !this.stopped);
       } catch (error) {
@@ -244,6 +274,7 @@ export class WebhookWorker {
       failedAttempts: row.failed_attempts,
       failingSince: row.failing_since ? new Date(row.failing_since) : null,
       leaseToken: row.lease_token,
+      claimedAt: performance.now(),
     }));
   }
 
@@ -279,7 +310,11 @@ export class WebhookWorker {
   }
 
   /** One attempt at one alert; true when the endpoint acknowledged it and is still this worker's. */
-  private async attempt(endpoint: ClaimedEndpoint, alert: PendingAlert, keepLease: boolean): Promise<boolean> {
+  private async attempt(
+    endpoint: ClaimedEndpoint,
+    alert: PendingAlert,
+    keepLease: boolean,
+  ): Promise<boolean> {
     const { options } = this;
     const attemptedAt = options.now();
     const attempt = endpoint.failedAttempts + 1;
