@@ -88,6 +88,9 @@ const TYPE_OF_KIND: Record<AlertKind, string> = {
   [AlertKind.NEW]: 'exposure.new',
   [AlertKind.CHANGED]: 'exposure.changed',
   [AlertKind.RESOLVED]: 'exposure.resolved',
+  [AlertKind.REVIEW_NEEDED]: 'exposure.review_needed',
+  [AlertKind.DUE_SOON]: 'obligation.due_soon',
+  [AlertKind.OVERDUE]: 'obligation.overdue',
 };
 
 const iso = (value: unknown): string | null => (value ? new Date(value as string).toISOString() : null);
