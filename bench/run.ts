@@ -16,6 +16,7 @@ import { encodeGlobalId } from '../src/common/global-id';
 import { ExposureEngine } from '../src/modules/exposure/exposure.engine';
 import { ExposureChangeReason } from '../src/modules/exposure/exposure.entity';
 import { seedLargeRegister, RegisterSize } from './large-register';
+import { makeCertificate, webhookLatency } from './webhooks';
 
 /**
  * npm run bench [-- --quick | --ci]: builds a large register in a fresh database, starts the API as real
@@ -428,8 +429,12 @@ async function main(): Promise<void> {
       `  ${seeded.contracts} contracts, ${seeded.agreements} agreements in ${seeded.seconds.toFixed(1)} s; largest supplier: ${seeded.largestSupplierContracts} contracts, ${seeded.largestSupplierClients} clients`,
     );
 
+    // The webhook benchmark's receiver: TLS on loopback (production mode delivers only to https URLs).
+    const certificate = makeCertificate(fs.mkdtempSync(path.join(os.tmpdir(), 'register-bench-tls-')));
     // The alert benchmark's subscribers share one admin token: the per-subject subscription cap is lifted.
     const apiEnv = {
+      WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
+      NODE_EXTRA_CA_CERTS: certificate.certFile,
       DATABASE_URL: databaseUrl,
       JWT_SECRET,
       NODE_ENV: 'production',
@@ -507,6 +512,22 @@ async function main(): Promise<void> {
       `  ${alerts.received}/${alerts.subscribers} received; p50 ${alerts.p50.toFixed(0)} ms, p99 ${alerts.p99.toFixed(0)} ms`,
     );
 
+    say(`Webhooks: ${clientRows.length} endpoints, one per exposed client, over 2 instances (https, signed)`);
+    const hooks = await webhookLatency({
+      apiUrl: url,
+      databaseUrl,
+      adminToken,
+      clientIds: clientRows.map((r) => r.client_id),
+      tls: certificate,
+      recordIncident: () => recordIncidentOnce(url, adminToken, seeded.largestSupplierId),
+      say,
+    });
+    // Later measurements run without endpoints to deliver to.
+    await db.query(`DELETE FROM webhook_endpoint`);
+    say(
+      `  ${hooks.received}/${hooks.endpoints} received (${hooks.verified} signatures verified); p50 ${hooks.p50.toFixed(0)} ms, p99 ${hooks.p99.toFixed(0)} ms; subscriptions' p99 ${alerts.p99.toFixed(0)} ms`,
+    );
+
     say(
       `Dense supply chain: ${profile.dense.suppliers} suppliers in one strongly connected component, one incident inside it`,
     );
@@ -537,6 +558,12 @@ async function main(): Promise<void> {
       alert_p99_ms: round(alerts.p99),
       alert_subscribers: alerts.subscribers,
       alert_received: alerts.received,
+      webhook_endpoints: hooks.endpoints,
+      webhook_received: hooks.received,
+      webhook_p50_ms: round(hooks.p50),
+      webhook_p99_ms: round(hooks.p99),
+      // Against the same fan-out over subscriptions: what HTTP, TLS, signing and the per-endpoint cursor cost.
+      webhook_subscription_ratio: round(hooks.p99 / alerts.p99, 2),
       rss_mb: round(rssMb),
       denseGraph: { suppliers: dense.suppliers, links: dense.links },
       denseGraph_ms: round(dense.engineMs),
@@ -580,6 +607,8 @@ async function main(): Promise<void> {
         results.nestedRead_sql_per_request <= 6,
       ],
       ['alert_p99_ms', `${results.alert_p99_ms}`, '≤ 250', results.alert_p99_ms <= 250],
+      ['webhook_p99_ms', `${results.webhook_p99_ms}`, 'no target yet', null],
+      ['webhook_subscription_ratio', `${results.webhook_subscription_ratio}`, 'no target yet', null],
       ['rss_mb', `${results.rss_mb}`, '≤ 300', results.rss_mb <= 300],
       ['denseGraph_floor_ratio', `${results.denseGraph_floor_ratio}`, 'no target yet', null],
     ];

@@ -53,6 +53,20 @@ export interface Config {
   wsMaxSubscriptionsPerSubject: number;
   /** Port of the Prometheus /metrics listener, kept off the API's port; undefined: no metrics are served. 0: any free port (tests). */
   metricsPort: number | undefined;
+  /** Webhooks (src/modules/webhook): deliveries to loopback and private addresses are allowed (development, tests). */
+  webhookAllowPrivateTargets: boolean;
+  /** One delivery attempt's deadline: connect, TLS, headers and the (capped) body together. */
+  webhookTimeoutMs: number;
+  /** Retry schedule: the first retry after about WEBHOOK_RETRY_BASE, doubling up to WEBHOOK_RETRY_MAX_DELAY (with jitter), until WEBHOOK_RETRY_WINDOW after the first failure; then the endpoint is disabled. */
+  webhookRetryBaseSeconds: number;
+  webhookRetryMaxDelaySeconds: number;
+  webhookRetryWindowSeconds: number;
+  /** How long a rotated-out secret keeps signing alongside the new one. */
+  webhookSecretOverlapSeconds: number;
+  /** How often this instance's delivery worker looks for due work (new alerts also wake it); 0: no worker here. */
+  webhookPollMs: number;
+  /** Endpoints this instance delivers to at once. */
+  webhookConcurrency: number;
 }
 
 /** The development secret used when JWT_SECRET is unset outside production. */
@@ -216,5 +230,35 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       1_000_000,
     ),
     metricsPort,
+    webhookAllowPrivateTargets: bool(
+      'WEBHOOK_ALLOW_PRIVATE_TARGETS',
+      source.WEBHOOK_ALLOW_PRIVATE_TARGETS,
+      false,
+    ),
+    webhookTimeoutMs: int('WEBHOOK_TIMEOUT_MS', source.WEBHOOK_TIMEOUT_MS, 10_000, 100, 60_000),
+    webhookRetryBaseSeconds: duration('WEBHOOK_RETRY_BASE', source.WEBHOOK_RETRY_BASE, 10, 1, 3600),
+    webhookRetryMaxDelaySeconds: duration(
+      'WEBHOOK_RETRY_MAX_DELAY',
+      source.WEBHOOK_RETRY_MAX_DELAY,
+      4 * 3600,
+      1,
+      86400,
+    ),
+    webhookRetryWindowSeconds: duration(
+      'WEBHOOK_RETRY_WINDOW',
+      source.WEBHOOK_RETRY_WINDOW,
+      24 * 3600,
+      60,
+      30 * 86400,
+    ),
+    webhookSecretOverlapSeconds: duration(
+      'WEBHOOK_SECRET_OVERLAP',
+      source.WEBHOOK_SECRET_OVERLAP,
+      24 * 3600,
+      0,
+      30 * 86400,
+    ),
+    webhookPollMs: int('WEBHOOK_POLL_MS', source.WEBHOOK_POLL_MS, 1000, 0, 600_000),
+    webhookConcurrency: int('WEBHOOK_CONCURRENCY', source.WEBHOOK_CONCURRENCY, 16, 1, 1000),
   };
 }

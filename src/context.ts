@@ -10,6 +10,7 @@ import { createAgreementLoaders } from './modules/agreement/agreement.loaders';
 import { createIncidentLoaders } from './modules/incident/incident.loaders';
 import { createExposureLoaders } from './modules/exposure/exposure.loaders';
 import { createObligationLoaders } from './modules/obligation/obligation.loaders';
+import { createWebhookLoaders } from './modules/webhook/webhook.loaders';
 
 /** Fresh for every request (and every subscription event): DataLoaders are never shared between viewers. */
 export function createLoaders(db: DataSource, viewer: Viewer) {
@@ -21,6 +22,7 @@ export function createLoaders(db: DataSource, viewer: Viewer) {
     ...createIncidentLoaders(db, viewer),
     ...createExposureLoaders(db, viewer),
     ...createObligationLoaders(db),
+    ...createWebhookLoaders(db, viewer),
   };
 }
 

@@ -12,6 +12,7 @@ import { AuditEventEntity } from './modules/audit/audit.entity';
 import { SupplierEntity, SupplierSubprocessorEntity } from './modules/supplier/supplier.entity';
 import { ScheduledJobEntity } from './modules/schedule/scheduled-job.entity';
 import { ClientNoticeEntity, ObligationTriggerEntity } from './modules/obligation/obligation.entity';
+import { WebhookDeliveryEntity, WebhookEndpointEntity } from './modules/webhook/webhook.entity';
 
 /** Every TypeORM entity; the DataSource and the migration generator read this list. */
 export const ENTITIES = [
@@ -30,4 +31,6 @@ export const ENTITIES = [
   ScheduledJobEntity,
   ClientNoticeEntity,
   ObligationTriggerEntity,
+  WebhookEndpointEntity,
+  WebhookDeliveryEntity,
 ];

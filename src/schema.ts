@@ -22,6 +22,7 @@ import { AuditResolver } from './modules/audit/audit.resolver';
 import { ClientRegimesResolver, ExposureObligationResolver } from './modules/obligation/obligation.resolver';
 import { ConcentrationResolver } from './modules/concentration/concentration.resolver';
 import { ViewerResolver } from './modules/viewer/viewer.resolver';
+import { WebhookResolver } from './modules/webhook/webhook.resolver';
 import { resolveNodeType } from './common/node';
 import { DateScalar, DateTimeScalar } from './common/scalars';
 
@@ -46,6 +47,7 @@ export const RESOLVERS = [
   ClientRegimesResolver,
   ConcentrationResolver,
   ViewerResolver,
+  WebhookResolver,
 ] as const;
 
 /**

@@ -20,6 +20,8 @@ import { bodyErrorHandler } from './transport/body-errors';
 import { createErrorFormatter } from './transport/format-error';
 import { graphqlHttpHandler } from './transport/graphql-http';
 import { serveWebSocket } from './transport/websocket';
+import { WebhookWorker, WebhookWorkerOptions, webhookWorkerOptions } from './modules/webhook/webhook.worker';
+import { createWebhookMetrics } from './modules/webhook/webhook.metrics';
 
 export interface ServerOptions {
   config: Config;
@@ -31,12 +33,16 @@ export interface ServerOptions {
   graphiqlHeaders?: Record<string, string>;
   /** The database URL, for the alert hub's dedicated LISTEN connection. */
   databaseUrl: string;
+  /** Overrides of the webhook worker's options (tests: a fast clock, a resolver). */
+  webhookWorker?: Partial<WebhookWorkerOptions>;
 }
 
 export interface RunningServer {
   httpServer: http.Server;
   url: string;
   alertHub: AlertHub;
+  /** Delivers alerts to webhook endpoints (runs when WEBHOOK_POLL_MS > 0). */
+  webhookWorker: WebhookWorker;
   /** Where Prometheus scrapes this instance (METRICS_PORT), or null when metrics are off. */
   metricsUrl: string | null;
   /** Stops accepting, finishes in-flight requests, closes subscriptions (clients reconnect and resume). */
@@ -98,6 +104,14 @@ export async function startServer(options: ServerOptions, port: number): Promise
   );
   const metricsServer =
     config.metricsPort === undefined ? null : await serveMetrics(metrics, config.metricsPort);
+  const webhookWorker = new WebhookWorker(db, {
+    ...webhookWorkerOptions(config),
+    logger,
+    metrics: createWebhookMetrics(metrics.registry, db),
+    ...options.webhookWorker,
+  });
+  // New alerts wake the worker at once; its poll catches up on retries that fall due.
+  alertHub.onNewAlerts(() => webhookWorker.notify());
   const formatError = createErrorFormatter({
     env: config.env,
     hideSuggestions: !config.fieldSuggestions,
@@ -107,6 +121,7 @@ export async function startServer(options: ServerOptions, port: number): Promise
   const apollo = createApollo({ httpServer, schema, logger, metrics, querySlots, limits, formatError });
   await apollo.start();
   await alertHub.start();
+  webhookWorker.start();
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -149,6 +164,7 @@ export async function startServer(options: ServerOptions, port: number): Promise
   } catch (error) {
     // Nothing is served: release what start-up took (the alert hub's LISTEN connection and timer).
     await Promise.allSettled([
+      webhookWorker.stop(),
       wsCleanup.dispose(),
       alertHub.stop(),
       apollo.stop(),
@@ -162,12 +178,15 @@ export async function startServer(options: ServerOptions, port: number): Promise
     httpServer,
     url: `http://localhost:${actualPort}`,
     alertHub,
+    webhookWorker,
     metricsUrl: metricsServer
       ? `http://localhost:${(metricsServer.address() as { port: number }).port}/metrics`
       : null,
     async stop() {
       // Subscribers are closed with 1001 Going Away: reconnect elsewhere and resume with `after`.
       await wsCleanup.dispose();
+      // Attempts in flight finish and are recorded; an unrecorded one would only be sent again.
+      await webhookWorker.stop();
       await alertHub.stop();
       await apollo.stop();
       if (metricsServer) {

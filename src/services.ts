@@ -10,6 +10,12 @@ import { IncidentService } from './modules/incident/incident.service';
 import { SupplierService } from './modules/supplier/supplier.service';
 import { ObligationService } from './modules/obligation/obligation.service';
 import { ConcentrationService } from './modules/concentration/concentration.service';
+import { WebhookService, WebhookServiceOptions } from './modules/webhook/webhook.service';
+
+interface ServiceOptions {
+  /** URL rules and the secret overlap (webhookServiceOptions(config)); defaults suit development. */
+  webhooks?: WebhookServiceOptions;
+}
 
 /**
  * The services, stateless apart from their connection. `forRequest` gives a request its own set over its
@@ -21,17 +27,18 @@ import { ConcentrationService } from './modules/concentration/concentration.serv
  * suppliers' links, contracts, agreements): it recomputes inside the write's own transaction and NOTIFYs
  * the alert hubs itself (docs/architecture.md follows the flow file by file).
  */
-export function createServices(db: DataSource) {
+export function createServices(db: DataSource, options: ServiceOptions = {}) {
   const engine = new ExposureEngine();
   const connection = new TransactionalConnection(db);
   return {
-    ...servicesOver(connection, engine),
-    forRequest: (requestDb: DataSource) => servicesOver(new TransactionalConnection(requestDb), engine),
-    within: (manager: EntityManager) => servicesOver(connection.within(manager), engine),
+    ...servicesOver(connection, engine, options),
+    forRequest: (requestDb: DataSource) =>
+      servicesOver(new TransactionalConnection(requestDb), engine, options),
+    within: (manager: EntityManager) => servicesOver(connection.within(manager), engine, options),
   };
 }
 
-function servicesOver(connection: TransactionalConnection, engine: ExposureEngine) {
+function servicesOver(connection: TransactionalConnection, engine: ExposureEngine, options: ServiceOptions) {
   return {
     engine,
     supplier: new SupplierService(connection, engine),
@@ -43,6 +50,7 @@ function servicesOver(connection: TransactionalConnection, engine: ExposureEngin
     obligation: new ObligationService(connection, engine),
     audit: new AuditService(connection),
     concentration: new ConcentrationService(connection),
+    webhook: new WebhookService(connection, options.webhooks),
   };
 }
 

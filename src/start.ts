@@ -13,6 +13,7 @@ import { mintToken } from './auth/jwt';
 import { encodeGlobalId } from './common/global-id';
 import { startedContractsJob } from './modules/exposure/exposure.engine';
 import { DailyJobRunner } from './modules/schedule/daily-jobs';
+import { webhookServiceOptions } from './modules/webhook/webhook.service';
 
 export interface RunningApplication {
   server: RunningServer;
@@ -112,7 +113,7 @@ export async function startApplication(
       const warning = privilegeWarning(await describeConnectedRole(db));
       if (warning) logger.warn(warning);
     }
-    const services = createServices(db);
+    const services = createServices(db, { webhooks: webhookServiceOptions(config) });
 
     const graphiqlHeaders: Record<string, string> = {};
     const tokens: [string, string][] = [];

@@ -4,7 +4,13 @@
  * that an ID names the kind of object it expects.
  */
 export type NodeTypeName =
-  'Supplier' | 'Client' | 'Contract' | 'DataProcessingAgreement' | 'Incident' | 'Exposure';
+  | 'Supplier'
+  | 'Client'
+  | 'Contract'
+  | 'DataProcessingAgreement'
+  | 'Incident'
+  | 'Exposure'
+  | 'WebhookEndpoint';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -27,7 +33,17 @@ export function decodeGlobalId(globalId: string): DecodedGlobalId | null {
   const type = text.slice(0, colon) as NodeTypeName;
   const id = text.slice(colon + 1);
   if (!UUID.test(id)) return null;
-  if (!['Supplier', 'Client', 'Contract', 'DataProcessingAgreement', 'Incident', 'Exposure'].includes(type))
+  if (
+    ![
+      'Supplier',
+      'Client',
+      'Contract',
+      'DataProcessingAgreement',
+      'Incident',
+      'Exposure',
+      'WebhookEndpoint',
+    ].includes(type)
+  )
     return null;
   return { type, id };
 }

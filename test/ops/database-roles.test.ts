@@ -127,6 +127,9 @@ describe('the API database role', () => {
       'scheduled_job',
       'supplier',
       'supplier_subprocessor',
+      // The delivery worker moves endpoints' cursors and leases; removing an endpoint deletes its attempts.
+      'webhook_delivery',
+      'webhook_endpoint',
     ];
     for (const table of READ_WRITE) {
       expect({ table, privileges: byTable[table] }).toEqual({

@@ -54,6 +54,9 @@ const CALLED_DIRECTLY = [
   'Supplier.id',
   'Supplier.subprocessors',
   'Viewer.client',
+  'WebhookEndpoint.client',
+  'WebhookEndpoint.id',
+  'WebhookEndpoint.oldestUndeliveredAlertAt',
 ];
 
 describe('resolvers as src/schema.ts wires them', () => {

@@ -6,6 +6,8 @@ import { Role } from '../../src/auth/viewer';
 import { encodeGlobalId } from '../../src/common/global-id';
 import { createSchema } from '../../src/schema';
 import { createServices, Services } from '../../src/services';
+import { webhookServiceOptions } from '../../src/modules/webhook/webhook.service';
+import { WebhookWorkerOptions } from '../../src/modules/webhook/webhook.worker';
 import { RunningServer, startServer } from '../../src/server';
 import { TestDatabase, attachToDatabase, createTestDatabase } from './database';
 
@@ -48,7 +50,7 @@ export interface TestApp {
 export async function startTestApp(
   env: Record<string, string> = {},
   shared?: { database: TestDatabase },
-  options: { logger?: Logger } = {},
+  options: { logger?: Logger; webhookWorker?: Partial<WebhookWorkerOptions> } = {},
 ): Promise<TestApp> {
   // A second instance on the same database gets its own DataSource (pool), as a separate process would.
   const database = shared ? await attachToDatabase(shared.database) : await createTestDatabase();
@@ -59,7 +61,7 @@ export async function startTestApp(
     METRICS_PORT: '0',
     ...env,
   });
-  const services = createServices(database.db);
+  const services = createServices(database.db, { webhooks: webhookServiceOptions(config) });
   const server = await startServer(
     {
       config,
@@ -68,6 +70,7 @@ export async function startTestApp(
       services,
       logger: options.logger ?? pino({ level: 'silent' }),
       databaseUrl: database.url,
+      webhookWorker: options.webhookWorker,
     },
     0,
   );

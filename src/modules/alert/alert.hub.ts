@@ -32,6 +32,8 @@ export class AlertHub {
   /** Subscribers to every alert, and subscribers by client: dispatch costs the matches, not all subscribers. */
   private readonly allSinks = new Set<AlertSink>();
   private readonly sinksByClient = new Map<string, Set<AlertSink>>();
+  /** Told when new alerts were committed (the webhook worker), without reading them here. */
+  private readonly newAlertListeners = new Set<() => void>();
   private fetching: Promise<void> | null = null;
   private fetchAgain = false;
   private pollTimer: NodeJS.Timeout | null = null;
@@ -90,6 +92,12 @@ export class AlertHub {
     if (sink.clientId !== null && set.size === 0) this.sinksByClient.delete(sink.clientId);
   }
 
+  /** Calls `listener` whenever alerts newer than the last dispatched ones were committed. */
+  onNewAlerts(listener: () => void): () => void {
+    this.newAlertListeners.add(listener);
+    return () => this.newAlertListeners.delete(listener);
+  }
+
   /** Reads and dispatches everything committed after the cursor; concurrent calls coalesce. */
   catchUp(): Promise<void> {
     if (this.fetching) {
@@ -118,6 +126,7 @@ export class AlertHub {
             }
           }
           this.cursor = newest;
+          for (const listener of this.newAlertListeners) listener();
         } while (this.fetchAgain && !this.stopped);
       } catch (error) {
         this.options.logger?.warn({ err: error }, 'alert catch-up failed; will retry');

@@ -13,6 +13,7 @@ const TABLE_OF: Record<NodeTypeName, string> = {
   DataProcessingAgreement: 'data_processing_agreement',
   Incident: 'incident',
   Exposure: 'exposure',
+  WebhookEndpoint: 'webhook_endpoint',
 };
 const TYPE_OF = new Map(Object.entries(TABLE_OF).map(([type, table]) => [table, type as NodeTypeName]));
 

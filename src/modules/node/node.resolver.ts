@@ -32,6 +32,8 @@ export class NodeResolver {
         return ctx.loaders.incidentById.load(decoded.id);
       case 'Exposure':
         return ctx.loaders.exposureById.load(decoded.id);
+      case 'WebhookEndpoint':
+        return ctx.loaders.webhookEndpointById.load(decoded.id);
     }
   }
 }
