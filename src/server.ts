@@ -19,6 +19,8 @@ import { createApollo, httpContext } from './transport/apollo';
 import { bodyErrorHandler } from './transport/body-errors';
 import { createErrorFormatter } from './transport/format-error';
 import { graphqlHttpHandler } from './transport/graphql-http';
+import { createHttpRoutes } from './transport/http-routes';
+import { mountRoutes } from './routes';
 import { serveWebSocket } from './transport/websocket';
 import { WebhookWorker, WebhookWorkerOptions, webhookWorkerOptions } from './modules/webhook/webhook.worker';
 import { createWebhookMetrics } from './modules/webhook/webhook.metrics';
@@ -135,6 +137,11 @@ export async function startServer(options: ServerOptions, port: number): Promise
     }
   });
   if (config.graphiql) mountGraphiql(app, { endpoint: '/graphql', headers: options.graphiqlHeaders ?? {} });
+
+  // Pages and files (pictures, reports, exports, imports): the same token, rate limit and query slots.
+  const routes = createHttpRoutes({ db, services, verifier, rateLimiter, querySlots, metrics, logger });
+  mountRoutes(routes);
+  app.use(routes.router);
 
   app.use(
     '/graphql',

@@ -9,6 +9,8 @@ export enum ErrorCode {
   UNAUTHENTICATED = 'UNAUTHENTICATED',
   /** The viewer's role may not do this (403). */
   FORBIDDEN = 'FORBIDDEN',
+  /** A page or file (http-routes.ts) that does not exist or that the viewer may not see: one answer, so nothing leaks (404). */
+  NOT_FOUND = 'NOT_FOUND',
   /** An argument or variable is malformed (a cursor, `first`, a filter, a date). */
   BAD_USER_INPUT = 'BAD_USER_INPUT',
   GRAPHQL_PARSE_FAILED = 'GRAPHQL_PARSE_FAILED',
@@ -48,6 +50,7 @@ export function shownAsIs(code: ErrorCode): boolean {
   switch (code) {
     case ErrorCode.UNAUTHENTICATED:
     case ErrorCode.FORBIDDEN:
+    case ErrorCode.NOT_FOUND:
     case ErrorCode.BAD_USER_INPUT:
     case ErrorCode.GRAPHQL_PARSE_FAILED:
     case ErrorCode.GRAPHQL_VALIDATION_FAILED:
