@@ -10,6 +10,7 @@ describe('ErrorCode', () => {
     expect(shown).toEqual([
       'UNAUTHENTICATED',
       'FORBIDDEN',
+      'NOT_FOUND',
       'BAD_USER_INPUT',
       'GRAPHQL_PARSE_FAILED',
       'GRAPHQL_VALIDATION_FAILED',
