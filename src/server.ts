@@ -106,12 +106,17 @@ export async function startServer(options: ServerOptions, port: number): Promise
   );
   const metricsServer =
     config.metricsPort === undefined ? null : await serveMetrics(metrics, config.metricsPort);
-  const webhookWorker = new WebhookWorker(db, {
-    ...webhookWorkerOptions(config),
-    logger,
-    metrics: createWebhookMetrics(metrics.registry, db),
-    ...options.webhookWorker,
-  });
+  const webhookWorker = new WebhookWorker(
+    db,
+    {
+      ...webhookWorkerOptions(config),
+      logger,
+      metrics: createWebhookMetrics(metrics.registry, db),
+      ...options.webhookWorker,
+    },
+    // The payload's obligations come from the service the API answers Exposure.obligations with.
+    services.obligation,
+  );
   // New alerts wake the worker at once; its poll catches up on retries that fall due.
   alertHub.onNewAlerts(() => webhookWorker.notify());
   const formatError = createErrorFormatter({

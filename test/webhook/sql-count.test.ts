@@ -6,6 +6,11 @@
 import { TestApp, startTestApp } from '../support/app';
 import { encodeGlobalId } from '../../src/common/global-id';
 import { CREATE, LIST, REPLAY, ROTATE, UPDATE, createEndpoint, registerWithClients } from './support';
+import { recordIncident } from '../support/factories';
+import { scopedDataSource } from '../../src/common/request-scope';
+import { loadConfig } from '../../src/config';
+import { WebhookWorker, webhookWorkerOptions } from '../../src/modules/webhook/webhook.worker';
+import { Receiver, startReceiver } from './receiver';
 
 describe('SQL statements of the webhook API', () => {
   let app: TestApp;
@@ -59,5 +64,41 @@ describe('SQL statements of the webhook API', () => {
     };
     // create: INSERT, then reading the row back; the others: a transaction locking the endpoint, then TypeORM's save.
     expect(counts).toEqual({ create: 3, update: 6, rotate: 6, replay: 7 });
+  });
+
+  it("delivers a claim's batch in a fixed number of statements plus one per attempt", async () => {
+    const receiver: Receiver = await startReceiver();
+    try {
+      // One incident alerting n clients, each with an endpoint: the worker's statements for all of them.
+      const deliver = async (n: number) => {
+        const names = Array.from({ length: n }, (_, i) => `Batch ${n}-${i}`);
+        const { supplier, clients } = await registerWithClients(app, names);
+        for (const client of clients)
+          await createEndpoint(app, app.adminToken, {
+            url: `${receiver.url}/batch-${client.id}`,
+            clientId: encodeGlobalId('Client', client.id),
+          });
+        await recordIncident(app.services, supplier.id);
+        const scope = { sqlStatements: 0 };
+        const worker = new WebhookWorker(
+          scopedDataSource(app.database.db, scope),
+          webhookWorkerOptions(
+            loadConfig({ NODE_ENV: 'test', WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_CONCURRENCY: '16' }),
+          ),
+          app.services.obligation,
+        );
+        await worker.runUntilIdle();
+        expect(clients.every((c) => receiver.at(`/batch-${c.id}`).length === 1)).toBe(true);
+        return scope.sqlStatements;
+      };
+      const small = await deliver(2);
+      const large = await deliver(12);
+      // The claim, the alerts of every claimed endpoint, the loaders behind the payload (exposures, clients,
+      // triggers, decisions, revisions), then one statement per attempt (recorded, moving the cursor and
+      // releasing the lease), and the claim that finds nothing more to do.
+      expect([small - 2, large - 12]).toEqual([8, 8]);
+    } finally {
+      await receiver.close();
+    }
   });
 });

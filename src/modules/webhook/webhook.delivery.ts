@@ -1,8 +1,13 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { EntityManager } from 'typeorm';
 import { DataSource } from 'typeorm';
+import type { Viewer } from '../../auth/viewer';
 import { encodeGlobalId } from '../../common/global-id';
 import { AlertKind } from '../alert/alert.entity';
+import { createClientLoaders } from '../client/client.loaders';
+import { createExposureLoaders } from '../exposure/exposure.loaders';
+import { createObligationLoaders } from '../obligation/obligation.loaders';
+import type { ObligationService } from '../obligation/obligation.service';
+import { nextDueAt } from '../obligation/regimes';
 
 /**
  * What goes on the wire, by the Standard Webhooks specification (standardwebhooks.com): secrets are
@@ -63,26 +68,42 @@ export interface PendingAlert {
   body: string;
 }
 
-/** The alerts an endpoint has not acknowledged, in order, with everything its payload shows (one statement). */
+/** What pendingAlerts needs of an endpoint: whose alerts, which kinds, and after which one. */
+export interface AlertReader {
+  id: string;
+  clientId: string | null;
+  kinds: string[];
+  cursor: string;
+}
+
+/**
+ * The alerts every given endpoint has not acknowledged, up to $4 each, in order, with the alert's own
+ * revision and the names around it: one statement for all the endpoints a claim took. Two branches per
+ * endpoint so each uses its index: a client's endpoint reads (client_id, id), an all-clients one the id order.
+ */
 const PENDING_ALERTS = `
-  SELECT a.id::text AS alert_id, a.client_seq::text AS client_seq, a.kind, a.occurred_at, a.revision,
-         e.id AS exposure_id, e.notification_status, e.notification_reported_at, e.notification_reference,
-         r.score, r.level, r.data_categories_at_risk, r.special_category_data,
+  SELECT k.endpoint_id, a.id::text AS alert_id, a.client_seq::text AS client_seq, a.kind, a.occurred_at, a.revision,
+         a.exposure_id, r.score, r.level, r.data_categories_at_risk, r.special_category_data,
          r.data_subjects_at_risk::text AS data_subjects_at_risk, r.data_subjects_at_risk_low::text AS data_subjects_at_risk_low,
          r.data_subjects_at_risk_high::text AS data_subjects_at_risk_high,
          r.aware_at, r.notification_deadline, r.resolved_at,
          c.id AS client_id, c.name AS client_name,
          i.id AS incident_id, i.title AS incident_title, i.kind AS incident_kind, i.status AS incident_status,
          i.detected_at AS incident_detected_at, s.id AS supplier_id, s.name AS supplier_name
-  FROM exposure_alert a
-  JOIN exposure e ON e.id = a.exposure_id
+  FROM unnest($1::uuid[], $2::uuid[], $3::bigint[]) AS k(endpoint_id, client_id, cursor)
+  JOIN webhook_endpoint w ON w.id = k.endpoint_id
+  CROSS JOIN LATERAL (
+    (SELECT * FROM exposure_alert a WHERE k.client_id IS NULL AND a.id > k.cursor AND a.kind = ANY(w.kinds)
+     ORDER BY a.id LIMIT $4)
+    UNION ALL
+    (SELECT * FROM exposure_alert a WHERE a.client_id = k.client_id AND a.id > k.cursor AND a.kind = ANY(w.kinds)
+     ORDER BY a.client_id, a.id LIMIT $4)
+  ) a
   JOIN exposure_revision r ON r.exposure_id = a.exposure_id AND r.revision = a.revision
   JOIN client c ON c.id = a.client_id
   JOIN incident i ON i.id = a.incident_id
   JOIN supplier s ON s.id = i.supplier_id
-  WHERE a.id > $1::bigint AND ($2::uuid IS NULL OR a.client_id = $2::uuid) AND a.kind = ANY($3::text[])
-  ORDER BY a.id
-  LIMIT $4`;
+  ORDER BY k.endpoint_id, a.id`;
 
 const TYPE_OF_KIND: Record<AlertKind, string> = {
   [AlertKind.NEW]: 'exposure.new',
@@ -95,22 +116,56 @@ const TYPE_OF_KIND: Record<AlertKind, string> = {
 
 const iso = (value: unknown): string | null => (value ? new Date(value as string).toISOString() : null);
 
+/** The register itself, reading for the worker: alerts are already scoped to each endpoint's client. */
+const WORKER_VIEWER: Viewer = { subject: 'webhook-worker', role: 'admin', clientId: null };
+
+/**
+ * The pending alerts of several endpoints, keyed by endpoint id, each list in alert order. The exposure's
+ * obligations and next due date come from ObligationService.obligations, the computation behind
+ * Exposure.obligations and Exposure.nextDueAt in the API, over loaders made for this batch: whatever the
+ * number of endpoints and alerts, the batch costs the alerts' statement plus one per loader (the exposures,
+ * their clients, triggers, decisions and revisions).
+ */
 export async function pendingAlerts(
-  db: DataSource | EntityManager,
-  endpoint: { clientId: string | null; kinds: string[]; cursor: string },
+  db: DataSource,
+  obligations: ObligationService,
+  endpoints: readonly AlertReader[],
   limit: number,
-): Promise<PendingAlert[]> {
+): Promise<Map<string, PendingAlert[]>> {
+  const pending = new Map<string, PendingAlert[]>(endpoints.map((e) => [e.id, []]));
+  if (!endpoints.length) return pending;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- raw rows of PENDING_ALERTS, read column by column below
   const rows: Record<string, any>[] = await db.query(PENDING_ALERTS, [
-    endpoint.cursor,
-    endpoint.clientId,
-    endpoint.kinds,
+    endpoints.map((e) => e.id),
+    endpoints.map((e) => e.clientId),
+    endpoints.map((e) => e.cursor),
     limit,
   ]);
-  return rows.map((row) => {
+  if (!rows.length) return pending;
+  const loaders = {
+    ...createClientLoaders(db, WORKER_VIEWER),
+    ...createExposureLoaders(db, WORKER_VIEWER),
+    ...createObligationLoaders(db),
+  };
+  const exposureIds = [...new Set(rows.map((row) => row.exposure_id as string))];
+  const current = new Map(
+    await Promise.all(
+      exposureIds.map(async (id) => {
+        const exposure = await loaders.exposureById.load(id);
+        const values = exposure ? await obligations.obligations(loaders, exposure) : [];
+        return [id, { exposure, obligations: values }] as const;
+      }),
+    ),
+  );
+  const byId = new Map(endpoints.map((e) => [e.id, e]));
+  for (const row of rows) {
+    const endpoint = byId.get(row.endpoint_id)!;
     const webhookId = endpoint.clientId === null ? row.alert_id : row.client_seq;
     const occurredAt = new Date(row.occurred_at);
-    // The fields a portal needs to act without calling back: who, what, how bad, and by when.
+    const { exposure, obligations: values } = current.get(row.exposure_id)!;
+    // The fields a portal needs to act without calling back: who, what, how bad, and by when. The figures
+    // are the revision the alert announces; the obligations are as of sending (computed at read time, as
+    // the API computes them), so a retried alert carries the clocks' current status.
     const payload = {
       type: TYPE_OF_KIND[row.kind as AlertKind],
       timestamp: occurredAt.toISOString(),
@@ -143,15 +198,29 @@ export async function pendingAlerts(
             high: row.data_subjects_at_risk_high,
           },
           notification: {
-            status: row.notification_status,
-            reportedAt: iso(row.notification_reported_at),
-            reference: row.notification_reference,
+            status: exposure?.notificationStatus ?? null,
+            reportedAt: iso(exposure?.notificationReportedAt),
+            reference: exposure?.notificationReference ?? null,
           },
+          nextDueAt: iso(nextDueAt(values)),
+          obligations: values.map((o) => ({
+            regime: o.regime,
+            milestone: o.milestone,
+            description: o.description,
+            startsAt: iso(o.startsAt),
+            dueAt: iso(o.dueAt),
+            status: o.status,
+            source: o.source,
+            reviewNeeded: o.reviewNeeded,
+          })),
         },
       },
     };
-    return { alertId: row.alert_id, webhookId, occurredAt, body: JSON.stringify(payload) };
-  });
+    pending
+      .get(endpoint.id)!
+      .push({ alertId: row.alert_id, webhookId, occurredAt, body: JSON.stringify(payload) });
+  }
+  return pending;
 }
 
 /**

@@ -4,6 +4,9 @@ import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { Config } from '../../config';
 import { OutgoingResult, postOutgoing } from '../../common/outgoing-http';
+import { TransactionalConnection } from '../../db/transactional-connection';
+import { ExposureEngine } from '../exposure/exposure.engine';
+import { ObligationService } from '../obligation/obligation.service';
 import {
   HAS_PENDING_ALERT,
   PendingAlert,
@@ -77,6 +80,10 @@ interface ClaimedEndpoint {
   leaseToken: string;
   /** When this worker claimed it (performance.now()): a claim waiting too long in the queue is not started. */
   claimedAt: number;
+  /** Its first alerts, read with those of every endpoint of the same claim (one statement for all). */
+  alerts: PendingAlert[];
+  /** New alerts were announced while it was claimed: once it is released, a claim may find it due again. */
+  announcedSince?: boolean;
 }
 
 /**
@@ -147,12 +154,30 @@ export class WebhookWorker {
    * the due endpoints) is not repeated for every delivery that ends.
    */
   private readonly queue: ClaimedEndpoint[] = [];
+  private readonly claimedHere = new Set<ClaimedEndpoint>();
+  /**
+   * Whether a claim may find work: a claim that came back short found everything due, so the next one
+   * waits for a reason (a new alert announced, a poll tick for retries falling due, or an endpoint
+   * released after alerts were announced while it was held). Without this every finished delivery ran a
+   * claim, a scan of the due endpoints, and a burst of a thousand deliveries ran a thousand of them.
+   */
+  private mayFindWork = true;
+  /** Counts the reasons to look; a short claim clears mayFindWork only if none came while it ran. */
+  private reasonsToLook = 0;
   private stopped = false;
   private started = false;
 
+  /**
+   * @param obligations the service behind Exposure.obligations in the API (services.obligation), so the
+   *   payload's clocks are the API's; by default one over the same database.
+   */
   constructor(
     private readonly db: DataSource,
     private readonly options: WebhookWorkerOptions,
+    private readonly obligations: ObligationService = new ObligationService(
+      new TransactionalConnection(db),
+      new ExposureEngine(),
+    ),
   ) {}
 
   /** A lease outlives the longest attempt by a wide margin, so only a dead instance's lease runs out. */
@@ -163,7 +188,7 @@ export class WebhookWorker {
   start(): void {
     if (this.options.pollMs <= 0) return;
     this.started = true;
-    this.timer = setInterval(() => void this.wake(), this.options.pollMs);
+    this.timer = setInterval(() => this.lookAgain(), this.options.pollMs);
     this.timer.unref();
     void this.wake();
   }
@@ -179,6 +204,10 @@ export class WebhookWorker {
   /** Gives claimed but unstarted endpoints back at once, rather than when their leases run out. */
   private async release(endpoints: ClaimedEndpoint[]): Promise<void> {
     if (!endpoints.length) return;
+    for (const endpoint of endpoints) this.claimedHere.delete(endpoint);
+    // Due again at once, here or at another instance.
+    this.reasonsToLook += 1;
+    this.mayFindWork = true;
     await this.db
       .query(
         `UPDATE webhook_endpoint SET lease_token = NULL, lease_until = NULL
@@ -190,14 +219,24 @@ export class WebhookWorker {
 
   /** New alerts were committed (the alert hub calls this): look for work now rather than at the next poll. */
   notify(): void {
-    if (this.started) void this.wake();
+    if (!this.started) return;
+    for (const endpoint of this.claimedHere) endpoint.announcedSince = true;
+    this.lookAgain();
+  }
+
+  private lookAgain(): void {
+    this.reasonsToLook += 1;
+    this.mayFindWork = true;
+    void this.wake();
   }
 
   /** Claims and delivers until nothing is due and nothing is in flight (tests, and a manual worker). */
   async runUntilIdle(): Promise<void> {
+    this.mayFindWork = true;
     for (;;) {
       await this.wake();
       if (this.active.size === 0) {
+        this.mayFindWork = true;
         await this.wake();
         if (this.active.size === 0) return;
       }
@@ -221,16 +260,18 @@ export class WebhookWorker {
             while (this.active.size < this.options.concurrency && this.queue.length && !this.stopped) {
               const endpoint = this.queue.shift()!;
               // Started within the lease's margin, the attempt ends (at its timeout) before the lease does.
-              if (performance.now() - endpoint.claimedAt < this.options.leaseMarginMs)
-                this.track(this.deliverTo(endpoint));
+              if (performance.now() - endpoint.claimedAt < this.options.leaseMarginMs) this.track(endpoint);
               else stale.push(endpoint);
             }
             await this.release(stale);
             const free = this.options.concurrency - this.active.size;
-            if (free <= 0 || this.stopped) break;
+            if (free <= 0 || this.stopped || !this.mayFindWork) break;
             // Enough for the free slots and as many again, so the next deliveries that end find work waiting.
-            const claimed = await this.claim(free + this.options.concurrency - this.queue.length);
+            const limit = free + this.options.concurrency - this.queue.length;
+            const reasons = this.reasonsToLook;
+            const claimed = await this.claim(limit);
             this.queue.push(...claimed);
+            if (claimed.length < limit && reasons === this.reasonsToLook) this.mayFindWork = false;
             if (claimed.length === 0) break;
           }
         } while (this.pumpAgain && !this.stopped);
@@ -246,11 +287,16 @@ export class WebhookWorker {
     return this.pumping;
   }
 
-  private track(work: Promise<void>): void {
-    const tracked: Promise<void> = work
+  private track(endpoint: ClaimedEndpoint): void {
+    const tracked: Promise<void> = this.deliverTo(endpoint)
       .catch((error) => this.options.logger?.warn({ err: error }, 'webhook delivery failed; will retry'))
       .finally(() => {
         this.active.delete(tracked);
+        this.claimedHere.delete(endpoint);
+        if (endpoint.announcedSince) {
+          this.reasonsToLook += 1;
+          this.mayFindWork = true;
+        }
         void this.wake();
       });
     this.active.add(tracked);
@@ -260,7 +306,7 @@ export class WebhookWorker {
     const now = this.options.now();
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- raw rows of CLAIM, read column by column below
     const [rows]: [Record<string, any>[]] = await this.db.query(CLAIM, [now, limit, this.leaseMs]);
-    return rows.map((row) => ({
+    const claimed: ClaimedEndpoint[] = rows.map((row) => ({
       id: row.id,
       url: row.url,
       clientId: row.client_id,
@@ -276,14 +322,28 @@ export class WebhookWorker {
       failingSince: row.failing_since ? new Date(row.failing_since) : null,
       leaseToken: row.lease_token,
       claimedAt: performance.now(),
+      alerts: [],
     }));
+    // Every claimed endpoint's first batch of alerts, payloads built, in a fixed number of statements.
+    let pending: Map<string, PendingAlert[]>;
+    try {
+      pending = await pendingAlerts(this.db, this.obligations, claimed, this.options.batchSize);
+    } catch (error) {
+      await this.release(claimed);
+      throw error;
+    }
+    for (const endpoint of claimed) {
+      endpoint.alerts = pending.get(endpoint.id) ?? [];
+      this.claimedHere.add(endpoint);
+    }
+    return claimed;
   }
 
   /** Sends the claimed endpoint's alerts one by one, in order, while they succeed. */
   private async deliverTo(endpoint: ClaimedEndpoint): Promise<void> {
     let state = endpoint;
+    let alerts = endpoint.alerts;
     while (!this.stopped) {
-      const alerts = await pendingAlerts(this.db, state, this.options.batchSize);
       if (alerts.length === 0) {
         await this.db.query(
           `UPDATE webhook_endpoint SET lease_token = NULL, lease_until = NULL WHERE id = $1 AND lease_token = $2`,
@@ -307,6 +367,10 @@ export class WebhookWorker {
           return;
         }
       }
+      // A full batch: there may be more (read for this endpoint alone; a backlog, not the common case).
+      alerts = (await pendingAlerts(this.db, this.obligations, [state], this.options.batchSize)).get(
+        state.id,
+      )!;
     }
   }
 
