@@ -132,22 +132,26 @@ export class WebhookService {
     }
     if (problems.length) throw new UserInputProblem(problems);
     const secret = newWebhookSecret();
-    // Deliveries start with the next alert; older ones can be sent with replayWebhook.
-    const [row] = await this.db.query(
-      `INSERT INTO webhook_endpoint (url, client_id, kinds, description, secret, cursor, created_by)
+    // In a transaction so the audit trail names the actor (the audit subscriber stamps transactions).
+    const row = await this.connection.transaction(async (manager) => {
+      // Deliveries start with the next alert; older ones can be sent with replayWebhook.
+      const [inserted] = await manager.query(
+        `INSERT INTO webhook_endpoint (url, client_id, kinds, description, secret, cursor, created_by)
        SELECT $1, $2, $3, $4, $5, (SELECT coalesce(max(id), 0) FROM exposure_alert), $6
        WHERE (SELECT count(*) FROM webhook_endpoint WHERE client_id IS NOT DISTINCT FROM $2::uuid) < $7
        RETURNING id`,
-      [
-        input.url.trim(),
-        clientId,
-        kindsOf(input.kinds),
-        blankToNull(input.description),
-        secret,
-        viewer.subject,
-        MAX_WEBHOOK_ENDPOINTS_PER_CLIENT,
-      ],
-    );
+        [
+          input.url.trim(),
+          clientId,
+          kindsOf(input.kinds),
+          blankToNull(input.description),
+          secret,
+          viewer.subject,
+          MAX_WEBHOOK_ENDPOINTS_PER_CLIENT,
+        ],
+      );
+      return inserted as { id: string } | undefined;
+    });
     if (!row)
       throw new UserInputProblem([
         userError(
