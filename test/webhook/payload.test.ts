@@ -87,8 +87,9 @@ describe('webhook payload', () => {
 
     const [delivered] = receiver.verified('/clocks-a', atA.secret);
     const sentA = delivered.payload.data.exposure;
-    const answeredA = dataOf(await app.gql(tokenA, EXPOSURE, { id: encodeGlobalId('Exposure', exposureA) }))
-      .node;
+    const answeredA = dataOf(
+      await app.gql(tokenA, EXPOSURE, { id: encodeGlobalId('Exposure', exposureA) }),
+    ).node;
     expect(sentA.id).toBe(encodeGlobalId('Exposure', exposureA));
     expect(sentA.obligations).toEqual(answeredA.obligations);
     expect(sentA.nextDueAt).toBe(answeredA.nextDueAt);

@@ -84,7 +84,11 @@ describe('SQL statements of the webhook API', () => {
         const worker = new WebhookWorker(
           scopedDataSource(app.database.db, scope),
           webhookWorkerOptions(
-            loadConfig({ NODE_ENV: 'test', WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_CONCURRENCY: '16' }),
+            loadConfig({
+              NODE_ENV: 'test',
+              WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
+              WEBHOOK_CONCURRENCY: '16',
+            }),
           ),
           app.services.obligation,
         );
