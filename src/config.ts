@@ -67,6 +67,8 @@ export interface Config {
   webhookPollMs: number;
   /** Endpoints this instance delivers to at once. */
   webhookConcurrency: number;
+  /** How long delivery attempts (webhookDeliveries) are kept; older ones are pruned by a daily job. */
+  webhookDeliveryRetentionSeconds: number;
 }
 
 /** The development secret used when JWT_SECRET is unset outside production. */
@@ -260,5 +262,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     ),
     webhookPollMs: int('WEBHOOK_POLL_MS', source.WEBHOOK_POLL_MS, 1000, 0, 600_000),
     webhookConcurrency: int('WEBHOOK_CONCURRENCY', source.WEBHOOK_CONCURRENCY, 16, 1, 1000),
+    webhookDeliveryRetentionSeconds: duration(
+      'WEBHOOK_DELIVERY_RETENTION',
+      source.WEBHOOK_DELIVERY_RETENTION,
+      30 * 86400,
+      86400,
+      3650 * 86400,
+    ),
   };
 }

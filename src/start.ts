@@ -14,6 +14,7 @@ import { encodeGlobalId } from './common/global-id';
 import { startedContractsJob } from './modules/exposure/exposure.engine';
 import { DailyJobRunner } from './modules/schedule/daily-jobs';
 import { webhookServiceOptions } from './modules/webhook/webhook.service';
+import { webhookDeliveryPruningJob } from './modules/webhook/webhook.pruning';
 
 export interface RunningApplication {
   server: RunningServer;
@@ -143,11 +144,16 @@ export async function startApplication(
       config.port,
     );
     say(`Supplier risk register API at ${server.url}/graphql`);
-    // Daily work shared by every instance (one runs it each day): exposures of contracts that start while an incident is open.
-    const dailyJobs = new DailyJobRunner(db, [startedContractsJob(services.engine)], {
-      intervalMs: config.dailyJobsIntervalMs,
-      logger,
-    });
+    // Daily work shared by every instance (one runs it each day): exposures of contracts that start while an
+    // incident is open; webhook delivery history past its retention.
+    const dailyJobs = new DailyJobRunner(
+      db,
+      [
+        startedContractsJob(services.engine),
+        webhookDeliveryPruningJob(config.webhookDeliveryRetentionSeconds),
+      ],
+      { intervalMs: config.dailyJobsIntervalMs, logger },
+    );
     dailyJobs.start();
     if (config.graphiql)
       say(`GraphiQL at ${server.url}/graphiql${embedded ? ' (opens with the admin token)' : ''}`);

@@ -119,6 +119,8 @@ export class WebhookEndpointEntity {
 @Entity('webhook_delivery')
 @Check('webhook_delivery_outcome_valid', `outcome IN (${sqlValues(Object.values(WebhookDeliveryOutcome))})`)
 @Index('webhook_delivery_endpoint_idx', ['endpointId', 'id'])
+/** The daily pruning past WEBHOOK_DELIVERY_RETENTION (webhook.pruning.ts) reads the oldest attempts only. */
+@Index('webhook_delivery_attempted_idx', ['attemptedAt'])
 export class WebhookDeliveryEntity {
   @PrimaryGeneratedColumn('increment', { type: 'bigint' })
   id: string;

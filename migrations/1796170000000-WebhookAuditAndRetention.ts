@@ -5,12 +5,16 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * one) go into the audit trail like the register's own rows, with two differences from
  * audit_register_change(): the signing secrets never enter it (a rotation shows as "secret_rotated": true),
  * and the worker's delivery bookkeeping (cursor moves, leases, failure counts, updated_at) is not a change
- * to the endpoint, so an update touching only those columns writes no audit row.
+ * to the endpoint, so an update touching only those columns writes no audit row. Also the index the daily
+ * pruning of delivery attempts past WEBHOOK_DELIVERY_RETENTION reads.
  */
-export class WebhookEndpointAudit1796170000000 implements MigrationInterface {
-  name = 'WebhookEndpointAudit1796170000000';
+export class WebhookAuditAndRetention1796170000000 implements MigrationInterface {
+  name = 'WebhookAuditAndRetention1796170000000';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(
+      `CREATE INDEX "webhook_delivery_attempted_idx" ON "webhook_delivery" ("attempted_at") `,
+    );
     await queryRunner.query(`
       CREATE FUNCTION audit_webhook_endpoint_change() RETURNS trigger LANGUAGE plpgsql AS $$
       DECLARE
@@ -44,5 +48,6 @@ export class WebhookEndpointAudit1796170000000 implements MigrationInterface {
     await queryRunner.query(`DROP TRIGGER webhook_endpoint_audit_update ON "webhook_endpoint"`);
     await queryRunner.query(`DROP TRIGGER webhook_endpoint_audit ON "webhook_endpoint"`);
     await queryRunner.query(`DROP FUNCTION audit_webhook_endpoint_change()`);
+    await queryRunner.query(`DROP INDEX "public"."webhook_delivery_attempted_idx"`);
   }
 }
