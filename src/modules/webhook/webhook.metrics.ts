@@ -1,13 +1,15 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
+import { encodeGlobalId } from '../../common/global-id';
 import { OLDEST_PENDING_ALERT, OLDEST_PENDING_AT } from './webhook.delivery';
 
 /**
- * Webhook metrics. Labels are bounded: outcomes are a fixed list, and nothing is labelled by endpoint,
- * since endpoints are created by clients through the API (one series each would let any client grow the
- * scrape without bound). The oldest undelivered alert's age is therefore the maximum over enabled endpoints,
- * with the number of endpoints behind beside it; which endpoint it is, and each endpoint's own oldest
- * undelivered alert, are in the API (WebhookEndpoint.oldestUndeliveredAlertAt, webhookEndpoints(filter)).
+ * Webhook metrics. Outcomes are a fixed list. The oldest undelivered alert's age is given per endpoint
+ * (label `endpoint`: its global ID, as node(id:) and webhookEndpoints show it), one series per enabled
+ * endpoint: bounded, since a client may have at most MAX_WEBHOOK_ENDPOINTS_PER_CLIENT and only admins add
+ * clients; removed and disabled endpoints' series go (the gauge is rebuilt at each scrape). The label is
+ * an opaque ID, nothing of the client's; /metrics is served only on METRICS_PORT. The maximum over all
+ * endpoints and the number behind are beside it, for one alert rule.
  */
 export function createWebhookMetrics(registry: Registry, db: DataSource) {
   const deliveries = new Counter({
@@ -27,24 +29,36 @@ export function createWebhookMetrics(registry: Registry, db: DataSource) {
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60, 600, 3600, 86400],
     registers: [registry],
   });
-  const readAges = async () => {
-    const [row] = await db.query(
-      `SELECT coalesce(extract(epoch FROM clock_timestamp() - min(${OLDEST_PENDING_AT})), 0)::float8 AS age,
-              count(${OLDEST_PENDING_AT})::int AS behind
+  type Ages = { endpoint: string; age: number | null }[];
+  const readAges = async (): Promise<Ages> => {
+    const rows: { id: string; age: number | null }[] = await db.query(
+      `SELECT e.id, extract(epoch FROM clock_timestamp() - ${OLDEST_PENDING_AT})::float8 AS age
        FROM webhook_endpoint e ${OLDEST_PENDING_ALERT}
        WHERE e.enabled`,
     );
-    return row as { age: number; behind: number };
+    return rows.map((row) => ({ endpoint: encodeGlobalId('WebhookEndpoint', row.id), age: row.age }));
   };
-  // Both gauges come from one query per scrape; the second waits on the first's result.
-  let reading: Promise<{ age: number; behind: number }> | null = null;
+  // The three gauges come from one query per scrape; the others wait on the first one's result.
+  let reading: Promise<Ages> | null = null;
   const ages = () => (reading ??= readAges().finally(() => setTimeout(() => (reading = null), 0)));
+  new Gauge({
+    name: 'webhook_endpoint_oldest_undelivered_alert_age_seconds',
+    help: 'Per enabled endpoint: age of the oldest alert it has not acknowledged yet (0: none waiting).',
+    labelNames: ['endpoint'] as const,
+    registers: [registry],
+    async collect() {
+      const rows = await ages().catch(() => null);
+      this.reset();
+      for (const row of rows ?? []) this.set({ endpoint: row.endpoint }, row.age ?? 0);
+    },
+  });
   new Gauge({
     name: 'webhook_oldest_undelivered_alert_age_seconds',
     help: 'Age of the oldest alert an enabled endpoint has not acknowledged yet, over all endpoints (0: none).',
     registers: [registry],
     async collect() {
-      this.set((await ages().catch(() => ({ age: NaN }))).age);
+      const rows = await ages().catch(() => null);
+      this.set(rows ? Math.max(0, ...rows.map((row) => row.age ?? 0)) : NaN);
     },
   });
   new Gauge({
@@ -52,7 +66,8 @@ export function createWebhookMetrics(registry: Registry, db: DataSource) {
     help: 'Enabled endpoints with at least one alert not yet acknowledged.',
     registers: [registry],
     async collect() {
-      this.set((await ages().catch(() => ({ behind: NaN }))).behind);
+      const rows = await ages().catch(() => null);
+      this.set(rows ? rows.filter((row) => row.age !== null).length : NaN);
     },
   });
   return { deliveries, disabled, latency };
