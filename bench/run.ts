@@ -19,7 +19,7 @@ import { seedLargeRegister, RegisterSize } from './large-register';
 import { makeCertificate, webhookLatency } from './webhooks';
 
 /**
- * npm run bench [-- --quick | --ci]: builds a large register in a fresh database, starts the API as real
+ * npm run bench [-- --quick | --ci | --webhooks]: builds a large register in a fresh database, starts the API as real
  * processes and measures it as ratios against floors measured in the same run (machines are shared and
  * absolute times drift). Writes bench/results.json and prints a table. It asserts nothing: the figures
  * and the targets are compared in docs/performance.md.
@@ -62,7 +62,20 @@ const PROFILES: Record<
     subscribers: 100,
     dense: { suppliers: 500, linksEach: 4 },
   },
+  // --webhooks: only the webhook fan-out (1,000 endpoints, one per exposed client), several incidents in a
+  // row, on a register just large enough for the largest supplier to expose well over 1,000 clients.
+  webhooks: {
+    size: { clients: 3000, suppliers: 300, contracts: 20000 },
+    runs: 1,
+    readRounds: 0,
+    readSeconds: 0,
+    subscribers: 1000,
+    dense: { suppliers: 0, linksEach: 0 },
+  },
 };
+
+/** Incidents in a row in the --webhooks run (the full run measures one). */
+const WEBHOOK_ROUNDS = 5;
 
 const WARM_UP_SECONDS = 2;
 
@@ -377,9 +390,13 @@ async function alertLatency(
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean', default: false }, ci: { type: 'boolean', default: false } },
+    options: {
+      quick: { type: 'boolean', default: false },
+      ci: { type: 'boolean', default: false },
+      webhooks: { type: 'boolean', default: false },
+    },
   });
-  const profileName = values.ci ? 'ci' : values.quick ? 'quick' : 'full';
+  const profileName = values.webhooks ? 'webhooks' : values.ci ? 'ci' : values.quick ? 'quick' : 'full';
   const profile = PROFILES[profileName];
   const benchStarted = Date.now();
   say(
@@ -450,6 +467,18 @@ async function main(): Promise<void> {
     const url = 'http://127.0.0.1:4801';
     await Promise.all([waitForHttp(`${url}/readyz`), waitForHttp('http://127.0.0.1:4802/readyz')]);
     const adminToken = await mintToken(JWT_SECRET, { sub: 'bench', role: 'admin' });
+    if (values.webhooks) {
+      await webhooksOnly(
+        db,
+        url,
+        databaseUrl,
+        adminToken,
+        seeded.largestSupplierId,
+        profile.subscribers,
+        certificate,
+      );
+      return;
+    }
 
     say(`recordIncident on the largest supplier, ${profile.runs} runs each:`);
     const apiTimes: number[] = [];
@@ -626,6 +655,40 @@ async function main(): Promise<void> {
     if (db.isInitialized) await db.destroy();
     await cleanup();
   }
+}
+
+/** --webhooks: the webhook fan-out alone, WEBHOOK_ROUNDS incidents in a row; prints, writes nothing. */
+async function webhooksOnly(
+  db: DataSource,
+  url: string,
+  databaseUrl: string,
+  adminToken: string,
+  supplierId: string,
+  endpoints: number,
+  certificate: { key: string; cert: string },
+): Promise<void> {
+  // A first incident makes the exposures whose clients get the endpoints (and warms both instances).
+  await recordIncidentOnce(url, adminToken, supplierId);
+  const clientRows: { client_id: string }[] = await db.query(
+    `SELECT client_id FROM exposure WHERE incident_id = (SELECT id FROM incident WHERE supplier_id = $2 LIMIT 1)
+     ORDER BY client_id LIMIT $1`,
+    [endpoints, supplierId],
+  );
+  say(`Webhooks: ${clientRows.length} endpoints, one per exposed client, over 2 instances (https, signed)`);
+  const hooks = await webhookLatency({
+    apiUrl: url,
+    databaseUrl,
+    adminToken,
+    clientIds: clientRows.map((r) => r.client_id),
+    tls: certificate,
+    recordIncident: () => recordIncidentOnce(url, adminToken, supplierId),
+    say,
+    rounds: WEBHOOK_ROUNDS,
+  });
+  const p99s = hooks.rounds.map((r) => r.p99);
+  say(
+    `  ${hooks.verified} deliveries verified, ${hooks.duplicates} duplicates, ${hooks.outOfOrder} out of order; p99 per round ${p99s.map((p) => p.toFixed(0)).join(', ')} ms (median ${median(p99s).toFixed(0)} ms)`,
+  );
 }
 
 main().catch((error) => {

@@ -56,6 +56,21 @@ async function gql(url: string, token: string, query: string, variables: Record<
   return (await response.json()) as { data?: any; errors?: unknown[] };
 }
 
+/** One round: one incident, each endpoint's delivery of it. */
+export interface WebhookRound {
+  received: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/**
+ * Registers one endpoint per client through the API, then runs `rounds` incidents one after the other,
+ * each alerting every one of those clients once, and measures from each commit to each endpoint's receipt
+ * of the new alert. Also checks what the delivery promises: every body verifies with its endpoint's secret,
+ * each endpoint receives its alerts in order (webhook-ids increasing), and duplicates (allowed: at least
+ * once) are counted.
+ */
 export async function webhookLatency(options: {
   apiUrl: string;
   databaseUrl: string;
@@ -64,19 +79,32 @@ export async function webhookLatency(options: {
   tls: { key: string; cert: string };
   recordIncident: () => Promise<unknown>;
   say: (line: string) => void;
+  rounds?: number;
+  /** Longest wait for one round's deliveries. */
+  roundTimeoutMs?: number;
 }) {
   const { apiUrl, adminToken, clientIds, say } = options;
-  const firstAt = new Map<string, number>();
-  const bodies = new Map<string, { body: string; headers: Record<string, string> }>();
+  const rounds = options.rounds ?? 1;
+  /** Per endpoint path: each webhook-id's first arrival, and every id in arrival order. */
+  const arrivals = new Map<string, { firstAt: Map<string, number>; order: string[] }>();
+  const bodies: { key: string; body: string; headers: Record<string, string> }[] = [];
+  let duplicates = 0;
   const server = https.createServer({ key: options.tls.key, cert: options.tls.cert }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk) => chunks.push(chunk));
     req.on('end', () => {
       const at = performance.now();
       const key = req.url ?? '/';
-      if (!firstAt.has(key)) {
-        firstAt.set(key, at);
-        bodies.set(key, {
+      const id = String(req.headers['webhook-id']);
+      const seen = arrivals.get(key) ?? { firstAt: new Map<string, number>(), order: [] as string[] };
+      arrivals.set(key, seen);
+      seen.order.push(id);
+      if (seen.firstAt.has(id)) duplicates += 1;
+      else {
+        seen.firstAt.set(id, at);
+        // Verified after the run: the signature check is the receiver's work, not the register's.
+        bodies.push({
+          key,
           body: Buffer.concat(chunks).toString('utf8'),
           headers: req.headers as Record<string, string>,
         });
@@ -115,28 +143,63 @@ export async function webhookLatency(options: {
   listener.on('notification', () => {
     committedAt ||= performance.now();
   });
-  await options.recordIncident();
-  const waitStarted = Date.now();
-  while (firstAt.size < secrets.size && Date.now() - waitStarted < 60_000)
-    await new Promise((resolve) => setTimeout(resolve, 20));
+  const results: WebhookRound[] = [];
+  const delivered = () => [...arrivals.values()].reduce((sum, a) => sum + a.firstAt.size, 0);
+  for (let round = 0; round < rounds; round += 1) {
+    const before = new Map([...secrets.keys()].map((key) => [key, arrivals.get(key)?.firstAt.size ?? 0]));
+    const expected = delivered() + secrets.size;
+    committedAt = 0;
+    await options.recordIncident();
+    const waitStarted = Date.now();
+    while (delivered() < expected && Date.now() - waitStarted < (options.roundTimeoutMs ?? 60_000))
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    // Each endpoint's first arrival of an id it had not received before this round.
+    const latencies: number[] = [];
+    for (const [key, count] of before) {
+      const firsts = [...(arrivals.get(key)?.firstAt.values() ?? [])];
+      for (const at of firsts.slice(count)) latencies.push(at - committedAt);
+    }
+    const result = {
+      received: latencies.length,
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      max: Math.max(...latencies),
+    };
+    results.push(result);
+    say(
+      `  round ${round + 1}: ${result.received}/${secrets.size} received; p50 ${result.p50.toFixed(0)} ms, p99 ${result.p99.toFixed(0)} ms, max ${result.max.toFixed(0)} ms`,
+    );
+    if (result.received < secrets.size)
+      say(`  only ${result.received} of ${secrets.size} endpoints received round ${round + 1}'s alert`);
+  }
   await listener.end();
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
 
   // Every delivery must verify with its endpoint's secret (the spec's reference package).
   let verified = 0;
-  for (const [key, { body, headers }] of bodies) {
+  for (const { key, body, headers } of bodies) {
     new Webhook(secrets.get(key)!).verify(body, headers);
     verified += 1;
   }
-  const latencies = [...firstAt.values()].map((at) => at - committedAt);
-  if (firstAt.size < secrets.size)
-    say(`  only ${firstAt.size} of ${secrets.size} endpoints received their alert`);
+  // In order per endpoint: each id greater than every id before it (a duplicate repeats an earlier one).
+  let outOfOrder = 0;
+  for (const { order } of arrivals.values()) {
+    let highest = 0n;
+    for (const id of order) {
+      if (BigInt(id) > highest) highest = BigInt(id);
+      else if (!order.slice(0, order.indexOf(id)).includes(id)) outOfOrder += 1;
+    }
+  }
+  const last = results[results.length - 1];
   return {
     endpoints: secrets.size,
-    received: firstAt.size,
+    received: last.received,
     verified,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
+    duplicates,
+    outOfOrder,
+    rounds: results,
+    p50: last.p50,
+    p99: last.p99,
   };
 }
