@@ -460,6 +460,8 @@ async function main(): Promise<void> {
       DB_STATEMENT_TIMEOUT_MS: '600000',
       MAX_QUERY_COST: '1000000',
       WS_MAX_SUBSCRIPTIONS_PER_SUBJECT: '1000000',
+      // The webhook worker's pool, when the run is to compare sizes (the default otherwise).
+      ...(process.env.WEBHOOK_CONCURRENCY ? { WEBHOOK_CONCURRENCY: process.env.WEBHOOK_CONCURRENCY } : {}),
     };
     const api = startProcess('dist/src/main.js', { ...apiEnv, PORT: '4801', METRICS_PORT: '4811' });
     const api2 = startProcess('dist/src/main.js', { ...apiEnv, PORT: '4802', METRICS_PORT: '4812' });
