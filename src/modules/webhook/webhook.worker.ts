@@ -324,6 +324,8 @@ export class WebhookWorker {
       claimedAt: performance.now(),
       alerts: [],
     }));
+    // Held from now: an alert announced while their alerts are read makes them due again once released.
+    for (const endpoint of claimed) this.claimedHere.add(endpoint);
     // Every claimed endpoint's first batch of alerts, payloads built, in a fixed number of statements.
     let pending: Map<string, PendingAlert[]>;
     try {
@@ -332,10 +334,7 @@ export class WebhookWorker {
       await this.release(claimed);
       throw error;
     }
-    for (const endpoint of claimed) {
-      endpoint.alerts = pending.get(endpoint.id) ?? [];
-      this.claimedHere.add(endpoint);
-    }
+    for (const endpoint of claimed) endpoint.alerts = pending.get(endpoint.id) ?? [];
     return claimed;
   }
 
