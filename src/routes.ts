@@ -1,3 +1,4 @@
+import { mountReportRoutes } from './modules/report/report.routes';
 import { HttpRoutes } from './transport/http-routes';
 
 /**
@@ -6,5 +7,5 @@ import { HttpRoutes } from './transport/http-routes';
  * the request Context after the token, rate-limit and query-slot checks.
  */
 export function mountRoutes(routes: HttpRoutes): void {
-  void routes;
+  mountReportRoutes(routes);
 }

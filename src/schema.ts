@@ -21,6 +21,7 @@ import { AlertResolver, deliverAlert } from './modules/alert/alert.resolver';
 import { AuditResolver } from './modules/audit/audit.resolver';
 import { ClientRegimesResolver, ExposureObligationResolver } from './modules/obligation/obligation.resolver';
 import { ConcentrationResolver } from './modules/concentration/concentration.resolver';
+import { ExposureReportResolver } from './modules/report/report.resolver';
 import { ViewerResolver } from './modules/viewer/viewer.resolver';
 import { WebhookResolver } from './modules/webhook/webhook.resolver';
 import { resolveNodeType } from './common/node';
@@ -46,6 +47,7 @@ export const RESOLVERS = [
   ExposureObligationResolver,
   ClientRegimesResolver,
   ConcentrationResolver,
+  ExposureReportResolver,
   ViewerResolver,
   WebhookResolver,
 ] as const;

@@ -10,6 +10,7 @@ import { IncidentService } from './modules/incident/incident.service';
 import { SupplierService } from './modules/supplier/supplier.service';
 import { ObligationService } from './modules/obligation/obligation.service';
 import { ConcentrationService } from './modules/concentration/concentration.service';
+import { ReportService } from './modules/report/report.service';
 import { WebhookService, WebhookServiceOptions } from './modules/webhook/webhook.service';
 
 interface ServiceOptions {
@@ -39,6 +40,7 @@ export function createServices(db: DataSource, options: ServiceOptions = {}) {
 }
 
 function servicesOver(connection: TransactionalConnection, engine: ExposureEngine, options: ServiceOptions) {
+  const obligation = new ObligationService(connection, engine);
   return {
     engine,
     supplier: new SupplierService(connection, engine),
@@ -47,7 +49,8 @@ function servicesOver(connection: TransactionalConnection, engine: ExposureEngin
     agreement: new AgreementService(connection, engine),
     incident: new IncidentService(connection, engine),
     exposure: new ExposureService(connection),
-    obligation: new ObligationService(connection, engine),
+    obligation,
+    report: new ReportService(connection, obligation),
     audit: new AuditService(connection),
     concentration: new ConcentrationService(connection),
     webhook: new WebhookService(connection, options.webhooks),

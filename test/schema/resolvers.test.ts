@@ -27,6 +27,7 @@ const CALLED_DIRECTLY = [
   'Exposure.decisions',
   'Exposure.factors',
   'Exposure.history',
+  'Exposure.icoReportDraft',
   'Exposure.id',
   'Exposure.incident',
   'Exposure.nextDueAt',
