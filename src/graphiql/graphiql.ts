@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Express, Response } from 'express';
+import { PAGE_OPENER, PAGE_OPENER_BAR, PAGE_OPENER_NAME, PAGE_OPENER_STYLE } from './page-opener';
 import { GRAPHIQL_TABS, GraphiqlTab } from './tabs';
 
 /**
@@ -125,10 +126,12 @@ export function graphiqlPage(
     <meta name="referrer" content="no-referrer" />
     <title>Supplier risk register · GraphiQL</title>
     <link rel="icon" href="data:," />
-    <style>html, body, #graphiql { height: 100%; margin: 0; }</style>
+    <style>${PAGE_OPENER_STYLE}
+    </style>
 ${css}
   </head>
   <body>
+    ${PAGE_OPENER_BAR}
     <div id="graphiql">Loading GraphiQL…</div>
     <script type="application/json" id="graphiql-config">${scriptSafeJson(config)}</script>
 ${scripts}
@@ -158,6 +161,7 @@ export function mountGraphiql(
         named('graphql-ws', 'graphql-ws.min.js'),
         named('graphiql', 'graphiql.min.js'),
         BOOTSTRAP_NAME,
+        PAGE_OPENER_NAME,
       ],
     },
     { endpoint: options.endpoint, defaultHeaders, defaultTabs: GRAPHIQL_TABS },
@@ -199,6 +203,12 @@ export function mountGraphiql(
     security(res);
     res.set('Cache-Control', 'public, max-age=31536000, immutable');
     res.type('application/javascript').send(BOOTSTRAP);
+  });
+
+  app.get(`${base}/${PAGE_OPENER_NAME}`, (_req, res) => {
+    security(res);
+    res.set('Cache-Control', 'public, max-age=31536000, immutable');
+    res.type('application/javascript').send(PAGE_OPENER);
   });
 
   app.get(`${base}/:pkg/:file`, (req, res, next) => {

@@ -50,7 +50,12 @@ export interface TestApp {
 export async function startTestApp(
   env: Record<string, string> = {},
   shared?: { database: TestDatabase },
-  options: { logger?: Logger; webhookWorker?: Partial<WebhookWorkerOptions> } = {},
+  options: {
+    logger?: Logger;
+    webhookWorker?: Partial<WebhookWorkerOptions>;
+    /** Headers GraphiQL opens with (as the embedded demo's admin token). */
+    graphiqlHeaders?: Record<string, string>;
+  } = {},
 ): Promise<TestApp> {
   // A second instance on the same database gets its own DataSource (pool), as a separate process would.
   const database = shared ? await attachToDatabase(shared.database) : await createTestDatabase();
@@ -71,6 +76,7 @@ export async function startTestApp(
       logger: options.logger ?? pino({ level: 'silent' }),
       databaseUrl: database.url,
       webhookWorker: options.webhookWorker,
+      graphiqlHeaders: options.graphiqlHeaders,
     },
     0,
   );

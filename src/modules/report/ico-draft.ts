@@ -146,7 +146,7 @@ export function buildIcoReportDraft(facts: IcoFacts): IcoAnswer[] {
       `Our ${directly ? 'processor' : 'supply chain'} ${directly ? supplier.name : `(${chain})`} had ${KIND_WORDS[incident.kind]}: "${incident.title}". ` +
         `It was detected on ${formatInstant(incident.detectedAt)}` +
         (incident.containedAt ? ` and contained on ${formatInstant(incident.containedAt)}` : '') +
-        `; ${EXFILTRATION_WORDS[incident.exfiltration]} (as of ${formatInstant(exposure.computedAt)}). ` +
+        `; so far ${EXFILTRATION_WORDS[incident.exfiltration]}. ` +
         `It reached our data through ${exposure.contractIds.length} contract(s) with agreements covering the affected processing.`,
       `Incident "${incident.title}" (kind ${incident.kind}, status ${incident.status}, exfiltration ${incident.exfiltration}, detectedAt, containedAt) at supplier ${supplier.name}; exposure path and contracts`,
     ),

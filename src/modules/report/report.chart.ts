@@ -67,7 +67,8 @@ export function timelineChart(events: TimelineEvent[]): Promise<string> {
       x: {
         field: 'When',
         type: 'temporal',
-        scale: { type: 'utc' },
+        // Padding keeps the first and last points clear of the plot's edges.
+        scale: { type: 'utc', padding: 16 },
         // A utc scale formats its labels in UTC (the register's times are UTC instants).
         axis: { format: '%d %b %Y', labelAngle: 0, title: null },
       },

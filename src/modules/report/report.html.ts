@@ -102,8 +102,9 @@ ${rows}
   );
 }
 
-function figure(key: string, value: string, label: string): string {
-  return `<div class="figure"><span class="value" data-figure="${key}">${escapeHtml(value)}</span><span class="label">${escapeHtml(label)}</span></div>`;
+/** A headline figure; `raw` (a number or an ISO instant) rides along in data-value for machines reading the page. */
+function figure(key: string, value: string, label: string, raw: string | number): string {
+  return `<div class="figure"><span class="value" data-figure="${key}" data-value="${escapeHtml(raw)}">${escapeHtml(value)}</span><span class="label">${escapeHtml(label)}</span></div>`;
 }
 
 function peopleRange(low: number, high: number): string {
@@ -147,7 +148,7 @@ export function boardReportPage(
   const { incident, supplier, summary } = report;
   const nearest = report.nearest ? `${formatInstant(report.nearest.dueAt)}` : 'none open';
   const nearestLabel = report.nearest
-    ? `Nearest obligation: ${report.nearest.obligations.join(', ')} (${report.nearest.clients} client${report.nearest.clients === 1 ? '' : 's'})`
+    ? `Nearest obligation: ${report.nearest.obligations.join(', ')} (${report.nearest.clients} client${report.nearest.clients === 1 ? '' : 's'})${report.nearest.dueAt.getTime() < Date.now() ? ', overdue' : ''}`
     : 'Nearest obligation';
   const timelineRows = timeline
     .map(
@@ -162,11 +163,26 @@ export function boardReportPage(
 <p class="meta">At <strong>${escapeHtml(supplier.name)}</strong> · ${escapeHtml(incident.kind)} · ${escapeHtml(incident.status)} · detected ${escapeHtml(formatInstant(incident.detectedAt))}</p>
 <h2>Headline figures</h2>
 <div class="figures">
-${figure('clients-exposed', formatCount(summary.clientsExposed), 'Clients exposed')}
-${figure('people-at-risk', peopleRange(summary.peopleAtRiskRange.low, summary.peopleAtRiskRange.high), 'People at risk (range: the same people may be in several agreements)')}
-${figure('special-category-clients', formatCount(summary.clientsWithSpecialCategoryData), 'Clients with special category data at risk')}
-${figure('nearest-obligation', nearest, nearestLabel)}
-${figure('overdue-obligations', formatCount(report.overdueObligations), `Obligations overdue (${report.clientsWithOverdue} client${report.clientsWithOverdue === 1 ? '' : 's'})`)}
+${figure('clients-exposed', formatCount(summary.clientsExposed), 'Clients exposed', summary.clientsExposed)}
+${figure(
+  'people-at-risk',
+  peopleRange(summary.peopleAtRiskRange.low, summary.peopleAtRiskRange.high),
+  'People at risk (range: the same people may be in several agreements)',
+  `${summary.peopleAtRiskRange.low}-${summary.peopleAtRiskRange.high}`,
+)}
+${figure(
+  'special-category-clients',
+  formatCount(summary.clientsWithSpecialCategoryData),
+  'Clients with special category data at risk',
+  summary.clientsWithSpecialCategoryData,
+)}
+${figure('nearest-obligation', nearest, nearestLabel, report.nearest?.dueAt.toISOString() ?? '')}
+${figure(
+  'overdue-obligations',
+  formatCount(report.overdueObligations),
+  `Obligations overdue (${report.clientsWithOverdue} client${report.clientsWithOverdue === 1 ? '' : 's'})`,
+  report.overdueObligations,
+)}
 </div>
 <h2>Exposures by level</h2>
 <div class="chart" id="chart-by-level">${svg.byLevel}</div>
