@@ -50,12 +50,12 @@ export const EXPOSURE_ORDER = listOrder<ExposureEntity>('exposures', [
 
 /** Exposure columns a page reads only when a selected field shows them (the arrays and timestamps). */
 export const EXPOSURE_OPTIONAL_COLUMNS = new OptionalListColumns({
-  contractIds: ['contracts'],
-  path: ['path'],
-  dataCategoriesAtRisk: ['dataCategoriesAtRisk', 'obligations', 'nextDueAt'],
-  awareAt: ['awareAt', 'obligations', 'nextDueAt'],
-  dataAwareAt: ['dataAwareAt', 'obligations', 'nextDueAt'],
-  reviewNeededAt: ['obligations', 'nextDueAt'],
+  contractIds: ['contracts', 'icoReportDraft'],
+  path: ['path', 'icoReportDraft'],
+  dataCategoriesAtRisk: ['dataCategoriesAtRisk', 'obligations', 'nextDueAt', 'icoReportDraft'],
+  awareAt: ['awareAt', 'obligations', 'nextDueAt', 'icoReportDraft'],
+  dataAwareAt: ['dataAwareAt', 'obligations', 'nextDueAt', 'icoReportDraft'],
+  reviewNeededAt: ['obligations', 'nextDueAt', 'icoReportDraft'],
   notificationDeadline: ['notificationDeadline'],
   computedAt: ['computedAt'],
   resolvedAt: ['resolvedAt'],

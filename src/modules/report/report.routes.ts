@@ -13,7 +13,9 @@ import { buildIcoReportDraft, formatInstant } from './ico-draft';
 /** Points the timeline draws at most for obligations (the table lists them all). */
 const TIMELINE_OBLIGATION_POINTS = 40;
 
-function sendPage(res: Response, html: string): void {
+/** A whole page, with the request's SQL statement count as GraphQL answers carry it (pinned in test/report/sql-count.test.ts). */
+function sendPage(res: Response, html: string, sqlStatements: number): void {
+  res.setHeader('x-sql-statements', String(sqlStatements));
   res.setHeader('content-security-policy', PAGE_CONTENT_SECURITY_POLICY);
   res.setHeader('x-content-type-options', 'nosniff');
   res.setHeader('referrer-policy', 'no-referrer');
@@ -54,7 +56,11 @@ export function mountReportRoutes(routes: HttpRoutes): void {
     const exposure = await report.visibleExposure(context.loaders, String(req.params.id));
     if (!exposure) throw notFound('Exposure');
     const facts = await report.icoFacts(context.loaders, exposure);
-    sendPage(res, icoReportPage(facts, buildIcoReportDraft(facts), context.requestId));
+    sendPage(
+      res,
+      icoReportPage(facts, buildIcoReportDraft(facts), context.requestId),
+      context.scope.sqlStatements,
+    );
   });
 
   routes.get('/incidents/:id/report', async (context, req, res) => {
@@ -85,6 +91,7 @@ export function mountReportRoutes(routes: HttpRoutes): void {
     sendPage(
       res,
       boardReportPage(board, { byLevel, timeline: timelineSvg, exposureMap }, allDues, context.requestId),
+      context.scope.sqlStatements,
     );
   });
 
