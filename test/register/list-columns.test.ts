@@ -44,8 +44,10 @@ function everyField(
     if (isLeafType(named)) return [field.name];
     const isNode = (isObjectType(named) || isInterfaceType(named)) && 'id' in named.getFields();
     if (isNode && (depth > 0 || named.name !== typeName)) return [`${field.name} { id }`];
-    if (depth > 0) return [];
-    return [`${field.name} { ${everyField(schema, named.name, depth + 1).selection} }`];
+    if (depth > 1) return [];
+    // One level down, an object is selected only for its leaves (Exposure.icoReportDraft { answers { ... } }).
+    const inner = everyField(schema, named.name, depth + 1).selection;
+    return inner ? [`${field.name} { ${inner} }`] : [];
   });
   return { selection: parts.join(' '), skipped };
 }

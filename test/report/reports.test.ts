@@ -95,6 +95,26 @@ describe('reports', () => {
       );
       expect(other.node).toBeNull();
     });
+    it('is the same on a page of exposures that selects nothing else (a page reads only the columns it needs)', async () => {
+      const draft = `icoReportDraft { answers { question answer status basis } }`;
+      const page: any = dataOf(
+        await app.gql(
+          app.adminToken,
+          `query($id: ID!) { node(id: $id) { ... on Incident { exposures(first: 50) { edges { node { ${draft} } } } } } }`,
+          { id: capita.id },
+        ),
+      );
+      const whole: any = dataOf(
+        await app.gql(
+          app.adminToken,
+          `query($id: ID!) { nodes: exposures(first: 50, filter: { incidentId: $id }) { edges { node { id score level awareAt dataAwareAt path { id } contracts { id } dataCategoriesAtRisk ${draft} } } } }`,
+          { id: capita.id },
+        ),
+      );
+      expect(page.node.exposures.edges.map((e: any) => e.node.icoReportDraft)).toEqual(
+        whole.nodes.edges.map((e: any) => e.node.icoReportDraft),
+      );
+    });
   });
 
   describe('/exposures/<id>/ico-report', () => {
