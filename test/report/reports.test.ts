@@ -291,3 +291,24 @@ describe('reports', () => {
 function encodeIncident(id: string): string {
   return Buffer.from(`Incident:${id}`, 'utf8').toString('base64url');
 }
+
+describe('reports and the rate limit', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({ RATE_LIMIT_PER_MINUTE: '3' });
+  });
+  afterAll(() => app.stop());
+
+  it('count against the token subject as GraphQL requests do', async () => {
+    const token = await app.token('analyst', { sub: 'rate-limited-reader' });
+    const statuses: number[] = [];
+    for (const path of ['/exposures.csv', '/exposures.csv?overdue=true', '/incidents/nonsense/report'])
+      statuses.push((await getPage(app, path, token)).status);
+    expect(statuses).toEqual([200, 200, 404]);
+    const refused = await getPage(app, '/exposures.csv', token);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toEqual(expect.any(String));
+    expect(refused.headers.get('x-request-id')).toEqual(expect.any(String));
+    expect(JSON.parse(refused.text).errors[0].extensions.code).toBe('RATE_LIMITED');
+  });
+});

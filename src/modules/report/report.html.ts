@@ -91,7 +91,7 @@ export function icoReportPage(facts: IcoFacts, answers: IcoAnswer[], requestId: 
     `Draft ICO breach report: ${facts.client.name}`,
     `<h1>Draft personal data breach report to the ICO</h1>
 <p class="meta"><strong>${escapeHtml(facts.client.name)}</strong> · ${escapeHtml(facts.incident.title)} · at ${escapeHtml(facts.supplier.name)}</p>
-<p class="draft">A draft for copying into the ICO's online form (ico.org.uk, "Report a breach"). ${prefilled} of ${answers.length} answers are PREFILLED from the register: check each against its source. TO COMPLETE answers need facts the register cannot know. Do not put the people's personal data into the form.</p>
+<p class="draft">A draft for copying into the ICO's online form (ico.org.uk, "Report a breach"). ${prefilled} of ${answers.length} answers are PREFILLED from the register: check each against its source. TO COMPLETE answers need facts the register cannot know. The form also asks about your organisation and contact, the staff involved and their training, and the measures in place before the breach: the register holds none of that, so this draft leaves it out. Do not put the people's personal data into the form.</p>
 <table>
 <thead><tr><th>#</th><th>Question</th><th>Status</th><th>Draft answer</th></tr></thead>
 <tbody>
