@@ -117,7 +117,8 @@ describe('board report and ICO draft (headless Chromium)', () => {
       `Level: MEDIUM; Exposures: ${summary.medium}`,
       `Level: LOW; Exposures: ${summary.low}`,
     ]);
-    // The timeline: one point per row of its table (the incident's moments and the obligations due).
+    // The timeline: one point per row of its table (the incident's moments and the obligations due; the demo has
+    // fewer than the 40 obligation groups the chart draws at most).
     const points = await page
       .locator('#chart-timeline svg .role-mark path[aria-roledescription="point"]')
       .count();

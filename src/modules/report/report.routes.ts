@@ -2,11 +2,11 @@ import type { Response } from 'express';
 import { GraphQLError } from 'graphql';
 import { ErrorCode } from '../../common/error-code';
 import { encodeGlobalId } from '../../common/global-id';
-import { HttpRoutes, notFound } from '../../transport/http-routes';
+import { HttpRoutes, RouteHandler, notFound } from '../../transport/http-routes';
 import { exposuresByLevelChart, timelineChart, TimelineEvent } from './report.chart';
 import { writeCsv, writeXlsx } from './report.export';
 import { PAGE_CONTENT_SECURITY_POLICY, boardReportPage, icoReportPage } from './report.html';
-import type { BoardReport } from './report.service';
+import type { BoardReport, ReportLoaders } from './report.service';
 import { exposureMapSlot } from './report.map';
 import { buildIcoReportDraft, formatInstant } from './ico-draft';
 
@@ -28,6 +28,7 @@ function attachment(res: Response, type: string, filename: string): void {
   res.setHeader('x-content-type-options', 'nosniff');
 }
 
+/** The incident's moments and every group of obligations falling due, oldest first. */
 function timelineOf(report: BoardReport): TimelineEvent[] {
   const { incident } = report;
   const events: TimelineEvent[] = [];
@@ -36,13 +37,27 @@ function timelineOf(report: BoardReport): TimelineEvent[] {
   if (incident.containedAt) events.push({ lane: 'Incident', what: 'Contained', at: incident.containedAt });
   if (incident.clientsNotifiedAt)
     events.push({ lane: 'Incident', what: 'Supplier told its clients', at: incident.clientsNotifiedAt });
-  for (const due of report.dues.slice(0, TIMELINE_OBLIGATION_POINTS))
+  for (const due of report.dues)
     events.push({
       lane: 'Obligations',
       what: `${due.regime} ${due.milestone} due (${due.clients} client${due.clients === 1 ? '' : 's'})${due.overdue ? ', overdue' : ''}`,
       at: due.dueAt,
     });
   return events.sort((a, b) => a.at.getTime() - b.at.getTime());
+}
+
+/** What the timeline chart draws: the incident's moments and the earliest obligation groups (the table lists all). */
+function charted(timeline: TimelineEvent[]): TimelineEvent[] {
+  let obligations = 0;
+  return timeline.filter((e) => e.lane === 'Incident' || ++obligations <= TIMELINE_OBLIGATION_POINTS);
+}
+
+/** New loaders for each batch of a long walk, so what earlier batches loaded can be collected. */
+function freshLoaders(context: Parameters<RouteHandler>[0]): () => ReportLoaders {
+  return () => {
+    context.renewLoaders();
+    return context.loaders;
+  };
 }
 
 /**
@@ -66,31 +81,16 @@ export function mountReportRoutes(routes: HttpRoutes): void {
   routes.get('/incidents/:id/report', async (context, req, res) => {
     const incident = await context.services.report.visibleIncident(context.loaders, String(req.params.id));
     if (!incident) throw notFound('Incident');
-    const board = await context.services.report.boardReport(
-      context.viewer,
-      () => {
-        context.renewLoaders();
-        return context.loaders;
-      },
-      incident,
-    );
+    const board = await context.services.report.boardReport(context.viewer, freshLoaders(context), incident);
     const timeline = timelineOf(board);
     const [byLevel, timelineSvg, exposureMap] = await Promise.all([
       exposuresByLevelChart(board.byLevel),
-      timelineChart(timeline),
+      timelineChart(charted(timeline)),
       exposureMapSlot(context, incident),
     ]);
-    const allDues = [
-      ...timeline.filter((e) => e.lane === 'Incident'),
-      ...board.dues.map((due) => ({
-        lane: 'Obligations',
-        what: `${due.regime} ${due.milestone} due (${due.clients} client${due.clients === 1 ? '' : 's'})${due.overdue ? ', overdue' : ''}`,
-        at: due.dueAt,
-      })),
-    ].sort((a, b) => a.at.getTime() - b.at.getTime());
     sendPage(
       res,
-      boardReportPage(board, { byLevel, timeline: timelineSvg, exposureMap }, allDues, context.requestId),
+      boardReportPage(board, { byLevel, timeline: timelineSvg, exposureMap }, timeline, context.requestId),
       context.scope.sqlStatements,
     );
   });
@@ -99,14 +99,9 @@ export function mountReportRoutes(routes: HttpRoutes): void {
     routes.get(`/incidents/:id/exposures.${format}`, async (context, req, res) => {
       const incident = await context.services.report.visibleIncident(context.loaders, String(req.params.id));
       if (!incident) throw notFound('Incident');
-      const rows = context.services.report.exposureRows(
-        context.viewer,
-        () => {
-          context.renewLoaders();
-          return context.loaders;
-        },
-        { incidentId: incident.id },
-      );
+      const rows = context.services.report.exposureRows(context.viewer, freshLoaders(context), {
+        incidentId: incident.id,
+      });
       const name = `exposures-${encodeGlobalId('Incident', incident.id)}`;
       if (format === 'csv') {
         attachment(res, 'text/csv; charset=utf-8', `${name}.csv`);
@@ -125,14 +120,9 @@ export function mountReportRoutes(routes: HttpRoutes): void {
       throw new GraphQLError('overdue must be true or false', {
         extensions: { code: ErrorCode.BAD_USER_INPUT },
       });
-    const rows = context.services.report.exposureRows(
-      context.viewer,
-      () => {
-        context.renewLoaders();
-        return context.loaders;
-      },
-      { overdue: overdue === 'true' },
-    );
+    const rows = context.services.report.exposureRows(context.viewer, freshLoaders(context), {
+      overdue: overdue === 'true',
+    });
     attachment(
       res,
       'text/csv; charset=utf-8',
