@@ -201,6 +201,28 @@ describe('reports', () => {
     });
   });
 
+  describe('an incident nobody is exposed to', () => {
+    it('has a board report of zeros and a list with its header only', async () => {
+      const supplier = await createSupplier(app.services);
+      const { incident } = await recordIncident(app.services, supplier.id);
+      const id = encodeIncident(incident!.id);
+      const page = await getPage(app, `/incidents/${id}/report`, app.adminToken);
+      expect(page.status).toBe(200);
+      expect(page.text).toContain('data-figure="clients-exposed" data-value="0"');
+      expect(page.text).toContain('data-figure="overdue-obligations" data-value="0"');
+      const csv = await getPage(app, `/incidents/${id}/exposures.csv`, app.adminToken);
+      expect(csv.status).toBe(200);
+      expect(csvRows(csv)).toEqual([]);
+      expect(csv.text).toContain('Exposure ID');
+      expect(await xlsxRows(await getPage(app, `/incidents/${id}/exposures.xlsx`, app.adminToken))).toEqual(
+        [],
+      );
+      // A client is exposed to none of it, so for a client it does not exist.
+      const token = await app.clientToken(hostile.clientId);
+      expect((await getPage(app, `/incidents/${id}/report`, token)).status).toBe(404);
+    });
+  });
+
   describe('exposure lists', () => {
     const columns = (row: Record<string, unknown>) => ({
       id: row['Exposure ID'],

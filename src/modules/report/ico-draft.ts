@@ -147,7 +147,7 @@ export function buildIcoReportDraft(facts: IcoFacts): IcoAnswer[] {
         `It was detected on ${formatInstant(incident.detectedAt)}` +
         (incident.containedAt ? ` and contained on ${formatInstant(incident.containedAt)}` : '') +
         `; so far ${EXFILTRATION_WORDS[incident.exfiltration]}. ` +
-        `It reached our data through ${exposure.contractIds.length} contract(s) with agreements covering the affected processing.`,
+        `It reaches us through ${exposure.contractIds.length} of our contract${exposure.contractIds.length === 1 ? '' : 's'} with ${directly ? 'it' : path[0]!.name}.`,
       `Incident "${incident.title}" (kind ${incident.kind}, status ${incident.status}, exfiltration ${incident.exfiltration}, detectedAt, containedAt) at supplier ${supplier.name}; exposure path and contracts`,
     ),
   );
