@@ -133,6 +133,7 @@ describe('board report and ICO draft (headless Chromium)', () => {
 
     await page.screenshot({ path: path.join(REPORT_OUTPUT_DIR, 'board-report.png'), fullPage: true });
     await page.emulateMedia({ media: 'print' });
+    await page.screenshot({ path: path.join(REPORT_OUTPUT_DIR, 'board-report-print.png'), fullPage: true });
     const pdf = await page.pdf({ format: 'A4', printBackground: true });
     fs.writeFileSync(path.join(REPORT_OUTPUT_DIR, 'board-report.pdf'), pdf);
     expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');

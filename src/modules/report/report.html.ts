@@ -39,6 +39,7 @@ const STYLE = `
   .status-PREFILLED { color: #22632b; }
   .status-TO_COMPLETE { color: #9a3b00; }
   .hint { font-style: italic; }
+  td ul { margin: 0; padding-left: 1.1rem; }
   .basis { color: var(--muted); font-size: 9pt; }
   .chart svg { max-width: 100%; height: auto; }
   .overdue { color: #9a3b00; font-weight: 600; }
