@@ -271,6 +271,22 @@ describe('reports', () => {
       }
       const all = csvRows(await getPage(app, '/exposures.csv', token));
       expect(new Set(all.map((r) => r['Client']))).toEqual(new Set(['Coventry City Council']));
+      const overdue = csvRows(await getPage(app, '/exposures.csv?overdue=true', token));
+      expect(overdue.length).toBeGreaterThan(0);
+      expect(new Set(overdue.map((r) => r['Client']))).toEqual(new Set(['Coventry City Council']));
+      // Another client's incident and an unknown one answer alike.
+      const invisible = await getPage(
+        app,
+        `/incidents/${encodeIncident(hostile.incidentId)}/exposures.xlsx`,
+        token,
+      );
+      const unknown = await getPage(
+        app,
+        `/incidents/${encodeIncident('00000000-0000-4000-8000-000000000000')}/exposures.xlsx`,
+        token,
+      );
+      expect([invisible.status, unknown.status]).toEqual([404, 404]);
+      expect(JSON.parse(invisible.text).errors[0].message).toBe(JSON.parse(unknown.text).errors[0].message);
       expect(
         (await getPage(app, `/incidents/${encodeIncident(hostile.incidentId)}/exposures.csv`, token)).status,
       ).toBe(404);
