@@ -152,14 +152,13 @@ export function buildIcoReportDraft(facts: IcoFacts): IcoAnswer[] {
     ),
   );
 
+  // Only the kinds that settle it: an insider, an outage or misconfigured storage may or may not be cyber.
   const cyber =
     incident.kind === IncidentKind.CYBER_ATTACK || incident.kind === IncidentKind.RANSOMWARE
       ? 'Yes'
-      : incident.kind === IncidentKind.OTHER
-        ? null
-        : incident.kind === IncidentKind.MISCONFIGURED_STORAGE
-          ? null
-          : 'No';
+      : incident.kind === IncidentKind.LOST_DEVICE
+        ? 'No'
+        : null;
   answers.push(
     cyber
       ? prefilled(q.cyber, cyber, `Incident kind ${incident.kind}`)
