@@ -117,6 +117,76 @@ describe('reports', () => {
     });
   });
 
+  describe('Exposure.icoReportDraft after decisions', () => {
+    it("takes the report type, consequences, containment and telling the people from the client's recorded decisions", async () => {
+      const supplier = await createSupplier(app.services, { name: 'Decided Supplier Ltd' });
+      const client = await createClient(app.services, { name: 'Decided Council' });
+      const contract = await createContract(app.services, client.id, supplier.id);
+      await createAgreement(app.services, contract.id, { dataCategories: [DataCategory.CHILDREN] });
+      const { incident } = await recordIncident(app.services, supplier.id, { startedAt: null });
+      const [exposure] = await exposuresVia(app, app.adminToken, encodeIncident(incident!.id));
+      const token = await app.clientToken(client.id);
+      const decide = (input: Record<string, unknown>) =>
+        app.gql(
+          token,
+          `mutation($input: RecordNotificationDecisionInput!) { recordNotificationDecision(input: $input) { userErrors { message } } }`,
+          { input: { exposureId: exposure.id, ...input } },
+        );
+      const draft = async () => {
+        const data: any = dataOf(
+          await app.gql(
+            token,
+            `query($id: ID!) { node(id: $id) { ... on Exposure { icoReportDraft { answers { question answer status basis } } } } }`,
+            { id: exposure.id },
+          ),
+        );
+        return new Map<string, any>(data.node.icoReportDraft.answers.map((a: any) => [a.question, a]));
+      };
+
+      const before = await draft();
+      expect(before.get('Report type: initial report or follow-up report?').answer).toBe('Initial report');
+      expect(before.get('When did the breach happen?').status).toBe('TO_COMPLETE');
+      expect(before.get('Potential consequences of the breach').status).toBe('TO_COMPLETE');
+      expect(before.get('Categories of data subjects affected').answer).toContain('Children');
+
+      const reportedAt = new Date(Date.now() - 60_000).toISOString();
+      expect(
+        dataOf(
+          await decide({
+            status: 'REPORTED',
+            reportedAt,
+            reference: 'ICO-CASE-42',
+            effects: 'Pupils could be contacted by fraudsters.',
+            remedialAction: 'Passwords reset for every account.',
+          }),
+        ).recordNotificationDecision.userErrors,
+      ).toEqual([]);
+      expect(
+        dataOf(await decide({ status: 'REPORTED', reportedAt, milestone: 'DATA_SUBJECTS' }))
+          .recordNotificationDecision.userErrors,
+      ).toEqual([]);
+
+      const after = await draft();
+      const type = after.get('Report type: initial report or follow-up report?');
+      expect(type.answer).toBe('Follow-up report (ICO case reference ICO-CASE-42)');
+      expect(type.basis).toContain('REPORTED');
+      expect(after.get('Potential consequences of the breach')).toMatchObject({
+        status: 'PREFILLED',
+        answer: 'Pupils could be contacted by fraudsters.',
+      });
+      expect(
+        after.get('What have you done, or will you do, to contain the breach and reduce its effects?'),
+      ).toMatchObject({
+        status: 'PREFILLED',
+        answer: 'Passwords reset for every account.',
+      });
+      expect(after.get('Have you told data subjects about the breach?')).toMatchObject({
+        status: 'PREFILLED',
+        answer: `Yes, on ${reportedAt.slice(0, 16).replace('T', ' ')} UTC.`,
+      });
+    });
+  });
+
   describe('/exposures/<id>/ico-report', () => {
     it('prints the draft as HTML with no script, behind the bearer token, with a request id', async () => {
       const exposure = adminExposures[0];
