@@ -1,4 +1,5 @@
 import { HttpRoutes } from './transport/http-routes';
+import { mountPictureRoutes } from './modules/picture/picture.routes';
 
 /**
  * Every page and file served beside GraphQL, one line per feature module (as schema.ts lists the
@@ -6,5 +7,5 @@ import { HttpRoutes } from './transport/http-routes';
  * the request Context after the token, rate-limit and query-slot checks.
  */
 export function mountRoutes(routes: HttpRoutes): void {
-  void routes;
+  mountPictureRoutes(routes);
 }

@@ -10,6 +10,7 @@ import { IncidentService } from './modules/incident/incident.service';
 import { SupplierService } from './modules/supplier/supplier.service';
 import { ObligationService } from './modules/obligation/obligation.service';
 import { ConcentrationService } from './modules/concentration/concentration.service';
+import { PictureService } from './modules/picture/picture.service';
 import { WebhookService, WebhookServiceOptions } from './modules/webhook/webhook.service';
 
 interface ServiceOptions {
@@ -50,6 +51,7 @@ function servicesOver(connection: TransactionalConnection, engine: ExposureEngin
     obligation: new ObligationService(connection, engine),
     audit: new AuditService(connection),
     concentration: new ConcentrationService(connection),
+    picture: new PictureService(connection),
     webhook: new WebhookService(connection, options.webhooks),
   };
 }

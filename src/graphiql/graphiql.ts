@@ -84,6 +84,82 @@ const BOOTSTRAP = `(function () {
       return Object.assign({ headers: config.defaultHeaders || undefined }, tab);
     });
   ReactDOM.createRoot(document.getElementById('graphiql')).render(React.createElement(GraphiQL, props));
+
+  // Pictures (/suppliers/<id>/chain, /incidents/<id>/exposure-map) need the token, which never goes in a
+  // URL or a cookie: fetch the page with GraphiQL's headers and open what came back as a blob: URL.
+  var PICTURE_PATH = new RegExp('^/(suppliers/[A-Za-z0-9_-]+/chain|incidents/[A-Za-z0-9_-]+/exposure-map)([.]svg)?$');
+  function currentHeaders() {
+    // The headers editor is the second editor of the tools pane (variables first), hidden or not.
+    var editors = document.querySelectorAll('.graphiql-editor-tool .graphiql-editor');
+    var headersEditor = editors.length > 1 && editors[1].querySelector('.CodeMirror');
+    var text = headersEditor && headersEditor.CodeMirror ? headersEditor.CodeMirror.getValue() : config.defaultHeaders;
+    try {
+      var parsed = text ? JSON.parse(text) : {};
+      return parsed && typeof parsed === 'object' ? parsed : {};
+    } catch (error) {
+      return {};
+    }
+  }
+  // An ID is enough: base64url("Supplier:…") opens the chain, base64url("Incident:…") the exposure map.
+  function picturePath(text) {
+    text = String(text || '').trim().replace(/^"|"$/g, '');
+    try {
+      var asUrl = new URL(text, window.location.href);
+      if (asUrl.origin === window.location.origin && PICTURE_PATH.test(asUrl.pathname)) return asUrl.pathname;
+    } catch (error) {}
+    if (!/^[A-Za-z0-9_-]+={0,2}$/.test(text)) return null;
+    var decoded = '';
+    try { decoded = atob(text.replace(/-/g, '+').replace(/_/g, '/')); } catch (error) { return null; }
+    if (decoded.indexOf('Supplier:') === 0) return '/suppliers/' + text + '/chain';
+    if (decoded.indexOf('Incident:') === 0) return '/incidents/' + text + '/exposure-map';
+    return null;
+  }
+  function openPicture(path, status) {
+    // Opened now, while the click still counts as the user's, then pointed at the picture once fetched.
+    var opened = window.open('', '_blank');
+    status.textContent = 'Loading ' + path + '…';
+    fetch(path, { headers: currentHeaders(), credentials: 'omit', cache: 'no-store' })
+      .then(function (response) {
+        if (!response.ok) {
+          return response.json().then(function (body) {
+            throw new Error((body.errors && body.errors[0] && body.errors[0].message) || response.statusText);
+          }, function () { throw new Error(response.status + ' ' + response.statusText); });
+        }
+        return response.blob();
+      })
+      .then(function (blob) {
+        var blobUrl = URL.createObjectURL(blob);
+        if (opened) { opened.opener = null; opened.location.href = blobUrl; }
+        else window.location.href = blobUrl;
+        status.textContent = 'Opened ' + path;
+        // The new window has loaded it by then; the URL is only a handle on this page's memory.
+        setTimeout(function () { URL.revokeObjectURL(blobUrl); }, 60000);
+      })
+      .catch(function (error) {
+        if (opened) opened.close();
+        status.textContent = path + ': ' + error.message;
+      });
+  }
+  var form = document.getElementById('picture-opener');
+  var status = document.getElementById('picture-status');
+  form.addEventListener('submit', function (event) {
+    event.preventDefault();
+    var path = picturePath(form.elements.picture.value);
+    if (!path) {
+      status.textContent = 'Give a Supplier or Incident ID, or a picture path such as /suppliers/<id>/chain';
+      return;
+    }
+    openPicture(path, status);
+  });
+  // Links to pictures anywhere in the page (the docs explorer's descriptions) open the same way.
+  document.addEventListener('click', function (event) {
+    var link = event.target && event.target.closest ? event.target.closest('a[href]') : null;
+    if (!link) return;
+    var path = picturePath(link.getAttribute('href'));
+    if (!path) return;
+    event.preventDefault();
+    openPicture(path, status);
+  }, true);
 })();
 `;
 
@@ -105,6 +181,10 @@ function escapeHtml(text: string): string {
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
   );
 }
+
+/** The picture opener sits in the corner of the page, over GraphiQL's status bar, out of the editors' way. */
+const PICTURE_FORM_STYLE =
+  'position: fixed; right: 12px; bottom: 8px; z-index: 10; display: flex; gap: 6px; align-items: center; font: 12px system-ui, sans-serif; background: rgba(255,255,255,0.92); padding: 4px 8px; border-radius: 6px; box-shadow: 0 1px 4px rgba(0,0,0,0.2)';
 
 export function graphiqlPage(
   base: string,
@@ -129,6 +209,12 @@ export function graphiqlPage(
 ${css}
   </head>
   <body>
+    <form id="picture-opener" style="${PICTURE_FORM_STYLE}">
+      <label for="picture-input">Open picture</label>
+      <input id="picture-input" name="picture" size="34" placeholder="Supplier or Incident ID, or /suppliers/…/chain" autocomplete="off" />
+      <button type="submit">Open</button>
+      <output id="picture-status" aria-live="polite"></output>
+    </form>
     <div id="graphiql">Loading GraphiQL…</div>
     <script type="application/json" id="graphiql-config">${scriptSafeJson(config)}</script>
 ${scripts}

@@ -67,6 +67,14 @@ export class SupplierResolver {
     return encodeGlobalId('Supplier', supplier.id);
   }
 
+  @FieldResolver(() => String, {
+    description:
+      "Where this supplier's supply chain is drawn: the path of an HTML page (add `.svg` for the picture alone) with the supplier, its sub-processors and dependents through chains, and the clients whose contracts reach it (a client-role caller: its own contracts only). It needs the same `Authorization: Bearer` header as the API: paste this supplier's id into GraphiQL's *Open picture* box (bottom right), which fetches it with GraphiQL's headers, or `curl -H 'Authorization: Bearer …'`.",
+  })
+  chainPictureUrl(@Root() supplier: SupplierEntity): string {
+    return `/suppliers/${encodeGlobalId('Supplier', supplier.id)}/chain`;
+  }
+
   @FieldResolver(() => [Supplier], {
     description: 'Suppliers this supplier relies on for all its processing (supplier-level sub-processors).',
   })
