@@ -261,7 +261,12 @@ describe('pictures: supplier chain and exposure map', () => {
         headers: token ? { authorization: `Bearer ${token}` } : {},
       });
       const body = await response.text();
-      return { status: response.status, type: response.headers.get('content-type') ?? '', body };
+      return {
+        status: response.status,
+        type: response.headers.get('content-type') ?? '',
+        body,
+        sqlStatements: Number(response.headers.get('x-sql-statements') ?? NaN),
+      };
     };
     const svg = await get(`/suppliers/${ids.capita}/chain.svg`, app.adminToken);
     expect(svg.status).toBe(200);
@@ -270,6 +275,11 @@ describe('pictures: supplier chain and exposure map', () => {
     const map = await get(`/incidents/${incidentId}/exposure-map.svg`, app.adminToken);
     expect(map.status).toBe(200);
     expect(map.body).toContain(`data-node-id="${ids.clientA}"`);
+    // Pinned, whatever the size of the chain: the supplier, both walks in one, the links, the contracts;
+    // the incident, its exposures, their suppliers, their contracts.
+    expect(svg.sqlStatements).toBe(4);
+    expect(map.sqlStatements).toBe(4);
+    expect((await get(`/suppliers/${ids.capita}/chain`, clientBToken)).sqlStatements).toBe(4);
 
     const unknownSupplier = encodeGlobalId('Supplier', '00000000-0000-4000-8000-000000000000');
     const unknownIncident = encodeGlobalId('Incident', '00000000-0000-4000-8000-000000000000');
