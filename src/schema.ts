@@ -19,7 +19,11 @@ import { NodeResolver } from './modules/node/node.resolver';
 import { SupplierResolver } from './modules/supplier/supplier.resolver';
 import { AlertResolver, deliverAlert } from './modules/alert/alert.resolver';
 import { AuditResolver } from './modules/audit/audit.resolver';
-import { ClientRegimesResolver, ExposureObligationResolver } from './modules/obligation/obligation.resolver';
+import {
+  ClientRegimesResolver,
+  ExposureObligationResolver,
+  SimulatedExposureObligationResolver,
+} from './modules/obligation/obligation.resolver';
 import { ConcentrationResolver } from './modules/concentration/concentration.resolver';
 import { ViewerResolver } from './modules/viewer/viewer.resolver';
 import { WebhookResolver } from './modules/webhook/webhook.resolver';
@@ -44,6 +48,7 @@ export const RESOLVERS = [
   AlertResolver,
   AuditResolver,
   ExposureObligationResolver,
+  SimulatedExposureObligationResolver,
   ClientRegimesResolver,
   ConcentrationResolver,
   ViewerResolver,

@@ -51,6 +51,7 @@ const CALLED_DIRECTLY = [
   'SimulatedExposure.contracts',
   'SimulatedExposure.dataSubjectsAtRisk',
   'SimulatedExposure.dataSubjectsAtRiskRange',
+  'SimulatedExposure.obligations',
   'SimulatedExposure.path',
   'Supplier.chainPictureUrl',
   'Supplier.id',
