@@ -17,6 +17,7 @@ import { ExposureEngine } from '../src/modules/exposure/exposure.engine';
 import { ExposureChangeReason } from '../src/modules/exposure/exposure.entity';
 import { seedLargeRegister, RegisterSize } from './large-register';
 import { makeCertificate, webhookLatency } from './webhooks';
+import { insightTimings } from './insight';
 
 /**
  * npm run bench [-- --quick | --ci | --webhooks]: builds a large register in a fresh database, starts the API as real
@@ -497,6 +498,18 @@ async function main(): Promise<void> {
     );
 
     say(
+      `simulateIncident and concentration on the largest supplier, ${profile.runs} runs each, against their SQL:`,
+    );
+    const insight = await insightTimings({
+      url,
+      token: adminToken,
+      db,
+      supplierId: seeded.largestSupplierId,
+      runs: profile.runs,
+    });
+    say(`  ${JSON.stringify(insight)}`);
+
+    say(
       `Nested read at concurrency 32, ${profile.readRounds} rounds of ${profile.readSeconds} s alternating with the floor: incident → exposures(first: 100) → client → contracts → supplier`,
     );
     const body = JSON.stringify({
@@ -600,6 +613,7 @@ async function main(): Promise<void> {
       denseGraph_ms: round(dense.engineMs),
       denseGraphFloor_ms: round(dense.floorMs),
       denseGraph_floor_ratio: round(dense.engineMs / dense.floorMs, 2),
+      ...insight,
       machine: {
         cores: os.cpus().length,
         cpu: os.cpus()[0]?.model,

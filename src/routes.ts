@@ -1,5 +1,6 @@
 import { mountReportRoutes } from './modules/report/report.routes';
 import { HttpRoutes } from './transport/http-routes';
+import { mountPictureRoutes } from './modules/picture/picture.routes';
 
 /**
  * Every page and file served beside GraphQL, one line per feature module (as schema.ts lists the
@@ -7,5 +8,6 @@ import { HttpRoutes } from './transport/http-routes';
  * the request Context after the token, rate-limit and query-slot checks.
  */
 export function mountRoutes(routes: HttpRoutes): void {
+  mountPictureRoutes(routes);
   mountReportRoutes(routes);
 }

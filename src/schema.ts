@@ -19,7 +19,11 @@ import { NodeResolver } from './modules/node/node.resolver';
 import { SupplierResolver } from './modules/supplier/supplier.resolver';
 import { AlertResolver, deliverAlert } from './modules/alert/alert.resolver';
 import { AuditResolver } from './modules/audit/audit.resolver';
-import { ClientRegimesResolver, ExposureObligationResolver } from './modules/obligation/obligation.resolver';
+import {
+  ClientRegimesResolver,
+  ExposureObligationResolver,
+  SimulatedExposureObligationResolver,
+} from './modules/obligation/obligation.resolver';
 import { ConcentrationResolver } from './modules/concentration/concentration.resolver';
 import { ExposureReportResolver } from './modules/report/report.resolver';
 import { ViewerResolver } from './modules/viewer/viewer.resolver';
@@ -45,6 +49,7 @@ export const RESOLVERS = [
   AlertResolver,
   AuditResolver,
   ExposureObligationResolver,
+  SimulatedExposureObligationResolver,
   ClientRegimesResolver,
   ConcentrationResolver,
   ExposureReportResolver,

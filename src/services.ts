@@ -11,6 +11,7 @@ import { SupplierService } from './modules/supplier/supplier.service';
 import { ObligationService } from './modules/obligation/obligation.service';
 import { ConcentrationService } from './modules/concentration/concentration.service';
 import { ReportService } from './modules/report/report.service';
+import { PictureService } from './modules/picture/picture.service';
 import { WebhookService, WebhookServiceOptions } from './modules/webhook/webhook.service';
 
 interface ServiceOptions {
@@ -53,6 +54,7 @@ function servicesOver(connection: TransactionalConnection, engine: ExposureEngin
     report: new ReportService(connection, obligation),
     audit: new AuditService(connection),
     concentration: new ConcentrationService(connection),
+    picture: new PictureService(connection),
     webhook: new WebhookService(connection, options.webhooks),
   };
 }

@@ -203,7 +203,7 @@ export async function childPagesQuery<E extends ObjectLiteral>(
      CROSS JOIN LATERAL (
        SELECT ${listColumns(db, spec.entity, spec.leaveOut)} FROM ${spec.from} WHERE ${conditions.join(' AND ')} ORDER BY ${orderBy(spec)} LIMIT ${first + 1}
      ) page
-     ORDER BY parent.id, ${orderBy({ ...spec, order: spec.order.map((o) => ({ ...o, sql: o.sql.replace(/^t\./, 'page.') })) })}`,
+     ORDER BY parent.id, ${orderBy({ ...spec, order: spec.order.map((o) => ({ ...o, sql: o.sql.replace(/\bt\./g, 'page.') })) })}`,
     spec.params.values,
   );
   const byParent = new Map<string, E[]>(parentIds.map((id) => [id, []]));

@@ -9,7 +9,9 @@ import {
   SelectionSetNode,
   ValidationContext,
   ValidationRule,
+  isLeafType,
   isListType,
+  getNamedType,
   getNullableType,
   getOperationAST,
   visit,
@@ -19,11 +21,46 @@ import { ComplexityEstimator, getComplexity } from 'graphql-query-complexity';
 import { Config } from '../config';
 import { pageSize } from '../common/connection';
 import { ErrorCode } from '../common/error-code';
+import { REGIMES } from '../modules/obligation/regimes';
 
 /**
- * Cost of a selection: connections cost their page size (`first`, default 20) times their children,
- * plain lists an assumed 10 times; everything else 1 plus its children. Variables count, because the
- * check runs after the operation is resolved (slicknode#81).
+ * How many items a plain (unpaged) list can hold, by `Type.field`, from what bounds it in this register
+ * (docs/query-cost.md has the reasoning; test/ops/query-cost.test.ts measures the demo register against it).
+ * Hard bounds where the code fixes them: the engine's five factors, one obligation per regime milestone.
+ * Measured bounds, with room, where data decides: currencies, chain length, agreements per contract.
+ * A list not named here counts DEFAULT_LIST_SIZE.
+ */
+const ENGINE_FACTORS = 5;
+const REGIME_MILESTONES = REGIMES.reduce((sum, regime) => sum + regime.milestones.length, 0);
+export const DEFAULT_LIST_SIZE = 10;
+export const LIST_SIZES: Readonly<Record<string, number>> = {
+  'Exposure.factors': ENGINE_FACTORS,
+  'ExposureRevision.factors': ENGINE_FACTORS,
+  'ExposureAsOf.factors': ENGINE_FACTORS,
+  'SimulatedExposure.factors': ENGINE_FACTORS,
+  'Exposure.obligations': REGIME_MILESTONES,
+  // One entry per currency of the contracts involved.
+  'ExposureSummary.contractValueInvolved': 3,
+  // The suppliers from the client's contract to the incident's supplier.
+  'Exposure.path': 5,
+  'ExposureRevision.path': 5,
+  'ExposureAsOf.path': 5,
+  'SimulatedExposure.path': 5,
+  // The client's contracts that carry the exposure.
+  'Exposure.contracts': 3,
+  'ExposureRevision.contracts': 3,
+  'ExposureAsOf.contracts': 3,
+  'SimulatedExposure.contracts': 3,
+  'Contract.dataProcessingAgreements': 3,
+  'DataProcessingAgreement.subprocessors': 5,
+};
+
+/**
+ * Cost of a selection, about the number of objects (rows and computed records) the answer can hold:
+ * an object costs 1 plus its children; a scalar costs nothing (a column of a row already paid for),
+ * except totalCount (a count statement: 1). A connection costs its page size (`first`, default 20)
+ * times its node's cost; a plain list its size in LIST_SIZES (default 10) times its item's. Variables
+ * count, because the check runs after the operation is resolved (slicknode#81).
  */
 const pageAwareEstimator: ComplexityEstimator = ({ type, field, args, childComplexity }) => {
   // Introspection (GraphiQL's docs) is bounded by the schema's size, not by data: it costs nothing here.
@@ -36,7 +73,10 @@ const pageAwareEstimator: ComplexityEstimator = ({ type, field, args, childCompl
     const first = pageSize({ first: typeof args.first === 'number' ? args.first : undefined });
     return 1 + Math.max(first, 1) * childComplexity;
   }
-  if (isListType(getNullableType(field.type)) && childComplexity > 0) return 1 + 10 * childComplexity;
+  const named = getNamedType(field.type);
+  if (isLeafType(named)) return field.name === 'totalCount' ? 1 : 0;
+  if (isListType(getNullableType(field.type)))
+    return 1 + (LIST_SIZES[`${type.name}.${field.name}`] ?? DEFAULT_LIST_SIZE) * childComplexity;
   return 1 + childComplexity;
 };
 

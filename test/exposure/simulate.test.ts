@@ -273,6 +273,36 @@ describe('simulateIncident', () => {
       }
     });
 
+    it('answers the obligations the recorded exposures then have (no trigger, no decision yet)', async () => {
+      const OBLIGATIONS = `client { id } level obligations { regime milestone status startsAt dueAt source }`;
+      // Clients told on a known day: the clocks start there, for the simulation and the record alike.
+      const told = { ...input(), clientsNotifiedAt: '2024-03-02T08:00:00Z' };
+      const simulated = dataOf(
+        await app.gql(
+          app.adminToken,
+          `mutation($input: SimulateIncidentInput!) { simulateIncident(input: $input) {
+            exposures(first: 100) { edges { node { ${OBLIGATIONS} } } } } }`,
+          { input: told },
+        ),
+      ).simulateIncident.exposures.edges.map((e: any) => e.node);
+      const recorded = dataOf(
+        await app.gql(
+          app.adminToken,
+          `mutation($input: RecordIncidentInput!) { recordIncident(input: $input) {
+            incident { exposures(first: 100) { edges { node { ${OBLIGATIONS} } } } } } }`,
+          { input: told },
+        ),
+      ).recordIncident.incident.exposures.edges.map((e: any) => e.node);
+      const byClient = (list: any[]) =>
+        Object.fromEntries(list.map((e) => [e.client.id, { level: e.level, obligations: e.obligations }]));
+      expect(simulated.length).toBeGreaterThan(0);
+      expect(simulated.every((e: any) => e.obligations.length > 0)).toBe(true);
+      expect(
+        simulated.some((e: any) => e.obligations.some((o: any) => o.startsAt === '2024-03-02T08:00:00.000Z')),
+      ).toBe(true);
+      expect(byClient(simulated)).toEqual(byClient(recorded));
+    });
+
     it('costs a fixed number of SQL statements however many clients are exposed', async () => {
       const response = await app.gql(app.adminToken, SIMULATE, { input: input() });
       expect(dataOf(response).simulateIncident.clientsExposed).toBe(5);

@@ -22,6 +22,7 @@ import { PageArgsType } from '../../common/page-args';
 import { RemovalPayload } from '../../common/payloads';
 import { UserError } from '../../common/user-error';
 import { ContractEntity } from '../contract/contract.entity';
+import { ContractOrder } from '../contract/contract.inputs';
 import { ContractConnection } from '../contract/contract.type';
 import { ClientEntity } from './client.entity';
 import { ClientFilter, CreateClientInput, RemoveClientInput, UpdateClientInput } from './client.inputs';
@@ -59,14 +60,27 @@ export class ClientResolver {
     return encodeGlobalId('Client', client.id);
   }
 
-  @FieldResolver(() => ContractConnection, { description: "The client's contracts, by reference." })
+  @FieldResolver(() => ContractConnection, {
+    description: "The client's contracts, by reference unless `orderBy` says otherwise.",
+  })
   contracts(
     @Root() client: ClientEntity,
     @Args() page: PageArgsType,
+    @Arg('orderBy', () => ContractOrder, {
+      nullable: true,
+      description: 'The order (default by reference), e.g. { field: VALUE } for the largest first.',
+    })
+    orderBy: ContractOrder | null,
     @Ctx() ctx: Context,
     @Info() info: GraphQLResolveInfo,
   ): Promise<Connection<ContractEntity>> {
-    return ctx.services.contract.pageForClient(ctx.loaders, client.id, page, selectedNodeFields(info));
+    return ctx.services.contract.pageForClient(
+      ctx.loaders,
+      client.id,
+      page,
+      selectedNodeFields(info),
+      orderBy,
+    );
   }
 
   @Mutation(() => ClientPayload, { description: 'Adds a client organisation. Admin only.' })

@@ -7,7 +7,8 @@ import {
   Matches,
   ValidateNested,
 } from 'class-validator';
-import { Field, ID, InputType } from 'type-graphql';
+import { Field, ID, InputType, registerEnumType } from 'type-graphql';
+import { OrderDirection } from '../../common/order-direction';
 import { ServiceCriticality } from '../../common/enums';
 import { DateScalar, DecimalScalar } from '../../common/scalars';
 
@@ -109,4 +110,45 @@ export class UpdateContractInput {
 export class RemoveContractInput {
   @Field(() => ID, { description: 'The contract to remove.' })
   id: string;
+}
+
+/** What a contract list can be ordered by. */
+export enum ContractOrderField {
+  REFERENCE = 'REFERENCE',
+  VALUE = 'VALUE',
+  ENDS_ON = 'ENDS_ON',
+}
+
+registerEnumType(ContractOrderField, {
+  name: 'ContractOrderField',
+  description: 'What a contract list is ordered by; ties by reference, then id, in the same direction.',
+  valuesConfig: {
+    REFERENCE: { description: 'Reference (default ASC). The default order.' },
+    VALUE: {
+      description:
+        'value.amount (default DESC: the largest first), whatever the currency; contracts without a value count as below every value.',
+    },
+    ENDS_ON: {
+      description:
+        'endsOn (default ASC: the soonest end first); open-ended contracts (no endsOn) count as ending after every dated one.',
+    },
+  },
+});
+
+@InputType({
+  description:
+    'The order of a contract list. A cursor belongs to the order it was read in: passing it with another order is an error.',
+})
+export class ContractOrder {
+  @Field(() => ContractOrderField, { description: 'What to order by.' })
+  @IsEnum(ContractOrderField)
+  field: ContractOrderField;
+
+  @Field(() => OrderDirection, {
+    nullable: true,
+    description: "The direction; default the field's own (REFERENCE and ENDS_ON: ASC, VALUE: DESC).",
+  })
+  @IsOptional()
+  @IsEnum(OrderDirection)
+  direction?: OrderDirection | null;
 }

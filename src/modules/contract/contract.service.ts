@@ -5,12 +5,17 @@ import { decodeIdOf } from '../../common/global-id';
 import { ConstraintMessages, lockLiveForUpdate } from '../../common/mutation';
 import { Connection, PageArgs, childConnection } from '../../common/paging';
 import { UserError, UserErrorCode, UserInputProblem, userError } from '../../common/user-error';
-import { assertValid } from '../../common/validation';
+import { assertValid, assertValidFilter } from '../../common/validation';
 import { ClientEntity } from '../client/client.entity';
 import { lockLiveSuppliers } from '../supplier/supplier.service';
 import { ContractEntity } from './contract.entity';
-import { CreateContractInput, RemoveContractInput, UpdateContractInput } from './contract.inputs';
-import { CONTRACT_OPTIONAL_COLUMNS, CONTRACT_ORDER, ContractLoaders } from './contract.loaders';
+import {
+  ContractOrder,
+  CreateContractInput,
+  RemoveContractInput,
+  UpdateContractInput,
+} from './contract.inputs';
+import { CONTRACT_OPTIONAL_COLUMNS, ContractLoaders, contractOrder } from './contract.loaders';
 import { ExposureEngine } from '../exposure/exposure.engine';
 
 export const CONTRACT_CONSTRAINTS: ConstraintMessages = {
@@ -38,12 +43,16 @@ export class ContractService {
     supplierId: string,
     page: PageArgs,
     selected?: ReadonlySet<string>,
+    orderBy?: ContractOrder | null,
   ): Promise<Connection<ContractEntity>> {
+    assertValidFilter(ContractOrder, orderBy, 'orderBy');
     const leaveOut = CONTRACT_OPTIONAL_COLUMNS.leaveOutFor(selected);
+    // Plain JSON: the order travels in the loader key, so pages in the same order batch together.
+    const order = orderBy ? { field: orderBy.field, direction: orderBy.direction ?? null } : null;
     return childConnection(
-      loaders.contractPagesBySupplier.load({ parentId: supplierId, ...page, leaveOut }),
+      loaders.contractPagesBySupplier.load({ parentId: supplierId, ...page, leaveOut, filter: order }),
       page,
-      CONTRACT_ORDER,
+      contractOrder(order).order,
       () => loaders.contractCountsBySupplier.load(supplierId),
     );
   }
@@ -53,12 +62,16 @@ export class ContractService {
     clientId: string,
     page: PageArgs,
     selected?: ReadonlySet<string>,
+    orderBy?: ContractOrder | null,
   ): Promise<Connection<ContractEntity>> {
+    assertValidFilter(ContractOrder, orderBy, 'orderBy');
     const leaveOut = CONTRACT_OPTIONAL_COLUMNS.leaveOutFor(selected);
+    // Plain JSON: the order travels in the loader key, so pages in the same order batch together.
+    const order = orderBy ? { field: orderBy.field, direction: orderBy.direction ?? null } : null;
     return childConnection(
-      loaders.contractPagesByClient.load({ parentId: clientId, ...page, leaveOut }),
+      loaders.contractPagesByClient.load({ parentId: clientId, ...page, leaveOut, filter: order }),
       page,
-      CONTRACT_ORDER,
+      contractOrder(order).order,
       () => loaders.contractCountsByClient.load(clientId),
     );
   }

@@ -18,6 +18,15 @@ export interface SimulatedExposureValue {
   dataSubjectsAtRisk: string;
   dataSubjectsAtRiskLow: string;
   dataSubjectsAtRiskHigh: string;
+  /**
+   * When the client would be aware, had the incident been recorded at the simulation's moment: the engine's
+   * rule for a new exposure (the earliest of clientsNotifiedAt and the first computation), and the same for
+   * personal data when data is at risk. What SimulatedExposure.obligations start from.
+   */
+  awareAt: Date;
+  dataAwareAt: Date | null;
+  /** The simulation's moment: when a HIGH or CRITICAL exposure with data at risk would have become so. */
+  computedAt: Date;
 }
 
 /** The cursor kind of a simulation's exposures; the cursor's first value is the hash of the simulated input. */
@@ -33,8 +42,10 @@ export class Simulation {
   readonly inputHash: string;
   readonly exposures: SimulatedExposureValue[];
 
-  constructor(facts: SimulatedIncidentFacts, rows: SimulatedExposureRow[]) {
+  constructor(facts: SimulatedIncidentFacts, rows: SimulatedExposureRow[], computedAt = new Date()) {
     this.inputHash = hashOfFacts(facts);
+    const notified = facts.clientsNotifiedAt;
+    const awareAt = notified && notified < computedAt ? notified : computedAt;
     this.exposures = rows.map((row) => ({
       clientId: row.client_id,
       score: row.score,
@@ -47,6 +58,9 @@ export class Simulation {
       dataSubjectsAtRisk: row.people,
       dataSubjectsAtRiskLow: row.people_low,
       dataSubjectsAtRiskHigh: row.people_high,
+      awareAt,
+      dataAwareAt: row.categories.length > 0 ? awareAt : null,
+      computedAt,
     }));
   }
 

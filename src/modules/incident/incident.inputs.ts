@@ -42,6 +42,18 @@ export class IncidentFilter {
 
   @Field(() => IncidentStatus, { nullable: true, description: 'Only incidents with this status.' })
   status?: IncidentStatus | null;
+
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description: 'Only incidents detected at or after this moment (detectedAt >= detectedFrom).',
+  })
+  detectedFrom?: Date | null;
+
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description: 'Only incidents detected before this moment (detectedAt < detectedBefore).',
+  })
+  detectedBefore?: Date | null;
 }
 
 @InputType({

@@ -1,6 +1,8 @@
 import { DataSource } from 'typeorm';
 import { Viewer, clientScope } from '../../auth/viewer';
-import { byIdLoader, childPageLoader, countLoader } from '../../common/loaders';
+import { byIdLoader, childPageLoader, filteredCountLoader } from '../../common/loaders';
+import { decodeIdOf } from '../../common/global-id';
+import { IncidentFilter } from './incident.inputs';
 import { SqlParams, childCountsQuery, childPagesQuery, hydrate, listOrder } from '../../common/paging';
 import { IncidentEntity } from './incident.entity';
 
@@ -20,6 +22,39 @@ export function incidentVisibility(viewer: Viewer, params: SqlParams, alias = 't
     : [];
 }
 
+/**
+ * An IncidentFilter as SQL conditions (Query.incidents and Supplier.incidents alike). An ID that names no
+ * supplier simply matches nothing, like any other filter value.
+ */
+export function incidentFilterConditions(
+  filter: IncidentFilter | null | undefined,
+  params: SqlParams,
+  alias = 't',
+): string[] {
+  const where: string[] = [];
+  if (filter?.supplierId) {
+    const supplierId = decodeIdOf('Supplier', filter.supplierId);
+    where.push(supplierId ? `${alias}.supplier_id = ${params.param(supplierId)}::uuid` : 'FALSE');
+  }
+  if (filter?.status) where.push(`${alias}.status = ${params.param(filter.status)}`);
+  if (filter?.detectedFrom)
+    where.push(`${alias}.detected_at >= ${params.param(new Date(filter.detectedFrom))}::timestamptz`);
+  if (filter?.detectedBefore)
+    where.push(`${alias}.detected_at < ${params.param(new Date(filter.detectedBefore))}::timestamptz`);
+  return where;
+}
+
+/** Filters travel inside DataLoader keys, so they are reduced to plain JSON first. */
+export function plainIncidentFilter(filter: IncidentFilter | null | undefined): IncidentFilter | null {
+  if (!filter) return null;
+  return {
+    supplierId: filter.supplierId ?? null,
+    status: filter.status ?? null,
+    detectedFrom: filter.detectedFrom ? new Date(filter.detectedFrom).toISOString() : null,
+    detectedBefore: filter.detectedBefore ? new Date(filter.detectedBefore).toISOString() : null,
+  } as unknown as IncidentFilter;
+}
+
 export type IncidentLoaders = ReturnType<typeof createIncidentLoaders>;
 
 export function createIncidentLoaders(db: DataSource, viewer: Viewer) {
@@ -33,14 +68,14 @@ export function createIncidentLoaders(db: DataSource, viewer: Viewer) {
       );
       return rows.map((row) => hydrate(db, IncidentEntity, row));
     }),
-    incidentPagesBySupplier: childPageLoader<IncidentEntity>((supplierIds, args) => {
+    incidentPagesBySupplier: childPageLoader<IncidentEntity, IncidentFilter>((supplierIds, args, filter) => {
       const params = new SqlParams();
       return childPagesQuery(
         db,
         {
           entity: IncidentEntity,
           from: 'incident t',
-          where: incidentVisibility(viewer, params),
+          where: [...incidentVisibility(viewer, params), ...incidentFilterConditions(filter, params)],
           params,
           order: INCIDENT_ORDER,
           descending: true,
@@ -50,12 +85,12 @@ export function createIncidentLoaders(db: DataSource, viewer: Viewer) {
         args,
       );
     }),
-    incidentCountsBySupplier: countLoader((supplierIds) => {
+    incidentCountsBySupplier: filteredCountLoader<IncidentFilter>((supplierIds, filter) => {
       const params = new SqlParams();
       return childCountsQuery(
         db,
         'incident t',
-        incidentVisibility(viewer, params),
+        [...incidentVisibility(viewer, params), ...incidentFilterConditions(filter, params)],
         params,
         't.supplier_id',
         supplierIds,

@@ -61,6 +61,14 @@ export class IncidentResolver {
     return encodeGlobalId('Incident', incident.id);
   }
 
+  @FieldResolver(() => String, {
+    description:
+      "Where this incident's exposure map is drawn: the path of an HTML page (add `.svg` for the picture alone) with the incident's supplier, the chains to the exposed clients you may see, and each client coloured by its exposure level (a client-role caller: its own exposure only). It needs the same `Authorization: Bearer` header as the API: paste this incident's id into the *Open* bar at the top of GraphiQL, which fetches it with GraphiQL's headers, or `curl -H 'Authorization: Bearer …'`.",
+  })
+  exposureMapUrl(@Root() incident: IncidentEntity): string {
+    return `/incidents/${encodeGlobalId('Incident', incident.id)}/exposure-map`;
+  }
+
   @FieldResolver(() => Supplier, { description: 'The supplier where it happened.' })
   async supplier(@Root() incident: IncidentEntity, @Ctx() ctx: Context): Promise<SupplierEntity> {
     const supplier = await ctx.loaders.supplierById.load(incident.supplierId);

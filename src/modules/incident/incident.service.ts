@@ -18,7 +18,13 @@ import {
   SimulateIncidentInput,
   UpdateIncidentInput,
 } from './incident.inputs';
-import { INCIDENT_ORDER, IncidentLoaders, incidentVisibility } from './incident.loaders';
+import {
+  INCIDENT_ORDER,
+  IncidentLoaders,
+  incidentFilterConditions,
+  incidentVisibility,
+  plainIncidentFilter,
+} from './incident.loaders';
 
 export const INCIDENT_CONSTRAINTS: ConstraintMessages = {
   incident_started_before_detected: {
@@ -65,13 +71,7 @@ export class IncidentService {
   ): Promise<Connection<IncidentEntity>> {
     assertValidFilter(IncidentFilter, filter);
     const params = new SqlParams();
-    const where = incidentVisibility(viewer, params);
-    if (filter?.supplierId) {
-      const supplierId = decodeIdOf('Supplier', filter.supplierId);
-      // An ID that names no supplier simply matches nothing, like any other filter value.
-      where.push(supplierId ? `t.supplier_id = ${params.param(supplierId)}::uuid` : 'FALSE');
-    }
-    if (filter?.status) where.push(`t.status = ${params.param(filter.status)}`);
+    const where = [...incidentVisibility(viewer, params), ...incidentFilterConditions(filter, params)];
     return pageQuery(
       this.connection.manager,
       { entity: IncidentEntity, from: 'incident t', where, params, order: INCIDENT_ORDER, descending: true },
@@ -83,12 +83,15 @@ export class IncidentService {
     loaders: IncidentLoaders,
     supplierId: string,
     page: PageArgs,
+    filter?: IncidentFilter | null,
   ): Promise<Connection<IncidentEntity>> {
+    assertValidFilter(IncidentFilter, filter);
+    const plain = plainIncidentFilter(filter);
     return childConnection(
-      loaders.incidentPagesBySupplier.load({ parentId: supplierId, ...page }),
+      loaders.incidentPagesBySupplier.load({ parentId: supplierId, ...page, filter: plain }),
       page,
       INCIDENT_ORDER,
-      () => loaders.incidentCountsBySupplier.load(supplierId),
+      () => loaders.incidentCountsBySupplier.load({ parentId: supplierId, filter: plain }),
     );
   }
 

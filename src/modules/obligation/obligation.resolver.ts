@@ -6,11 +6,23 @@ import { ClientEntity } from '../client/client.entity';
 import { Client } from '../client/client.type';
 import { ExposureEntity, NotificationDecisionEntity } from '../exposure/exposure.entity';
 import { ExposurePayload } from '../exposure/exposure.resolver';
-import { Exposure, Notification } from '../exposure/exposure.type';
+import { Exposure, Notification, SimulatedExposure } from '../exposure/exposure.type';
+import { SimulatedExposureValue } from '../exposure/exposure.simulation';
 import { RecordClientNoticeInput, RecordObligationTriggerInput } from './obligation.inputs';
 import { regimesOf } from './obligation.service';
 import { Obligation } from './obligation.type';
 import { ObligationValue, RegulatoryRegime, nextDueAt } from './regimes';
+
+@Resolver(() => SimulatedExposure)
+export class SimulatedExposureObligationResolver {
+  @FieldResolver(() => [Obligation], {
+    description:
+      "The clocks this exposure would start under its client's regimes, had the incident been recorded at the moment of the request: no trigger recorded and no decision taken yet (docs/regulatory-clocks.md).",
+  })
+  obligations(@Root() exposure: SimulatedExposureValue, @Ctx() ctx: Context): Promise<ObligationValue[]> {
+    return ctx.services.obligation.simulatedObligations(ctx.loaders, exposure);
+  }
+}
 
 @Resolver(() => Exposure)
 export class ExposureObligationResolver {

@@ -1,3 +1,4 @@
+import type { SimulatedExposureValue } from '../exposure/exposure.simulation';
 import { TransactionalConnection } from '../../db/transactional-connection';
 import { Viewer, forbidden } from '../../auth/viewer';
 import { decodeIdOf } from '../../common/global-id';
@@ -174,6 +175,33 @@ export class ObligationService {
       );
       return exposure;
     });
+  }
+
+  /**
+   * The obligations a simulated exposure would start: those of an exposure recorded at the simulation's
+   * moment, with no trigger recorded and no decision taken yet (what `obligations` answers for the
+   * exposure recordIncident then writes, test/exposure/simulate.test.ts).
+   */
+  async simulatedObligations(
+    loaders: ClientLoaders,
+    exposure: SimulatedExposureValue,
+  ): Promise<ObligationValue[]> {
+    const client = await loaders.clientById.load(exposure.clientId);
+    if (!client) throw new Error(`Client ${exposure.clientId} of a simulated exposure not found`);
+    const high =
+      (exposure.level === 'HIGH' || exposure.level === 'CRITICAL') &&
+      exposure.dataCategoriesAtRisk.length > 0;
+    return computeObligations(
+      {
+        regimes: regimesOf(client),
+        awareAt: exposure.awareAt,
+        dataAwareAt: exposure.dataAwareAt,
+        highRiskSince: high ? exposure.computedAt : null,
+        triggers: new Map(),
+        decisions: new Map(),
+      },
+      new Date(),
+    );
   }
 
   /** The exposure's obligations now, from its awareness moments, the recorded triggers and the decisions. */

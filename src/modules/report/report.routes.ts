@@ -7,7 +7,6 @@ import { exposuresByLevelChart, timelineChart, TimelineEvent } from './report.ch
 import { writeCsv, writeXlsx } from './report.export';
 import { PAGE_CONTENT_SECURITY_POLICY, boardReportPage, icoReportPage } from './report.html';
 import type { BoardReport, ReportLoaders } from './report.service';
-import { exposureMapSlot } from './report.map';
 import { buildIcoReportDraft, formatInstant } from './ico-draft';
 
 /** Points the timeline draws at most for obligations (the table lists them all). */
@@ -86,7 +85,8 @@ export function mountReportRoutes(routes: HttpRoutes): void {
     const [byLevel, timelineSvg, exposureMap] = await Promise.all([
       exposuresByLevelChart(board.byLevel),
       timelineChart(charted(timeline)),
-      exposureMapSlot(context, incident),
+      // The picture module's exposure map, drawn for the same viewer (a client: its own part only).
+      context.services.picture.exposureMapSvg(context.viewer, encodeGlobalId('Incident', incident.id)),
     ]);
     sendPage(
       res,

@@ -1,5 +1,6 @@
 import { IsBoolean, IsEnum, IsISO31661Alpha2, IsOptional, IsString, Length, Matches } from 'class-validator';
-import { Field, ID, InputType } from 'type-graphql';
+import { Field, ID, InputType, registerEnumType } from 'type-graphql';
+import { OrderDirection } from '../../common/order-direction';
 import { SupplierTier } from '../../common/enums';
 import { IsLei, MaxFilterLength } from '../../common/validation';
 
@@ -138,4 +139,40 @@ export class RemoveSubprocessorInput {
 
   @Field(() => ID, { description: 'The sub-processor to unlink.' })
   subprocessorId: string;
+}
+
+/** What the supplier list can be ordered by. */
+export enum SupplierOrderField {
+  NAME = 'NAME',
+  DEPENDENTS = 'DEPENDENTS',
+}
+
+registerEnumType(SupplierOrderField, {
+  name: 'SupplierOrderField',
+  description: 'What the supplier list is ordered by; ties by name, then id, in the same direction.',
+  valuesConfig: {
+    NAME: { description: 'Name (default ASC). The default order.' },
+    DEPENDENTS: {
+      description:
+        'How many suppliers use it as a sub-processor, directly or through chains (Supplier.dependents totalCount; default DESC: who depends on AWS, most first).',
+    },
+  },
+});
+
+@InputType({
+  description:
+    'The order of the supplier list. A cursor belongs to the order it was read in: passing it with another order is an error.',
+})
+export class SupplierOrder {
+  @Field(() => SupplierOrderField, { description: 'What to order by.' })
+  @IsEnum(SupplierOrderField)
+  field: SupplierOrderField;
+
+  @Field(() => OrderDirection, {
+    nullable: true,
+    description: "The direction; default the field's own (NAME: ASC, DEPENDENTS: DESC).",
+  })
+  @IsOptional()
+  @IsEnum(OrderDirection)
+  direction?: OrderDirection | null;
 }

@@ -32,8 +32,11 @@ import {
   RemoveSubprocessorInput,
   RemoveSupplierInput,
   SupplierFilter,
+  SupplierOrder,
   UpdateSupplierInput,
 } from './supplier.inputs';
+import { ContractOrder } from '../contract/contract.inputs';
+import { IncidentFilter } from '../incident/incident.inputs';
 import { SUPPLIER_CONSTRAINTS } from './supplier.service';
 import { Supplier, SupplierConnection, SupplierDependentConnection } from './supplier.type';
 import { SupplierDependent } from './supplier.loaders';
@@ -52,19 +55,34 @@ export class SupplierPayload {
 
 @Resolver(() => Supplier)
 export class SupplierResolver {
-  @Query(() => SupplierConnection, { description: 'Suppliers in the register, by name.' })
+  @Query(() => SupplierConnection, {
+    description: 'Suppliers in the register, by name unless `orderBy` says otherwise.',
+  })
   suppliers(
     @Args() page: PageArgsType,
     @Arg('filter', () => SupplierFilter, { nullable: true, description: 'Narrow the list.' })
     filter: SupplierFilter | null,
+    @Arg('orderBy', () => SupplierOrder, {
+      nullable: true,
+      description: 'The order (default by name), e.g. { field: DEPENDENTS } for the most depended-on first.',
+    })
+    orderBy: SupplierOrder | null,
     @Ctx() ctx: Context,
   ): Promise<Connection<SupplierEntity>> {
-    return ctx.services.supplier.list(ctx.viewer, filter, page);
+    return ctx.services.supplier.list(ctx.viewer, filter, page, orderBy);
   }
 
   @FieldResolver(() => ID, { description: 'Opaque global ID.' })
   id(@Root() supplier: SupplierEntity): string {
     return encodeGlobalId('Supplier', supplier.id);
+  }
+
+  @FieldResolver(() => String, {
+    description:
+      "Where this supplier's supply chain is drawn: the path of an HTML page (add `.svg` for the picture alone) with the supplier, its sub-processors and dependents through chains, and the clients whose contracts reach it (a client-role caller: its own contracts only). It needs the same `Authorization: Bearer` header as the API: paste this supplier's id into the *Open* bar at the top of GraphiQL, which fetches it with GraphiQL's headers, or `curl -H 'Authorization: Bearer …'`.",
+  })
+  chainPictureUrl(@Root() supplier: SupplierEntity): string {
+    return `/suppliers/${encodeGlobalId('Supplier', supplier.id)}/chain`;
   }
 
   @FieldResolver(() => [Supplier], {
@@ -87,15 +105,27 @@ export class SupplierResolver {
   }
 
   @FieldResolver(() => ContractConnection, {
-    description: 'Contracts with this supplier that you may see (a client sees only its own), by reference.',
+    description:
+      'Contracts with this supplier that you may see (a client sees only its own), by reference unless `orderBy` says otherwise.',
   })
   contracts(
     @Root() supplier: SupplierEntity,
     @Args() page: PageArgsType,
+    @Arg('orderBy', () => ContractOrder, {
+      nullable: true,
+      description: 'The order (default by reference), e.g. { field: ENDS_ON } for the soonest end first.',
+    })
+    orderBy: ContractOrder | null,
     @Ctx() ctx: Context,
     @Info() info: GraphQLResolveInfo,
   ): Promise<Connection<ContractEntity>> {
-    return ctx.services.contract.pageForSupplier(ctx.loaders, supplier.id, page, selectedNodeFields(info));
+    return ctx.services.contract.pageForSupplier(
+      ctx.loaders,
+      supplier.id,
+      page,
+      selectedNodeFields(info),
+      orderBy,
+    );
   }
 
   @FieldResolver(() => IncidentConnection, {
@@ -104,9 +134,15 @@ export class SupplierResolver {
   incidents(
     @Root() supplier: SupplierEntity,
     @Args() page: PageArgsType,
+    @Arg('filter', () => IncidentFilter, {
+      nullable: true,
+      description:
+        'Narrow the list (status, detected range); a supplierId other than this one matches nothing.',
+    })
+    filter: IncidentFilter | null,
     @Ctx() ctx: Context,
   ): Promise<Connection<IncidentEntity>> {
-    return ctx.services.incident.pageForSupplier(ctx.loaders, supplier.id, page);
+    return ctx.services.incident.pageForSupplier(ctx.loaders, supplier.id, page, filter);
   }
 
   @Mutation(() => SupplierPayload, { description: 'Adds a supplier to the register. Admin only.' })

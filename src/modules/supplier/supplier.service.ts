@@ -3,7 +3,21 @@ import { TransactionalConnection } from '../../db/transactional-connection';
 import { Viewer, requireRole } from '../../auth/viewer';
 import { decodeIdOf } from '../../common/global-id';
 import { ConstraintMessages, lockLiveForUpdate } from '../../common/mutation';
-import { Connection, PageArgs, SqlParams, childConnection, listOrder, pageQuery } from '../../common/paging';
+import {
+  Connection,
+  PageArgs,
+  SqlParams,
+  childConnection,
+  hydrate,
+  listColumns,
+  listOrder,
+  pageQuery,
+  pageSize,
+  toConnection,
+} from '../../common/paging';
+import { decodeCursor } from '../../common/connection';
+import { OrderDirection, orderKind } from '../../common/order-direction';
+import { supplierWalk } from './supplier.walk';
 import { DEPENDENT_ORDER, SupplierDependent, SupplierLoaders } from './supplier.loaders';
 import { UserErrorCode, UserInputProblem, userError } from '../../common/user-error';
 import { assertValid, assertValidFilter } from '../../common/validation';
@@ -14,6 +28,8 @@ import {
   RemoveSubprocessorInput,
   RemoveSupplierInput,
   SupplierFilter,
+  SupplierOrder,
+  SupplierOrderField,
   UpdateSupplierInput,
 } from './supplier.inputs';
 import { ExposureEngine } from '../exposure/exposure.engine';
@@ -58,6 +74,12 @@ export async function lockLiveSuppliers(manager: EntityManager, ids: string[]): 
   return new Set(rows.map((row) => row.id));
 }
 
+/** By name: the default order of the supplier list. */
+const SUPPLIER_ORDER = listOrder<SupplierEntity>('suppliers', [
+  { sql: 't.name', cast: 'text', value: (s) => s.name },
+  { sql: 't.id', cast: 'uuid', value: (s) => s.id },
+]);
+
 /** Rules for suppliers and their supplier-level sub-processor links. */
 export class SupplierService {
   constructor(
@@ -66,13 +88,18 @@ export class SupplierService {
     private readonly exposure: ExposureEngine,
   ) {}
 
-  /** Suppliers are public within the register: every role may list them. Removed (archived) ones are not listed. */
+  /**
+   * Suppliers are public within the register: every role may list them. Removed (archived) ones are not
+   * listed. By name unless `orderBy` says otherwise; each order has its own cursor kind.
+   */
   list(
     _viewer: Viewer,
     filter: SupplierFilter | null | undefined,
     page: PageArgs,
+    orderBy?: SupplierOrder | null,
   ): Promise<Connection<SupplierEntity>> {
     assertValidFilter(SupplierFilter, filter);
+    assertValidFilter(SupplierOrder, orderBy, 'orderBy');
     const params = new SqlParams();
     const where: string[] = ['t.removed_at IS NULL'];
     if (filter?.search) {
@@ -82,6 +109,10 @@ export class SupplierService {
     if (filter?.strategic !== undefined && filter?.strategic !== null)
       where.push(`t.strategic = ${params.param(filter.strategic)}`);
     if (filter?.tier) where.push(`t.tier = ${params.param(filter.tier)}`);
+    const field = orderBy?.field ?? SupplierOrderField.NAME;
+    const direction =
+      orderBy?.direction ?? (field === SupplierOrderField.NAME ? OrderDirection.ASC : OrderDirection.DESC);
+    if (field === SupplierOrderField.DEPENDENTS) return this.listByDependents(where, params, page, direction);
     return pageQuery(
       this.connection.manager,
       {
@@ -89,12 +120,66 @@ export class SupplierService {
         from: 'supplier t',
         where,
         params,
-        order: listOrder('suppliers', [
-          { sql: 't.name', cast: 'text', value: (s) => s.name },
-          { sql: 't.id', cast: 'uuid', value: (s) => s.id },
-        ]),
+        order:
+          direction === OrderDirection.ASC
+            ? SUPPLIER_ORDER
+            : listOrder(orderKind('suppliers', field, direction), [...SUPPLIER_ORDER]),
+        descending: direction === OrderDirection.DESC,
       },
       page,
+    );
+  }
+
+  /**
+   * Suppliers by how many suppliers depend on them through chains (Supplier.dependents' totalCount), then
+   * name and id: one backwards walk from each listed supplier (supplierWalk: each link at most once per
+   * source, whatever the cycles), counted per source, joined to the page. The cursor carries the count.
+   */
+  private async listByDependents(
+    where: string[],
+    params: SqlParams,
+    page: PageArgs,
+    direction: OrderDirection,
+  ): Promise<Connection<SupplierEntity>> {
+    const db = this.connection.manager;
+    const kind = orderKind('suppliers', SupplierOrderField.DEPENDENTS, direction);
+    const first = pageSize(page);
+    const cursor = page.after ? decodeCursor(page.after, kind, ['integer', 'text', 'uuid']) : null;
+    const listed = where.join(' AND ');
+    const countParams = [...params.values];
+    const conditions = [listed];
+    const descending = direction === OrderDirection.DESC;
+    if (cursor) {
+      conditions.push(
+        `(coalesce(d.dependents, 0), t.name, t.id) ${descending ? '<' : '>'} (${params.param(cursor[0])}::integer, ${params.param(cursor[1])}::text, ${params.param(cursor[2])}::uuid)`,
+      );
+    }
+    const dir = descending ? 'DESC' : 'ASC';
+    const rows: Record<string, unknown>[] = await db.query(
+      `WITH RECURSIVE ${supplierWalk('walk', `(SELECT t.id AS source FROM supplier t WHERE ${listed})`, 'dependents')},
+       counts AS (
+         SELECT source, (sum(cardinality(frontier)) FILTER (WHERE depth > 0))::int AS dependents FROM walk GROUP BY source
+       )
+       SELECT ${listColumns(db, SupplierEntity)}, coalesce(d.dependents, 0) AS __dependents
+       FROM supplier t LEFT JOIN counts d ON d.source = t.id
+       WHERE ${conditions.join(' AND ')}
+       ORDER BY coalesce(d.dependents, 0) ${dir}, t.name ${dir}, t.id ${dir} LIMIT ${first + 1}`,
+      params.values,
+    );
+    const dependents = new Map(rows.map((row) => [row.id as string, row.__dependents as number]));
+    return toConnection(
+      rows.map((row) => hydrate(db, SupplierEntity, row)),
+      first,
+      cursor !== null,
+      kind,
+      (s) => [dependents.get(s.id) ?? 0, s.name, s.id],
+      async () => {
+        const [{ count }] = await db.query(
+          `SELECT count(*)::int AS count FROM supplier t WHERE ${listed}`,
+          countParams,
+        );
+        return count as number;
+      },
     );
   }
 
