@@ -58,6 +58,8 @@ export interface DemoSupplier {
 export interface DemoClient {
   name: string;
   sector: ClientSector;
+  /** Councils: their ONS (GSS) area code; NHS England: its ODS code; departments and USS: their usual abbreviation. */
+  reference: string;
 }
 
 export interface DemoAgreement {
@@ -168,18 +170,38 @@ export const DEMO_SUPPLIERS: Record<SupplierKey, DemoSupplier> = {
 export const DEMO_SUPPLIER_LINKS: [SupplierKey, SupplierKey][] = [['capita', 'colocation']];
 
 export const DEMO_CLIENTS: Record<ClientKey, DemoClient> = {
-  dwp: { name: 'Department for Work and Pensions', sector: ClientSector.CENTRAL_GOVERNMENT },
-  dfe: { name: 'Department for Education', sector: ClientSector.CENTRAL_GOVERNMENT },
-  mod: { name: 'Ministry of Defence', sector: ClientSector.DEFENCE },
-  homeOffice: { name: 'Home Office', sector: ClientSector.CENTRAL_GOVERNMENT },
-  nhsEngland: { name: 'NHS England', sector: ClientSector.HEALTH },
-  uss: { name: 'Universities Superannuation Scheme', sector: ClientSector.FINANCIAL_SERVICES },
-  colchester: { name: 'Colchester City Council', sector: ClientSector.LOCAL_GOVERNMENT },
-  coventry: { name: 'Coventry City Council', sector: ClientSector.LOCAL_GOVERNMENT },
-  rochford: { name: 'Rochford District Council', sector: ClientSector.LOCAL_GOVERNMENT },
-  southStaffordshire: { name: 'South Staffordshire Council', sector: ClientSector.LOCAL_GOVERNMENT },
-  barnet: { name: 'London Borough of Barnet', sector: ClientSector.LOCAL_GOVERNMENT },
-  harrow: { name: 'London Borough of Harrow', sector: ClientSector.LOCAL_GOVERNMENT },
+  dwp: {
+    name: 'Department for Work and Pensions',
+    sector: ClientSector.CENTRAL_GOVERNMENT,
+    reference: 'DWP',
+  },
+  dfe: { name: 'Department for Education', sector: ClientSector.CENTRAL_GOVERNMENT, reference: 'DFE' },
+  mod: { name: 'Ministry of Defence', sector: ClientSector.DEFENCE, reference: 'MOD' },
+  homeOffice: { name: 'Home Office', sector: ClientSector.CENTRAL_GOVERNMENT, reference: 'HO' },
+  nhsEngland: { name: 'NHS England', sector: ClientSector.HEALTH, reference: 'X24' },
+  uss: {
+    name: 'Universities Superannuation Scheme',
+    sector: ClientSector.FINANCIAL_SERVICES,
+    reference: 'USS',
+  },
+  colchester: {
+    name: 'Colchester City Council',
+    sector: ClientSector.LOCAL_GOVERNMENT,
+    reference: 'E07000071',
+  },
+  coventry: { name: 'Coventry City Council', sector: ClientSector.LOCAL_GOVERNMENT, reference: 'E08000026' },
+  rochford: {
+    name: 'Rochford District Council',
+    sector: ClientSector.LOCAL_GOVERNMENT,
+    reference: 'E07000075',
+  },
+  southStaffordshire: {
+    name: 'South Staffordshire Council',
+    sector: ClientSector.LOCAL_GOVERNMENT,
+    reference: 'E07000196',
+  },
+  barnet: { name: 'London Borough of Barnet', sector: ClientSector.LOCAL_GOVERNMENT, reference: 'E09000003' },
+  harrow: { name: 'London Borough of Harrow', sector: ClientSector.LOCAL_GOVERNMENT, reference: 'E09000015' },
 };
 
 /** The client whose token start-up prints: exposed to both 2023 incidents (directly, and through the bucket). */
