@@ -1,5 +1,6 @@
 import ExcelJS from 'exceljs';
-import { strToU8, zipSync } from 'fflate';
+import { deflateSync, strToU8, zipSync } from 'fflate';
+import { crc32 } from 'node:zlib';
 import { DataSource } from 'typeorm';
 import { TestApp } from '../support/app';
 
@@ -89,4 +90,59 @@ export async function tableCounts(db: DataSource): Promise<Record<string, number
             (SELECT max(updated_at) FROM supplier)::text AS supplier_updated, (SELECT max(updated_at) FROM contract)::text AS contract_updated`,
   );
   return row;
+}
+
+/**
+ * A zip bomb: `entries` files of `entryBytes` zeros each, deflated once and repeated, with honest headers
+ * (1 GiB from about 1 MB with the defaults). Built by hand so the test does not deflate a gigabyte.
+ */
+export function zipBomb(entries = 16, entryBytes = 64 * 1024 * 1024): Buffer {
+  const data = Buffer.from(deflateSync(new Uint8Array(entryBytes), { level: 9 }));
+  const crc = crc32(Buffer.alloc(entryBytes));
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (let i = 0; i < entries; i++) {
+    const name = Buffer.from(`xl/worksheets/sheet${i + 1}.xml`);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(8, 8);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(data.length, 18);
+    local.writeUInt32LE(entryBytes, 22);
+    local.writeUInt16LE(name.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(8, 10);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(data.length, 20);
+    central.writeUInt32LE(entryBytes, 24);
+    central.writeUInt16LE(name.length, 28);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, name, data);
+    centrals.push(central, name);
+    offset += local.length + name.length + data.length;
+  }
+  const directory = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(entries, 8);
+  end.writeUInt16LE(entries, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, directory, end]);
+}
+
+/** The same bomb with headers that lie (sizes of 1 byte): only counting the real inflated bytes catches it. */
+export function lyingZipBomb(entries: number, entryBytes: number): Buffer {
+  const zip = zipBomb(entries, entryBytes);
+  for (let i = 0; i + 4 <= zip.length; i++) {
+    const signature = zip.readUInt32LE(i);
+    if (signature === 0x04034b50) zip.writeUInt32LE(1, i + 22);
+    else if (signature === 0x02014b50) zip.writeUInt32LE(1, i + 24);
+  }
+  return zip;
 }

@@ -142,11 +142,18 @@ export function unpackZip(
   const names: string[] = [];
   const kept = new Map<string, Uint8Array>();
   let unpacked = 0;
+  let declared = 0;
   let tooBig = false;
   let broken: Error | null = null;
   const unzip = new Unzip((file) => {
     names.push(file.name);
     if (names.length > limits.maxEntries || tooBig) {
+      tooBig = true;
+      return;
+    }
+    // Honest headers give the sizes before a byte is inflated: refuse at once. Lying ones are caught below.
+    declared += file.originalSize ?? 0;
+    if (declared > limits.maxUnpackedBytes) {
       tooBig = true;
       return;
     }

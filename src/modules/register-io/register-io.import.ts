@@ -304,7 +304,9 @@ export async function planImport(
     const lei = str(fields.lei);
     const name = str(fields.name);
     const country = str(fields.country);
-    if (name === null || country === null || fields.tier === undefined) continue; // its cell problems are reported
+    // A row with a cell problem is reported for it and taken no further.
+    if (Object.keys(fields).length < SHEETS.suppliers.length) continue;
+    if (name === null || country === null) continue;
     const nameCountry = `${name}\u0000${country}`;
     let duplicate = false;
     for (const [seen, key, column] of [
@@ -507,7 +509,7 @@ export async function planImport(
   const clientRowOf = new Map<string, number>();
   for (const { row, fields } of clientRows) {
     const reference = str(fields.reference);
-    if (reference === null || fields.name === undefined || fields.sector === undefined) continue;
+    if (reference === null || Object.keys(fields).length < SHEETS.clients.length) continue;
     const earlier = clientRowOf.get(reference);
     if (earlier !== undefined) {
       problems.push(
@@ -590,9 +592,10 @@ export async function planImport(
       !client ||
       !supplier ||
       reference === null ||
-      fields.title === undefined ||
-      fields.startsOn === undefined ||
-      fields.criticality === undefined
+      // A cell with a problem of its own is reported once, not again as what follows from it.
+      ['title', 'startsOn', 'endsOn', 'criticality', 'valueAmount', 'valueCurrency'].some(
+        (column) => fields[column] === undefined,
+      )
     )
       continue;
     const key = contractKey(client.id, reference);
@@ -730,8 +733,9 @@ export async function planImport(
     if (
       !contract ||
       reference === null ||
-      fields.dataCategories === undefined ||
-      fields.dataSubjectCount === undefined
+      ['dataCategories', 'dataSubjectCount', 'processingLocations', 'dataRetainedUntil'].some(
+        (column) => fields[column] === undefined,
+      )
     )
       continue;
     const key = agreementKey(contract.id, reference);
