@@ -40,7 +40,7 @@ const contract = (overrides: Partial<Record<string, Cell>> = {}): Cell[] => {
 describe('import problems', () => {
   let app: TestApp;
   beforeAll(async () => {
-    app = await startTestApp({}, undefined, { logger: require('pino')({ level: 'error' }) });
+    app = await startTestApp();
     await createSupplier(app.services, {
       name: 'Capita plc',
       companyNumber: '02081330',
