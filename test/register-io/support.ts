@@ -42,7 +42,9 @@ export async function upload(
     },
     body: data,
   });
-  return { status: response.status, body: await response.json() };
+  const body = await response.json();
+  if (process.env.DEBUG_IMPORT && response.status >= 400) console.log(JSON.stringify(body).slice(0, 3000));
+  return { status: response.status, body };
 }
 
 /** A workbook built in memory (first row of each sheet: the header). */

@@ -227,8 +227,14 @@ const xmlText = (value: string) =>
     (_, entity: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[entity]!,
   );
 
-/** Sheet names by the number of their file (xl/worksheets/sheetN.xml), from the workbook and its relationships. */
-function worksheetNames(files: Map<string, Uint8Array>): Map<string, string> {
+/**
+ * Sheet names from the workbook and its relationships: by the number of their file (xl/worksheets/sheetN.xml)
+ * and by their sheetId, the two ids exceljs's streaming reader may give a sheet.
+ */
+function worksheetNames(files: Map<string, Uint8Array>): {
+  byFile: Map<string, string>;
+  bySheetId: Map<string, string>;
+} {
   const workbook = Buffer.from(files.get('xl/workbook.xml') ?? new Uint8Array()).toString('utf8');
   const rels = Buffer.from(files.get('xl/_rels/workbook.xml.rels') ?? new Uint8Array()).toString('utf8');
   const targets = new Map<string, string>();
@@ -237,14 +243,18 @@ function worksheetNames(files: Map<string, Uint8Array>): Map<string, string> {
     const file = /\bTarget="[^"]*sheet(\d+)\.xml"/.exec(tag)?.[1];
     if (id && file) targets.set(id, file);
   }
-  const names = new Map<string, string>();
+  const byFile = new Map<string, string>();
+  const bySheetId = new Map<string, string>();
   for (const [tag] of workbook.matchAll(/<(?:\w+:)?sheet\b[^>]*>/g)) {
     const name = /\bname="([^"]*)"/.exec(tag)?.[1];
     const rid = /\br:id="([^"]*)"/.exec(tag)?.[1];
+    const sheetId = /\bsheetId="([^"]*)"/.exec(tag)?.[1];
     const file = rid ? targets.get(rid) : undefined;
-    if (name !== undefined && file) names.set(file, xmlText(name));
+    if (name === undefined) continue;
+    if (file) byFile.set(file, xmlText(name));
+    if (sheetId) bySheetId.set(sheetId, xmlText(name));
   }
-  return names;
+  return { byFile, bySheetId };
 }
 
 /** An xlsx workbook's sheets, row by row, through exceljs's streaming reader (after the size check above). */
@@ -264,11 +274,19 @@ export async function readXlsx(data: Uint8Array, limits: UnpackLimits): Promise<
     styles: 'cache',
     entries: 'ignore',
   });
+  // exceljs 4.4's streaming reader reads `model.sheets` of a workbook.xml it may not have met yet (entries
+  // come in the archive's order): start it from an empty model, and name the sheets from our own reading.
+  (reader as unknown as { model: { sheets: unknown[] } }).model = { sheets: [] };
   const sheets: ReadSheet[] = [];
   for await (const worksheet of reader) {
     const { id, name } = worksheet as unknown as { id: string | number; name: string };
-    // exceljs names a sheet only when it met the workbook's own files first; otherwise by its file's number.
-    const sheet: ReadSheet = { name: sheetNames.get(String(id)) ?? name, header: [], rows: [] };
+    // Named by exceljs when it had met the workbook's own files (id: the sheetId), else `Sheet<n>` (id: the file's n).
+    const named = sheetNames.bySheetId.get(String(id)) === name;
+    const sheet: ReadSheet = {
+      name: named ? name : (sheetNames.byFile.get(String(id)) ?? name),
+      header: [],
+      rows: [],
+    };
     for await (const row of worksheet) {
       const values = (row.values as unknown[]).slice(1).map(plainCell);
       if (sheet.header.length === 0 && sheet.rows.length === 0 && row.number === 1) {
