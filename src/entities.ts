@@ -13,6 +13,7 @@ import { SupplierEntity, SupplierSubprocessorEntity } from './modules/supplier/s
 import { ScheduledJobEntity } from './modules/schedule/scheduled-job.entity';
 import { ClientNoticeEntity, ObligationTriggerEntity } from './modules/obligation/obligation.entity';
 import { WebhookDeliveryEntity, WebhookEndpointEntity } from './modules/webhook/webhook.entity';
+import { ImportJobEntity } from './modules/register-io/import-job.entity';
 
 /** Every TypeORM entity; the DataSource and the migration generator read this list. */
 export const ENTITIES = [
@@ -33,4 +34,5 @@ export const ENTITIES = [
   ObligationTriggerEntity,
   WebhookEndpointEntity,
   WebhookDeliveryEntity,
+  ImportJobEntity,
 ];

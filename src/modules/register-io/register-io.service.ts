@@ -24,6 +24,7 @@ import {
   planImport,
 } from './register-io.import';
 import { SheetName } from './register-sheets';
+import { ImportJob, ImportJobStatus } from './import-job.type';
 
 /** The answer of an import, the same over HTTP and from the command line. */
 export interface ImportReport {
@@ -43,6 +44,8 @@ export interface ImportOptions {
   requestId: string;
   /** Rows checked (dry run) or written, per sheet, as the work goes. */
   onProgress?: (sheet: SheetName, done: number, total: number) => void;
+  /** Once the file is checked: how many rows there are to write (a dry run: rows checked). */
+  onPlanned?: (rows: number) => void;
 }
 
 export const DEFAULT_UNPACK_LIMITS: UnpackLimits = { maxUnpackedBytes: 300 * 1024 * 1024, maxEntries: 1000 };
@@ -72,6 +75,11 @@ export function registerIoOptions(config: {
     jobThresholdBytes: config.importJobThresholdBytes,
   };
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const JOB_HEARTBEAT_MS = 1000;
+/** A RUNNING job not heard of for this long lost its instance (it rolled back with it): shown as FAILED. */
+const JOB_LOST_AFTER_MS = 60_000;
 
 /** Problems are listed up to this many (they are all counted in the message of the last one). */
 const MAX_PROBLEMS_SHOWN = 1000;
@@ -128,14 +136,105 @@ export class RegisterIoService {
     return this.importSheets(viewer, sheets, options);
   }
 
+  /**
+   * A large file: recorded as a RUNNING job and imported after the caller has its jobId (importJob(id) in
+   * GraphQL follows it). The work is the same importFile; the job row only carries progress and the report.
+   */
   async startJob(
     viewer: Viewer,
     data: Uint8Array,
     format: FileFormat,
     options: ImportOptions,
   ): Promise<string> {
-    void [viewer, data, format, options];
-    throw new Error('not yet');
+    requireRole(viewer, 'admin');
+    const [{ id }] = await this.connection.manager.query(
+      `INSERT INTO import_job (status, file_name, dry_run, mode, created_by) VALUES ('RUNNING', $1, $2, $3, $4) RETURNING id`,
+      [options.fileName, options.dryRun, options.mode, viewer.subject],
+    );
+    void this.runJob(viewer, id, data, format, options);
+    return id;
+  }
+
+  private async runJob(
+    viewer: Viewer,
+    id: string,
+    data: Uint8Array,
+    format: FileFormat,
+    options: ImportOptions,
+  ): Promise<void> {
+    const done = new Map<SheetName, number>();
+    let total: number | null = null;
+    let written = -1;
+    const save = async () => {
+      const rows = [...done.values()].reduce((sum, n) => sum + n, 0);
+      if (rows === written) {
+        await this.connection.manager.query(`UPDATE import_job SET updated_at = now() WHERE id = $1`, [id]);
+        return;
+      }
+      written = rows;
+      await this.connection.manager.query(
+        `UPDATE import_job SET rows_done = $2, rows_total = $3, updated_at = now() WHERE id = $1`,
+        [id, rows, total],
+      );
+    };
+    // Progress goes to the job row at most once a second (and says the job is alive); never per row.
+    const heartbeat = setInterval(() => void save().catch(() => undefined), JOB_HEARTBEAT_MS);
+    heartbeat.unref();
+    try {
+      const report = await this.importFile(viewer, data, format, {
+        ...options,
+        onPlanned: (rows) => {
+          total = rows;
+        },
+        onProgress: (sheet, sheetDone) => {
+          done.set(sheet, sheetDone);
+        },
+      });
+      clearInterval(heartbeat);
+      await this.connection.manager.query(
+        `UPDATE import_job SET status = $2, report = $3, rows_total = $4, rows_done = $4, finished_at = now(), updated_at = now() WHERE id = $1`,
+        [id, report.problems.length ? 'REFUSED' : 'SUCCEEDED', JSON.stringify(report), total ?? 0],
+      );
+    } catch (error) {
+      clearInterval(heartbeat);
+      await this.connection.manager
+        .query(
+          `UPDATE import_job SET status = 'FAILED', error = $2, finished_at = now(), updated_at = now() WHERE id = $1`,
+          [id, `The import failed and wrote nothing: ${(error as Error).message}`],
+        )
+        .catch(() => undefined);
+    }
+  }
+
+  /** An import job, admin only; an id that is not one answers null. */
+  async job(viewer: Viewer, id: string): Promise<ImportJob | null> {
+    requireRole(viewer, 'admin');
+    if (!UUID.test(id)) return null;
+    const [row] = await this.connection.manager.query(
+      `SELECT *, updated_at < now() - make_interval(secs => $2::int / 1000.0) AS lost FROM import_job WHERE id = $1`,
+      [id, JOB_LOST_AFTER_MS],
+    );
+    if (!row) return null;
+    const lost = row.status === 'RUNNING' && row.lost;
+    const report = row.report as ImportReport | null;
+    return {
+      id: row.id,
+      status: lost ? ImportJobStatus.FAILED : row.status,
+      fileName: row.file_name,
+      dryRun: row.dry_run,
+      mode: row.mode,
+      rowsDone: row.rows_done,
+      rowsTotal: row.rows_total,
+      createdAt: row.created_at,
+      finishedAt: row.finished_at,
+      error: lost
+        ? 'The instance running this import stopped before it finished; nothing was written'
+        : row.error,
+      report: report && {
+        ...report,
+        counts: Object.entries(report.counts).map(([sheet, counts]) => ({ sheet, ...counts })),
+      },
+    };
   }
 
   async importFile(
@@ -194,6 +293,7 @@ export class RegisterIoService {
           removed: planned.removals,
         };
         if (problems.length) throw new RolledBack(report);
+        if (options.dryRun) options.onPlanned?.(planned.rows);
         if (options.dryRun || !planned.plan.changed) return { ...report, applied: !options.dryRun };
         // One operation in the audit trail: every row this transaction writes carries the file name and counts.
         await manager.query(`SELECT set_config('app.audit', $1, true)`, [
@@ -206,6 +306,9 @@ export class RegisterIoService {
             requestId: options.requestId,
           }),
         ]);
+        options.onPlanned?.(
+          Object.values(planned.counts).reduce((sum, c) => sum + c.created + c.updated + c.removed, 0),
+        );
         const totals = Object.fromEntries(
           Object.entries(planned.counts).map(([sheet, c]) => [sheet, c.created + c.updated + c.removed]),
         ) as Record<SheetName, number>;
