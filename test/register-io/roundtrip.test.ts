@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { SHEETS } from '../../src/modules/register-io/register-sheets';
 import { ClientSector, DataCategory, ServiceCriticality, SupplierTier } from '../../src/common/enums';
 import { TestApp, startTestApp } from '../support/app';
 import {
@@ -84,5 +86,27 @@ describe('export then import', () => {
     const dry = await upload(target, exported.body, ZIP, '?dryRun=true', target.adminToken, 'register.zip');
     expect(dry.body.problems).toEqual([]);
     expect(dry.body.counts.suppliers).toEqual({ created: 0, updated: 0, unchanged: 3, removed: 0 });
+  });
+});
+
+describe('docs/import.md and the template workbook', () => {
+  it('documents every sheet, column and enum value, and the template imports as it is', async () => {
+    const doc = await readFile('docs/import.md', 'utf8');
+    for (const [sheet, columns] of Object.entries(SHEETS)) {
+      expect(doc).toContain(`### ${sheet}`);
+      for (const column of columns) {
+        expect(doc).toContain(`| \`${column.name}\` |`);
+        for (const value of column.values ?? []) expect(doc).toContain(`\`${value}\``);
+      }
+    }
+    const app = await startTestApp();
+    try {
+      const answer = await upload(app, await readFile('docs/register-template.xlsx'), XLSX);
+      expect(answer.body.problems).toEqual([]);
+      expect(answer.body.counts.subprocessors.created).toBe(1);
+      expect(answer.body.counts.agreements.created).toBe(1);
+    } finally {
+      await app.stop();
+    }
   });
 });
