@@ -131,43 +131,50 @@ async function exposures(db: TestDatabase) {
 }
 
 describe('export → import into an empty register → export', () => {
-  it('gives the same workbook and the same exposures', async () => {
-    await fc.assert(
-      fc.asyncProperty(registerArb, async (spec) => {
-        const [source, target] = [await createTestDatabase(), await createTestDatabase()];
-        try {
-          const from = createServices(source.db);
-          const to = createServices(target.db);
-          const suppliers = await build(from, spec);
-          const first = await exported(from);
-          const report = await to.registerIo.importFile(ADMIN, first, 'xlsx', {
-            fileName: 'property.xlsx',
-            dryRun: false,
-            mode: 'merge',
-            requestId: 'property',
-          });
-          expect(report.problems).toEqual([]);
-          const second = await exported(to);
-          expect(await sheetsOf(second)).toEqual(await sheetsOf(first));
+  it(
+    'gives the same workbook and the same exposures',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(registerArb, async (spec) => {
+          const [source, target] = [await createTestDatabase(), await createTestDatabase()];
+          try {
+            const from = createServices(source.db);
+            const to = createServices(target.db);
+            const suppliers = await build(from, spec);
+            const first = await exported(from);
+            const report = await to.registerIo.importFile(ADMIN, first, 'xlsx', {
+              fileName: 'property.xlsx',
+              dryRun: false,
+              mode: 'merge',
+              requestId: 'property',
+            });
+            expect(report.problems).toEqual([]);
+            const second = await exported(to);
+            expect(await sheetsOf(second)).toEqual(await sheetsOf(first));
 
-          // The same incident at the same supplier (found by its name) exposes the same clients alike.
-          const name = (
-            await source.db.query(`SELECT name FROM supplier WHERE id = $1`, [
-              suppliers[spec.incidentAt % suppliers.length],
-            ])
-          )[0].name;
-          const [{ id: targetSupplier }] = await target.db.query(`SELECT id FROM supplier WHERE name = $1`, [
-            name,
-          ]);
-          await recordIncident(from, suppliers[spec.incidentAt % suppliers.length], { title: 'Same' });
-          await recordIncident(to, targetSupplier, { title: 'Same' });
-          expect(await exposures(target)).toEqual(await exposures(source));
-        } finally {
-          await source.drop();
-          await target.drop();
-        }
-      }),
-      { numRuns: RUNS },
-    );
-  });
+            // The same incident at the same supplier (found by its name) exposes the same clients alike.
+            const name = (
+              await source.db.query(`SELECT name FROM supplier WHERE id = $1`, [
+                suppliers[spec.incidentAt % suppliers.length],
+              ])
+            )[0].name;
+            const [{ id: targetSupplier }] = await target.db.query(
+              `SELECT id FROM supplier WHERE name = $1`,
+              [name],
+            );
+            await recordIncident(from, suppliers[spec.incidentAt % suppliers.length], { title: 'Same' });
+            await recordIncident(to, targetSupplier, { title: 'Same' });
+            expect(await exposures(target)).toEqual(await exposures(source));
+          } finally {
+            await source.drop();
+            await target.drop();
+          }
+        }),
+        // Each run costs two databases: report the first failing register rather than shrinking for minutes.
+        { numRuns: RUNS, endOnFailure: true },
+      );
+      // Two databases per run: creating them is slow on a loaded machine.
+    },
+    60_000 + RUNS * 45_000,
+  );
 });

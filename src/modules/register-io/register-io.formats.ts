@@ -276,7 +276,8 @@ export async function readXlsx(data: Uint8Array, limits: UnpackLimits): Promise<
   });
   // exceljs 4.4's streaming reader reads `model.sheets` of a workbook.xml it may not have met yet (entries
   // come in the archive's order): start it from an empty model, and name the sheets from our own reading.
-  (reader as unknown as { model: { sheets: unknown[] } }).model = { sheets: [] };
+  // Its date cells read `properties.model` (date1904) the same way.
+  Object.assign(reader, { model: { sheets: [] }, properties: {} });
   const sheets: ReadSheet[] = [];
   for await (const worksheet of reader) {
     const { id, name } = worksheet as unknown as { id: string | number; name: string };
