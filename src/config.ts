@@ -46,6 +46,8 @@ export interface Config {
   bodyLimitBytes: number;
   /** Queries executing at once per instance; more wait their turn (security/query-slots.ts). */
   maxConcurrentQueries: number;
+  /** Plan a nested read's connections into one SQL statement (modules/nested-read); false: one statement per level. */
+  nestedReadPlanning: boolean;
   /** How often each instance checks whether a daily job is due (src/modules/schedule); 0 turns them off. */
   dailyJobsIntervalMs: number;
   /** Open subscriptions allowed on one WebSocket, and for one token subject across this instance's sockets. */
@@ -243,6 +245,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       1024 * 1024 * 1024,
     ),
     maxConcurrentQueries: int('MAX_CONCURRENT_QUERIES', source.MAX_CONCURRENT_QUERIES, 4, 1, 1000),
+    nestedReadPlanning: bool('NESTED_READ_PLANNING', source.NESTED_READ_PLANNING, true),
     dailyJobsIntervalMs: int('DAILY_JOBS_INTERVAL_MS', source.DAILY_JOBS_INTERVAL_MS, 60_000, 0, 86_400_000),
     wsMaxSubscriptionsPerSocket: int(
       'WS_MAX_SUBSCRIPTIONS_PER_SOCKET',

@@ -11,10 +11,11 @@ import { createIncidentLoaders } from './modules/incident/incident.loaders';
 import { createExposureLoaders } from './modules/exposure/exposure.loaders';
 import { createObligationLoaders } from './modules/obligation/obligation.loaders';
 import { createWebhookLoaders } from './modules/webhook/webhook.loaders';
+import { createNestedReadLoaders } from './modules/nested-read/nested-read.loaders';
 
 /** Fresh for every request (and every subscription event): DataLoaders are never shared between viewers. */
-export function createLoaders(db: DataSource, viewer: Viewer) {
-  return {
+export function createLoaders(db: DataSource, viewer: Viewer, nestedReadPlanning = true) {
+  const loaders = {
     ...createSupplierLoaders(db),
     ...createClientLoaders(db, viewer),
     ...createContractLoaders(db, viewer),
@@ -24,6 +25,8 @@ export function createLoaders(db: DataSource, viewer: Viewer) {
     ...createObligationLoaders(db),
     ...createWebhookLoaders(db, viewer),
   };
+  // The nested-read planner primes the loaders above (modules/nested-read).
+  return { ...loaders, ...createNestedReadLoaders(db, viewer, loaders, nestedReadPlanning) };
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;
@@ -63,7 +66,7 @@ export function createContext(
     // Both made when first used: most reads never touch a service, and an alert delivered to a subscriber
     // that selects only plain fields needs no loader (renewLoaders runs before each of its events).
     get loaders() {
-      return (loaders ??= createLoaders(requestDb, viewer));
+      return (loaders ??= createLoaders(requestDb, viewer, services.nestedReadPlanning));
     },
     get services() {
       return (requestServices ??= services.forRequest(requestDb));

@@ -20,6 +20,8 @@ interface ServiceOptions {
   webhooks?: WebhookServiceOptions;
   /** Import limits (registerIoOptions(config)); defaults suit development. */
   registerIo?: RegisterIoOptions;
+  /** Plan nested connections into one statement (modules/nested-read); default on. */
+  nestedReadPlanning?: boolean;
 }
 
 /**
@@ -37,6 +39,7 @@ export function createServices(db: DataSource, options: ServiceOptions = {}) {
   const connection = new TransactionalConnection(db);
   return {
     ...servicesOver(connection, engine, options),
+    nestedReadPlanning: options.nestedReadPlanning ?? true,
     forRequest: (requestDb: DataSource) =>
       servicesOver(new TransactionalConnection(requestDb), engine, options),
     within: (manager: EntityManager) => servicesOver(connection.within(manager), engine, options),

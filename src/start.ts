@@ -118,6 +118,7 @@ export async function startApplication(
     const services = createServices(db, {
       webhooks: webhookServiceOptions(config),
       registerIo: registerIoOptions(config),
+      nestedReadPlanning: config.nestedReadPlanning,
     });
 
     const graphiqlHeaders: Record<string, string> = {};

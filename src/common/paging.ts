@@ -95,13 +95,34 @@ export function listColumns(db: Runner, entity: EntityClass, leaveOut: readonly 
   const key = leaveOut.join(',');
   let columns = byLeftOut.get(key);
   if (columns === undefined) {
-    columns = columnNames(db, entity)
-      .filter(([, property]) => !LEFT_OUT_OF_LISTS.has(property) && !leaveOut.includes(property))
-      .map(([column]) => `t."${column}"`)
+    columns = listedColumns(db, entity, leaveOut)
+      .map((column) => `t."${column.databaseName}"`)
       .join(', ');
     byLeftOut.set(key, columns);
   }
   return columns;
+}
+
+/** One column a list reads, with its SQL type (for readers that receive it as text, e.g. inside JSON). */
+export interface ListedColumn {
+  databaseName: string;
+  propertyName: string;
+  /** TypeORM's type name ('uuid', 'text', 'timestamptz', ...). */
+  type: string;
+  isArray: boolean;
+}
+
+/** The columns listColumns selects, in the same order. */
+export function listedColumns(db: Runner, entity: EntityClass, leaveOut: readonly string[] = []): ListedColumn[] {
+  const metadata = (db instanceof DataSource ? db : db.dataSource).getMetadata(entity);
+  return metadata.columns
+    .filter((column) => !LEFT_OUT_OF_LISTS.has(column.propertyName) && !leaveOut.includes(column.propertyName))
+    .map((column) => ({
+      databaseName: column.databaseName,
+      propertyName: column.propertyName,
+      type: typeof column.type === 'string' ? column.type : String(column.type),
+      isArray: column.isArray,
+    }));
 }
 const listColumnsByEntity = new WeakMap<EntityClass, Map<string, string>>();
 

@@ -1,9 +1,9 @@
 import { FieldNode, GraphQLResolveInfo, Kind, SelectionSetNode } from 'graphql';
 
 /** The fields selected directly in a selection set, through inline fragments and fragment spreads. */
-function fieldsOf(
+export function fieldsOf(
   selectionSet: SelectionSetNode | undefined,
-  info: GraphQLResolveInfo,
+  info: Pick<GraphQLResolveInfo, 'fragments'>,
   into: FieldNode[] = [],
 ): FieldNode[] {
   for (const selection of selectionSet?.selections ?? []) {
@@ -19,7 +19,9 @@ function fieldsOf(
  * so a list query can leave out the columns nobody asked for. @skip/@include are not evaluated: a field
  * that may be skipped counts as selected, which only ever reads a column too many.
  */
-export function selectedNodeFields(info: GraphQLResolveInfo): Set<string> {
+export function selectedNodeFields(
+  info: Pick<GraphQLResolveInfo, 'fragments' | 'fieldNodes'>,
+): Set<string> {
   const selected = new Set<string>();
   for (const connection of info.fieldNodes) {
     for (const edges of fieldsOf(connection.selectionSet, info)) {

@@ -70,6 +70,7 @@ export async function startTestApp(
   const services = createServices(database.db, {
     webhooks: webhookServiceOptions(config),
     registerIo: registerIoOptions(config),
+    nestedReadPlanning: config.nestedReadPlanning,
   });
   const server = await startServer(
     {

@@ -1,8 +1,14 @@
 import { DataSource } from 'typeorm';
 import { Viewer, clientScope } from '../../auth/viewer';
 import { byIdLoader } from '../../common/loaders';
-import { hydrate, listColumns } from '../../common/paging';
+import { SqlParams, hydrate, listColumns } from '../../common/paging';
 import { ClientEntity } from './client.entity';
+
+/** A client-role viewer sees only its own client (clientById below applies the same rule). */
+export function clientVisibility(viewer: Viewer, params: SqlParams, alias = 't'): string[] {
+  const scope = clientScope(viewer);
+  return scope ? [`${alias}.id = ${params.param(scope)}::uuid`] : [];
+}
 
 export function createClientLoaders(db: DataSource, viewer: Viewer) {
   const scope = clientScope(viewer);

@@ -63,7 +63,7 @@ export class ClientResolver {
   @FieldResolver(() => ContractConnection, {
     description: "The client's contracts, by reference unless `orderBy` says otherwise.",
   })
-  contracts(
+  async contracts(
     @Root() client: ClientEntity,
     @Args() page: PageArgsType,
     @Arg('orderBy', () => ContractOrder, {
@@ -74,6 +74,7 @@ export class ClientResolver {
     @Ctx() ctx: Context,
     @Info() info: GraphQLResolveInfo,
   ): Promise<Connection<ContractEntity>> {
+    await ctx.loaders.nestedRead.prefetch(info, client.id);
     return ctx.services.contract.pageForClient(
       ctx.loaders,
       client.id,

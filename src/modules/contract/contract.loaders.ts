@@ -104,8 +104,8 @@ export function contractVisibility(viewer: Viewer, params: SqlParams, alias = 't
 }
 
 /** The contracts in the register that a viewer may see: lists leave removed (archived) contracts out. */
-function liveContracts(viewer: Viewer, params: SqlParams): string[] {
-  return ['t.removed_at IS NULL', ...contractVisibility(viewer, params)];
+export function liveContracts(viewer: Viewer, params: SqlParams, alias = 't'): string[] {
+  return [`${alias}.removed_at IS NULL`, ...contractVisibility(viewer, params, alias)];
 }
 
 export type ContractLoaders = ReturnType<typeof createContractLoaders>;

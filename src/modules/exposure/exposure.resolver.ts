@@ -309,7 +309,7 @@ export class ExposureAlertReasonResolver {
 @Resolver(() => Client)
 export class ClientExposureResolver {
   @FieldResolver(() => ExposureConnection, { description: "The client's exposures, highest score first." })
-  exposures(
+  async exposures(
     @Root() client: ClientEntity,
     @Args() page: PageArgsType,
     @Arg('filter', () => ExposureFilter, { nullable: true, description: 'Narrow the list.' })
@@ -317,6 +317,7 @@ export class ClientExposureResolver {
     @Ctx() ctx: Context,
     @Info() info: GraphQLResolveInfo,
   ): Promise<Connection<ExposureEntity>> {
+    await ctx.loaders.nestedRead.prefetch(info, client.id);
     return ctx.services.exposure.pageForClient(
       ctx.loaders,
       client.id,
@@ -332,7 +333,7 @@ export class IncidentExposureResolver {
   @FieldResolver(() => ExposureConnection, {
     description: "Clients' exposures to this incident, highest score first (a client sees only its own).",
   })
-  exposures(
+  async exposures(
     @Root() incident: IncidentEntity,
     @Args() page: PageArgsType,
     @Arg('filter', () => ExposureFilter, { nullable: true, description: 'Narrow the list.' })
@@ -340,6 +341,7 @@ export class IncidentExposureResolver {
     @Ctx() ctx: Context,
     @Info() info: GraphQLResolveInfo,
   ): Promise<Connection<ExposureEntity>> {
+    await ctx.loaders.nestedRead.prefetch(info, incident.id);
     return ctx.services.exposure.pageForIncident(
       ctx.loaders,
       incident.id,

@@ -108,7 +108,7 @@ export class SupplierResolver {
     description:
       'Contracts with this supplier that you may see (a client sees only its own), by reference unless `orderBy` says otherwise.',
   })
-  contracts(
+  async contracts(
     @Root() supplier: SupplierEntity,
     @Args() page: PageArgsType,
     @Arg('orderBy', () => ContractOrder, {
@@ -119,6 +119,7 @@ export class SupplierResolver {
     @Ctx() ctx: Context,
     @Info() info: GraphQLResolveInfo,
   ): Promise<Connection<ContractEntity>> {
+    await ctx.loaders.nestedRead.prefetch(info, supplier.id);
     return ctx.services.contract.pageForSupplier(
       ctx.loaders,
       supplier.id,
