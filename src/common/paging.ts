@@ -113,10 +113,16 @@ export interface ListedColumn {
 }
 
 /** The columns listColumns selects, in the same order. */
-export function listedColumns(db: Runner, entity: EntityClass, leaveOut: readonly string[] = []): ListedColumn[] {
+export function listedColumns(
+  db: Runner,
+  entity: EntityClass,
+  leaveOut: readonly string[] = [],
+): ListedColumn[] {
   const metadata = (db instanceof DataSource ? db : db.dataSource).getMetadata(entity);
   return metadata.columns
-    .filter((column) => !LEFT_OUT_OF_LISTS.has(column.propertyName) && !leaveOut.includes(column.propertyName))
+    .filter(
+      (column) => !LEFT_OUT_OF_LISTS.has(column.propertyName) && !leaveOut.includes(column.propertyName),
+    )
     .map((column) => ({
       databaseName: column.databaseName,
       propertyName: column.propertyName,

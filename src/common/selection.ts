@@ -19,9 +19,7 @@ export function fieldsOf(
  * so a list query can leave out the columns nobody asked for. @skip/@include are not evaluated: a field
  * that may be skipped counts as selected, which only ever reads a column too many.
  */
-export function selectedNodeFields(
-  info: Pick<GraphQLResolveInfo, 'fragments' | 'fieldNodes'>,
-): Set<string> {
+export function selectedNodeFields(info: Pick<GraphQLResolveInfo, 'fragments' | 'fieldNodes'>): Set<string> {
   const selected = new Set<string>();
   for (const connection of info.fieldNodes) {
     for (const edges of fieldsOf(connection.selectionSet, info)) {

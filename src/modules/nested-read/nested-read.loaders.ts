@@ -64,11 +64,17 @@ export type PrimedLoaders = Pick<ClientLoaders, 'clientById'> &
   Pick<SupplierLoaders, 'supplierById'> &
   Pick<
     ContractLoaders,
-    'contractPagesByClient' | 'contractCountsByClient' | 'contractPagesBySupplier' | 'contractCountsBySupplier'
+    | 'contractPagesByClient'
+    | 'contractCountsByClient'
+    | 'contractPagesBySupplier'
+    | 'contractCountsBySupplier'
   > &
   Pick<
     ExposureLoaders,
-    'exposurePagesByIncident' | 'exposureCountsByIncident' | 'exposurePagesByClient' | 'exposureCountsByClient'
+    | 'exposurePagesByIncident'
+    | 'exposureCountsByIncident'
+    | 'exposurePagesByClient'
+    | 'exposureCountsByClient'
   >;
 
 const ENTITIES: Record<PlannedType, { entity: EntityClass; table: string }> = {
@@ -133,7 +139,13 @@ interface PageRelation {
   conditions: (viewer: Viewer, filter: PlainExposureFilter, params: SqlParams, alias: string) => string[];
   primePage: (
     loaders: PrimedLoaders,
-    key: { parentId: string; first: number; after: string | null; filter: PlainExposureFilter; leaveOut: string[] },
+    key: {
+      parentId: string;
+      first: number;
+      after: string | null;
+      filter: PlainExposureFilter;
+      leaveOut: string[];
+    },
     rows: object[],
   ) => void;
   primeCount: (loaders: PrimedLoaders, parentId: string, filter: PlainExposureFilter, count: number) => void;
@@ -319,7 +331,9 @@ function planPage(
   for (const [key, group] of connection)
     if (group.some((f) => (f.alias?.value ?? f.name.value) !== f.name.value) || key !== group[0].name.value)
       return null;
-  const leaveOut = relation.optional.leaveOutFor(selectedNodeFields({ fieldNodes, fragments: context.info.fragments }));
+  const leaveOut = relation.optional.leaveOutFor(
+    selectedNodeFields({ fieldNodes, fragments: context.info.fragments }),
+  );
   return {
     relation,
     first,
@@ -351,7 +365,8 @@ const TYPE_OIDS: Record<string, [number, number]> = {
 
 function parserOf(column: ListedColumn): (text: string) => unknown {
   const oids = TYPE_OIDS[column.type];
-  if (!oids) throw new Error(`The nested-read planner has no parser for ${column.type} (${column.databaseName})`);
+  if (!oids)
+    throw new Error(`The nested-read planner has no parser for ${column.type} (${column.databaseName})`);
   return types.getTypeParser(oids[column.isArray ? 1 : 0], 'text') as (text: string) => unknown;
 }
 
@@ -368,7 +383,11 @@ class StatementWriter {
 
   /** json_build_array(columns as text…, nested values…) for the row aliased `alias`. */
   node(plan: NodePlan, alias: string): string {
-    return `json_build_array(${this.nested(plan, alias, plan.columns.map((c) => `${alias}."${c.databaseName}"::text`)).join(', ')})`;
+    return `json_build_array(${this.nested(
+      plan,
+      alias,
+      plan.columns.map((c) => `${alias}."${c.databaseName}"::text`),
+    ).join(', ')})`;
   }
 
   /** The nested values of a row (objects, then pages), appended to `parts`. */
@@ -413,7 +432,9 @@ class StatementWriter {
     if (page.cursor) {
       const cursor = page.cursor;
       const left = page.relation.order.map((o) => this.column(o.sql, alias)).join(', ');
-      const right = page.relation.order.map((o, i) => `${this.params.param(cursor[i])}::${o.cast}`).join(', ');
+      const right = page.relation.order
+        .map((o, i) => `${this.params.param(cursor[i])}::${o.cast}`)
+        .join(', ');
       where.push(`(${left}) ${page.relation.descending ? '<' : '>'} (${right})`);
     }
     return where;
@@ -487,7 +508,13 @@ function pageKey(plan: PagePlan, parentId: string): string {
   ]);
 }
 
-function primePage(reader: Reader, page: PagePlan, parentId: string, rows: object[], count: number | null): void {
+function primePage(
+  reader: Reader,
+  page: PagePlan,
+  parentId: string,
+  rows: object[],
+  count: number | null,
+): void {
   page.relation.primePage(
     reader.loaders,
     { parentId, first: page.first, after: page.after, filter: page.filter, leaveOut: page.leaveOut },

@@ -1,0 +1,259 @@
+import { DataCategory, ServiceCriticality } from '../../src/common/enums';
+import { encodeGlobalId } from '../../src/common/global-id';
+import { RegulatoryRegime } from '../../src/modules/obligation/regimes';
+import { TestApp, dataOf, startTestApp } from '../support/app';
+import {
+  FACTORY_ADMIN,
+  createAgreement,
+  createClient,
+  createContract,
+  createSupplier,
+  linkSubprocessor,
+  recordIncident,
+} from '../support/factories';
+
+/**
+ * The nested-read planner (src/modules/nested-read): a nested read of connections among incidents,
+ * exposures, clients, contracts and suppliers is one SQL statement below its root, and answers exactly what
+ * the level-by-level path answers. Two instances on the same database: one plans, one does not
+ * (NESTED_READ_PLANNING=false), and every answer is compared value by value, for an admin and a client.
+ *
+ * The register is generated: 30 suppliers (the first 3 relied on by the rest as sub-processors), 40
+ * clients, 4 contracts per supplier spread over the clients with varied references, values and dates, some
+ * removed, and an incident at each of the 3 infrastructure suppliers, so one incident exposes most clients.
+ */
+const SUPPLIERS = 30;
+const CLIENTS = 40;
+
+const NESTED_READ = `query($id: ID!, $first: Int, $contracts: Int) { node(id: $id) { ... on Incident { title
+  exposures(first: $first) { edges { node { score level client { name contracts(first: $contracts) { edges { node { reference supplier { name } } } } } } } } } } }`;
+
+/** Every field kind the planner reads: ids, cursors, counts, page info, numbers, dates, arrays, aliases, fragments. */
+const WIDE_READ = `query($id: ID!, $first: Int, $contracts: Int, $after: String) { node(id: $id) { ... on Incident { id title
+  exposures(first: $first, after: $after) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { ...E } } } } } }
+  fragment E on Exposure { id score level revision dataSubjectsAtRisk dataSubjectsAtRiskRange { low high }
+    dataCategoriesAtRisk specialCategoryData awareAt notificationDeadline computedAt resolvedAt
+    notification { status decidedAt }
+    client { id name sector country regimes
+      contracts(first: $contracts) { totalCount pageInfo { hasNextPage endCursor }
+        edges { cursor node { id reference title startsOn endsOn criticality removedAt value { amount currency }
+          supplier { id name tier removedAt } client { id name } } } }
+      few: contracts(first: 1) { edges { node { reference title } } } }
+    incident { title supplier { name } } }`;
+
+describe('Nested reads planned into one statement', () => {
+  let planned: TestApp;
+  let levelByLevel: TestApp;
+  let incidentId: string;
+  let clientIds: string[];
+
+  beforeAll(async () => {
+    planned = await startTestApp({ MAX_QUERY_COST: '10000000' });
+    levelByLevel = await startTestApp(
+      { MAX_QUERY_COST: '10000000', NESTED_READ_PLANNING: 'false' },
+      { database: planned.database },
+    );
+    const s = planned.services;
+    const pad = (i: number) => String(i).padStart(2, '0');
+    const suppliers: { id: string }[] = [];
+    for (let i = 0; i < SUPPLIERS; i += 1)
+      suppliers.push(await createSupplier(s, { name: `Supplier ${pad((i * 7) % SUPPLIERS)} ${i}` }));
+    for (let i = 3; i < SUPPLIERS; i += 1) await linkSubprocessor(s, suppliers[i].id, suppliers[i % 3].id);
+    const clients: { id: string }[] = [];
+    for (let i = 0; i < CLIENTS; i += 1)
+      clients.push(
+        await createClient(s, {
+          name: `Client ${pad(i)}`,
+          ...(i % 5 === 0 ? { regimes: [RegulatoryRegime.UK_GDPR] } : {}),
+        }),
+      );
+    clientIds = clients.map((c) => c.id);
+    const criticalities = [
+      ServiceCriticality.CRITICAL,
+      ServiceCriticality.IMPORTANT,
+      ServiceCriticality.STANDARD,
+    ];
+    let n = 0;
+    for (let i = 0; i < SUPPLIERS; i += 1) {
+      for (let j = 0; j < 4; j += 1) {
+        n += 1;
+        const contract = await createContract(s, clients[(i * 3 + j * 11) % CLIENTS].id, suppliers[i].id, {
+          reference: `K-${pad((n * 37) % 100)}-${j}`,
+          criticality: criticalities[(i + j) % 3],
+          value:
+            j === 3 ? null : { amount: `${(i + 1) * 1000 + j}.${pad(j * 7)}`, currency: j ? 'GBP' : 'EUR' },
+          startsOn: `2020-0${1 + (j % 9)}-1${j}`,
+        });
+        await createAgreement(s, contract.id, {
+          reference: `DPA-${n}`,
+          dataCategories: j === 0 ? [DataCategory.HEALTH, DataCategory.CONTACT] : [DataCategory.CONTACT],
+          dataSubjectCount: 1000 * (j + 1) + i,
+        });
+        if (n % 17 === 0)
+          await s.contract.remove(FACTORY_ADMIN, { id: encodeGlobalId('Contract', contract.id) });
+      }
+    }
+    for (let i = 0; i < 3; i += 1)
+      await recordIncident(s, suppliers[i].id, {
+        title: `Incident ${i}`,
+        detectedAt: new Date(Date.UTC(2023, 2, 1 + i)),
+        startedAt: new Date(Date.UTC(2023, 1, 1)),
+      });
+    [{ id: incidentId }] = await planned.database.db.query(
+      `SELECT incident_id AS id FROM exposure GROUP BY incident_id ORDER BY count(*) DESC LIMIT 1`,
+    );
+  }, 180_000);
+  afterAll(async () => {
+    await levelByLevel?.stop();
+    await planned?.stop();
+  });
+
+  /** The same request to both instances: the planned one's statement count and both answers. */
+  async function both(token: string, query: string, variables: Record<string, unknown>) {
+    const a = await planned.gql(token, query, variables);
+    const b = await levelByLevel.gql(token, query, variables);
+    return {
+      statements: a.sqlStatements,
+      levelStatements: b.sqlStatements,
+      planned: dataOf(a),
+      old: dataOf(b),
+    };
+  }
+
+  it('the register is big enough for the page sizes to matter', async () => {
+    const [{ exposures, clients }] = await planned.database.db.query(
+      `SELECT count(*)::int AS exposures, count(DISTINCT client_id)::int AS clients FROM exposure WHERE incident_id = $1`,
+      [incidentId],
+    );
+    expect(exposures).toBeGreaterThanOrEqual(20);
+    expect(clients).toBe(exposures);
+  });
+
+  it.each([
+    [1, 1],
+    [5, 2],
+    [20, 5],
+    [100, 10],
+  ])(
+    'incident → exposures(first: %d) → client → contracts(first: %d) → supplier: 2 statements, the same answer',
+    async (first, contracts) => {
+      const {
+        statements,
+        levelStatements,
+        planned: a,
+        old: b,
+      } = await both(planned.adminToken, NESTED_READ, {
+        id: encodeGlobalId('Incident', incidentId),
+        first,
+        contracts,
+      });
+      expect(statements).toBe(2);
+      expect(levelStatements).toBe(5);
+      expect(a).toEqual(b);
+      expect(a.node.exposures.edges.length).toBeGreaterThan(0);
+      expect(a.node.exposures.edges.some((e: any) => e.node.client.contracts.edges.length > 0)).toBe(true);
+    },
+  );
+
+  it('every field kind, counts, cursors, aliases and fragments: the same answer, page after page', async () => {
+    const variables = { id: encodeGlobalId('Incident', incidentId), first: 7, contracts: 2, after: null };
+    let pages = 0;
+    for (let after: string | null = null; ; pages += 1) {
+      const {
+        statements,
+        planned: a,
+        old: b,
+      } = await both(planned.adminToken, WIDE_READ, { ...variables, after });
+      expect(a).toEqual(b);
+      // The incident (node), the planned page, and what the planner leaves to loaders at their own level
+      // (exposure.incident and its supplier) — never more as the page grows.
+      expect(statements).toBeLessThanOrEqual(4);
+      const page = a.node.exposures;
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor;
+    }
+    expect(pages).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a client token sees only its own rows, exactly as through the loaders', async () => {
+    for (const clientId of clientIds.slice(0, 6)) {
+      const token = await planned.clientToken(clientId);
+      const wide = await both(token, WIDE_READ, {
+        id: encodeGlobalId('Incident', incidentId),
+        first: 50,
+        contracts: 10,
+        after: null,
+      });
+      expect(wide.planned).toEqual(wide.old);
+      const read = await both(token, NESTED_READ, {
+        id: encodeGlobalId('Incident', incidentId),
+        first: 100,
+        contracts: 5,
+      });
+      expect(read.planned).toEqual(read.old);
+      expect(read.statements).toBeLessThanOrEqual(2);
+      const exposures = wide.planned.node?.exposures.edges ?? [];
+      expect(exposures.length).toBeLessThanOrEqual(1);
+      for (const edge of exposures) {
+        expect(edge.node.client.id).toBe(encodeGlobalId('Client', clientId));
+        for (const contract of edge.node.client.contracts.edges)
+          expect(contract.node.client.id).toBe(encodeGlobalId('Client', clientId));
+      }
+      const suppliers = await both(
+        token,
+        `query($first: Int) { suppliers(first: $first) { edges { node { name contracts(first: 5) { totalCount edges { node { reference client { id name } } } } } } } }`,
+        { first: 50 },
+      );
+      expect(suppliers.planned).toEqual(suppliers.old);
+      const seen = suppliers.planned.suppliers.edges.flatMap((e: any) => e.node.contracts.edges);
+      expect(seen.every((c: any) => c.node.client.id === encodeGlobalId('Client', clientId))).toBe(true);
+    }
+  });
+
+  it('top-level lists with planned connections below: the same answers, one statement below the list', async () => {
+    // [query, variables, statements with planning]
+    const queries: [string, Record<string, unknown>, number][] = [
+      [
+        `query($first: Int) { clients(first: $first) { edges { node { name contracts(first: 3) { totalCount edges { node { reference supplier { name } } } }
+          exposures(first: 2, filter: { includeResolved: true }) { totalCount edges { node { score incident { title } } } } } } } }`,
+        { first: 40 },
+        // clients page; contracts → supplier planned; exposures page, its count and incidents (Exposure.incident
+        // is not planned: nothing below that page is, so it reads through its loaders as before)
+        5,
+      ],
+      [
+        `query($first: Int) { suppliers(first: $first) { edges { node { name contracts(first: 4) { edges { node { reference client { name exposures(first: 3, filter: { minLevel: LOW }) { edges { node { level } } } } } } } } } } }`,
+        { first: 30 },
+        // suppliers page; contracts → client → exposures planned
+        2,
+      ],
+    ];
+    for (const [query, variables, expected] of queries) {
+      const {
+        statements,
+        levelStatements,
+        planned: a,
+        old: b,
+      } = await both(planned.adminToken, query, variables);
+      expect(a).toEqual(b);
+      expect(statements).toBe(expected);
+      expect(levelStatements).toBeGreaterThan(expected);
+    }
+  });
+
+  it('arguments it does not plan are left to the loaders, with their errors where they were', async () => {
+    const id = encodeGlobalId('Incident', incidentId);
+    const bad = await planned.gql(planned.adminToken, NESTED_READ, { id, first: 101, contracts: 1 });
+    const old = await levelByLevel.gql(planned.adminToken, NESTED_READ, { id, first: 101, contracts: 1 });
+    expect(bad.body.errors?.map((e: any) => e.message)).toEqual(old.body.errors?.map((e: any) => e.message));
+    expect(bad.body.data).toEqual(old.body.data);
+    expect(bad.body.errors?.length).toBeGreaterThan(0);
+    const a = await planned.gql(planned.adminToken, NESTED_READ, { id, first: 3, contracts: 500 });
+    const b = await levelByLevel.gql(planned.adminToken, NESTED_READ, { id, first: 3, contracts: 500 });
+    const withoutRequestIds = (body: any) =>
+      JSON.parse(JSON.stringify(body, (key, value) => (key === 'requestId' ? undefined : value)));
+    expect(withoutRequestIds(a.body)).toEqual(withoutRequestIds(b.body));
+    expect(a.body.errors?.length).toBeGreaterThan(0);
+  });
+});
