@@ -78,6 +78,8 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
+    // The benchmark's peer (PostGraphile) has its own package.json, installed only by `npm run bench -- --peer`.
+    exclude: { path: '^bench/peer/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: {
