@@ -191,14 +191,18 @@ export function toConnection<T>(
 ): Connection<T> {
   const page = rows.slice(0, first);
   const edges = page.map((node) => new PageEdge(node, kind, cursorOf));
+  const pageInfo = Object.assign(new PageInfo(), {
+    hasNextPage: rows.length > first,
+    hasPreviousPage: hadCursor,
+  });
+  // Encoded only if asked for, like the edges' cursors: a nested read of a hundred pages rarely shows them.
+  Object.defineProperties(pageInfo, {
+    startCursor: { enumerable: true, get: () => (edges.length ? edges[0].cursor : null) },
+    endCursor: { enumerable: true, get: () => (edges.length ? edges[edges.length - 1].cursor : null) },
+  });
   return {
     edges,
-    pageInfo: Object.assign(new PageInfo(), {
-      hasNextPage: rows.length > first,
-      hasPreviousPage: hadCursor,
-      startCursor: edges.length ? edges[0].cursor : null,
-      endCursor: edges.length ? edges[edges.length - 1].cursor : null,
-    }),
+    pageInfo,
     get totalCount() {
       return count();
     },

@@ -219,6 +219,8 @@ const PAGE_RELATIONS: Record<string, PageRelation> = {
 interface NodePlan {
   type: PlannedType;
   columns: ListedColumn[];
+  /** Per column: its property on the entity and the parser of its text, looked up once per plan. */
+  readers: { property: string; parse: (text: string) => unknown }[];
   objects: { relation: ObjectRelation; node: NodePlan }[];
   pages: PagePlan[];
 }
@@ -232,6 +234,8 @@ interface PagePlan {
   leaveOut: string[];
   count: boolean;
   node: NodePlan;
+  /** pageKey's text for everything but the parent, made once. */
+  keyPrefix?: string;
 }
 
 interface PlanContext {
@@ -258,9 +262,11 @@ function planNode(
   leaveOut: string[],
   context: PlanContext,
 ): NodePlan {
+  const columns = listedColumns(context.db, ENTITIES[type].entity, leaveOut);
   const plan: NodePlan = {
     type,
-    columns: listedColumns(context.db, ENTITIES[type].entity, leaveOut),
+    columns,
+    readers: columns.map((column) => ({ property: column.propertyName, parse: parserOf(column) })),
     objects: [],
     pages: [],
   };
@@ -460,18 +466,25 @@ interface Reader {
 
 /** Reads a json_build_array made by StatementWriter.node back into an entity, priming what is nested in it. */
 function readNode(reader: Reader, plan: NodePlan, values: unknown[]): object {
-  const raw: Record<string, unknown> = {};
-  plan.columns.forEach((column, i) => {
+  // What hydrate makes of a raw row, built directly: an instance of the entity with the listed properties.
+  const row = Object.create(ENTITIES[plan.type].entity.prototype) as Record<string, unknown>;
+  const { readers } = plan;
+  for (let i = 0; i < readers.length; i += 1) {
     const text = values[i] as string | null;
-    raw[column.databaseName] = text === null ? null : parserOf(column)(text);
-  });
-  const row = hydrate(reader.db, ENTITIES[plan.type].entity as never, raw) as Record<string, unknown>;
-  readNested(reader, plan, row, values.slice(plan.columns.length));
+    row[readers[i].property] = text === null ? null : readers[i].parse(text);
+  }
+  readNested(reader, plan, row, values, readers.length);
   return row;
 }
 
-function readNested(reader: Reader, plan: NodePlan, row: Record<string, unknown>, nested: unknown[]): void {
-  let i = 0;
+function readNested(
+  reader: Reader,
+  plan: NodePlan,
+  row: Record<string, unknown>,
+  nested: unknown[],
+  from = 0,
+): void {
+  let i = from;
   for (const object of plan.objects) {
     const value = nested[i++] as unknown[] | null;
     // A miss (not visible, or gone) is not primed: the resolver's own load finds it missing, as before.
@@ -496,16 +509,16 @@ function readNested(reader: Reader, plan: NodePlan, row: Record<string, unknown>
 
 /** Identifies a primed page by what its loader key holds, so a nested resolver's own plan finds it. */
 function pageKey(plan: PagePlan, parentId: string): string {
-  return JSON.stringify([
+  plan.keyPrefix ??= JSON.stringify([
     plan.relation.target,
     plan.relation.parentColumn,
-    parentId,
     plan.first,
     plan.after,
     plan.filter,
     plan.leaveOut,
     plan.count,
   ]);
+  return `${plan.keyPrefix}${parentId}`;
 }
 
 function primePage(
