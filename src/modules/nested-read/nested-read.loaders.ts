@@ -410,12 +410,10 @@ class StatementWriter {
     }
     for (const page of plan.pages) {
       const child = this.alias();
-      const keys = page.relation.order.map((_o, i) => `${child}_k${i}`);
-      const direction = page.relation.descending ? 'DESC' : 'ASC';
-      const rows = `(SELECT coalesce(json_agg(x.r ORDER BY ${keys.map((k) => `x.${k} ${direction}`).join(', ')}), '[]'::json)
-        FROM (SELECT ${this.node(page.node, child)} AS r, ${page.relation.order.map((o, i) => `${this.column(o.sql, child)} AS ${keys[i]}`).join(', ')}
-              FROM ${ENTITIES[page.node.type].table} ${child} WHERE ${this.pageWhere(page, child, `${alias}.id`).join(' AND ')}
-              ORDER BY ${this.orderBy(page, child)} LIMIT ${page.first + 1}) x)`;
+      // array(… ORDER BY … LIMIT) keeps the page's order without sorting it again in an aggregate.
+      const rows = `to_json(array(SELECT ${this.node(page.node, child)}
+        FROM ${ENTITIES[page.node.type].table} ${child} WHERE ${this.pageWhere(page, child, `${alias}.id`).join(' AND ')}
+        ORDER BY ${this.orderBy(page, child)} LIMIT ${page.first + 1}))`;
       parts.push(`json_build_array(${rows}, ${page.count ? this.count(page, `${alias}.id`) : 'NULL'})`);
     }
     return parts;
