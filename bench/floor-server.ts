@@ -4,7 +4,9 @@ import { Pool } from 'pg';
 /**
  * The floor for the nested read: the same data as the GraphQL query, fetched by ONE hand-written SQL
  * statement that builds the JSON answer inside PostgreSQL, served by a plain Node HTTP server with the
- * same pool size. Nothing can be faster on this stack; the API is measured as a ratio to it.
+ * same pool size. Nothing can be faster on this stack; the API is measured as a ratio to it. Its conditions
+ * are the API's (open exposures, live contracts): without `removed_at IS NULL` no index of contract fits and
+ * each client's contracts were a sequential scan (0.9 s per request at 100,000 contracts).
  */
 const FLOOR_SQL = `
 WITH page AS (
@@ -18,7 +20,7 @@ edges AS (
              'name', cl.name,
              'contracts', json_build_object('edges', (
                SELECT coalesce(json_agg(json_build_object('node', json_build_object('reference', c.reference, 'supplier', json_build_object('name', s.name))) ORDER BY c.reference, c.id), '[]')
-               FROM (SELECT * FROM contract c WHERE c.client_id = cl.id ORDER BY c.reference, c.id LIMIT 5) c
+               FROM (SELECT * FROM contract c WHERE c.client_id = cl.id AND c.removed_at IS NULL ORDER BY c.reference, c.id LIMIT 5) c
                JOIN supplier s ON s.id = c.supplier_id))))) AS edge
   FROM page e JOIN client cl ON cl.id = e.client_id
 )

@@ -81,6 +81,7 @@ export interface PeerBench {
   results: Record<string, unknown>;
   targets: [string, string, string, boolean | null][];
   largestIncident(): Promise<{ id: string; exposures: number }>;
+  settleDatabase(): Promise<void>;
 }
 
 /** Installs the peer from its lockfile when it is missing or older than the lockfile. */
@@ -143,7 +144,7 @@ export async function peerSuite(bench: PeerBench, tools: PeerTools): Promise<voi
   say('Peer: the nested read against PostGraphile 5 (Node 22), and this API on Node 20 and Node 22');
   installPeer(say);
   const { id: incidentId } = await bench.largestIncident();
-  await bench.db.query('ANALYZE');
+  await bench.settleDatabase();
   const root = path.resolve(PEER_DIR, '..', '..');
   const peer = start('server.mjs', PEER_DIR, { DATABASE_URL: bench.databaseUrl, PORT: '4806' });
   const api22 = start('dist/src/main.js', root, { ...bench.apiEnv, PORT: '4807', METRICS_PORT: '4808' });
