@@ -242,6 +242,17 @@ describe('Nested reads planned into one statement', () => {
     }
   });
 
+  it('an orderBy is left to the loaders (the planner knows only the default order): the same answers', async () => {
+    for (const field of ['VALUE', 'ENDS_ON', 'REFERENCE']) {
+      const query = `query($first: Int) { clients(first: $first) { edges { node { name
+        contracts(first: 3, orderBy: { field: ${field} }) { edges { cursor node { reference value { amount } supplier { name } } } }
+        byReference: contracts(first: 2) { edges { node { reference supplier { name } } } } } } } }`;
+      const { planned: a, old: b } = await both(planned.adminToken, query, { first: 40 });
+      expect(a).toEqual(b);
+      expect(a.clients.edges.some((e: any) => e.node.contracts.edges.length > 1)).toBe(true);
+    }
+  });
+
   it('arguments it does not plan are left to the loaders, with their errors where they were', async () => {
     const id = encodeGlobalId('Incident', incidentId);
     const bad = await planned.gql(planned.adminToken, NESTED_READ, { id, first: 101, contracts: 1 });
