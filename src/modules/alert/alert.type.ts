@@ -66,7 +66,8 @@ export class ExposureAlert {
 
   @Field(() => DateTimeScalar, {
     nullable: true,
-    description: "DUE_SOON and OVERDUE: the obligation's deadline when the reminder was written; null for other kinds.",
+    description:
+      "DUE_SOON and OVERDUE: the obligation's deadline when the reminder was written; null for other kinds.",
   })
   dueAt: Date | null;
 }

@@ -73,9 +73,10 @@ export class ClientService {
       const saved = await manager.save(client);
       // The regimes decide which clocks run: the client's exposures' stored clocks follow.
       if (JSON.stringify(regimesOf(client)) !== before) {
-        const exposures: { id: string }[] = await manager.query(`SELECT id FROM exposure WHERE client_id = $1`, [
-          client.id,
-        ]);
+        const exposures: { id: string }[] = await manager.query(
+          `SELECT id FROM exposure WHERE client_id = $1`,
+          [client.id],
+        );
         await refreshObligationClocks(
           manager,
           exposures.map((e) => e.id),

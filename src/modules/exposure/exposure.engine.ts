@@ -382,7 +382,6 @@ const LOCK_SQL = `SELECT pg_advisory_xact_lock($1), set_config('work_mem', '64MB
 /** A simulation's transaction: it writes nothing (PostgreSQL refuses any write), with the engine's room for sorts. */
 const READ_ONLY_SQL = `SELECT set_config('transaction_read_only', 'on', true), set_config('work_mem', '64MB', true)`;
 
-
 /** The facts of an incident that is not recorded, as the engine reads them (the incident table's columns). */
 export interface SimulatedIncidentFacts {
   supplierId: string;

@@ -70,7 +70,9 @@ export interface ExposureFactorValue {
 @Index('exposure_incident_open_score_idx', ['incidentId', 'score', 'id'], { where: 'resolved_at IS NULL' })
 @Index('exposure_client_idx', ['clientId'])
 // The obligation filters and the NEXT_DUE order (docs/regulatory-clocks.md, "Filtering and ordering").
-@Index('exposure_open_next_due_idx', ['nextDueAt'], { where: 'resolved_at IS NULL AND next_due_at IS NOT NULL' })
+@Index('exposure_open_next_due_idx', ['nextDueAt'], {
+  where: 'resolved_at IS NULL AND next_due_at IS NOT NULL',
+})
 @Index('exposure_next_reminder_idx', ['nextReminderAt'], {
   where: 'resolved_at IS NULL AND next_reminder_at IS NOT NULL',
 })

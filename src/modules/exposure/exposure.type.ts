@@ -303,7 +303,7 @@ export class ExposureSummary {
   @Field(() => DateTimeScalar, {
     nullable: true,
     description:
-      "The earliest deadline of any open obligation, of any regime, over the exposures you may see that still apply: the smallest Exposure.nextDueAt (it may have passed: an overdue obligation is still open). null: no open obligation has a fixed deadline.",
+      'The earliest deadline of any open obligation, of any regime, over the exposures you may see that still apply: the smallest Exposure.nextDueAt (it may have passed: an overdue obligation is still open). null: no open obligation has a fixed deadline.',
   })
   nearestDeadline: Date | null;
 

@@ -255,10 +255,47 @@ SELECT e.id, e.client_id, e.next_due_at, e.next_reminder_at, e.aware_at, e.data_
 FROM exposure e JOIN client c ON c.id = e.client_id
 WHERE e.id = ANY($1::uuid[])`;
 
+/** A row of READ_CLOCKS_SQL: the exposure's columns, its client's, and JSON arrays (timestamps as text). */
+interface ClockRow {
+  id: string;
+  client_id: string;
+  next_due_at: Date | null;
+  next_reminder_at: Date | null;
+  aware_at: Date;
+  data_aware_at: Date | null;
+  level: string;
+  review_needed_at: Date | null;
+  data_categories_at_risk: string[];
+  special_category_data: boolean;
+  people: string;
+  factors: { name: string; contribution: number }[];
+  regimes: string[] | null;
+  sector: ClientSector;
+  country: string;
+  triggers: { regime: string; at: string }[];
+  decisions: {
+    regime: string;
+    milestone: string;
+    status: ObligationDecisionFacts['status'];
+    reportedAt: string | null;
+    decidedAt: string;
+  }[];
+  history: {
+    recordedAt: string;
+    level: string;
+    categories: string[];
+    special: boolean;
+    people: string;
+    factors: { name: string; contribution: number }[];
+    resolvedAt: string | null;
+  }[];
+  reminders: { regime: string; milestone: string; kind: string; at: string }[];
+}
+
 /** The clock inputs of these exposures, read inside the caller's transaction. */
 export async function readClockInputs(manager: EntityManager, exposureIds: string[]): Promise<StoredClock[]> {
   if (exposureIds.length === 0) return [];
-  const rows: Record<string, any>[] = await manager.query(READ_CLOCKS_SQL, [exposureIds]);
+  const rows: ClockRow[] = await manager.query(READ_CLOCKS_SQL, [exposureIds]);
   return rows.map((row) => ({
     id: row.id,
     clientId: row.client_id,
@@ -276,15 +313,15 @@ export async function readClockInputs(manager: EntityManager, exposureIds: strin
         factors: row.factors,
       },
       client: { regimes: row.regimes, sector: row.sector, country: row.country },
-      triggers: row.triggers.map((t: any) => ({ regime: t.regime, triggeredAt: date(t.at)! })),
-      decisions: row.decisions.map((d: any) => ({
+      triggers: row.triggers.map((t) => ({ regime: t.regime, triggeredAt: date(t.at)! })),
+      decisions: row.decisions.map((d) => ({
         regime: d.regime,
         milestone: d.milestone,
         status: d.status,
         reportedAt: date(d.reportedAt),
         decidedAt: date(d.decidedAt)!,
       })),
-      history: row.history.map((r: any) => ({
+      history: row.history.map((r) => ({
         recordedAt: date(r.recordedAt)!,
         level: r.level,
         dataCategoriesAtRisk: r.categories,
@@ -294,9 +331,7 @@ export async function readClockInputs(manager: EntityManager, exposureIds: strin
         resolvedAt: date(r.resolvedAt),
       })),
     },
-    recorded: new Set(
-      row.reminders.map((m: any) => reminderKey(m.regime, m.milestone, m.kind, date(m.at)!)),
-    ),
+    recorded: new Set(row.reminders.map((m) => reminderKey(m.regime, m.milestone, m.kind, date(m.at)!))),
   }));
 }
 
@@ -340,6 +375,8 @@ export async function refreshObligationClocks(
         before: s,
       };
     })
-    .filter((v) => !same(v.nextDueAt, v.before.nextDueAt) || !same(v.nextReminderAt, v.before.nextReminderAt));
+    .filter(
+      (v) => !same(v.nextDueAt, v.before.nextDueAt) || !same(v.nextReminderAt, v.before.nextReminderAt),
+    );
   await writeClocks(manager, changed);
 }

@@ -2,7 +2,14 @@ import { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import { notifyAlerts } from '../alert/alert.notify';
 import { lockExposureWrites } from '../exposure/exposure.lock';
-import { dueReminders, nextReminderAt, obligationsOf, readClockInputs, reminderKey, writeClocks } from './obligation.clock';
+import {
+  dueReminders,
+  nextReminderAt,
+  obligationsOf,
+  readClockInputs,
+  reminderKey,
+  writeClocks,
+} from './obligation.clock';
 import { nextDueAt } from './regimes';
 
 /** Held by the instance running a tick; the others skip that tick (try-lock, they do not queue). */
@@ -56,9 +63,10 @@ export class ObligationReminderJob {
 
   private runBatch(now: Date): Promise<ReminderTickOutcome & { more: boolean }> {
     return this.db.transaction(async (manager) => {
-      const [{ got }]: { got: boolean }[] = await manager.query(`SELECT pg_try_advisory_xact_lock($1) AS got`, [
-        REMINDERS_LOCK_KEY,
-      ]);
+      const [{ got }]: { got: boolean }[] = await manager.query(
+        `SELECT pg_try_advisory_xact_lock($1) AS got`,
+        [REMINDERS_LOCK_KEY],
+      );
       if (!got) return { ran: false, written: 0, passedOver: 0, more: false };
       // Alerts' client_seq is assigned under the engine's lock; after it, this transaction's statements see
       // every decision and revision committed before (READ COMMITTED).
