@@ -16,6 +16,7 @@ import {
 import { encodeGlobalId } from '../../src/common/global-id';
 import { ClientSector, DataCategory } from '../../src/common/enums';
 import { ObligationReminderJob } from '../../src/modules/obligation/obligation.reminders';
+import { pendingAlerts } from '../../src/modules/webhook/webhook.delivery';
 
 const HOUR = 3600 * 1000;
 const REMINDER_SUBSCRIPTION = `subscription($clientId: ID, $after: ID) {
@@ -119,6 +120,19 @@ describe('obligation reminders', () => {
     expect(passed).toBe(2);
     // Nothing is due for the indirect client yet (its clock started at the first computation).
     expect(await remindersOf(ids.indirect)).toEqual([]);
+    // Webhooks carry the obligation in their payload (what the delivery worker sends).
+    const [delivery] = await pendingAlerts(
+      app.database.db,
+      { clientId: ids.late, kinds: ['OVERDUE'], cursor: '0' },
+      10,
+    );
+    expect(JSON.parse(delivery.body)).toMatchObject({
+      type: 'obligation.overdue',
+      data: {
+        kind: 'OVERDUE',
+        obligation: { regime: 'UK_GDPR', milestone: 'NOTIFICATION', dueAt: late[0].due_at.toISOString() },
+      },
+    });
     // Ticking again writes nothing more.
     expect((await job.tick(now)).written).toBe(0);
     expect(await remindersOf(ids.late)).toHaveLength(1);
