@@ -26,6 +26,7 @@ describe('the API database role', () => {
     'exposure_alert',
     'exposure_revision',
     'notification_decision',
+    'obligation_reminder',
     'obligation_trigger',
   ];
 

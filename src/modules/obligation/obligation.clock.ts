@@ -231,6 +231,10 @@ export interface StoredClock {
 
 const date = (value: unknown) => (value === null || value === undefined ? null : new Date(value as string));
 
+/** Of a row's factors, only the one the rules read (widened: exfiltration raised), to keep the read small. */
+const EXFILTRATION_ONLY = (alias: string) =>
+  `(SELECT coalesce(jsonb_agg(f), '[]') FROM jsonb_array_elements(${alias}.factors) f WHERE f ->> 'name' = 'exfiltration')`;
+
 /**
  * One statement: the exposures with their client, triggers, decisions, revisions (only the columns the
  * rules read) and recorded reminders, each set as a JSON array.
@@ -238,7 +242,7 @@ const date = (value: unknown) => (value === null || value === undefined ? null :
 const READ_CLOCKS_SQL = `
 SELECT e.id, e.client_id, e.next_due_at, e.next_reminder_at, e.aware_at, e.data_aware_at, e.level,
        e.review_needed_at, e.data_categories_at_risk, e.special_category_data, e.data_subjects_at_risk::text AS people,
-       e.factors, c.regimes, c.sector, c.country,
+       ${EXFILTRATION_ONLY('e')} AS factors, c.regimes, c.sector, c.country,
        (SELECT coalesce(json_agg(json_build_object('regime', t.regime, 'at', t.triggered_at)), '[]')
           FROM obligation_trigger t WHERE t.exposure_id = e.id) AS triggers,
        (SELECT coalesce(json_agg(json_build_object('regime', d.regime, 'milestone', d.milestone, 'status', d.status,
@@ -247,7 +251,7 @@ SELECT e.id, e.client_id, e.next_due_at, e.next_reminder_at, e.aware_at, e.data_
           FROM notification_decision d WHERE d.exposure_id = e.id) AS decisions,
        (SELECT coalesce(json_agg(json_build_object('recordedAt', r.recorded_at, 'level', r.level,
                                                    'categories', r.data_categories_at_risk, 'special', r.special_category_data,
-                                                   'people', r.data_subjects_at_risk::text, 'factors', r.factors,
+                                                   'people', r.data_subjects_at_risk::text, 'factors', ${EXFILTRATION_ONLY('r')},
                                                    'resolvedAt', r.resolved_at) ORDER BY r.revision), '[]')
           FROM exposure_revision r WHERE r.exposure_id = e.id) AS history,
        (SELECT coalesce(json_agg(json_build_object('regime', m.regime, 'milestone', m.milestone, 'kind', m.kind, 'at', m.remind_at)), '[]')
