@@ -53,6 +53,11 @@ describe('the API database role', () => {
        VALUES ($1, 'UK_GDPR', now(), 'roles test', 'roles-test', 'admin', now())`,
       [id],
     );
+    await db.query(
+      `INSERT INTO obligation_reminder (exposure_id, regime, milestone, kind, remind_at, due_at, written_at)
+       VALUES ($1, 'UK_GDPR', 'NOTIFICATION', 'OVERDUE', now(), now(), now())`,
+      [id],
+    );
   });
   afterAll(() => app.stop());
 
