@@ -13,10 +13,11 @@ import {
   createSupplier,
   linkSubprocessor,
 } from '../support/factories';
-import { encodeGlobalId } from '../../src/common/global-id';
 import { ClientSector, DataCategory } from '../../src/common/enums';
 import { ObligationReminderJob } from '../../src/modules/obligation/obligation.reminders';
 import { pendingAlerts } from '../../src/modules/webhook/webhook.delivery';
+import { decodeIdOf, encodeGlobalId } from '../../src/common/global-id';
+import { createEndpoint } from '../webhook/support';
 
 const HOUR = 3600 * 1000;
 const REMINDER_SUBSCRIPTION = `subscription($clientId: ID, $after: ID) {
@@ -53,7 +54,7 @@ describe('obligation reminders', () => {
   }
 
   beforeAll(async () => {
-    app = await startTestApp();
+    app = await startTestApp({ WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_POLL_MS: '0' });
     second = await new DataSource(app.database.db.options).initialize();
     job = new ObligationReminderJob(app.database.db, { intervalMs: 0 });
     otherInstance = new ObligationReminderJob(second, { intervalMs: 0 });
@@ -120,12 +121,26 @@ describe('obligation reminders', () => {
     expect(passed).toBe(2);
     // Nothing is due for the indirect client yet (its clock started at the first computation).
     expect(await remindersOf(ids.indirect)).toEqual([]);
-    // Webhooks carry the obligation in their payload (what the delivery worker sends).
-    const [delivery] = await pendingAlerts(
+    // Webhooks carry the obligation in their payload (what the delivery worker sends): read for an endpoint
+    // of the client's own, as the worker reads it.
+    const endpoint = await createEndpoint(app, await app.clientToken(ids.late), {
+      url: 'https://127.0.0.1:9/reminders',
+      kinds: ['OVERDUE'],
+    });
+    const pending = await pendingAlerts(
       app.database.db,
-      { clientId: ids.late, kinds: ['OVERDUE'], cursor: '0' },
+      app.services.obligation,
+      [
+        {
+          id: decodeIdOf('WebhookEndpoint', endpoint.id)!,
+          clientId: ids.late,
+          kinds: ['OVERDUE'],
+          cursor: '0',
+        },
+      ],
       10,
     );
+    const [delivery] = [...pending.values()][0];
     expect(JSON.parse(delivery.body)).toMatchObject({
       type: 'obligation.overdue',
       data: {
