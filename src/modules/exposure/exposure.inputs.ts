@@ -1,6 +1,7 @@
 import { IsEnum, IsOptional, IsString, Length, MaxLength } from 'class-validator';
 import { Field, ID, InputType, registerEnumType } from 'type-graphql';
 import { DateTimeScalar } from '../../common/scalars';
+import { OrderDirection } from '../../common/order-direction';
 import { MaxFilterLength } from '../../common/validation';
 import { ObligationMilestone, RegulatoryRegime } from '../obligation/regimes';
 import { ExposureLevel, NotificationStatus } from './exposure.entity';
@@ -54,11 +55,6 @@ export enum ExposureOrderField {
   CLIENT_NAME = 'CLIENT_NAME',
 }
 
-export enum OrderDirection {
-  ASC = 'ASC',
-  DESC = 'DESC',
-}
-
 registerEnumType(ExposureOrderField, {
   name: 'ExposureOrderField',
   description: 'What an exposure list is ordered by; ties in id order, in the same direction.',
@@ -70,12 +66,6 @@ registerEnumType(ExposureOrderField, {
     },
     CLIENT_NAME: { description: "The client's name (default ASC)." },
   },
-});
-
-registerEnumType(OrderDirection, {
-  name: 'OrderDirection',
-  description: 'Ascending or descending.',
-  valuesConfig: { ASC: { description: 'Smallest first.' }, DESC: { description: 'Largest first.' } },
 });
 
 @InputType({

@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { OrderDirection, orderKind } from '../../common/order-direction';
 import { Viewer, clientScope } from '../../auth/viewer';
 import DataLoader from 'dataloader';
 import {
@@ -24,7 +25,7 @@ import {
   ExposureLevel,
   ExposureRevisionEntity,
 } from './exposure.entity';
-import { ExposureFilter, ExposureOrder, ExposureOrderField, OrderDirection } from './exposure.inputs';
+import { ExposureFilter, ExposureOrder, ExposureOrderField } from './exposure.inputs';
 
 /** The incident-level figures over the exposures a viewer may see. */
 export interface ExposureSummaryValue {
@@ -97,7 +98,7 @@ export function exposureOrder(order: ExposureOrder | null | undefined): {
   const kind =
     field === ExposureOrderField.SCORE && direction === OrderDirection.DESC
       ? EXPOSURE_ORDER.kind
-      : `exposures:${field}:${direction}`;
+      : orderKind(EXPOSURE_ORDER.kind, field, direction);
   let listed = EXPOSURE_ORDERS.get(kind);
   if (!listed) EXPOSURE_ORDERS.set(kind, (listed = listOrder(kind, EXPOSURE_ORDER_COLUMNS[field].slice())));
   return { order: listed, descending: direction === OrderDirection.DESC };

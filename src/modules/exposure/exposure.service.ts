@@ -1,3 +1,4 @@
+import { OrderDirection } from '../../common/order-direction';
 import { TransactionalConnection } from '../../db/transactional-connection';
 import { Viewer, forbidden } from '../../auth/viewer';
 import { decodeIdOf } from '../../common/global-id';
@@ -9,7 +10,6 @@ import {
   ExposureFilter,
   ExposureOrder,
   ExposureOrderField,
-  OrderDirection,
   RecordNotificationDecisionInput,
 } from './exposure.inputs';
 import { ObligationMilestone, REGIMES, RegulatoryRegime } from '../obligation/regimes';

@@ -11,7 +11,7 @@ import { ClientEntity } from '../client/client.entity';
 import { ExposureEngine } from '../exposure/exposure.engine';
 import { ExposureChangeReason, ExposureEntity } from '../exposure/exposure.entity';
 import { RecordClientNoticeInput, RecordObligationTriggerInput } from './obligation.inputs';
-import { ObligationValue } from './regimes';
+import { ObligationValue, computeObligations } from './regimes';
 import { obligationsOf, refreshObligationClocks, regimesOf } from './obligation.clock';
 
 const notFound = (field: string, message: string) =>
