@@ -43,8 +43,8 @@ export async function seedLargeRegister(
     ],
     [
       'clients',
-      `INSERT INTO client (name, sector)
-      SELECT 'Bench client ' || lpad(g::text, 6, '0'),
+      `INSERT INTO client (name, reference, sector)
+      SELECT 'Bench client ' || lpad(g::text, 6, '0'), 'BENCH-C-' || lpad(g::text, 6, '0'),
              (ARRAY['CENTRAL_GOVERNMENT','LOCAL_GOVERNMENT','HEALTH','EDUCATION','DEFENCE','FINANCIAL_SERVICES','PRIVATE','OTHER'])[1 + g % 8]
       FROM generate_series(1, $1::int) g`,
       [size.clients],

@@ -18,6 +18,7 @@ import { ExposureChangeReason } from '../src/modules/exposure/exposure.entity';
 import { seedLargeRegister, RegisterSize } from './large-register';
 import { makeCertificate, webhookLatency } from './webhooks';
 import { insightTimings } from './insight';
+import { registerIoBench } from './register-io';
 
 /**
  * npm run bench [-- --quick | --ci | --webhooks]: builds a large register in a fresh database, starts the API as real
@@ -572,6 +573,8 @@ async function main(): Promise<void> {
       `  ${hooks.received}/${hooks.endpoints} received (${hooks.verified} signatures verified); p50 ${hooks.p50.toFixed(0)} ms, p99 ${hooks.p99.toFixed(0)} ms; subscriptions' p99 ${alerts.p99.toFixed(0)} ms`,
     );
 
+    say('Register to and from a workbook (bench/register-io.ts):');
+    const registerIo = await registerIoBench(db, databaseUrl, say);
     say(
       `Dense supply chain: ${profile.dense.suppliers} suppliers in one strongly connected component, one incident inside it`,
     );
@@ -610,6 +613,7 @@ async function main(): Promise<void> {
       webhook_subscription_ratio: round(hooks.p99 / alerts.p99, 2),
       rss_mb: round(rssMb),
       denseGraph: { suppliers: dense.suppliers, links: dense.links },
+      registerIo,
       denseGraph_ms: round(dense.engineMs),
       denseGraphFloor_ms: round(dense.floorMs),
       denseGraph_floor_ratio: round(dense.engineMs / dense.floorMs, 2),

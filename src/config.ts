@@ -71,6 +71,12 @@ export interface Config {
   webhookConcurrency: number;
   /** How long delivery attempts (webhookDeliveries) are kept; older ones are pruned by a daily job. */
   webhookDeliveryRetentionSeconds: number;
+  /** Largest file POST /imports accepts (its own limit: BODY_LIMIT_BYTES is for GraphQL documents). */
+  importMaxBytes: number;
+  /** Bytes an uploaded archive (an .xlsx is a zip) may unpack to, counted as it inflates: the zip-bomb guard. */
+  importMaxUnpackedBytes: number;
+  /** Files larger than this are imported as a job: POST /imports answers 202 { jobId } at once (importJob in GraphQL). */
+  importJobThresholdBytes: number;
 }
 
 /** The development secret used when JWT_SECRET is unset outside production. */
@@ -217,6 +223,27 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     fieldSuggestions: bool('FIELD_SUGGESTIONS', source.FIELD_SUGGESTIONS, env !== 'production'),
     rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', source.RATE_LIMIT_PER_MINUTE, 1200, 0, 10_000_000),
     bodyLimitBytes: int('BODY_LIMIT_BYTES', source.BODY_LIMIT_BYTES, 102400, 1024, 10 * 1024 * 1024),
+    importMaxBytes: int(
+      'IMPORT_MAX_BYTES',
+      source.IMPORT_MAX_BYTES,
+      50 * 1024 * 1024,
+      1024,
+      1024 * 1024 * 1024,
+    ),
+    importMaxUnpackedBytes: int(
+      'IMPORT_MAX_UNPACKED_BYTES',
+      source.IMPORT_MAX_UNPACKED_BYTES,
+      300 * 1024 * 1024,
+      1024,
+      4 * 1024 * 1024 * 1024,
+    ),
+    importJobThresholdBytes: int(
+      'IMPORT_JOB_THRESHOLD_BYTES',
+      source.IMPORT_JOB_THRESHOLD_BYTES,
+      2 * 1024 * 1024,
+      0,
+      1024 * 1024 * 1024,
+    ),
     maxConcurrentQueries: int('MAX_CONCURRENT_QUERIES', source.MAX_CONCURRENT_QUERIES, 4, 1, 1000),
     dailyJobsIntervalMs: int('DAILY_JOBS_INTERVAL_MS', source.DAILY_JOBS_INTERVAL_MS, 60_000, 0, 86_400_000),
     remindersIntervalMs: int('REMINDERS_INTERVAL_MS', source.REMINDERS_INTERVAL_MS, 60_000, 0, 3_600_000),

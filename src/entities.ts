@@ -17,6 +17,7 @@ import {
   ObligationTriggerEntity,
 } from './modules/obligation/obligation.entity';
 import { WebhookDeliveryEntity, WebhookEndpointEntity } from './modules/webhook/webhook.entity';
+import { ImportJobEntity } from './modules/register-io/import-job.entity';
 
 /** Every TypeORM entity; the DataSource and the migration generator read this list. */
 export const ENTITIES = [
@@ -38,4 +39,5 @@ export const ENTITIES = [
   ObligationReminderEntity,
   WebhookEndpointEntity,
   WebhookDeliveryEntity,
+  ImportJobEntity,
 ];

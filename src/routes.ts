@@ -1,4 +1,5 @@
 import { mountReportRoutes } from './modules/report/report.routes';
+import { mountRegisterIoRoutes } from './modules/register-io/register-io.routes';
 import { HttpRoutes } from './transport/http-routes';
 import { mountPictureRoutes } from './modules/picture/picture.routes';
 
@@ -10,4 +11,5 @@ import { mountPictureRoutes } from './modules/picture/picture.routes';
 export function mountRoutes(routes: HttpRoutes): void {
   mountPictureRoutes(routes);
   mountReportRoutes(routes);
+  mountRegisterIoRoutes(routes);
 }

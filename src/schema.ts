@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { ImportJobResolver } from './modules/register-io/import-job.resolver';
 import { GraphQLInterfaceType, GraphQLObjectType, GraphQLSchema } from 'graphql';
 import { buildSchema, getMetadataStorage } from 'type-graphql';
 import { AgreementResolver } from './modules/agreement/agreement.resolver';
@@ -55,6 +56,7 @@ export const RESOLVERS = [
   ExposureReportResolver,
   ViewerResolver,
   WebhookResolver,
+  ImportJobResolver,
 ] as const;
 
 /**

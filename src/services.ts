@@ -13,10 +13,13 @@ import { ConcentrationService } from './modules/concentration/concentration.serv
 import { ReportService } from './modules/report/report.service';
 import { PictureService } from './modules/picture/picture.service';
 import { WebhookService, WebhookServiceOptions } from './modules/webhook/webhook.service';
+import { RegisterIoOptions, RegisterIoService } from './modules/register-io/register-io.service';
 
 interface ServiceOptions {
   /** URL rules and the secret overlap (webhookServiceOptions(config)); defaults suit development. */
   webhooks?: WebhookServiceOptions;
+  /** Import limits (registerIoOptions(config)); defaults suit development. */
+  registerIo?: RegisterIoOptions;
 }
 
 /**
@@ -56,6 +59,7 @@ function servicesOver(connection: TransactionalConnection, engine: ExposureEngin
     concentration: new ConcentrationService(connection),
     picture: new PictureService(connection),
     webhook: new WebhookService(connection, options.webhooks),
+    registerIo: new RegisterIoService(connection, engine, options.registerIo),
   };
 }
 

@@ -2,6 +2,7 @@ import net from 'node:net';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { Config } from './config';
+import { registerIoOptions } from './modules/register-io/register-io.service';
 import { createDataSource } from '../ormconfig';
 import { EmbeddedDatabase, embeddedApiUrl, startEmbeddedPostgres } from './db/embedded';
 import { describeConnectedRole, grantApiRole, privilegeWarning, roleOfUrl } from './db/roles';
@@ -115,7 +116,10 @@ export async function startApplication(
       const warning = privilegeWarning(await describeConnectedRole(db));
       if (warning) logger.warn(warning);
     }
-    const services = createServices(db, { webhooks: webhookServiceOptions(config) });
+    const services = createServices(db, {
+      webhooks: webhookServiceOptions(config),
+      registerIo: registerIoOptions(config),
+    });
 
     const graphiqlHeaders: Record<string, string> = {};
     const tokens: [string, string][] = [];

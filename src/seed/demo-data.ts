@@ -64,6 +64,8 @@ export interface DemoClient {
   country?: string;
   /** Set explicitly; default: from sector and country (docs/regulatory-clocks.md). */
   regimes?: RegulatoryRegime[];
+  /** Councils: their ONS (GSS) area code; NHS England: its ODS code; departments and USS: their usual abbreviation. */
+  reference: string;
 }
 
 export interface DemoAgreement {
@@ -174,21 +176,41 @@ export const DEMO_SUPPLIERS: Record<SupplierKey, DemoSupplier> = {
 export const DEMO_SUPPLIER_LINKS: [SupplierKey, SupplierKey][] = [['capita', 'colocation']];
 
 export const DEMO_CLIENTS: Record<ClientKey, DemoClient> = {
-  dwp: { name: 'Department for Work and Pensions', sector: ClientSector.CENTRAL_GOVERNMENT },
-  dfe: { name: 'Department for Education', sector: ClientSector.CENTRAL_GOVERNMENT },
-  mod: { name: 'Ministry of Defence', sector: ClientSector.DEFENCE },
-  homeOffice: { name: 'Home Office', sector: ClientSector.CENTRAL_GOVERNMENT },
-  nhsEngland: { name: 'NHS England', sector: ClientSector.HEALTH },
+  dwp: {
+    name: 'Department for Work and Pensions',
+    sector: ClientSector.CENTRAL_GOVERNMENT,
+    reference: 'DWP',
+  },
+  dfe: { name: 'Department for Education', sector: ClientSector.CENTRAL_GOVERNMENT, reference: 'DFE' },
+  mod: { name: 'Ministry of Defence', sector: ClientSector.DEFENCE, reference: 'MOD' },
+  homeOffice: { name: 'Home Office', sector: ClientSector.CENTRAL_GOVERNMENT, reference: 'HO' },
+  nhsEngland: { name: 'NHS England', sector: ClientSector.HEALTH, reference: 'X24' },
   // A pension scheme. In 2023 the Pensions Regulator told schemes using Capita to check whether their members'
   // data was affected: the trustees' clock is UK GDPR's (Art. 33 to the ICO, Art. 34 to members at high risk),
   // the Regulator's statement is context, not a clock of its own (no such regime here).
-  uss: { name: 'Universities Superannuation Scheme', sector: ClientSector.FINANCIAL_SERVICES },
-  colchester: { name: 'Colchester City Council', sector: ClientSector.LOCAL_GOVERNMENT },
-  coventry: { name: 'Coventry City Council', sector: ClientSector.LOCAL_GOVERNMENT },
-  rochford: { name: 'Rochford District Council', sector: ClientSector.LOCAL_GOVERNMENT },
-  southStaffordshire: { name: 'South Staffordshire Council', sector: ClientSector.LOCAL_GOVERNMENT },
-  barnet: { name: 'London Borough of Barnet', sector: ClientSector.LOCAL_GOVERNMENT },
-  harrow: { name: 'London Borough of Harrow', sector: ClientSector.LOCAL_GOVERNMENT },
+  uss: {
+    name: 'Universities Superannuation Scheme',
+    sector: ClientSector.FINANCIAL_SERVICES,
+    reference: 'USS',
+  },
+  colchester: {
+    name: 'Colchester City Council',
+    sector: ClientSector.LOCAL_GOVERNMENT,
+    reference: 'E07000071',
+  },
+  coventry: { name: 'Coventry City Council', sector: ClientSector.LOCAL_GOVERNMENT, reference: 'E08000026' },
+  rochford: {
+    name: 'Rochford District Council',
+    sector: ClientSector.LOCAL_GOVERNMENT,
+    reference: 'E07000075',
+  },
+  southStaffordshire: {
+    name: 'South Staffordshire Council',
+    sector: ClientSector.LOCAL_GOVERNMENT,
+    reference: 'E07000196',
+  },
+  barnet: { name: 'London Borough of Barnet', sector: ClientSector.LOCAL_GOVERNMENT, reference: 'E09000003' },
+  harrow: { name: 'London Borough of Harrow', sector: ClientSector.LOCAL_GOVERNMENT, reference: 'E09000015' },
   // ILLUSTRATIVE, not a real Capita client: an EU financial entity, so the demo shows other regulators'
   // clocks beside UK GDPR's. Established in Ireland: EU GDPR (Art. 3(1)) and DORA by default. DORA applied from
   // 17 January 2025, so the 2023 attack starts no DORA clock (NOT_STARTED) while EU GDPR's 72 h runs.
@@ -196,6 +218,7 @@ export const DEMO_CLIENTS: Record<ClientKey, DemoClient> = {
     name: 'Example Pensions Administration Ireland DAC (illustrative, not a Capita client)',
     sector: ClientSector.FINANCIAL_SERVICES,
     country: 'IE',
+    reference: 'ILLUSTRATIVE-IE-1',
   },
 };
 

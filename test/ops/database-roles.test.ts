@@ -129,6 +129,8 @@ describe('the API database role', () => {
       'contract',
       'data_processing_agreement',
       'exposure',
+      // Large imports' progress and report (src/modules/register-io).
+      'import_job',
       'incident',
       'scheduled_job',
       'supplier',

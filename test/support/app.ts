@@ -7,6 +7,7 @@ import { encodeGlobalId } from '../../src/common/global-id';
 import { createSchema } from '../../src/schema';
 import { createServices, Services } from '../../src/services';
 import { webhookServiceOptions } from '../../src/modules/webhook/webhook.service';
+import { registerIoOptions } from '../../src/modules/register-io/register-io.service';
 import { WebhookWorkerOptions } from '../../src/modules/webhook/webhook.worker';
 import { RunningServer, startServer } from '../../src/server';
 import { TestDatabase, attachToDatabase, createTestDatabase } from './database';
@@ -66,7 +67,10 @@ export async function startTestApp(
     METRICS_PORT: '0',
     ...env,
   });
-  const services = createServices(database.db, { webhooks: webhookServiceOptions(config) });
+  const services = createServices(database.db, {
+    webhooks: webhookServiceOptions(config),
+    registerIo: registerIoOptions(config),
+  });
   const server = await startServer(
     {
       config,

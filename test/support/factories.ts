@@ -48,6 +48,7 @@ export async function createClient(
     sector: ClientSector;
     country: string;
     regimes: RegulatoryRegime[];
+    reference: string;
   }> = {},
 ) {
   return services.client.create(FACTORY_ADMIN, {

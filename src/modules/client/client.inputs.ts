@@ -4,6 +4,9 @@ import { Field, ID, InputType } from 'type-graphql';
 import { ClientSector } from '../../common/enums';
 import { MaxFilterLength } from '../../common/validation';
 
+/** No surrounding spaces, no control characters (the database's client_reference_format says the same). */
+export const CLIENT_REFERENCE_PATTERN = /^(?!\s)(?!.*\s$)[^\p{Cc}]+$/su;
+
 @InputType({ description: 'Filters for the client list; all given filters must match.' })
 export class ClientFilter {
   @Field(() => String, {
@@ -29,6 +32,19 @@ export class CreateClientInput {
   @Field(() => ClientSector, { description: 'Sector the organisation belongs to.' })
   @IsEnum(ClientSector)
   sector: ClientSector;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "The client's own code, unique in the register (an ONS or ODS code, a ledger code), 1 to 100 characters without leading or trailing spaces; spreadsheets refer to the client by it. Omitted: one is made from the name (COLCHESTER-CITY-COUNCIL-3F9A1C).",
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100, { message: 'reference must be 1 to 100 characters long' })
+  @Matches(CLIENT_REFERENCE_PATTERN, {
+    message: 'reference must not start or end with a space, nor hold control characters',
+  })
+  reference?: string | null;
 
   @Field(() => String, {
     nullable: true,
@@ -67,6 +83,19 @@ export class UpdateClientInput {
   @IsOptional()
   @IsEnum(ClientSector)
   sector?: ClientSector | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "The client's own code, unique in the register (an ONS or ODS code, a ledger code), 1 to 100 characters without leading or trailing spaces; spreadsheets refer to the client by it. Omitted: unchanged.",
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100, { message: 'reference must be 1 to 100 characters long' })
+  @Matches(CLIENT_REFERENCE_PATTERN, {
+    message: 'reference must not start or end with a space, nor hold control characters',
+  })
+  reference?: string | null;
 
   @Field(() => String, {
     nullable: true,

@@ -18,6 +18,12 @@ export class Client extends Node {
   sector: ClientSector;
 
   @Field({
+    description:
+      "The client's own code, unique in the register (an ONS or ODS code, a ledger code); spreadsheets refer to the client by it (docs/import.md). Clients recorded before it was kept got one made from their name.",
+  })
+  reference: string;
+
+  @Field({
     description: 'Country of establishment, ISO 3166-1 alpha-2 (clients recorded before it was kept: GB).',
   })
   country: string;
