@@ -112,6 +112,8 @@ describe('SQL statements per incident mutation do not grow with the register', (
     expect(large.record).toBe(small.record);
     expect(large.update).toBe(small.update);
     // Pinned absolute counts: if a change moves them, check that they are still the same for both sizes, then update.
-    expect(small).toEqual({ record: 16, update: 17 });
+    // Two of them keep the obligation clocks on the changed rows (obligation.clock.ts: read, write; the write is
+    // left out when no clock moved).
+    expect(small).toEqual({ record: 18, update: 18 });
   });
 });
