@@ -50,6 +50,8 @@ export interface Config {
   nestedReadPlanning: boolean;
   /** How often each instance checks whether a daily job is due (src/modules/schedule); 0 turns them off. */
   dailyJobsIntervalMs: number;
+  /** How often each instance ticks the obligation reminders job (DUE_SOON, OVERDUE alerts); 0 turns it off. */
+  remindersIntervalMs: number;
   /** Open subscriptions allowed on one WebSocket, and for one token subject across this instance's sockets. */
   wsMaxSubscriptionsPerSocket: number;
   wsMaxSubscriptionsPerSubject: number;
@@ -247,6 +249,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     maxConcurrentQueries: int('MAX_CONCURRENT_QUERIES', source.MAX_CONCURRENT_QUERIES, 4, 1, 1000),
     nestedReadPlanning: bool('NESTED_READ_PLANNING', source.NESTED_READ_PLANNING, true),
     dailyJobsIntervalMs: int('DAILY_JOBS_INTERVAL_MS', source.DAILY_JOBS_INTERVAL_MS, 60_000, 0, 86_400_000),
+    remindersIntervalMs: int('REMINDERS_INTERVAL_MS', source.REMINDERS_INTERVAL_MS, 60_000, 0, 3_600_000),
     wsMaxSubscriptionsPerSocket: int(
       'WS_MAX_SUBSCRIPTIONS_PER_SOCKET',
       source.WS_MAX_SUBSCRIPTIONS_PER_SOCKET,

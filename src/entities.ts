@@ -11,7 +11,11 @@ import { ExposureAlertEntity } from './modules/alert/alert.entity';
 import { AuditEventEntity } from './modules/audit/audit.entity';
 import { SupplierEntity, SupplierSubprocessorEntity } from './modules/supplier/supplier.entity';
 import { ScheduledJobEntity } from './modules/schedule/scheduled-job.entity';
-import { ClientNoticeEntity, ObligationTriggerEntity } from './modules/obligation/obligation.entity';
+import {
+  ClientNoticeEntity,
+  ObligationReminderEntity,
+  ObligationTriggerEntity,
+} from './modules/obligation/obligation.entity';
 import { WebhookDeliveryEntity, WebhookEndpointEntity } from './modules/webhook/webhook.entity';
 import { ImportJobEntity } from './modules/register-io/import-job.entity';
 
@@ -32,6 +36,7 @@ export const ENTITIES = [
   ScheduledJobEntity,
   ClientNoticeEntity,
   ObligationTriggerEntity,
+  ObligationReminderEntity,
   WebhookEndpointEntity,
   WebhookDeliveryEntity,
   ImportJobEntity,

@@ -14,6 +14,7 @@ import { mintToken } from './auth/jwt';
 import { encodeGlobalId } from './common/global-id';
 import { startedContractsJob } from './modules/exposure/exposure.engine';
 import { DailyJobRunner } from './modules/schedule/daily-jobs';
+import { ObligationReminderJob } from './modules/obligation/obligation.reminders';
 import { webhookServiceOptions } from './modules/webhook/webhook.service';
 import { webhookDeliveryPruningJob } from './modules/webhook/webhook.pruning';
 
@@ -160,6 +161,9 @@ export async function startApplication(
       { intervalMs: config.dailyJobsIntervalMs, logger },
     );
     dailyJobs.start();
+    // Obligation reminders (DUE_SOON, OVERDUE), shared by every instance the same way: one runs each tick.
+    const reminders = new ObligationReminderJob(db, { intervalMs: config.remindersIntervalMs, logger });
+    reminders.start();
     if (config.graphiql)
       say(`GraphiQL at ${server.url}/graphiql${embedded ? ' (opens with the admin token)' : ''}`);
     if (tokens.length)
@@ -172,6 +176,7 @@ export async function startApplication(
       tokens,
       async stop() {
         await dailyJobs.stop();
+        await reminders.stop();
         await server.stop();
         await undoAll();
       },

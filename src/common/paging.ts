@@ -16,6 +16,30 @@ export interface OrderColumn<E> {
   sql: string;
   cast: CursorCast;
   value: (row: E) => string | number;
+  /**
+   * For a sort value that is not one of the entity's columns (another table's, by a subquery in `sql`): it is
+   * selected as `as` and set on each row as `property`, so `value` can read it for the row's cursor.
+   */
+  selected?: { as: string; property: string };
+}
+
+/** The extra select items of an order's non-column sort values. */
+function selectedSortValues<E>(order: readonly OrderColumn<E>[]): string {
+  return order
+    .filter((o) => o.selected)
+    .map((o) => `, ${o.sql} AS "${o.selected!.as}"`)
+    .join('');
+}
+
+/** Rows hydrated, with an order's non-column sort values set on them. */
+function hydrateOrdered<E extends ObjectLiteral>(
+  db: Runner,
+  spec: Pick<ListSpec<E>, 'entity' | 'order'>,
+  raw: Record<string, unknown>,
+): E {
+  const row = hydrate(db, spec.entity, raw) as Record<string, unknown>;
+  for (const o of spec.order) if (o.selected) row[o.selected.property] = raw[o.selected.as];
+  return row as E;
 }
 
 /**
@@ -187,11 +211,11 @@ export async function pageQuery<E extends ObjectLiteral>(
   };
   const where = cursor ? `${baseWhere} AND ${keysetCondition(spec, spec.params, cursor)}` : baseWhere;
   const rows: Record<string, unknown>[] = await db.query(
-    `SELECT ${listColumns(db, spec.entity, spec.leaveOut)} FROM ${spec.from} WHERE ${where} ORDER BY ${orderBy(spec)} LIMIT ${first + 1}`,
+    `SELECT ${listColumns(db, spec.entity, spec.leaveOut)}${selectedSortValues(spec.order)} FROM ${spec.from} WHERE ${where} ORDER BY ${orderBy(spec)} LIMIT ${first + 1}`,
     spec.params.values,
   );
   return toConnection(
-    rows.map((r) => hydrate(db, spec.entity, r)),
+    rows.map((r) => hydrateOrdered(db, spec, r)),
     first,
     cursor !== null,
     spec.order.kind,
@@ -228,13 +252,13 @@ export async function childPagesQuery<E extends ObjectLiteral>(
     `SELECT parent.id AS __parent, page.*
      FROM unnest(${parents}::uuid[]) AS parent(id)
      CROSS JOIN LATERAL (
-       SELECT ${listColumns(db, spec.entity, spec.leaveOut)} FROM ${spec.from} WHERE ${conditions.join(' AND ')} ORDER BY ${orderBy(spec)} LIMIT ${first + 1}
+       SELECT ${listColumns(db, spec.entity, spec.leaveOut)}${selectedSortValues(spec.order)} FROM ${spec.from} WHERE ${conditions.join(' AND ')} ORDER BY ${orderBy(spec)} LIMIT ${first + 1}
      ) page
-     ORDER BY parent.id, ${orderBy({ ...spec, order: spec.order.map((o) => ({ ...o, sql: o.sql.replace(/\bt\./g, 'page.') })) })}`,
+     ORDER BY parent.id, ${orderBy({ ...spec, order: spec.order.map((o) => ({ ...o, sql: o.selected ? `page."${o.selected.as}"` : o.sql.replace(/\bt\./g, 'page.') })) })}`,
     spec.params.values,
   );
   const byParent = new Map<string, E[]>(parentIds.map((id) => [id, []]));
-  for (const row of rows) byParent.get(row.__parent as string)?.push(hydrate(db, spec.entity, row));
+  for (const row of rows) byParent.get(row.__parent as string)?.push(hydrateOrdered(db, spec, row));
   return byParent;
 }
 

@@ -7,6 +7,7 @@ import {
   ServiceCriticality,
   SupplierTier,
 } from '../common/enums';
+import { RegulatoryRegime } from '../modules/obligation/regimes';
 
 /**
  * The demo register: the Capita incidents of 2023, told with public figures.
@@ -44,7 +45,8 @@ export type ClientKey =
   | 'rochford'
   | 'southStaffordshire'
   | 'barnet'
-  | 'harrow';
+  | 'harrow'
+  | 'euFund';
 
 export interface DemoSupplier {
   name: string;
@@ -58,6 +60,10 @@ export interface DemoSupplier {
 export interface DemoClient {
   name: string;
   sector: ClientSector;
+  /** ISO 3166-1 alpha-2; default GB. */
+  country?: string;
+  /** Set explicitly; default: from sector and country (docs/regulatory-clocks.md). */
+  regimes?: RegulatoryRegime[];
   /** Councils: their ONS (GSS) area code; NHS England: its ODS code; departments and USS: their usual abbreviation. */
   reference: string;
 }
@@ -179,6 +185,9 @@ export const DEMO_CLIENTS: Record<ClientKey, DemoClient> = {
   mod: { name: 'Ministry of Defence', sector: ClientSector.DEFENCE, reference: 'MOD' },
   homeOffice: { name: 'Home Office', sector: ClientSector.CENTRAL_GOVERNMENT, reference: 'HO' },
   nhsEngland: { name: 'NHS England', sector: ClientSector.HEALTH, reference: 'X24' },
+  // A pension scheme. In 2023 the Pensions Regulator told schemes using Capita to check whether their members'
+  // data was affected: the trustees' clock is UK GDPR's (Art. 33 to the ICO, Art. 34 to members at high risk),
+  // the Regulator's statement is context, not a clock of its own (no such regime here).
   uss: {
     name: 'Universities Superannuation Scheme',
     sector: ClientSector.FINANCIAL_SERVICES,
@@ -202,6 +211,15 @@ export const DEMO_CLIENTS: Record<ClientKey, DemoClient> = {
   },
   barnet: { name: 'London Borough of Barnet', sector: ClientSector.LOCAL_GOVERNMENT, reference: 'E09000003' },
   harrow: { name: 'London Borough of Harrow', sector: ClientSector.LOCAL_GOVERNMENT, reference: 'E09000015' },
+  // ILLUSTRATIVE, not a real Capita client: an EU financial entity, so the demo shows other regulators'
+  // clocks beside UK GDPR's. Established in Ireland: EU GDPR (Art. 3(1)) and DORA by default. DORA applied from
+  // 17 January 2025, so the 2023 attack starts no DORA clock (NOT_STARTED) while EU GDPR's 72 h runs.
+  euFund: {
+    name: 'Example Pensions Administration Ireland DAC (illustrative, not a Capita client)',
+    sector: ClientSector.FINANCIAL_SERVICES,
+    country: 'IE',
+    reference: 'ILLUSTRATIVE-IE-1',
+  },
 };
 
 /** The client whose token start-up prints: exposed to both 2023 incidents (directly, and through the bucket). */
@@ -488,6 +506,27 @@ export const DEMO_CONTRACTS: DemoContract[] = [
         reference: 'MOD-MARINE-SERCO-DPA',
         dataCategories: [DataCategory.EMPLOYMENT, DataCategory.BASIC_IDENTITY, DataCategory.CONTACT],
         dataSubjectCount: 2_000, // ESTIMATE
+        processingLocations: ['GB'],
+        dataRetainedUntil: null,
+        subprocessors: [],
+      },
+    ],
+  },
+  // ILLUSTRATIVE (see DEMO_CLIENTS.euFund): members' records administered from the UK for an Irish client.
+  {
+    client: 'euFund',
+    supplier: 'capita',
+    reference: 'EU-PENSIONS-CAPITA (illustrative)',
+    title: 'Pension administration for Irish scheme members (illustrative)',
+    value: null,
+    startsOn: '2021-01-01',
+    endsOn: null,
+    criticality: ServiceCriticality.CRITICAL,
+    agreements: [
+      {
+        reference: 'EU-PENSIONS-CAPITA-DPA (illustrative)',
+        dataCategories: [DataCategory.BASIC_IDENTITY, DataCategory.CONTACT, DataCategory.FINANCIAL],
+        dataSubjectCount: 20_000,
         processingLocations: ['GB'],
         dataRetainedUntil: null,
         subprocessors: [],

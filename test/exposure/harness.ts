@@ -28,12 +28,28 @@ import {
   RefExposure,
   RefIncident,
   RefRegister,
+  RefRegime,
   awareAtOf,
   dataAwareAtOf,
   earliest,
   expectedExposures,
+  refDefaultRegimes,
+  refNextDueAt,
   toldBySupplier,
 } from './reference';
+import { ClientSector } from '../../src/common/enums';
+import { RegulatoryRegime } from '../../src/modules/obligation/regimes';
+
+/**
+ * Clients take turns through these, so random registers mix regimes (issue 13): the defaults of a UK
+ * council and of an EU financial entity, and explicit sets with PECR, UK NIS and NIS2.
+ */
+const CLIENT_PROFILES: { sector: ClientSector; country: string; regimes: RefRegime[] | null }[] = [
+  { sector: ClientSector.LOCAL_GOVERNMENT, country: 'GB', regimes: null },
+  { sector: ClientSector.FINANCIAL_SERVICES, country: 'IE', regimes: null },
+  { sector: ClientSector.PRIVATE, country: 'GB', regimes: ['UK_GDPR', 'PECR', 'UK_NIS'] },
+  { sector: ClientSector.OTHER, country: 'DE', regimes: ['NIS2', 'EU_GDPR', 'DORA'] },
+];
 
 /** What the verifications have looked at, to show the random cases are not trivial. */
 export const verifyStats = {
@@ -44,6 +60,7 @@ export const verifyStats = {
   withData: 0,
   revisionsAbove1: 0,
   levels: {} as Record<string, number>,
+  withNextDue: 0,
 };
 
 /** Every table the register and the engine write, children first (the order a DELETE must follow). */
@@ -52,6 +69,7 @@ export const TABLES_IN_FK_ORDER = [
   'exposure_revision',
   'notification_decision',
   'obligation_trigger',
+  'obligation_reminder',
   'client_notice',
   'exposure',
   'incident',
@@ -98,6 +116,7 @@ export interface DbExposure {
   firstComputedAt: Date;
   awareAt: Date;
   dataAwareAt: Date | null;
+  nextDueAt: Date | null;
   deadline: Date;
   computedAt: Date;
   resolvedAt: Date | null;
@@ -116,7 +135,7 @@ export async function readExposures(db: DataSource | EntityManager): Promise<DbE
     SELECT e.id, e.incident_id, e.client_id, e.revision, e.score, e.level, e.factors, e.contract_ids::text[] AS contract_ids,
            e.data_categories_at_risk, e.special_category_data, e.data_subjects_at_risk::float8 AS people,
            e.data_subjects_at_risk_low::float8 AS people_low, e.data_subjects_at_risk_high::float8 AS people_high, e.path::text[] AS path,
-           e.first_computed_at, e.aware_at, e.data_aware_at, e.notification_deadline, e.computed_at, e.resolved_at, e.last_change,
+           e.first_computed_at, e.aware_at, e.data_aware_at, e.next_due_at, e.notification_deadline, e.computed_at, e.resolved_at, e.last_change,
            coalesce((SELECT cardinality(r.data_categories_at_risk) > 0 FROM exposure_revision r WHERE r.exposure_id = e.id AND r.revision = 1), false) AS first_had_data,
            (SELECT min(r.recorded_at) FROM exposure_revision r WHERE r.exposure_id = e.id AND cardinality(r.data_categories_at_risk) > 0 AND r.resolved_at IS NULL) AS first_data_revision_at,
            coalesce((SELECT array_agg(r.revision ORDER BY r.revision) FROM exposure_revision r WHERE r.exposure_id = e.id), '{}') AS revision_numbers,
@@ -142,6 +161,7 @@ export async function readExposures(db: DataSource | EntityManager): Promise<DbE
     firstComputedAt: r.first_computed_at,
     awareAt: r.aware_at,
     dataAwareAt: r.data_aware_at,
+    nextDueAt: r.next_due_at,
     deadline: r.notification_deadline,
     firstRevisionHadData: r.first_had_data,
     firstDataRevisionAt: r.first_data_revision_at,
@@ -299,9 +319,21 @@ export class World {
     return supplier.id;
   }
 
+  /** Each client's profile (CLIENT_PROFILES), for the obligations the model expects. */
+  readonly clientProfiles = new Map<string, (typeof CLIENT_PROFILES)[number]>();
+
+  private clientsMade = 0;
+
   async client(): Promise<string> {
-    const client = await createClient(this.services);
+    // Counted before the first await: clients are made concurrently (Promise.all).
+    const profile = CLIENT_PROFILES[this.clientsMade++ % CLIENT_PROFILES.length];
+    const client = await createClient(this.services, {
+      sector: profile.sector,
+      country: profile.country,
+      ...(profile.regimes ? { regimes: profile.regimes as RegulatoryRegime[] } : {}),
+    });
     this.register.clients.push(client.id);
+    this.clientProfiles.set(client.id, profile);
     return client.id;
   }
 
@@ -728,6 +760,24 @@ export class World {
           problems.push(
             `${where}: dataAwareAt ${row.dataAwareAt?.toISOString() ?? 'null'}, expected ${dataAwareAt?.toISOString() ?? 'null'} (told with data ${m.dataToldFloor?.toISOString() ?? 'never'}, first revision with data ${row.firstDataRevisionAt?.toISOString() ?? 'none'})`,
           );
+      }
+      // Issue 13: the stored next due time is the model's, from the rules' text (no triggers or decisions
+      // here; Art. 34 has no fixed time, so it cannot move it).
+      const profile = this.clientProfiles.get(row.clientId);
+      if (profile) {
+        const expectedNextDue = refNextDueAt({
+          regimes: profile.regimes ?? refDefaultRegimes(profile.sector, profile.country),
+          awareAt: row.awareAt,
+          dataAwareAt: row.dataAwareAt,
+          highRiskSince: null,
+          triggers: {},
+          decisions: {},
+        });
+        if ((row.nextDueAt?.getTime() ?? null) !== (expectedNextDue?.getTime() ?? null))
+          problems.push(
+            `${where}: nextDueAt ${row.nextDueAt?.toISOString() ?? 'null'}, the model says ${expectedNextDue?.toISOString() ?? 'null'} (regimes ${JSON.stringify(profile.regimes ?? profile.country)}, aware ${row.awareAt.toISOString()}, data aware ${row.dataAwareAt?.toISOString() ?? 'null'})`,
+          );
+        verifyStats.withNextDue += row.nextDueAt ? 1 : 0;
       }
       // UK GDPR Art. 33: 72 hours from awareness of the personal data breach (of the incident while none).
       const clockStart = row.dataAwareAt ?? row.awareAt;

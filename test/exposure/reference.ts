@@ -460,3 +460,165 @@ export function dataAwareAtOf(dataToldFloor: Date | null, firstDataRevisionAt: D
 }
 
 export const DEADLINE_MS = 72 * 3600 * 1000;
+
+// ---------------------------------------------------------------------------------------------------------
+// Issue 13: obligations, restated from docs/regulatory-clocks.md ("The milestones", "Statuses", "Which
+// regimes apply"), not from src/modules/obligation/regimes.ts. Only what the text says is used: each
+// milestone's trigger and due offset, the instants rules start (00:00 local time of their first day), hours
+// added in UTC, calendar months in UTC, and nextDueAt as the earliest dueAt of an obligation still open.
+
+export type RefRegime = 'UK_GDPR' | 'EU_GDPR' | 'UK_NIS' | 'NIS2' | 'DORA' | 'PECR';
+
+/** What one exposure's clocks are computed from. */
+export interface RefClockFacts {
+  regimes: readonly RefRegime[];
+  awareAt: Date;
+  dataAwareAt: Date | null;
+  /** Art. 34 triggers itself: the first revision HIGH or CRITICAL with data at risk, while it is so now. */
+  highRiskSince: Date | null;
+  /** recordObligationTrigger, the earliest per regime. */
+  triggers: Partial<Record<RefRegime, Date>>;
+  /** The decision in force per `${regime}/${milestone}`: REPORTED (with reportedAt) or NOT_REQUIRED. */
+  decisions: Record<string, { status: 'REPORTED' | 'NOT_REQUIRED' | 'ASSESSING'; reportedAt: Date | null }>;
+}
+
+export interface RefObligation {
+  regime: RefRegime;
+  milestone: string;
+  startsAt: Date | null;
+  dueAt: Date | null;
+  open: boolean;
+}
+
+/** Midnight of a calendar day in London or Brussels, written out by hand (BST/CEST are UTC+1/UTC+2). */
+const LONDON_25_MAY_2018 = Date.parse('2018-05-25T00:00:00+01:00');
+const BRUSSELS_25_MAY_2018 = Date.parse('2018-05-25T00:00:00+02:00');
+const LONDON_10_MAY_2018 = Date.parse('2018-05-10T00:00:00+01:00');
+const BRUSSELS_18_OCT_2024 = Date.parse('2024-10-18T00:00:00+02:00');
+const BRUSSELS_17_JAN_2025 = Date.parse('2025-01-17T00:00:00+01:00');
+const LONDON_25_AUG_2013 = Date.parse('2013-08-25T00:00:00+01:00');
+const LONDON_20_AUG_2025 = Date.parse('2025-08-20T00:00:00+01:00');
+
+const H = 3600 * 1000;
+const plusHours = (at: Date, hours: number) => new Date(at.getTime() + hours * H);
+/** One calendar month later in UTC; a day the month lacks becomes its last day. */
+function plusOneMonth(at: Date): Date {
+  const y = at.getUTCFullYear();
+  const m = at.getUTCMonth() + 1;
+  const lastDay = new Date(Date.UTC(y, m + 1, 0)).getUTCDate();
+  return new Date(
+    Date.UTC(
+      y,
+      m,
+      Math.min(at.getUTCDate(), lastDay),
+      at.getUTCHours(),
+      at.getUTCMinutes(),
+      at.getUTCSeconds(),
+      at.getUTCMilliseconds(),
+    ),
+  );
+}
+
+/** The regimes a client is under by default ("Which regimes apply"). */
+export function refDefaultRegimes(sector: string, country: string): RefRegime[] {
+  const eu =
+    'AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE IS LI NO'.split(' ');
+  if (country === 'GB') return ['UK_GDPR'];
+  if (eu.includes(country)) return sector === 'FINANCIAL_SERVICES' ? ['EU_GDPR', 'DORA'] : ['EU_GDPR'];
+  return [];
+}
+
+/** Every obligation of the exposure, with whether it is still open (started, no REPORTED or NOT_REQUIRED). */
+export function refObligations(f: RefClockFacts): RefObligation[] {
+  const out: RefObligation[] = [];
+  const decided = (regime: RefRegime, milestone: string) => f.decisions[`${regime}/${milestone}`];
+  const reportedAt = (regime: RefRegime, milestone: string) => {
+    const d = decided(regime, milestone);
+    return d?.status === 'REPORTED' ? d.reportedAt : null;
+  };
+  const add = (regime: RefRegime, milestone: string, startsAt: Date | null, dueAt: Date | null) => {
+    const d = decided(regime, milestone);
+    const closed = d?.status === 'REPORTED' || d?.status === 'NOT_REQUIRED';
+    out.push({
+      regime,
+      milestone,
+      startsAt,
+      dueAt: startsAt ? dueAt : null,
+      open: startsAt !== null && !closed,
+    });
+  };
+  /** A clock started at `at` counts only when the rule was in force then. */
+  const inForce = (at: Date | null, from: number) => (at && at.getTime() >= from ? at : null);
+  const trigger = (regime: RefRegime) => f.triggers[regime] ?? null;
+  for (const regime of f.regimes) {
+    switch (regime) {
+      case 'UK_GDPR': {
+        const start = inForce(f.dataAwareAt, LONDON_25_MAY_2018);
+        add(regime, 'NOTIFICATION', start, start && plusHours(start, 72));
+        const recorded = trigger(regime);
+        const high =
+          recorded && f.highRiskSince
+            ? recorded < f.highRiskSince
+              ? recorded
+              : f.highRiskSince
+            : (recorded ?? f.highRiskSince);
+        add(regime, 'DATA_SUBJECTS', inForce(high, LONDON_25_MAY_2018), null);
+        break;
+      }
+      case 'EU_GDPR': {
+        const start = inForce(f.dataAwareAt, BRUSSELS_25_MAY_2018);
+        add(regime, 'NOTIFICATION', start, start && plusHours(start, 72));
+        break;
+      }
+      case 'UK_NIS': {
+        const start = inForce(trigger(regime), LONDON_10_MAY_2018);
+        add(regime, 'NOTIFICATION', start, start && plusHours(start, 72));
+        break;
+      }
+      case 'NIS2': {
+        const start = inForce(trigger(regime), BRUSSELS_18_OCT_2024);
+        add(regime, 'EARLY_WARNING', start, start && plusHours(start, 24));
+        add(regime, 'NOTIFICATION', start, start && plusHours(start, 72));
+        const submitted = inForce(reportedAt(regime, 'NOTIFICATION'), BRUSSELS_18_OCT_2024);
+        add(regime, 'FINAL_REPORT', submitted, submitted && plusOneMonth(submitted));
+        break;
+      }
+      case 'DORA': {
+        // Open from awareness; due 4 h after classification but at most 24 h after awareness, or 4 h after a
+        // classification made later than those 24 h.
+        const aware = inForce(f.awareAt, BRUSSELS_17_JAN_2025);
+        const classified = trigger(regime);
+        let due: Date | null = null;
+        if (aware) {
+          const backstop = plusHours(aware, 24);
+          if (!classified) due = backstop;
+          else if (classified <= backstop) {
+            const four = plusHours(classified, 4);
+            due = four < backstop ? four : backstop;
+          } else due = plusHours(classified, 4);
+        }
+        add(regime, 'INITIAL_NOTIFICATION', aware, due);
+        const initial = inForce(reportedAt(regime, 'INITIAL_NOTIFICATION'), BRUSSELS_17_JAN_2025);
+        add(regime, 'INTERMEDIATE_REPORT', initial, initial && plusHours(initial, 72));
+        const intermediate = inForce(reportedAt(regime, 'INTERMEDIATE_REPORT'), BRUSSELS_17_JAN_2025);
+        add(regime, 'FINAL_REPORT', intermediate, intermediate && plusOneMonth(intermediate));
+        break;
+      }
+      case 'PECR': {
+        const start = inForce(f.dataAwareAt, LONDON_25_AUG_2013);
+        const hours = start && start.getTime() >= LONDON_20_AUG_2025 ? 72 : 24;
+        add(regime, 'NOTIFICATION', start, start && plusHours(start, hours));
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** Exposure.nextDueAt: the earliest dueAt among obligations still open; null: none. */
+export function refNextDueAt(f: RefClockFacts): Date | null {
+  const dues = refObligations(f)
+    .filter((o) => o.open && o.dueAt)
+    .map((o) => o.dueAt!.getTime());
+  return dues.length ? new Date(Math.min(...dues)) : null;
+}

@@ -164,7 +164,28 @@ describe('GraphiQL page (headless Chromium)', () => {
     );
     expect(tabTitles).toEqual(expect.arrayContaining(['WhatIf', 'Concentration', 'WhoAmI', 'MyAlerts']));
     await page.click('.graphiql-tab-add');
-    await replaceQuery(page, '{ suppliers(first: 5) { totalCount edges { node { name } } } }', 'query');
+    // The new tab must be the active one before typing: otherwise the query lands in the first tab, and
+    // runs under that tab's operation name.
+    await page.waitForFunction(
+      (count) => {
+        const tabs = document.querySelectorAll('.graphiql-tab');
+        return tabs.length === count + 1 && tabs[tabs.length - 1].classList.contains('graphiql-tab-active');
+      },
+      tabTitles.length,
+      { timeout: 10000 },
+    );
+    await replaceQuery(
+      page,
+      'query FirstSuppliers { suppliers(first: 5) { totalCount edges { node { name } } } }',
+      'query',
+    );
+    // GraphiQL takes the operation name from its own state, which follows the editor after a debounce (under
+    // load, after the first tab's name was still current): the tab's title shows when it has caught up.
+    await page.waitForFunction(
+      () => document.querySelector('.graphiql-tab-active')?.textContent?.includes('FirstSuppliers'),
+      undefined,
+      { timeout: 10000 },
+    );
     await page.click('.graphiql-execute-button');
 
     await page.waitForFunction(

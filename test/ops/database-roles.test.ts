@@ -26,6 +26,7 @@ describe('the API database role', () => {
     'exposure_alert',
     'exposure_revision',
     'notification_decision',
+    'obligation_reminder',
     'obligation_trigger',
   ];
 
@@ -50,6 +51,11 @@ describe('the API database role', () => {
     await db.query(
       `INSERT INTO obligation_trigger (exposure_id, regime, triggered_at, reason, recorded_by_subject, recorded_by_role, recorded_at)
        VALUES ($1, 'UK_GDPR', now(), 'roles test', 'roles-test', 'admin', now())`,
+      [id],
+    );
+    await db.query(
+      `INSERT INTO obligation_reminder (exposure_id, regime, milestone, kind, remind_at, due_at, written_at)
+       VALUES ($1, 'UK_GDPR', 'NOTIFICATION', 'OVERDUE', now(), now(), now())`,
       [id],
     );
   });

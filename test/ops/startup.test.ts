@@ -210,7 +210,7 @@ describe('the embedded default', () => {
 
   it('runs the API as a role that owns nothing, and the printed tokens work (they live JWT_MAX_LIFETIME)', async () => {
     expect(firstOutput).toMatch(
-      /^Database role register_api: append-only audit_event, client_notice, exposure_alert, exposure_revision, notification_decision, obligation_trigger; read-write /m,
+      /^Database role register_api: append-only audit_event, client_notice, exposure_alert, exposure_revision, notification_decision, obligation_reminder, obligation_trigger; read-write /m,
     );
     expect(firstOutput).toContain(
       'Tokens valid for 24 h (JWT_MAX_LIFETIME); restart, or run npm run token, for fresh ones.',

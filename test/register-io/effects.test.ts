@@ -80,6 +80,55 @@ describe('what an import does beside its rows', () => {
     ]);
   });
 
+  it("keeps each exposure's stored next due time true when a file changes a client's regimes", async () => {
+    const nextDue = async () => {
+      const answer = await app.gql(
+        app.adminToken,
+        `{ exposures(first: 10) { edges { node { client { reference } nextDueAt obligations { dueAt status } } } } }`,
+      );
+      return answer.body.data!.exposures.edges.map(
+        (e: {
+          node: {
+            client: { reference: string };
+            nextDueAt: string | null;
+            obligations: { dueAt: string | null; status: string }[];
+          };
+        }) => ({
+          client: e.node.client.reference,
+          stored: e.node.nextDueAt,
+          // The earliest deadline of an obligation still to act on, as `obligations` answers it.
+          earliest:
+            e.node.obligations
+              .filter((o) => ['OPEN', 'DUE_SOON', 'OVERDUE'].includes(o.status) && o.dueAt)
+              .map((o) => o.dueAt!)
+              .sort()[0] ?? null,
+        }),
+      );
+    };
+    const before = await nextDue();
+    expect(before.map((e: { client: string }) => e.client)).toEqual(['A']);
+    // A moves to Ireland and names its regimes itself: EU GDPR's and DORA's clocks replace UK GDPR's.
+    const file = await workbook({
+      clients: [
+        ['reference', 'name', 'sector', 'country', 'regimes'],
+        ['A', 'A', 'FINANCIAL_SERVICES', 'IE', 'EU_GDPR,DORA'],
+      ],
+    });
+    const answer = await upload(app, file, XLSX, '', app.adminToken, 'moved.xlsx');
+    expect(answer.status).toBe(200);
+    expect(answer.body.counts.clients.updated).toBe(1);
+    const after = await nextDue();
+    for (const exposure of after) expect(exposure.stored).toBe(exposure.earliest);
+    const regimes = await app.gql(
+      app.adminToken,
+      `{ exposures(first: 1) { edges { node { obligations { regime } } } } }`,
+    );
+    const shown = new Set(
+      regimes.body.data!.exposures.edges[0].node.obligations.map((o: { regime: string }) => o.regime),
+    );
+    expect([...shown].sort()).toEqual(['DORA', 'EU_GDPR']);
+  });
+
   it('mode=replace reports what it would remove in the dry run, then removes it', async () => {
     const current = await sheetsOf((await download(app, app.adminToken, 'xlsx')).body);
     const withoutOld = await workbook({

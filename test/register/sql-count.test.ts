@@ -187,6 +187,28 @@ describe('SQL statements per request', () => {
       `query($first: Int) { exposures(first: $first) { edges { node { score asOf(at: "2030-01-01T00:00:00Z") { revision } } } } }`,
       2,
     ],
+    // The stored clock is a column of the page: no statement of its own, filtered and ordered in SQL.
+    [
+      'Exposure.nextDueAt, filtered by dueBefore and ordered by NEXT_DUE',
+      `query($first: Int) { exposures(first: $first, filter: { dueBefore: "2100-01-01T00:00:00Z" }, orderBy: { field: NEXT_DUE }) { edges { node { nextDueAt } } } }`,
+      1,
+    ],
+    [
+      'Exposure.decisions',
+      `query($first: Int) { exposures(first: $first) { edges { node { score decisions { status } } } } }`,
+      2,
+    ],
+    // The page, then one statement each for the clients, triggers, decisions, revisions and factors.
+    [
+      'Exposure.obligations, nextDueAt and decisions',
+      `query($first: Int) { exposures(first: $first) { edges { node { nextDueAt obligations { regime dueAt status } decisions { status } } } } }`,
+      6,
+    ],
+    [
+      'Incident.exposures ordered by CLIENT_NAME, with obligations',
+      `query($first: Int) { incidents(first: $first) { edges { node { exposures(first: 3, orderBy: { field: CLIENT_NAME }) { edges { node { nextDueAt obligations { status } } } } } } } }`,
+      7,
+    ],
   ])('%s: %d statements at any page size', async (_name, query, statements) => {
     const { small, large } = await atPageSizes(app.adminToken, query as string);
     expect(small.count).toBe(statements);

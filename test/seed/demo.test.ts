@@ -179,6 +179,50 @@ describe('demo register', () => {
     expect(attack.notification.status).toBe('ASSESSING');
   });
 
+  it("shows several regulators' clocks at once: the pension scheme's UK GDPR, the EU entity's EU GDPR and DORA", async () => {
+    const data = dataOf(
+      await app.gql(
+        app.adminToken,
+        `{ clients(first: 20) { edges { node { name country regimes
+           exposures(first: 3, filter: { includeResolved: true }) { edges { node { nextDueAt incident { kind }
+             obligations { regime milestone startsAt dueAt status source } } } } } } } }`,
+      ),
+    );
+    const clients = new Map<string, any>(data.clients.edges.map((e: any) => [e.node.name, e.node]));
+    const attackOf = (name: string) =>
+      clients
+        .get(name)
+        .exposures.edges.map((e: any) => e.node)
+        .find((x: any) => x.incident.kind === 'CYBER_ATTACK');
+    const clocks = (exposure: any) =>
+      exposure.obligations.map((o: any) => `${o.regime}/${o.milestone}/${o.status}`);
+
+    // The pension scheme (the Pensions Regulator's 2023 context) and a council: UK GDPR Art. 33 and 34.
+    const uss = attackOf('Universities Superannuation Scheme');
+    expect(clients.get('Universities Superannuation Scheme').regimes).toEqual(['UK_GDPR']);
+    expect(clocks(uss)).toEqual(['UK_GDPR/NOTIFICATION/OVERDUE', 'UK_GDPR/DATA_SUBJECTS/OPEN']);
+    expect(uss.obligations[0]).toMatchObject({
+      startsAt: '2023-04-03T06:00:00.000Z',
+      dueAt: '2023-04-06T06:00:00.000Z',
+      source: 'UK GDPR Art. 33(1)',
+    });
+    expect(uss.nextDueAt).toBe('2023-04-06T06:00:00.000Z');
+
+    // The illustrative EU financial entity: EU GDPR's 72 h runs; DORA was not in force in 2023, so its
+    // milestones are NOT_STARTED (an obligation takes the rule in force at its trigger).
+    const name = 'Example Pensions Administration Ireland DAC (illustrative, not a Capita client)';
+    expect(clients.get(name)).toMatchObject({ country: 'IE', regimes: ['EU_GDPR', 'DORA'] });
+    const eu = attackOf(name);
+    expect(clocks(eu)).toEqual([
+      'EU_GDPR/NOTIFICATION/OVERDUE',
+      'DORA/INITIAL_NOTIFICATION/NOT_STARTED',
+      'DORA/INTERMEDIATE_REPORT/NOT_STARTED',
+      'DORA/FINAL_REPORT/NOT_STARTED',
+    ]);
+    expect(eu.obligations[0]).toMatchObject({ dueAt: '2023-04-06T06:00:00.000Z' });
+    expect(eu.obligations[0].source).toMatch(/2016\/679/);
+  });
+
   it('exposes the councils whose agreements authorise the cloud storage to the bucket, through the sub-processor', async () => {
     const byClient = await exposuresByClient(app);
     const bucketExposed = [...byClient.entries()]

@@ -1,6 +1,7 @@
 import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique } from 'typeorm';
 import { sqlValues } from '../../common/enums';
 import { ExposureEntity } from '../exposure/exposure.entity';
+import { ObligationMilestone, RegulatoryRegime } from '../obligation/regimes';
 
 export enum AlertKind {
   NEW = 'NEW',
@@ -54,4 +55,15 @@ export class ExposureAlertEntity {
 
   @Column('timestamptz', { name: 'occurred_at' })
   occurredAt: Date;
+
+  /** DUE_SOON and OVERDUE: the obligation reminded of (null for other kinds). */
+  @Column('text', { nullable: true })
+  regime: RegulatoryRegime | null;
+
+  @Column('text', { nullable: true })
+  milestone: ObligationMilestone | null;
+
+  /** DUE_SOON and OVERDUE: the obligation's dueAt when the reminder was written. */
+  @Column('timestamptz', { name: 'due_at', nullable: true })
+  dueAt: Date | null;
 }

@@ -6,6 +6,7 @@ import { AlertEvent } from './alert.type';
 /** Alerts after a cursor, in id order, each with its exposure as of the announced revision. */
 const ALERTS_AFTER = `
   SELECT a.id::text AS alert_id, a.client_seq::text AS alert_client_seq, a.kind AS alert_kind, a.occurred_at AS alert_occurred_at,
+         a.regime AS alert_regime, a.milestone AS alert_milestone, a.due_at AS alert_due_at,
          e.id, e.incident_id, e.client_id, e.first_computed_at,
          e.notification_status, e.notification_decided_at, e.notification_decided_by, e.notification_reported_at,
          e.notification_reference, e.notification_justification,
@@ -41,6 +42,9 @@ export async function alertsAfter(
     occurredAt: row.alert_occurred_at as Date,
     clientId: row.client_id as string,
     exposure: hydrate(db, ExposureEntity, row),
+    regime: row.alert_regime as AlertEvent['regime'],
+    milestone: row.alert_milestone as AlertEvent['milestone'],
+    dueAt: (row.alert_due_at as Date | null) ?? null,
   }));
 }
 

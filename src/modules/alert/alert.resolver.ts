@@ -22,6 +22,9 @@ export function deliverAlert(event: AlertEvent | StreamEnd, ctx: Context): Expos
     kind: event.kind,
     occurredAt: event.occurredAt,
     exposure: event.exposure,
+    regime: event.regime,
+    milestone: event.milestone,
+    dueAt: event.dueAt,
   };
 }
 

@@ -4,6 +4,7 @@ import { Exposure } from '../exposure/exposure.type';
 import { ExposureEntity } from '../exposure/exposure.entity';
 import { AlertKind } from './alert.entity';
 import type { Viewer } from '../../auth/viewer';
+import { ObligationMilestone, RegulatoryRegime } from '../obligation/regimes';
 
 registerEnumType(AlertKind, {
   name: 'AlertKind',
@@ -17,11 +18,12 @@ registerEnumType(AlertKind, {
         'The exposure widened (categories added, special category data, more people, exfiltration raised) after a NOT_REQUIRED decision: the decision needs review and the obligation is open again.',
     },
     DUE_SOON: {
-      description: "An obligation's deadline is near (reserved for the reminders job, not written yet).",
+      description:
+        "An obligation's deadline is near: 24 h and 4 h before it, or when the last fifth of a clock of a day or less begins (the reminders job; regime, milestone and dueAt say which).",
     },
     OVERDUE: {
       description:
-        "An obligation's deadline passed with no decision (reserved for the reminders job, not written yet).",
+        "An obligation's deadline passed with no decision (the reminders job; regime, milestone and dueAt say which).",
     },
   },
 });
@@ -49,6 +51,25 @@ export class ExposureAlert {
       'The exposure as this alert announced it (that revision’s figures; the notification decision is the current one).',
   })
   exposure: ExposureEntity;
+
+  @Field(() => RegulatoryRegime, {
+    nullable: true,
+    description: 'DUE_SOON and OVERDUE: the regime of the obligation reminded of; null for other kinds.',
+  })
+  regime: RegulatoryRegime | null;
+
+  @Field(() => ObligationMilestone, {
+    nullable: true,
+    description: 'DUE_SOON and OVERDUE: the milestone reminded of; null for other kinds.',
+  })
+  milestone: ObligationMilestone | null;
+
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description:
+      "DUE_SOON and OVERDUE: the obligation's deadline when the reminder was written; null for other kinds.",
+  })
+  dueAt: Date | null;
 }
 
 /**
@@ -71,4 +92,7 @@ export interface AlertEvent {
   occurredAt: Date;
   clientId: string;
   exposure: ExposureEntity;
+  regime: RegulatoryRegime | null;
+  milestone: ObligationMilestone | null;
+  dueAt: Date | null;
 }

@@ -7,6 +7,7 @@ import { Connection, PageArgs, SqlParams, listOrder, pageQuery } from '../../com
 import { UserErrorCode, UserInputProblem, userError } from '../../common/user-error';
 import { assertValid, assertValidFilter } from '../../common/validation';
 import { ClientEntity } from './client.entity';
+import { refreshObligationClocks, regimesOf } from '../obligation/obligation.clock';
 import { ClientFilter, CreateClientInput, RemoveClientInput, UpdateClientInput } from './client.inputs';
 
 export const CLIENT_CONSTRAINTS: ConstraintMessages = {
@@ -99,12 +100,26 @@ export class ClientService {
     await assertValid(input);
     return this.connection.transaction(async (manager) => {
       const client = await lockClient(manager, input.id);
+      const before = JSON.stringify(regimesOf(client));
       if (input.name != null) client.name = input.name.trim();
       if (input.sector != null) client.sector = input.sector;
       if (input.reference != null) client.reference = input.reference;
       if (input.country != null) client.country = input.country;
       if (input.regimes != null) client.regimes = input.regimes.length ? [...new Set(input.regimes)] : null;
-      return manager.save(client);
+      const saved = await manager.save(client);
+      // The regimes decide which clocks run: the client's exposures' stored clocks follow.
+      if (JSON.stringify(regimesOf(client)) !== before) {
+        const exposures: { id: string }[] = await manager.query(
+          `SELECT id FROM exposure WHERE client_id = $1`,
+          [client.id],
+        );
+        await refreshObligationClocks(
+          manager,
+          exposures.map((e) => e.id),
+          new Date(),
+        );
+      }
+      return saved;
     });
   }
 

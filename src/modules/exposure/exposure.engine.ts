@@ -5,6 +5,8 @@ import { notifyAlerts } from '../alert/alert.notify';
 import type { DailyJob } from '../schedule/daily-jobs';
 import { ExposureChangeReason } from './exposure.entity';
 import { RegisterChange, clientsAffectedBy } from './exposure.register-change';
+import { EXPOSURE_LOCK_KEY } from './exposure.lock';
+import { refreshObligationClocks } from '../obligation/obligation.clock';
 
 /** Category bit masks: bit i stands for CATEGORY_ORDER[i]. */
 const CATEGORY_ORDER = Object.values(DataCategory);
@@ -357,7 +359,8 @@ alerts AS (
  */
 const ENGINE_SQL = `
 WITH RECURSIVE ${INC_FROM_INCIDENTS},${COMPUTE_CTES},${WRITE_CTES}
-SELECT (SELECT count(*) FROM changes)::int AS changed, (SELECT max(id) FROM alerts)::text AS last_alert_id
+SELECT (SELECT count(*) FROM changes)::int AS changed, (SELECT max(id) FROM alerts)::text AS last_alert_id,
+       (SELECT array_agg(id) FROM changes) AS changed_ids
 `;
 
 /**
@@ -378,9 +381,6 @@ const LOCK_SQL = `SELECT pg_advisory_xact_lock($1), set_config('work_mem', '64MB
 
 /** A simulation's transaction: it writes nothing (PostgreSQL refuses any write), with the engine's room for sorts. */
 const READ_ONLY_SQL = `SELECT set_config('transaction_read_only', 'on', true), set_config('work_mem', '64MB', true)`;
-
-/** One lock for every transaction that recomputes exposures: see the comment in recompute(). */
-const EXPOSURE_LOCK_KEY = 7_331_001;
 
 /** The facts of an incident that is not recorded, as the engine reads them (the incident table's columns). */
 export interface SimulatedIncidentFacts {
@@ -530,6 +530,10 @@ export class ExposureEngine {
     correction: string | null = null,
   ): Promise<RecomputeResult> {
     const [row] = await manager.query(ENGINE_SQL, [incidentIds, clientIds, today, reason, correction]);
+    // Every revision can move an obligation (awareness, data at risk, level, a review flag): the clocks
+    // kept on the rows follow in the same transaction, under the lock already held.
+    if (row.changed_ids)
+      await refreshObligationClocks(manager, row.changed_ids, new Date(), { locked: true });
     if (row.last_alert_id) await notifyAlerts(manager, row.last_alert_id);
     return { changed: row.changed, lastAlertId: row.last_alert_id };
   }

@@ -69,6 +69,13 @@ export interface ExposureFactorValue {
 @Index('exposure_client_open_score_idx', ['clientId', 'score', 'id'], { where: 'resolved_at IS NULL' })
 @Index('exposure_incident_open_score_idx', ['incidentId', 'score', 'id'], { where: 'resolved_at IS NULL' })
 @Index('exposure_client_idx', ['clientId'])
+// The obligation filters and the NEXT_DUE order (docs/regulatory-clocks.md, "Filtering and ordering").
+@Index('exposure_open_next_due_idx', ['nextDueAt'], {
+  where: 'resolved_at IS NULL AND next_due_at IS NOT NULL',
+})
+@Index('exposure_next_reminder_idx', ['nextReminderAt'], {
+  where: 'resolved_at IS NULL AND next_reminder_at IS NOT NULL',
+})
 export class ExposureEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -145,6 +152,21 @@ export class ExposureEntity {
   /** Set by the engine when the exposure widened after a NOT_REQUIRED decision (kept until a new decision). */
   @Column('timestamptz', { name: 'review_needed_at', nullable: true })
   reviewNeededAt: Date | null;
+
+  /**
+   * The earliest dueAt among the obligations still open (Exposure.nextDueAt), kept by
+   * obligation/obligation.clock.ts whenever one of its inputs changes: a revision, a trigger, a decision, the
+   * client's regimes. Open-ness does not depend on the time of reading, so the stored value is exact.
+   */
+  @Column('timestamptz', { name: 'next_due_at', nullable: true })
+  nextDueAt: Date | null;
+
+  /** The earliest moment a reminder (DUE_SOON, OVERDUE) of an open obligation is due and not yet written. */
+  @Column('timestamptz', { name: 'next_reminder_at', nullable: true })
+  nextReminderAt: Date | null;
+
+  /** Set only when a list is ordered by CLIENT_NAME: the client's name, read for the page's cursors. */
+  sortClientName?: string;
 
   /** What the latest revision did: NEW, CHANGED or RESOLVED (the kind of the alert it wrote). */
   @Column('text', { name: 'last_change', default: 'NEW' })

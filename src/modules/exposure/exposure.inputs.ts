@@ -1,6 +1,7 @@
 import { IsEnum, IsOptional, IsString, Length, MaxLength } from 'class-validator';
-import { Field, ID, InputType } from 'type-graphql';
+import { Field, ID, InputType, registerEnumType } from 'type-graphql';
 import { DateTimeScalar } from '../../common/scalars';
+import { OrderDirection } from '../../common/order-direction';
 import { MaxFilterLength } from '../../common/validation';
 import { ObligationMilestone, RegulatoryRegime } from '../obligation/regimes';
 import { ExposureLevel, NotificationStatus } from './exposure.entity';
@@ -31,6 +32,58 @@ export class ExposureFilter {
     description: 'Include exposures that no longer apply (resolved). Default false.',
   })
   includeResolved?: boolean | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      'true: only exposures with an OVERDUE obligation (nextDueAt has passed); false: only those without one. Any regime.',
+  })
+  overdue?: boolean | null;
+
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description:
+      'Only exposures with an open obligation due before this moment (nextDueAt < dueBefore), overdue ones included.',
+  })
+  dueBefore?: Date | null;
+}
+
+/** What an exposure list can be ordered by. */
+export enum ExposureOrderField {
+  SCORE = 'SCORE',
+  NEXT_DUE = 'NEXT_DUE',
+  CLIENT_NAME = 'CLIENT_NAME',
+}
+
+registerEnumType(ExposureOrderField, {
+  name: 'ExposureOrderField',
+  description: 'What an exposure list is ordered by; ties in id order, in the same direction.',
+  valuesConfig: {
+    SCORE: { description: 'Score (default DESC: highest first). The default order of every exposure list.' },
+    NEXT_DUE: {
+      description:
+        'nextDueAt (default ASC: the soonest deadline first; exposures with no open deadline come after every dated one).',
+    },
+    CLIENT_NAME: { description: "The client's name (default ASC)." },
+  },
+});
+
+@InputType({
+  description:
+    'The order of an exposure list. A cursor belongs to the order it was read in: passing it with another order is an error.',
+})
+export class ExposureOrder {
+  @Field(() => ExposureOrderField, { description: 'What to order by.' })
+  @IsEnum(ExposureOrderField)
+  field: ExposureOrderField;
+
+  @Field(() => OrderDirection, {
+    nullable: true,
+    description: "The direction; default the field's own (SCORE: DESC, NEXT_DUE and CLIENT_NAME: ASC).",
+  })
+  @IsOptional()
+  @IsEnum(OrderDirection)
+  direction?: OrderDirection | null;
 }
 
 @InputType({ description: "A client's decision on reporting an exposure's breach to the regulator." })

@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { OrderDirection, orderKind } from '../../common/order-direction';
 import { Viewer, clientScope } from '../../auth/viewer';
 import DataLoader from 'dataloader';
 import {
@@ -13,6 +14,7 @@ import {
   SqlParams,
   childCountsQuery,
   childPagesQuery,
+  ListOrder,
   hydrate,
   listOrder,
 } from '../../common/paging';
@@ -23,7 +25,7 @@ import {
   ExposureLevel,
   ExposureRevisionEntity,
 } from './exposure.entity';
-import { ExposureFilter } from './exposure.inputs';
+import { ExposureFilter, ExposureOrder, ExposureOrderField } from './exposure.inputs';
 
 /** The incident-level figures over the exposures a viewer may see. */
 export interface ExposureSummaryValue {
@@ -48,14 +50,71 @@ export const EXPOSURE_ORDER = listOrder<ExposureEntity>('exposures', [
   { sql: 't.id', cast: 'uuid', value: (e) => e.id },
 ]);
 
+/** Stands in for "no open deadline" in the NEXT_DUE order, after every real date (and in cursors). */
+const NO_DEADLINE = '9999-12-31T00:00:00.000Z';
+
+const EXPOSURE_ORDER_COLUMNS: Record<ExposureOrderField, OrderColumn[]> = {
+  [ExposureOrderField.SCORE]: EXPOSURE_ORDER.slice(),
+  [ExposureOrderField.NEXT_DUE]: [
+    {
+      sql: `coalesce(t.next_due_at, '${NO_DEADLINE}'::timestamptz)`,
+      cast: 'timestamptz',
+      value: (e) => (e.nextDueAt ? new Date(e.nextDueAt).toISOString() : NO_DEADLINE),
+    },
+    { sql: 't.id', cast: 'uuid', value: (e) => e.id },
+  ],
+  [ExposureOrderField.CLIENT_NAME]: [
+    {
+      // A subquery, not a join: the list's FROM stays the exposure table alone, for every order.
+      sql: '(SELECT c.name FROM client c WHERE c.id = t.client_id)',
+      cast: 'text',
+      value: (e) => e.sortClientName ?? '',
+      selected: { as: '__client_name', property: 'sortClientName' },
+    },
+    { sql: 't.id', cast: 'uuid', value: (e) => e.id },
+  ],
+};
+type OrderColumn = ListOrder<ExposureEntity>[number];
+
+const DEFAULT_DIRECTION: Record<ExposureOrderField, OrderDirection> = {
+  SCORE: OrderDirection.DESC,
+  NEXT_DUE: OrderDirection.ASC,
+  CLIENT_NAME: OrderDirection.ASC,
+};
+
+/** Each (field, direction) is its own list order, so its cursors are refused by any other. */
+const EXPOSURE_ORDERS = new Map<string, ListOrder<ExposureEntity>>();
+
+/**
+ * An exposure list's keyset order and direction. The default (SCORE, DESC) keeps the kind "exposures" that
+ * cursors issued before orders existed carry.
+ */
+export function exposureOrder(order: ExposureOrder | null | undefined): {
+  order: ListOrder<ExposureEntity>;
+  descending: boolean;
+} {
+  const field = order?.field ?? ExposureOrderField.SCORE;
+  const direction = order?.direction ?? DEFAULT_DIRECTION[field];
+  const kind =
+    field === ExposureOrderField.SCORE && direction === OrderDirection.DESC
+      ? EXPOSURE_ORDER.kind
+      : orderKind(EXPOSURE_ORDER.kind, field, direction);
+  let listed = EXPOSURE_ORDERS.get(kind);
+  if (!listed) EXPOSURE_ORDERS.set(kind, (listed = listOrder(kind, EXPOSURE_ORDER_COLUMNS[field].slice())));
+  return { order: listed, descending: direction === OrderDirection.DESC };
+}
+
 /** Exposure columns a page reads only when a selected field shows them (the arrays and timestamps). */
 export const EXPOSURE_OPTIONAL_COLUMNS = new OptionalListColumns({
   contractIds: ['contracts', 'icoReportDraft'],
   path: ['path', 'icoReportDraft'],
-  dataCategoriesAtRisk: ['dataCategoriesAtRisk', 'obligations', 'nextDueAt', 'icoReportDraft'],
-  awareAt: ['awareAt', 'obligations', 'nextDueAt', 'icoReportDraft'],
-  dataAwareAt: ['dataAwareAt', 'obligations', 'nextDueAt', 'icoReportDraft'],
-  reviewNeededAt: ['obligations', 'nextDueAt', 'icoReportDraft'],
+  // nextDueAt reads its own stored column (next_due_at), always read.
+  dataCategoriesAtRisk: ['dataCategoriesAtRisk', 'obligations', 'icoReportDraft'],
+  awareAt: ['awareAt', 'obligations', 'icoReportDraft'],
+  dataAwareAt: ['dataAwareAt', 'obligations', 'icoReportDraft'],
+  reviewNeededAt: ['obligations', 'icoReportDraft'],
+  // The reminders job's bookkeeping: no field shows it.
+  nextReminderAt: [],
   notificationDeadline: ['notificationDeadline'],
   computedAt: ['computedAt'],
   resolvedAt: ['resolvedAt'],
@@ -90,6 +149,11 @@ export function exposureConditions(
   if (filter?.notificationStatus)
     where.push(`${alias}.notification_status = ${params.param(filter.notificationStatus)}`);
   if (!filter?.includeResolved) where.push(`${alias}.resolved_at IS NULL`);
+  // next_due_at is kept exact on the row (obligation.clock.ts): both are index-backed comparisons.
+  if (filter?.overdue === true) where.push(`${alias}.next_due_at < statement_timestamp()`);
+  if (filter?.overdue === false)
+    where.push(`(${alias}.next_due_at IS NULL OR ${alias}.next_due_at >= statement_timestamp())`);
+  if (filter?.dueBefore) where.push(`${alias}.next_due_at < ${params.param(filter.dueBefore)}::timestamptz`);
   return where;
 }
 
@@ -98,21 +162,26 @@ export function plainFilter(filter: ExposureFilter | null | undefined): Exposure
   return filter ? { ...filter } : null;
 }
 
+/** A nested exposure list's arguments besides the page: its filter and its order. */
+export interface ExposureListArgs {
+  filter: ExposureFilter | null;
+  orderBy: ExposureOrder | null;
+}
+
 export type ExposureLoaders = ReturnType<typeof createExposureLoaders>;
 
 export function createExposureLoaders(db: DataSource, viewer: Viewer) {
   const pagesBy = (parentColumn: string) =>
-    childPageLoader<ExposureEntity, ExposureFilter>((parentIds, args, filter, leaveOut) => {
+    childPageLoader<ExposureEntity, ExposureListArgs>((parentIds, args, list, leaveOut) => {
       const params = new SqlParams();
       return childPagesQuery(
         db,
         {
           entity: ExposureEntity,
           from: 'exposure t',
-          where: exposureConditions(viewer, filter, params),
+          where: exposureConditions(viewer, list?.filter, params),
           params,
-          order: EXPOSURE_ORDER,
-          descending: true,
+          ...exposureOrder(list?.orderBy),
           leaveOut,
         },
         `t.${parentColumn}`,
@@ -179,8 +248,8 @@ export function createExposureLoaders(db: DataSource, viewer: Viewer) {
                 coalesce(sum(data_subjects_at_risk), 0)::float8 AS people,
                 coalesce(max(data_subjects_at_risk_low), 0)::float8 AS people_low,
                 coalesce(sum(data_subjects_at_risk_high), 0)::float8 AS people_high,
-                -- No personal data at risk means no personal data breach to report, so no deadline to meet.
-                min(notification_deadline) FILTER (WHERE notification_status = 'ASSESSING' AND cardinality(data_categories_at_risk) > 0) AS nearest_deadline,
+                -- The earliest deadline of any open obligation of any regime (next_due_at, obligation.clock.ts).
+                min(next_due_at) AS nearest_deadline,
                 count(*) FILTER (WHERE level = 'CRITICAL')::int AS critical,
                 count(*) FILTER (WHERE level = 'HIGH')::int AS high,
                 count(*) FILTER (WHERE level = 'MEDIUM')::int AS medium,

@@ -38,7 +38,7 @@ import {
   ExposureFactorValue,
   ExposureRevisionEntity,
 } from './exposure.entity';
-import { ExposureFilter, RecordNotificationDecisionInput } from './exposure.inputs';
+import { ExposureFilter, ExposureOrder, RecordNotificationDecisionInput } from './exposure.inputs';
 import type { ExposureSummaryValue } from './exposure.loaders';
 import { SimulatedExposureValue, Simulation } from './exposure.simulation';
 import { SimulateIncidentInput } from '../incident/incident.inputs';
@@ -93,15 +93,20 @@ async function loadAll<T>(
 export class ExposureResolver {
   @Query(() => ExposureConnection, {
     description:
-      'Exposures, highest score first. A client-role caller sees only its own. Resolved exposures are hidden unless filter.includeResolved.',
+      'Exposures, highest score first unless orderBy says otherwise. A client-role caller sees only its own. Resolved exposures are hidden unless filter.includeResolved.',
   })
   exposures(
     @Args() page: PageArgsType,
     @Arg('filter', () => ExposureFilter, { nullable: true, description: 'Narrow the list.' })
     filter: ExposureFilter | null,
+    @Arg('orderBy', () => ExposureOrder, {
+      nullable: true,
+      description: 'The order; default SCORE DESC (highest score first). Cursors belong to their order.',
+    })
+    orderBy: ExposureOrder | null,
     @Ctx() ctx: Context,
   ): Promise<Connection<ExposureEntity>> {
-    return ctx.services.exposure.list(ctx.viewer, filter, page);
+    return ctx.services.exposure.list(ctx.viewer, filter, page, orderBy);
   }
 
   @FieldResolver(() => ID, { description: 'Opaque global ID.' })
@@ -308,12 +313,19 @@ export class ExposureAlertReasonResolver {
 
 @Resolver(() => Client)
 export class ClientExposureResolver {
-  @FieldResolver(() => ExposureConnection, { description: "The client's exposures, highest score first." })
+  @FieldResolver(() => ExposureConnection, {
+    description: "The client's exposures, highest score first unless orderBy says otherwise.",
+  })
   async exposures(
     @Root() client: ClientEntity,
     @Args() page: PageArgsType,
     @Arg('filter', () => ExposureFilter, { nullable: true, description: 'Narrow the list.' })
     filter: ExposureFilter | null,
+    @Arg('orderBy', () => ExposureOrder, {
+      nullable: true,
+      description: 'The order; default SCORE DESC (highest score first). Cursors belong to their order.',
+    })
+    orderBy: ExposureOrder | null,
     @Ctx() ctx: Context,
     @Info() info: GraphQLResolveInfo,
   ): Promise<Connection<ExposureEntity>> {
@@ -324,6 +336,7 @@ export class ClientExposureResolver {
       page,
       filter,
       selectedNodeFields(info),
+      orderBy,
     );
   }
 }
@@ -331,13 +344,19 @@ export class ClientExposureResolver {
 @Resolver(() => Incident)
 export class IncidentExposureResolver {
   @FieldResolver(() => ExposureConnection, {
-    description: "Clients' exposures to this incident, highest score first (a client sees only its own).",
+    description:
+      "Clients' exposures to this incident, highest score first unless orderBy says otherwise (a client sees only its own).",
   })
   async exposures(
     @Root() incident: IncidentEntity,
     @Args() page: PageArgsType,
     @Arg('filter', () => ExposureFilter, { nullable: true, description: 'Narrow the list.' })
     filter: ExposureFilter | null,
+    @Arg('orderBy', () => ExposureOrder, {
+      nullable: true,
+      description: 'The order; default SCORE DESC (highest score first). Cursors belong to their order.',
+    })
+    orderBy: ExposureOrder | null,
     @Ctx() ctx: Context,
     @Info() info: GraphQLResolveInfo,
   ): Promise<Connection<ExposureEntity>> {
@@ -348,6 +367,7 @@ export class IncidentExposureResolver {
       page,
       filter,
       selectedNodeFields(info),
+      orderBy,
     );
   }
 

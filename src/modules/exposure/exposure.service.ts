@@ -1,3 +1,4 @@
+import { OrderDirection } from '../../common/order-direction';
 import { TransactionalConnection } from '../../db/transactional-connection';
 import { Viewer, forbidden } from '../../auth/viewer';
 import { decodeIdOf } from '../../common/global-id';
@@ -5,11 +6,17 @@ import { Connection, PageArgs, SqlParams, childConnection, pageQuery } from '../
 import { UserError, UserErrorCode, UserInputProblem, userError } from '../../common/user-error';
 import { assertValid, assertValidFilter } from '../../common/validation';
 import { ExposureEntity, ExposureRevisionEntity, NotificationStatus } from './exposure.entity';
-import { ExposureFilter, RecordNotificationDecisionInput } from './exposure.inputs';
+import {
+  ExposureFilter,
+  ExposureOrder,
+  ExposureOrderField,
+  RecordNotificationDecisionInput,
+} from './exposure.inputs';
 import { ObligationMilestone, REGIMES, RegulatoryRegime } from '../obligation/regimes';
+import { refreshObligationClocks } from '../obligation/obligation.clock';
 import {
   EXPOSURE_OPTIONAL_COLUMNS,
-  EXPOSURE_ORDER,
+  exposureOrder,
   ExposureAsOfValue,
   ExposureLoaders,
   ExposureSummaryValue,
@@ -20,10 +27,16 @@ import {
 export class ExposureService {
   constructor(private readonly connection: TransactionalConnection) {}
 
+  /**
+   * A page of the exposures the viewer may see (a client: its own), filtered and ordered. The obligation
+   * filters (overdue, dueBefore) and the NEXT_DUE order are SQL over the stored next_due_at, so they page
+   * like any other list; reports (CSV, board packs) can walk every page of the same call.
+   */
   list(
     viewer: Viewer,
     filter: ExposureFilter | null | undefined,
     page: PageArgs,
+    orderBy: ExposureOrder | null = null,
   ): Promise<Connection<ExposureEntity>> {
     assertValidFilter(ExposureFilter, filter);
     const params = new SqlParams();
@@ -34,11 +47,24 @@ export class ExposureService {
         from: 'exposure t',
         where: exposureConditions(viewer, filter, params),
         params,
-        order: EXPOSURE_ORDER,
-        descending: true,
+        ...exposureOrder(orderBy),
       },
       page,
     );
+  }
+
+  /**
+   * What needs action: the exposures with an open obligation overdue now (`overdue`) or due before a moment
+   * (`dueBefore`), soonest deadline first unless ordered otherwise. The same as list() with those filters;
+   * named for callers that build on it (reports), so the criteria stay one definition.
+   */
+  needingAction(
+    viewer: Viewer,
+    criteria: { overdue?: boolean; dueBefore?: Date } & Omit<ExposureFilter, 'overdue' | 'dueBefore'>,
+    page: PageArgs,
+    orderBy: ExposureOrder = { field: ExposureOrderField.NEXT_DUE, direction: OrderDirection.ASC },
+  ): Promise<Connection<ExposureEntity>> {
+    return this.list(viewer, Object.assign(new ExposureFilter(), criteria), page, orderBy);
   }
 
   /** `selected`: the fields asked for on each exposure, so the page reads only their columns (all when absent). */
@@ -48,17 +74,19 @@ export class ExposureService {
     page: PageArgs,
     filter: ExposureFilter | null | undefined,
     selected?: ReadonlySet<string>,
+    orderBy: ExposureOrder | null = null,
   ): Promise<Connection<ExposureEntity>> {
     assertValidFilter(ExposureFilter, filter);
     const key = { parentId: clientId, filter: plainFilter(filter) };
     return childConnection(
       loaders.exposurePagesByClient.load({
-        ...key,
+        parentId: clientId,
+        filter: { filter: plainFilter(filter), orderBy: orderBy ? { ...orderBy } : null },
         ...page,
         leaveOut: EXPOSURE_OPTIONAL_COLUMNS.leaveOutFor(selected),
       }),
       page,
-      EXPOSURE_ORDER,
+      exposureOrder(orderBy).order,
       () => loaders.exposureCountsByClient.load(key),
     );
   }
@@ -69,17 +97,19 @@ export class ExposureService {
     page: PageArgs,
     filter: ExposureFilter | null | undefined,
     selected?: ReadonlySet<string>,
+    orderBy: ExposureOrder | null = null,
   ): Promise<Connection<ExposureEntity>> {
     assertValidFilter(ExposureFilter, filter);
     const key = { parentId: incidentId, filter: plainFilter(filter) };
     return childConnection(
       loaders.exposurePagesByIncident.load({
-        ...key,
+        parentId: incidentId,
+        filter: { filter: plainFilter(filter), orderBy: orderBy ? { ...orderBy } : null },
         ...page,
         leaveOut: EXPOSURE_OPTIONAL_COLUMNS.leaveOutFor(selected),
       }),
       page,
-      EXPOSURE_ORDER,
+      exposureOrder(orderBy).order,
       () => loaders.exposureCountsByIncident.load(key),
     );
   }
@@ -191,6 +221,14 @@ export class ExposureService {
           input.remedialAction?.trim() || null,
         ],
       );
+      // A decision opens, closes or starts obligations (MET starts the next milestone): the stored clock follows.
+      await refreshObligationClocks(manager, [exposure.id], new Date());
+      const [{ next_due_at: nextDue, next_reminder_at: nextReminder }] = await manager.query(
+        `SELECT next_due_at, next_reminder_at FROM exposure WHERE id = $1`,
+        [exposure.id],
+      );
+      exposure.nextDueAt = nextDue;
+      exposure.nextReminderAt = nextReminder;
       // The exposure's own notification columns are UK GDPR Art. 33's view; other obligations' decisions
       // live in notification_decision only.
       if (!art33) return exposure;

@@ -303,7 +303,7 @@ export class ExposureSummary {
   @Field(() => DateTimeScalar, {
     nullable: true,
     description:
-      "The earliest UK GDPR Art. 33 deadline (notificationDeadline) among exposures still ASSESSING that put personal data at risk (service-only exposures have no breach to report). A NOT_REQUIRED decision that needs review after a widening counts as ASSESSING again. Other regimes' clocks: Exposure.obligations and nextDueAt.",
+      'The earliest deadline of any open obligation, of any regime, over the exposures you may see that still apply: the smallest Exposure.nextDueAt (it may have passed: an overdue obligation is still open). null: no open obligation has a fixed deadline.',
   })
   nearestDeadline: Date | null;
 

@@ -166,7 +166,12 @@ function exposurePages(
     order: EXPOSURE_ORDER as ListOrder<never>,
     descending: true,
     conditions: (viewer, filter, params, alias) => exposureConditions(viewer, filter, params, alias),
-    primePage: (loaders, key, rows) => pages(loaders).prime(key, rows as ExposureEntity[]),
+    // The page loaders' key holds the filter and the order (planned pages are the default order only).
+    primePage: (loaders, key, rows) =>
+      pages(loaders).prime(
+        { ...key, filter: { filter: key.filter, orderBy: null } },
+        rows as ExposureEntity[],
+      ),
     primeCount: (loaders, parentId, filter, count) => counts(loaders).prime({ parentId, filter }, count),
   };
 }

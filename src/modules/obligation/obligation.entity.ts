@@ -1,4 +1,4 @@
-import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique } from 'typeorm';
 import { sqlValues } from '../../common/enums';
 import { ClientEntity } from '../client/client.entity';
 import { ExposureEntity } from '../exposure/exposure.entity';
@@ -86,4 +86,46 @@ export class ObligationTriggerEntity {
 
   @Column('timestamptz', { name: 'recorded_at' })
   recordedAt: Date;
+}
+
+/**
+ * Each reminder of an obligation (DUE_SOON 24 h and 4 h before, or a fifth of a short window; OVERDUE),
+ * written once: the key is the obligation and the moment the reminder falls due. `alertId` is the alert it
+ * wrote; null when it was passed over because a later reminder of the same obligation was already due when
+ * the job reached it (after downtime, or an obligation that opened already late). Append-only.
+ */
+@Entity('obligation_reminder')
+@Unique('obligation_reminder_key', ['exposureId', 'regime', 'milestone', 'kind', 'remindAt'])
+@Check('obligation_reminder_kind_valid', `kind IN ('DUE_SOON', 'OVERDUE')`)
+export class ObligationReminderEntity {
+  @PrimaryGeneratedColumn('increment', { type: 'bigint' })
+  id: string;
+
+  @Column('uuid', { name: 'exposure_id' })
+  exposureId: string;
+
+  @ManyToOne(() => ExposureEntity, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'exposure_id' })
+  exposure?: ExposureEntity;
+
+  @Column('text')
+  regime: RegulatoryRegime;
+
+  @Column('text')
+  milestone: string;
+
+  @Column('text')
+  kind: 'DUE_SOON' | 'OVERDUE';
+
+  @Column('timestamptz', { name: 'remind_at' })
+  remindAt: Date;
+
+  @Column('timestamptz', { name: 'due_at' })
+  dueAt: Date;
+
+  @Column('bigint', { name: 'alert_id', nullable: true })
+  alertId: string | null;
+
+  @Column('timestamptz', { name: 'written_at' })
+  writtenAt: Date;
 }

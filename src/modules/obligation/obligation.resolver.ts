@@ -9,7 +9,7 @@ import { ExposurePayload } from '../exposure/exposure.resolver';
 import { Exposure, Notification, SimulatedExposure } from '../exposure/exposure.type';
 import { SimulatedExposureValue } from '../exposure/exposure.simulation';
 import { RecordClientNoticeInput, RecordObligationTriggerInput } from './obligation.inputs';
-import { regimesOf } from './obligation.service';
+import { regimesOf } from './obligation.clock';
 import { Obligation } from './obligation.type';
 import { ObligationValue, RegulatoryRegime, nextDueAt } from './regimes';
 
@@ -36,9 +36,12 @@ export class ExposureObligationResolver {
 
   @FieldResolver(() => DateTimeScalar, {
     nullable: true,
-    description: 'The earliest dueAt among the obligations still open (OPEN, DUE_SOON, OVERDUE); null: none.',
+    description:
+      'The earliest dueAt among the obligations still open (OPEN, DUE_SOON, OVERDUE), over every regime; null: none. Kept on the exposure whenever an input changes, so lists filter (overdue, dueBefore) and order (NEXT_DUE) by it.',
   })
   async nextDueAt(@Root() exposure: ExposureEntity, @Ctx() ctx: Context): Promise<Date | null> {
+    // The stored value (obligation.clock.ts); an exposure read without it (an alert's revision) computes it.
+    if (exposure.nextDueAt !== undefined) return exposure.nextDueAt;
     return nextDueAt(await ctx.services.obligation.obligations(ctx.loaders, exposure));
   }
 

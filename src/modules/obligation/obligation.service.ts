@@ -9,47 +9,13 @@ import type { ExposureLoaders } from '../exposure/exposure.loaders';
 import type { ObligationLoaders } from './obligation.loaders';
 import { ClientEntity } from '../client/client.entity';
 import { ExposureEngine } from '../exposure/exposure.engine';
-import { ExposureChangeReason, ExposureEntity, ExposureRevisionEntity } from '../exposure/exposure.entity';
+import { ExposureChangeReason, ExposureEntity } from '../exposure/exposure.entity';
 import { RecordClientNoticeInput, RecordObligationTriggerInput } from './obligation.inputs';
-import {
-  ObligationDecisionFacts,
-  ObligationValue,
-  RegulatoryRegime,
-  computeObligations,
-  decisionKey,
-  defaultRegimes,
-} from './regimes';
+import { ObligationValue, computeObligations } from './regimes';
+import { obligationsOf, refreshObligationClocks, regimesOf } from './obligation.clock';
 
 const notFound = (field: string, message: string) =>
   new UserInputProblem([userError(['input', field], UserErrorCode.NOT_FOUND, message)]);
-
-/** The regimes a client is under: as set, or the defaults from its sector and country. */
-export function regimesOf(client: Pick<ClientEntity, 'regimes' | 'sector' | 'country'>): RegulatoryRegime[] {
-  return client.regimes?.length
-    ? (client.regimes as RegulatoryRegime[])
-    : defaultRegimes(client.sector, client.country);
-}
-
-/** The exposure widened from `then` to `now`: a category added, special category data, more people, exfiltration raised. */
-export function widened(
-  then: Pick<
-    ExposureRevisionEntity,
-    'dataCategoriesAtRisk' | 'specialCategoryData' | 'dataSubjectsAtRisk' | 'factors'
-  >,
-  now: Pick<
-    ExposureEntity,
-    'dataCategoriesAtRisk' | 'specialCategoryData' | 'dataSubjectsAtRisk' | 'factors'
-  >,
-): boolean {
-  const exfiltration = (f: { name: string; contribution: number }[]) =>
-    f.find((x) => x.name === 'exfiltration')?.contribution ?? 0;
-  return (
-    now.dataCategoriesAtRisk.some((c) => !then.dataCategoriesAtRisk.includes(c)) ||
-    (now.specialCategoryData && !then.specialCategoryData) ||
-    Number(now.dataSubjectsAtRisk) > Number(then.dataSubjectsAtRisk) ||
-    exfiltration(now.factors) > exfiltration(then.factors)
-  );
-}
 
 export class ObligationService {
   constructor(
@@ -173,7 +139,8 @@ export class ObligationService {
          VALUES ($1, $2, $3, $4, $5, $6, statement_timestamp())`,
         [exposure.id, input.regime, input.triggeredAt, input.reason.trim(), viewer.subject, viewer.role],
       );
-      return exposure;
+      await refreshObligationClocks(manager, [exposure.id], new Date());
+      return manager.findOneByOrFail(ExposureEntity, { id: exposure.id });
     });
   }
 
@@ -216,47 +183,9 @@ export class ObligationService {
       loaders.exposureHistory.load(exposure.id),
       exposure.factors ?? loaders.exposureFactors.load(exposure.id),
     ]);
-    const current = { ...exposure, factors };
     if (!client) throw new Error(`Client of exposure ${exposure.id} not found`);
-    const earliest = new Map<RegulatoryRegime, Date>();
-    for (const t of triggers) {
-      const seen = earliest.get(t.regime);
-      if (!seen || t.triggeredAt < seen) earliest.set(t.regime, t.triggeredAt);
-    }
-    // The decision in force per obligation is the latest; a NOT_REQUIRED one needs review once the exposure
-    // widened since it was taken (against the revision in force then).
-    const inForce = new Map<string, ObligationDecisionFacts>();
-    for (const d of decisions) {
-      const then = [...history].reverse().find((r) => r.recordedAt <= d.decidedAt) ?? history[0];
-      const review =
-        d.status === 'NOT_REQUIRED' &&
-        ((then !== undefined && widened(then, current)) ||
-          (d.regime === 'UK_GDPR' &&
-            d.milestone === 'NOTIFICATION' &&
-            exposure.reviewNeededAt !== null &&
-            exposure.reviewNeededAt > d.decidedAt));
-      inForce.set(decisionKey(d.regime, d.milestone), {
-        status: d.status,
-        reportedAt: d.reportedAt,
-        reviewNeeded: review,
-      });
-    }
-    const highRisk = history.find(
-      (r) =>
-        (r.level === 'HIGH' || r.level === 'CRITICAL') && r.dataCategoriesAtRisk.length > 0 && !r.resolvedAt,
-    );
-    const highNow =
-      (exposure.level === 'HIGH' || exposure.level === 'CRITICAL') &&
-      exposure.dataCategoriesAtRisk.length > 0;
-    return computeObligations(
-      {
-        regimes: regimesOf(client),
-        awareAt: exposure.awareAt,
-        dataAwareAt: exposure.dataAwareAt,
-        highRiskSince: highNow && highRisk ? highRisk.recordedAt : null,
-        triggers: earliest,
-        decisions: inForce,
-      },
+    return obligationsOf(
+      { exposure: { ...exposure, factors }, client, triggers, decisions, history },
       new Date(),
     );
   }

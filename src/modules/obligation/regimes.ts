@@ -5,8 +5,8 @@
  * force: an obligation follows the version in force at its trigger.
  *
  * computeObligations() turns one exposure's facts (awareness moments, recorded triggers, decisions) into its
- * obligations at a moment. It is pure: test/exposure/obligations.reference.ts computes the same from the
- * rules' text, and test/obligation/obligations.property.test.ts compares the two.
+ * obligations at a moment. It is pure: test/exposure/reference.ts (refObligations) computes the same from
+ * the rules' text, and test/exposure/engine.property.test.ts compares the stored next due time with it.
  */
 import { ClientSector } from '../../common/enums';
 

@@ -1,3 +1,4 @@
+import { refreshObligationClocks } from '../obligation/obligation.clock';
 import { Writable } from 'node:stream';
 import { Viewer, requireRole } from '../../auth/viewer';
 import { TransactionalConnection } from '../../db/transactional-connection';
@@ -321,8 +322,22 @@ export class RegisterIoService {
           options.onProgress?.(sheet, Math.min(done[sheet], totals[sheet]), totals[sheet]);
         });
         // Rule 7, once for the whole file: the open incidents, for the clients the file touched.
-        if (planned.plan.touchedClients === null || planned.plan.touchedClients.length)
+        if (planned.plan.touchedClients === null || planned.plan.touchedClients.length) {
           await this.exposure.recomputeOpenIncidents(manager, planned.plan.touchedClients);
+          // A client's sector, country or regimes decide which clocks run, and a recompute that changed no
+          // exposure leaves its stored clock alone: refresh the touched clients' clocks, as updateClient does.
+          const exposures: { id: string }[] = await manager.query(
+            planned.plan.touchedClients === null
+              ? `SELECT id FROM exposure`
+              : `SELECT id FROM exposure WHERE client_id = ANY($1::uuid[])`,
+            planned.plan.touchedClients === null ? [] : [planned.plan.touchedClients],
+          );
+          await refreshObligationClocks(
+            manager,
+            exposures.map((e) => e.id),
+            new Date(),
+          );
+        }
         return { ...report, applied: true };
       });
     } catch (error) {

@@ -6,6 +6,7 @@ import type { ClientLoaders } from '../client/client.loaders';
 import { ClientEntity } from '../client/client.entity';
 import { ExposureEntity, ExposureLevel, NotificationDecisionEntity } from '../exposure/exposure.entity';
 import { ExposureLoaders, ExposureSummaryValue, exposureConditions } from '../exposure/exposure.loaders';
+import { ExposureFilter } from '../exposure/exposure.inputs';
 import type { IncidentLoaders } from '../incident/incident.loaders';
 import { IncidentEntity } from '../incident/incident.entity';
 import type { ObligationLoaders } from '../obligation/obligation.loaders';
@@ -113,17 +114,25 @@ export class ReportService {
     return buildIcoReportDraft(await this.icoFacts(loaders, exposure));
   }
 
-  /** The viewer's open exposures (of one incident, or of all), highest score first, batch by batch. */
+  /**
+   * The viewer's open exposures (of one incident, or of all; `overdue`: only those with an obligation past
+   * its deadline and no decision, the exposure filter's own rule over the stored next due time), highest
+   * score first, batch by batch.
+   */
   async *visibleExposureBatches(
     viewer: Viewer,
-    scope: { incidentId?: string },
+    scope: { incidentId?: string; overdue?: boolean },
     batchSize = REPORT_BATCH_SIZE,
   ): AsyncGenerator<ExposureEntity[]> {
     const db = this.connection.manager;
     let after: { score: number; id: string } | null = null;
     for (;;) {
       const params = new SqlParams();
-      const where = exposureConditions(viewer, null, params);
+      const where = exposureConditions(
+        viewer,
+        scope.overdue ? Object.assign(new ExposureFilter(), { overdue: true }) : null,
+        params,
+      );
       if (scope.incidentId) where.push(`t.incident_id = ${params.param(scope.incidentId)}::uuid`);
       if (after)
         where.push(
@@ -167,15 +176,6 @@ export class ReportService {
   }
 
   /**
-   * Whether an exposure belongs on the overdue list: an obligation past its deadline with no decision.
-   * The one place the list's rule lives, so it can switch to the exposure filter's own `overdue` once
-   * that exists (docs/reports.md).
-   */
-  isOverdue(reported: Pick<ReportedExposure, 'obligations'>): boolean {
-    return reported.obligations.some((o) => o.status === ObligationStatus.OVERDUE);
-  }
-
-  /**
    * Every exposure of a list, described, batch by batch; `freshLoaders` gives each batch new loaders so
    * nothing accumulates over a long list.
    */
@@ -186,7 +186,7 @@ export class ReportService {
   ): AsyncGenerator<ReportedExposure> {
     for await (const batch of this.visibleExposureBatches(viewer, scope)) {
       for (const row of await this.describe(freshLoaders(), batch)) {
-        if (!scope.overdue || this.isOverdue(row)) yield row;
+        yield row;
       }
     }
   }

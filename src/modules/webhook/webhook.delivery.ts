@@ -83,6 +83,7 @@ export interface AlertReader {
  */
 const PENDING_ALERTS = `
   SELECT k.endpoint_id, a.id::text AS alert_id, a.client_seq::text AS client_seq, a.kind, a.occurred_at, a.revision,
+         a.regime AS obligation_regime, a.milestone AS obligation_milestone, a.due_at AS obligation_due_at,
          a.exposure_id, r.score, r.level, r.data_categories_at_risk, r.special_category_data,
          r.data_subjects_at_risk::text AS data_subjects_at_risk, r.data_subjects_at_risk_low::text AS data_subjects_at_risk_low,
          r.data_subjects_at_risk_high::text AS data_subjects_at_risk_high,
@@ -182,6 +183,14 @@ export async function pendingAlerts(
           detectedAt: iso(row.incident_detected_at),
         },
         supplier: { id: encodeGlobalId('Supplier', row.supplier_id), name: row.supplier_name },
+        // DUE_SOON and OVERDUE: the obligation reminded of (null for the other kinds).
+        obligation: row.obligation_regime
+          ? {
+              regime: row.obligation_regime,
+              milestone: row.obligation_milestone,
+              dueAt: iso(row.obligation_due_at),
+            }
+          : null,
         exposure: {
           id: encodeGlobalId('Exposure', row.exposure_id),
           revision: row.revision,
