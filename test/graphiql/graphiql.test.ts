@@ -1,8 +1,6 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import pino from 'pino';
-import { chromium, BrowserContext, Page } from 'playwright-core';
+import { BrowserContext, Page } from 'playwright-core';
+import { TestBrowser, launchTestBrowser } from '../support/browser';
 import { loadConfig } from '../../src/config';
 import { mintToken } from '../../src/auth/jwt';
 import { RunningServer, startServer } from '../../src/server';
@@ -26,7 +24,6 @@ import {
 // Browser-side callbacks below run in the page, not in Node; the suite compiles without the DOM lib.
 declare const document: any;
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /**
@@ -63,18 +60,13 @@ describe('GraphiQL page (headless Chromium)', () => {
   let adminToken: string;
   let context: BrowserContext;
   let page: Page;
-  let userDataDir: string;
+  let browser: TestBrowser | undefined;
   let services: ReturnType<typeof createServices>;
   const requests: string[] = [];
   const pageErrors: string[] = [];
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM)) {
-      throw new Error(
-        `No Chromium at ${CHROMIUM}: the GraphiQL browser test needs it. Install it with \`apt-get install -y chromium\` (CI does), or set CHROMIUM_PATH.`,
-      );
-    }
     database = await createTestDatabase();
     const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET });
     adminToken = await mintToken(TEST_JWT_SECRET, { sub: 'graphiql-admin', role: 'admin' });
@@ -93,21 +85,8 @@ describe('GraphiQL page (headless Chromium)', () => {
       0,
     );
 
-    userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'graphiql-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchTestBrowser('graphiql');
+    context = browser.context;
     page = context.pages()[0] ?? (await context.newPage());
     page.on('request', (request) => requests.push(request.url()));
     page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -120,8 +99,7 @@ describe('GraphiQL page (headless Chromium)', () => {
   });
 
   afterAll(async () => {
-    await context?.close();
-    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+    await browser?.close();
     await server?.stop();
     await database?.drop();
   });

@@ -6,9 +6,9 @@
  * and unknown, archived or invisible ids answer the same 404. GraphiQL opens a picture through a blob: URL.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { BrowserContext, Page, chromium } from 'playwright-core';
+import { BrowserContext, Page } from 'playwright-core';
+import { TestBrowser, launchTestBrowser } from '../support/browser';
 import { DataCategory, IncidentStatus } from '../../src/common/enums';
 import { encodeGlobalId } from '../../src/common/global-id';
 import { TestApp, dataOf, startTestApp } from '../support/app';
@@ -25,7 +25,6 @@ import {
 // Browser-side callbacks below run in the page, not in Node; the suite compiles without the DOM lib.
 declare const document: any;
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = path.join(__dirname, '..', 'output', 'pictures');
 
 interface Drawn {
@@ -61,13 +60,12 @@ const sorted = (values: Iterable<string>) => [...new Set(values)].sort();
 describe('pictures: supplier chain and exposure map', () => {
   let app: TestApp;
   let context: BrowserContext;
-  let userDataDir: string;
+  let browser: TestBrowser | undefined;
   const ids: Record<string, string> = {};
   let incidentId: string;
   let clientBToken: string;
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM} (set CHROMIUM_PATH)`);
     fs.mkdirSync(SHOTS, { recursive: true });
     app = await startTestApp();
     const s = app.services;
@@ -110,25 +108,12 @@ describe('pictures: supplier chain and exposure map', () => {
     incidentId = encodeGlobalId('Incident', incident.id);
     clientBToken = await app.clientToken(clientB.id);
 
-    userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pictures-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchTestBrowser('pictures');
+    context = browser.context;
   });
 
   afterAll(async () => {
-    await context?.close();
-    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+    await browser?.close();
     await app?.stop();
   });
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium, BrowserContext, Page } from 'playwright-core';
+import { BrowserContext, Page } from 'playwright-core';
+import { TestBrowser, launchTestBrowser } from '../support/browser';
 import { loadDemoRegister } from '../../src/seed/demo';
 import { mintToken } from '../../src/auth/jwt';
 import { TEST_JWT_SECRET, TestApp, dataOf, startTestApp } from '../support/app';
@@ -17,22 +17,19 @@ import { capitaIncident, exposuresVia } from './support';
 // Browser-side callbacks below run in the page, not in Node; the suite compiles without the DOM lib.
 declare const document: any;
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const REPORT_OUTPUT_DIR = path.join(__dirname, '..', 'output', 'reports');
 
 describe('board report and ICO draft (headless Chromium)', () => {
   let app: TestApp;
   let context: BrowserContext;
   let page: Page;
-  let userDataDir: string;
+  let browser: TestBrowser | undefined;
   let capita: { id: string; title: string };
   let graphiqlToken: string;
   const requests: string[] = [];
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM))
-      throw new Error(`No Chromium at ${CHROMIUM}: this browser test needs it (or set CHROMIUM_PATH).`);
     // GraphiQL opens with an admin token in its headers, as the embedded demo's does.
     graphiqlToken = await mintToken(TEST_JWT_SECRET, { sub: 'graphiql-admin', role: 'admin' });
     app = await startTestApp({}, undefined, {
@@ -41,20 +38,8 @@ describe('board report and ICO draft (headless Chromium)', () => {
     await loadDemoRegister(app.database.db, app.services, () => undefined);
     capita = await capitaIncident(app);
     fs.mkdirSync(REPORT_OUTPUT_DIR, { recursive: true });
-    userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'reports-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchTestBrowser('reports');
+    context = browser.context;
     page = context.pages()[0] ?? (await context.newPage());
     // As GraphiQL's opener does: the token in the Authorization header, never in the URL.
     await page.setExtraHTTPHeaders({ authorization: `Bearer ${app.adminToken}` });
@@ -63,8 +48,7 @@ describe('board report and ICO draft (headless Chromium)', () => {
   });
 
   afterAll(async () => {
-    await context?.close();
-    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+    await browser?.close();
     await app?.stop();
   });
 

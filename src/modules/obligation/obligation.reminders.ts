@@ -1,3 +1,4 @@
+import { PeriodicTask } from '../schedule/periodic';
 import { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import { notifyAlerts } from '../alert/alert.notify';
@@ -37,13 +38,19 @@ export interface ReminderTickOutcome {
  * Alerts take their per-client numbers (client_seq) under the exposure lock, like the engine's.
  */
 export class ObligationReminderJob {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
+  private readonly periodic: PeriodicTask;
 
   constructor(
     private readonly db: DataSource,
     private readonly options: { intervalMs: number; logger?: Logger; clock?: () => Date },
-  ) {}
+  ) {
+    this.periodic = new PeriodicTask(
+      'obligation reminders',
+      options.intervalMs,
+      () => this.tick(),
+      options.logger,
+    );
+  }
 
   /** One tick at `now` (default the clock's): every reminder due by then and not yet written. */
   async tick(now: Date = (this.options.clock ?? (() => new Date()))()): Promise<ReminderTickOutcome> {
@@ -118,22 +125,11 @@ export class ObligationReminderJob {
 
   /** Ticks every intervalMs (0: never); a tick that fails is logged and retried at the next one. */
   start(): void {
-    if (this.options.intervalMs <= 0 || this.timer) return;
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.tick()
-        .catch((error) =>
-          this.options.logger?.warn({ err: error }, 'obligation reminders failed; retrying at the next tick'),
-        )
-        .finally(() => (this.running = null));
-    }, this.options.intervalMs);
-    this.timer.unref();
+    this.periodic.start();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
+    await this.periodic.stop();
   }
 }
 

@@ -1,3 +1,4 @@
+import { PeriodicTask } from './periodic';
 import { DataSource, EntityManager } from 'typeorm';
 import type { Logger } from 'pino';
 
@@ -26,14 +27,15 @@ const utcDay = (instant: Date) => instant.toISOString().slice(0, 10);
  * the new last_run_on commit together (a crash: the next tick redoes the day).
  */
 export class DailyJobRunner {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
+  private readonly periodic: PeriodicTask;
 
   constructor(
     private readonly db: DataSource,
     private readonly jobs: DailyJob[],
     private readonly options: { intervalMs: number; logger?: Logger; clock?: () => Date },
-  ) {}
+  ) {
+    this.periodic = new PeriodicTask('daily jobs', options.intervalMs, () => this.runDue(), options.logger);
+  }
 
   /** Checks every job now; what a tick does. */
   async runDue(): Promise<DailyJobOutcome[]> {
@@ -70,21 +72,10 @@ export class DailyJobRunner {
 
   /** Ticks every intervalMs (0: never); a tick that fails is logged and retried at the next one. */
   start(): void {
-    if (this.options.intervalMs <= 0 || this.timer) return;
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.runDue()
-        .catch((error) =>
-          this.options.logger?.warn({ err: error }, 'daily jobs failed; retrying at the next tick'),
-        )
-        .finally(() => (this.running = null));
-    }, this.options.intervalMs);
-    this.timer.unref();
+    this.periodic.start();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
+    await this.periodic.stop();
   }
 }
