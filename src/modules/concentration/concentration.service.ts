@@ -245,6 +245,8 @@ export class ConcentrationService {
     if (filter?.reachesClients != null)
       where.push(filter.reachesClients ? 't.clients_reached > 0' : 't.clients_reached = 0');
     const countWhere = [...where];
+    // The count binds what its own SQL names: the parameters so far, not the cursor's that follow.
+    const countParams = [...params.values];
     if (cursor) {
       const [clients, contracts, id] = cursor;
       where.push(
@@ -258,7 +260,6 @@ export class ConcentrationService {
        ORDER BY t.clients_reached DESC, t.contracts_reached DESC, t.id DESC LIMIT ${first + 1}`,
       params.values,
     );
-    const countParams = [...params.values];
     return toConnection(
       rows.map((row) => ({
         supplier: hydrate(this.db, SupplierEntity, row),
