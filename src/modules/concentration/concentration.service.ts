@@ -40,11 +40,12 @@ export const CONCENTRATION_ORDER = listOrder<SupplierConcentrationValue>('concen
  * (The engine does not use an agreement-level chain that passes through the contract's own supplier; that
  * supplier then reaches the same suppliers itself, covering every holding, so the counts are the same.)
  *
- * Cost: one breadth-first walk from each distinct entry (supplierWalk: each link followed at most once
- * per entry, whatever the cycles), then one join of what each entry reaches with the holdings entering
- * there, grouped by hash per (supplier, client, contract), then per (supplier, client), then per supplier:
- * no DISTINCT sorts. The rows are (holdings) x (suppliers each entry reaches). docs/concentration.md has
- * the measurements.
+ * Cost: the links' strongly connected components labelled once (a step per level of the graph and round,
+ * each reading every link once), then one breadth-first walk over the condensed graph from each distinct
+ * entry component (supplierWalk), then one join of what each entry reaches with the holdings entering there,
+ * grouped by hash per (supplier, client, contract), then per (supplier, client), then per supplier: no
+ * DISTINCT sorts. docs/concentration.md has the measurements (one component over all 2,000 suppliers of the
+ * benchmark's register: about 2.5 s, where walking from each member did not finish in 5 minutes).
  */
 function concentrationSql(client: string): string {
   return `WITH RECURSIVE
