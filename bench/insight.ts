@@ -20,8 +20,10 @@ import { seedLargeRegister } from './large-register';
  * count). Alternating API and SQL runs, medians, as ratios (the machine is shared: absolute times drift).
  *
  * Hooked from bench/run.ts (`insightTimings`), and runnable alone on an already built tree:
- * `flock /tmp/bench.lock node dist/bench/insight.js [--contracts 100000] [--runs 5]` (fresh database on
- * DATABASE_URL's server, the API on port 4804).
+ * `flock /tmp/bench.lock node dist/bench/insight.js [--contracts 100000] [--runs 5] [--giant-scc]` (fresh
+ * database on DATABASE_URL's server, the API on port 4804). `--giant-scc` replaces the seeded supplier-level
+ * links with one strongly connected component over every supplier (a ring plus three chords each: four
+ * links a supplier), the case that condensing components in `concentration` is for.
  */
 export interface InsightTimings {
   simulateIncident_ms: number;
@@ -118,12 +120,31 @@ export async function insightTimings(options: {
   };
 }
 
+/** One strongly connected component over every supplier: a ring (step 1) and chords of steps 7, 61 and 397. */
+async function linkEverySupplierInOneCycle(db: DataSource): Promise<void> {
+  await db.query(`DELETE FROM supplier_subprocessor`);
+  const [{ links }] = await db.query(
+    `WITH ranked AS (SELECT id, (row_number() OVER (ORDER BY name) - 1)::int AS n, count(*) OVER ()::int AS total FROM supplier),
+     inserted AS (
+       INSERT INTO supplier_subprocessor (supplier_id, subprocessor_id)
+       SELECT a.id, b.id FROM ranked a CROSS JOIN (VALUES (1), (7), (61), (397)) step(k)
+       JOIN ranked b ON b.n = (a.n + step.k) % a.total
+       WHERE a.id <> b.id
+       ON CONFLICT DO NOTHING RETURNING 1
+     )
+     SELECT count(*)::int AS links FROM inserted`,
+  );
+  await db.query(`ANALYZE supplier_subprocessor`);
+  process.stdout.write(`giant strongly connected component: ${links} links\n`);
+}
+
 /** Alone: a fresh database on DATABASE_URL's server, the large register, the API as a real process. */
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       contracts: { type: 'string', default: '100000' },
       runs: { type: 'string', default: '5' },
+      'giant-scc': { type: 'boolean', default: false },
     },
   });
   const contracts = Number(values.contracts);
@@ -147,6 +168,7 @@ async function main(): Promise<void> {
     await db.initialize();
     await db.runMigrations({ transaction: 'each' });
     const seeded = await seedLargeRegister(db, size, (line) => process.stdout.write(`${line}\n`));
+    if (values['giant-scc']) await linkEverySupplierInOneCycle(db);
     child = spawn(process.execPath, ['dist/src/main.js'], {
       cwd: root,
       env: {

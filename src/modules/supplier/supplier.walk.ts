@@ -12,11 +12,15 @@
  *
  * - `dependents`: backwards, to the suppliers that use the source as a sub-processor (directly or through chains);
  * - `subprocessors`: forwards, to the suppliers the source relies on (directly or through chains).
+ *
+ * `links` is the relation walked, with columns (supplier_id, subprocessor_id): the register's links by
+ * default, or a condensation of them (concentration walks its strongly connected components).
  */
 export function supplierWalk(
   name: string,
   sources: string,
   direction: 'dependents' | 'subprocessors',
+  links = 'supplier_subprocessor',
 ): string {
   const [from, to] =
     direction === 'dependents' ? ['subprocessor_id', 'supplier_id'] : ['supplier_id', 'subprocessor_id'];
@@ -28,7 +32,7 @@ export function supplierWalk(
   CROSS JOIN LATERAL (
     SELECT array_agg(x.node) AS frontier, jsonb_object_agg(x.node::text, true) AS seen
     FROM (
-      SELECT DISTINCT l.${to} AS node FROM supplier_subprocessor l
+      SELECT DISTINCT l.${to} AS node FROM ${links} l
       WHERE l.${from} = ANY (w.frontier) AND NOT w.visited ? l.${to}::text
     ) x
   ) step
