@@ -17,7 +17,7 @@ import { sheetsOf } from './support';
 /**
  * Random register → export → import into an empty register → export again: the same workbook, and the same
  * exposures for an incident recorded at the same supplier in both. PROPERTY_RUNS sets the runs (default 5:
- * each run builds two databases).
+ * each run builds two databases); PROPERTY_SEED and PROPERTY_PATH replay a failure fast-check reported.
  */
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 5);
 const ADMIN: Viewer = { subject: 'property', role: 'admin', clientId: null };
@@ -171,7 +171,13 @@ describe('export → import into an empty register → export', () => {
           }
         }),
         // Each run costs two databases: report the first failing register rather than shrinking for minutes.
-        { numRuns: RUNS, endOnFailure: true },
+        {
+          numRuns: RUNS,
+          endOnFailure: true,
+          ...(process.env.PROPERTY_SEED
+            ? { seed: Number(process.env.PROPERTY_SEED), path: process.env.PROPERTY_PATH }
+            : {}),
+        },
       );
       // Two databases per run: creating them is slow on a loaded machine.
     },

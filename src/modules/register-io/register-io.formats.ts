@@ -3,7 +3,7 @@ import { Readable, Writable } from 'node:stream';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import ExcelJS from 'exceljs';
-import { Unzip, UnzipInflate, UnzipPassThrough, Zip, ZipDeflate } from 'fflate';
+import { Unzip, UnzipInflate, UnzipPassThrough, Zip, ZipDeflate, zipSync } from 'fflate';
 import { CellValue, SheetWriter } from './register-io.export';
 import { SHEETS, SheetName } from './register-sheets';
 
@@ -257,27 +257,41 @@ function worksheetNames(files: Map<string, Uint8Array>): {
   return { byFile, bySheetId };
 }
 
+/**
+ * The entries exceljs's streaming reader must meet before any worksheet. Met after one (our own export writes
+ * workbook.xml and its relationships last, as exceljs's streaming writer does; Excel often writes
+ * sharedStrings.xml after the sheets), it parks each worksheet in a temporary file and reads them back at the
+ * end, and that path lost the last sheet's rows now and then (the round-trip property test caught it: an
+ * import read no sub-processor links from a file whose sheet held three).
+ */
+const READ_FIRST = ['xl/_rels/workbook.xml.rels', 'xl/workbook.xml', 'xl/sharedStrings.xml', 'xl/styles.xml'];
+
 /** An xlsx workbook's sheets, row by row, through exceljs's streaming reader (after the size check above). */
 export async function readXlsx(data: Uint8Array, limits: UnpackLimits): Promise<ReadSheet[]> {
-  const { names, kept } = unpackZip(data, limits, (name) =>
-    ['xl/workbook.xml', 'xl/_rels/workbook.xml.rels'].includes(name),
-  );
+  // Every entry is kept: the archive is packed again (stored, not compressed) in the order the reader wants.
+  const { names, kept } = unpackZip(data, limits, () => true);
   const sheetNames = worksheetNames(kept);
   if (!names.includes('xl/workbook.xml'))
     throw refuse(
       'This zip archive is not an .xlsx workbook (it has no xl/workbook.xml); send CSV files as application/zip',
     );
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from(Buffer.from(data)), {
-    worksheets: 'emit',
-    sharedStrings: 'cache',
-    hyperlinks: 'ignore',
-    styles: 'cache',
-    entries: 'ignore',
-  });
-  // exceljs 4.4's streaming reader reads `model.sheets` of a workbook.xml it may not have met yet (entries
-  // come in the archive's order): start it from an empty model, and name the sheets from our own reading.
-  // Its date cells read `properties.model` (date1904) the same way.
-  Object.assign(reader, { model: { sheets: [] }, properties: {} });
+  const ordered: Record<string, Uint8Array> = {};
+  for (const name of READ_FIRST) if (kept.has(name)) ordered[name] = kept.get(name)!;
+  for (const [name, content] of kept) if (!(name in ordered)) ordered[name] = content;
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(
+    Readable.from(Buffer.from(zipSync(ordered, { level: 0 }))),
+    {
+      worksheets: 'emit',
+      sharedStrings: 'cache',
+      hyperlinks: 'ignore',
+      styles: 'cache',
+      entries: 'ignore',
+    },
+  );
+  // A workbook without shared strings (ours: inline strings) never sets them, and the reader parks every
+  // sheet until it has them: start from none. The model and properties likewise, for workbooks whose
+  // workbook.xml is missing parts; the sheets are named from our own reading of it.
+  Object.assign(reader, { model: { sheets: [] }, properties: {}, sharedStrings: [] });
   const sheets: ReadSheet[] = [];
   for await (const worksheet of reader) {
     const { id, name } = worksheet as unknown as { id: string | number; name: string };
