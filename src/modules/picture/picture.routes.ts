@@ -19,24 +19,25 @@ function send(res: Response, type: 'svg' | 'html', body: string, sqlStatements: 
 
 /** /suppliers/<Supplier id>/chain(.svg) and /incidents/<Incident id>/exposure-map(.svg). */
 export function mountPictureRoutes(routes: HttpRoutes): void {
-  routes.get('/suppliers/:id/chain.svg', async (ctx, req, res) => {
-    const svg = await ctx.services.picture.supplierChainSvg(ctx.viewer, String(req.params.id));
-    if (!svg) throw notFound('This supplier');
-    send(res, 'svg', svg, ctx.scope.sqlStatements);
-  });
-  routes.get('/suppliers/:id/chain', async (ctx, req, res) => {
-    const page = await ctx.services.picture.page('chain', ctx.viewer, String(req.params.id));
-    if (!page) throw notFound('This supplier');
-    send(res, 'html', page, ctx.scope.sqlStatements);
-  });
-  routes.get('/incidents/:id/exposure-map.svg', async (ctx, req, res) => {
-    const svg = await ctx.services.picture.exposureMapSvg(ctx.viewer, String(req.params.id));
-    if (!svg) throw notFound('This incident');
-    send(res, 'svg', svg, ctx.scope.sqlStatements);
-  });
-  routes.get('/incidents/:id/exposure-map', async (ctx, req, res) => {
-    const page = await ctx.services.picture.page('exposure-map', ctx.viewer, String(req.params.id));
-    if (!page) throw notFound('This incident');
-    send(res, 'html', page, ctx.scope.sqlStatements);
-  });
+  const pictures = [
+    { path: '/suppliers/:id/chain', kind: 'chain', svg: 'supplierChainSvg', what: 'This supplier' },
+    {
+      path: '/incidents/:id/exposure-map',
+      kind: 'exposure-map',
+      svg: 'exposureMapSvg',
+      what: 'This incident',
+    },
+  ] as const;
+  for (const { path, kind, svg, what } of pictures) {
+    routes.get(`${path}.svg`, async (ctx, req, res) => {
+      const picture = await ctx.services.picture[svg](ctx.viewer, String(req.params.id));
+      if (!picture) throw notFound(what);
+      send(res, 'svg', picture, ctx.scope.sqlStatements);
+    });
+    routes.get(path, async (ctx, req, res) => {
+      const page = await ctx.services.picture.page(kind, ctx.viewer, String(req.params.id));
+      if (!page) throw notFound(what);
+      send(res, 'html', page, ctx.scope.sqlStatements);
+    });
+  }
 }

@@ -102,6 +102,35 @@ const problem = (
   message: string,
 ): ImportProblem => ({ sheet, row, column, value, message });
 
+/**
+ * Keeps the first row of each key of a sheet: true for it; false for a later row with the same key, with a
+ * problem naming both rows (the caller skips that row).
+ */
+function firstOfKey(
+  rowOf: Map<string, number>,
+  key: string,
+  row: number,
+  problems: ImportProblem[],
+  at: { sheet: SheetName; column: string; value: string },
+  sameAs: string,
+): boolean {
+  const earlier = rowOf.get(key);
+  if (earlier === undefined) {
+    rowOf.set(key, row);
+    return true;
+  }
+  problems.push(
+    problem(
+      at.sheet,
+      row,
+      at.column,
+      at.value,
+      `Duplicate key: rows ${earlier} and ${row} ${sameAs}; keep one`,
+    ),
+  );
+  return false;
+}
+
 const sameSet = (a: readonly string[] | null, b: readonly string[] | null) =>
   JSON.stringify([...(a ?? [])].sort()) === JSON.stringify([...(b ?? [])].sort());
 
@@ -510,20 +539,8 @@ export async function planImport(
   for (const { row, fields } of clientRows) {
     const reference = str(fields.reference);
     if (reference === null || Object.keys(fields).length < SHEETS.clients.length) continue;
-    const earlier = clientRowOf.get(reference);
-    if (earlier !== undefined) {
-      problems.push(
-        problem(
-          'clients',
-          row,
-          'reference',
-          reference,
-          `Duplicate key: rows ${earlier} and ${row} have the reference ${reference}; keep one`,
-        ),
-      );
-      continue;
-    }
-    clientRowOf.set(reference, row);
+    const at = { sheet: 'clients', column: 'reference', value: reference } as const;
+    if (!firstOfKey(clientRowOf, reference, row, problems, at, `have the reference ${reference}`)) continue;
     const match = dbClientByRef.get(reference);
     const regimes = list(fields.regimes);
     const record: ClientRecord = {
@@ -599,20 +616,9 @@ export async function planImport(
     )
       continue;
     const key = contractKey(client.id, reference);
-    const earlier = contractRowOf.get(key);
-    if (earlier !== undefined) {
-      problems.push(
-        problem(
-          'contracts',
-          row,
-          'reference',
-          reference,
-          `Duplicate key: rows ${earlier} and ${row} are both the contract ${reference} of client ${client.reference}; keep one`,
-        ),
-      );
-      continue;
-    }
-    contractRowOf.set(key, row);
+    const at = { sheet: 'contracts', column: 'reference', value: reference } as const;
+    const sameAs = `are both the contract ${reference} of client ${client.reference}`;
+    if (!firstOfKey(contractRowOf, key, row, problems, at, sameAs)) continue;
     const amount = str(fields.valueAmount);
     const currency = str(fields.valueCurrency);
     if ((amount === null) !== (currency === null)) {
@@ -739,20 +745,9 @@ export async function planImport(
     )
       continue;
     const key = agreementKey(contract.id, reference);
-    const earlier = agreementRowOf.get(key);
-    if (earlier !== undefined) {
-      problems.push(
-        problem(
-          'agreements',
-          row,
-          'reference',
-          reference,
-          `Duplicate key: rows ${earlier} and ${row} are both the agreement ${reference} of contract ${contract.reference}; keep one`,
-        ),
-      );
-      continue;
-    }
-    agreementRowOf.set(key, row);
+    const at = { sheet: 'agreements', column: 'reference', value: reference } as const;
+    const sameAs = `are both the agreement ${reference} of contract ${contract.reference}`;
+    if (!firstOfKey(agreementRowOf, key, row, problems, at, sameAs)) continue;
     const retainedUntil = str(fields.dataRetainedUntil);
     if (retainedUntil !== null && retainedUntil < contract.starts_on) {
       problems.push(
@@ -911,20 +906,8 @@ export async function planImport(
         }
       }
     }
-    const earlier = fileLinks.get(key);
-    if (earlier !== undefined) {
-      problems.push(
-        problem(
-          'subprocessors',
-          row,
-          'subprocessorName',
-          subprocessor.name,
-          `Duplicate key: rows ${earlier} and ${row} are the same link; keep one`,
-        ),
-      );
-      continue;
-    }
-    fileLinks.set(key, row);
+    const at = { sheet: 'subprocessors', column: 'subprocessorName', value: subprocessor.name } as const;
+    if (!firstOfKey(fileLinks, key, row, problems, at, 'are the same link')) continue;
   }
   if (replace) {
     const archivedSuppliers = new Set(plan.suppliers.archive);
