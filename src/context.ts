@@ -25,8 +25,8 @@ export function createLoaders(db: DataSource, viewer: Viewer, nestedReadPlanning
     ...createObligationLoaders(db),
     ...createWebhookLoaders(db, viewer),
   };
-  // The nested-read planner primes the loaders above (modules/nested-read).
-  return { ...loaders, ...createNestedReadLoaders(db, viewer, loaders, nestedReadPlanning) };
+  // The nested-read planner reads whole nested selections in one statement (modules/nested-read).
+  return { ...loaders, ...createNestedReadLoaders(db, viewer, nestedReadPlanning) };
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;

@@ -30,6 +30,8 @@ import { ExposureReportResolver } from './modules/report/report.resolver';
 import { ViewerResolver } from './modules/viewer/viewer.resolver';
 import { WebhookResolver } from './modules/webhook/webhook.resolver';
 import { resolveNodeType } from './common/node';
+import { PLANNED_FIELDS } from './modules/nested-read/nested-read.loaders';
+import { answerPlannedFields } from './modules/nested-read/nested-read.planned';
 import { DateScalar, DateTimeScalar } from './common/scalars';
 
 export const RESOLVERS = [
@@ -161,6 +163,8 @@ export async function createSchema(): Promise<GraphQLSchema> {
   // (and graphql-js saves a promise per value). Our resolveNodeType is synchronous.
   (schema.getType('Node') as GraphQLInterfaceType).resolveType = resolveNodeType;
   callFieldResolversDirectly(schema);
+  // Fields the nested-read planner has already read on its rows answer from there (modules/nested-read).
+  answerPlannedFields(schema, PLANNED_FIELDS);
   // Each alert event, for each subscriber, without type-graphql's per-call conversion of the subscription's
   // arguments (they were applied once, when subscribing): see deliverAlert.
   schema.getSubscriptionType()!.getFields().exposureAlerts.resolve = (event, _args, context) =>

@@ -187,7 +187,7 @@ export function toConnection<T>(
   hadCursor: boolean,
   kind: string,
   cursorOf: (row: T) => unknown[],
-  count: () => Promise<number>,
+  count: () => number | Promise<number>,
 ): Connection<T> {
   const page = rows.slice(0, first);
   const edges = page.map((node) => new PageEdge(node, kind, cursorOf));

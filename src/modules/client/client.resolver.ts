@@ -74,7 +74,8 @@ export class ClientResolver {
     @Ctx() ctx: Context,
     @Info() info: GraphQLResolveInfo,
   ): Promise<Connection<ContractEntity>> {
-    await ctx.loaders.nestedRead.prefetch(info, client.id);
+    const planned = ctx.loaders.nestedRead.connection<ContractEntity>(info, client.id);
+    if (planned) return planned;
     return ctx.services.contract.pageForClient(
       ctx.loaders,
       client.id,

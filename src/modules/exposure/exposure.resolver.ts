@@ -329,7 +329,8 @@ export class ClientExposureResolver {
     @Ctx() ctx: Context,
     @Info() info: GraphQLResolveInfo,
   ): Promise<Connection<ExposureEntity>> {
-    await ctx.loaders.nestedRead.prefetch(info, client.id);
+    const planned = ctx.loaders.nestedRead.connection<ExposureEntity>(info, client.id);
+    if (planned) return planned;
     return ctx.services.exposure.pageForClient(
       ctx.loaders,
       client.id,
@@ -360,7 +361,8 @@ export class IncidentExposureResolver {
     @Ctx() ctx: Context,
     @Info() info: GraphQLResolveInfo,
   ): Promise<Connection<ExposureEntity>> {
-    await ctx.loaders.nestedRead.prefetch(info, incident.id);
+    const planned = ctx.loaders.nestedRead.connection<ExposureEntity>(info, incident.id);
+    if (planned) return planned;
     return ctx.services.exposure.pageForIncident(
       ctx.loaders,
       incident.id,

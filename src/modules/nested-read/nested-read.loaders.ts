@@ -4,39 +4,25 @@ import { getArgumentValues } from 'graphql/execution/values';
 import { types } from 'pg';
 import { DataSource } from 'typeorm';
 import { Viewer } from '../../auth/viewer';
-import { decodeCursor, pageSize } from '../../common/connection';
-import {
-  ListOrder,
-  ListedColumn,
-  OptionalListColumns,
-  SqlParams,
-  hydrate,
-  listColumns,
-  listedColumns,
-} from '../../common/paging';
+import { Connection, decodeCursor, pageSize, toConnection } from '../../common/connection';
+import { ListOrder, ListedColumn, OptionalListColumns, SqlParams, listedColumns } from '../../common/paging';
 import { fieldsOf, selectedNodeFields } from '../../common/selection';
 import { assertValidFilter } from '../../common/validation';
 import { ClientEntity } from '../client/client.entity';
-import { ClientLoaders, clientVisibility } from '../client/client.loaders';
+import { clientVisibility } from '../client/client.loaders';
 import { ContractEntity } from '../contract/contract.entity';
-import {
-  CONTRACT_OPTIONAL_COLUMNS,
-  CONTRACT_ORDER,
-  ContractLoaders,
-  liveContracts,
-} from '../contract/contract.loaders';
+import { CONTRACT_OPTIONAL_COLUMNS, CONTRACT_ORDER, liveContracts } from '../contract/contract.loaders';
 import { ExposureEntity } from '../exposure/exposure.entity';
 import { ExposureFilter } from '../exposure/exposure.inputs';
 import {
   EXPOSURE_OPTIONAL_COLUMNS,
   EXPOSURE_ORDER,
-  ExposureLoaders,
   exposureConditions,
   plainFilter,
 } from '../exposure/exposure.loaders';
 import { IncidentEntity } from '../incident/incident.entity';
 import { SupplierEntity } from '../supplier/supplier.entity';
-import { SupplierLoaders } from '../supplier/supplier.loaders';
+import { PLANNED, PlannedFields } from './nested-read.planned';
 
 /**
  * The nested read planned into one SQL statement (docs/performance.md, "One statement for a nested read").
@@ -44,38 +30,21 @@ import { SupplierLoaders } from '../supplier/supplier.loaders';
  * A connection field among incident.exposures, client.exposures, client.contracts and supplier.contracts
  * looks, before it reads its page, at what the query selects below it: the objects (exposure.client,
  * contract.supplier, contract.client, incident.supplier) and connections of these same kinds, to any depth.
- * All of it becomes one statement, each level a LATERAL top-N or a correlated subquery that builds a JSON
- * array of the row's columns as text, and the answer primes the per-request DataLoaders the resolvers read
- * (by-id loaders, page loaders, count loaders) with exactly the rows, columns and keys those loaders
- * would have fetched. Every resolver then runs unchanged and finds its data already there, so the answer is
- * the one the per-level path gives (test/register/nested-read.test.ts compares them value by value).
+ * All of it becomes one statement, each page an array of JSON arrays of the row's values, each object a
+ * correlated subquery by primary key, reading only the columns the selected fields need. What it reads is
+ * attached to the rows it belongs to (under PLANNED, by response key): each planned field of a planned row
+ * is answered from there at once (nested-read.planned.ts), with no loader, promise or resolver of its own.
+ * The rows are made for this one plan, so a field selected differently elsewhere in the query never sees them.
  *
  * The same rules as the loaders: exposureConditions, liveContracts and clientVisibility are the loaders'
- * own functions. What the planner does not understand (another argument, a filter key it does not know, an
- * invalid page size or cursor, a field of another kind) it leaves alone: that field resolves through its
- * loader as before, and its errors are raised where they always were.
+ * own functions, and test/register/nested-read.test.ts compares every answer with the level-by-level path.
+ * What the planner does not understand (another argument, a filter key it does not know, an invalid page
+ * size or cursor, a field of another kind) it leaves alone: that field resolves through its loader as
+ * before, and its errors are raised where they always were.
  */
 
 type PlannedType = 'Exposure' | 'Client' | 'Contract' | 'Supplier' | 'Incident';
 type EntityClass = abstract new (...args: never[]) => object;
-
-/** What the planner primes: the loaders the planned resolvers read. */
-export type PrimedLoaders = Pick<ClientLoaders, 'clientById'> &
-  Pick<SupplierLoaders, 'supplierById'> &
-  Pick<
-    ContractLoaders,
-    | 'contractPagesByClient'
-    | 'contractCountsByClient'
-    | 'contractPagesBySupplier'
-    | 'contractCountsBySupplier'
-  > &
-  Pick<
-    ExposureLoaders,
-    | 'exposurePagesByIncident'
-    | 'exposureCountsByIncident'
-    | 'exposurePagesByClient'
-    | 'exposureCountsByClient'
-  >;
 
 const ENTITIES: Record<PlannedType, { entity: EntityClass; table: string }> = {
   Exposure: { entity: ExposureEntity, table: 'exposure' },
@@ -85,49 +54,23 @@ const ENTITIES: Record<PlannedType, { entity: EntityClass; table: string }> = {
   Incident: { entity: IncidentEntity, table: 'incident' },
 };
 
-/** An object field read through a by-id loader of the full list columns (what clientById and supplierById read). */
+/** An object field the planner reads by primary key (what clientById and supplierById read). */
 interface ObjectRelation {
   target: PlannedType;
-  foreignKey: { column: string; property: string };
+  foreignKey: string;
   visibility: (viewer: Viewer, params: SqlParams, alias: string) => string[];
-  prime: (loaders: PrimedLoaders, id: string, row: object) => void;
 }
 
-const primeClient = (loaders: PrimedLoaders, id: string, row: object) =>
-  loaders.clientById.prime(id, row as ClientEntity);
-const primeSupplier = (loaders: PrimedLoaders, id: string, row: object) =>
-  loaders.supplierById.prime(id, row as SupplierEntity);
-
 const OBJECT_RELATIONS: Record<string, ObjectRelation> = {
-  'Exposure.client': {
-    target: 'Client',
-    foreignKey: { column: 'client_id', property: 'clientId' },
-    visibility: clientVisibility,
-    prime: primeClient,
-  },
-  'Contract.client': {
-    target: 'Client',
-    foreignKey: { column: 'client_id', property: 'clientId' },
-    visibility: clientVisibility,
-    prime: primeClient,
-  },
-  'Contract.supplier': {
-    target: 'Supplier',
-    foreignKey: { column: 'supplier_id', property: 'supplierId' },
-    visibility: () => [],
-    prime: primeSupplier,
-  },
-  'Incident.supplier': {
-    target: 'Supplier',
-    foreignKey: { column: 'supplier_id', property: 'supplierId' },
-    visibility: () => [],
-    prime: primeSupplier,
-  },
+  'Exposure.client': { target: 'Client', foreignKey: 'client_id', visibility: clientVisibility },
+  'Contract.client': { target: 'Client', foreignKey: 'client_id', visibility: clientVisibility },
+  'Contract.supplier': { target: 'Supplier', foreignKey: 'supplier_id', visibility: () => [] },
+  'Incident.supplier': { target: 'Supplier', foreignKey: 'supplier_id', visibility: () => [] },
 };
 
 type PlainExposureFilter = ExposureFilter | null;
 
-/** A connection field, with the loader keys its service reads (exposure.service.ts, contract.service.ts). */
+/** A connection field, read as its service reads it (exposure.service.ts, contract.service.ts). */
 interface PageRelation {
   target: 'Exposure' | 'Contract';
   parentColumn: string;
@@ -137,110 +80,97 @@ interface PageRelation {
   order: ListOrder<never>;
   descending: boolean;
   conditions: (viewer: Viewer, filter: PlainExposureFilter, params: SqlParams, alias: string) => string[];
-  primePage: (
-    loaders: PrimedLoaders,
-    key: {
-      parentId: string;
-      first: number;
-      after: string | null;
-      filter: PlainExposureFilter;
-      leaveOut: string[];
-    },
-    rows: object[],
-  ) => void;
-  primeCount: (loaders: PrimedLoaders, parentId: string, filter: PlainExposureFilter, count: number) => void;
 }
 
 const EXPOSURE_FILTER_KEYS = ['clientId', 'incidentId', 'minLevel', 'notificationStatus', 'includeResolved'];
 
-function exposurePages(
-  parentColumn: string,
-  pages: (l: PrimedLoaders) => PrimedLoaders['exposurePagesByIncident'],
-  counts: (l: PrimedLoaders) => PrimedLoaders['exposureCountsByIncident'],
-): PageRelation {
-  return {
-    target: 'Exposure',
-    parentColumn,
-    filterKeys: EXPOSURE_FILTER_KEYS,
-    optional: EXPOSURE_OPTIONAL_COLUMNS,
-    order: EXPOSURE_ORDER as ListOrder<never>,
-    descending: true,
-    conditions: (viewer, filter, params, alias) => exposureConditions(viewer, filter, params, alias),
-    // The page loaders' key holds the filter and the order (planned pages are the default order only).
-    primePage: (loaders, key, rows) =>
-      pages(loaders).prime(
-        { ...key, filter: { filter: key.filter, orderBy: null } },
-        rows as ExposureEntity[],
-      ),
-    primeCount: (loaders, parentId, filter, count) => counts(loaders).prime({ parentId, filter }, count),
-  };
-}
+const exposurePages = (parentColumn: string): PageRelation => ({
+  target: 'Exposure',
+  parentColumn,
+  filterKeys: EXPOSURE_FILTER_KEYS,
+  optional: EXPOSURE_OPTIONAL_COLUMNS,
+  order: EXPOSURE_ORDER as ListOrder<never>,
+  descending: true,
+  conditions: (viewer, filter, params, alias) => exposureConditions(viewer, filter, params, alias),
+});
 
-function contractPages(
-  parentColumn: string,
-  pages: (l: PrimedLoaders) => PrimedLoaders['contractPagesByClient'],
-  counts: (l: PrimedLoaders) => PrimedLoaders['contractCountsByClient'],
-): PageRelation {
-  return {
-    target: 'Contract',
-    parentColumn,
-    filterKeys: null,
-    optional: CONTRACT_OPTIONAL_COLUMNS,
-    order: CONTRACT_ORDER as ListOrder<never>,
-    descending: false,
-    conditions: (viewer, _filter, params, alias) => liveContracts(viewer, params, alias),
-    primePage: (loaders, key, rows) =>
-      pages(loaders).prime(
-        { parentId: key.parentId, first: key.first, after: key.after, leaveOut: key.leaveOut },
-        rows as ContractEntity[],
-      ),
-    primeCount: (loaders, parentId, _filter, count) => counts(loaders).prime(parentId, count),
-  };
-}
+const contractPages = (parentColumn: string): PageRelation => ({
+  target: 'Contract',
+  parentColumn,
+  filterKeys: null,
+  optional: CONTRACT_OPTIONAL_COLUMNS,
+  order: CONTRACT_ORDER as ListOrder<never>,
+  descending: false,
+  conditions: (viewer, _filter, params, alias) => liveContracts(viewer, params, alias),
+});
 
 const PAGE_RELATIONS: Record<string, PageRelation> = {
-  'Incident.exposures': exposurePages(
-    'incident_id',
-    (l) => l.exposurePagesByIncident,
-    (l) => l.exposureCountsByIncident,
-  ),
-  'Client.exposures': exposurePages(
-    'client_id',
-    (l) => l.exposurePagesByClient,
-    (l) => l.exposureCountsByClient,
-  ),
-  'Client.contracts': contractPages(
-    'client_id',
-    (l) => l.contractPagesByClient,
-    (l) => l.contractCountsByClient,
-  ),
-  'Supplier.contracts': contractPages(
-    'supplier_id',
-    (l) => l.contractPagesBySupplier,
-    (l) => l.contractCountsBySupplier,
-  ),
+  'Incident.exposures': exposurePages('incident_id'),
+  'Client.exposures': exposurePages('client_id'),
+  'Client.contracts': contractPages('client_id'),
+  'Supplier.contracts': contractPages('supplier_id'),
 };
+
+/** The fields the planner answers itself on the rows it reads (nested-read.planned.ts wraps their resolvers). */
+export const PLANNED_FIELDS: readonly string[] = [
+  ...Object.keys(OBJECT_RELATIONS),
+  ...Object.keys(PAGE_RELATIONS),
+];
+
+/**
+ * The properties a field resolver reads from its row, for the fields with a resolver of their own that a
+ * planned row may meet. A field the executor reads itself (a plain @Field, a property of the row) needs
+ * its own column; a planned field needs none (the planner reads it); any other field makes the row read
+ * every column a list reads, so a resolver missing here can only cost columns, never lose one
+ * (test/register/nested-read.test.ts selects every field of the planned types one at a time).
+ */
+const RESOLVER_COLUMNS: Record<string, readonly string[]> = {
+  'Exposure.id': ['id'],
+  'Exposure.client': ['clientId'],
+  'Exposure.incident': ['incidentId'],
+  'Client.id': ['id'],
+  'Client.regimes': ['regimes', 'sector', 'country'],
+  'Client.contracts': ['id'],
+  'Client.exposures': ['id'],
+  'Contract.id': ['id'],
+  'Contract.client': ['clientId'],
+  'Contract.supplier': ['supplierId'],
+  'Contract.value': ['valueAmount', 'valueCurrency'],
+  'Supplier.id': ['id'],
+  'Supplier.contracts': ['id'],
+  'Incident.id': ['id'],
+  'Incident.supplier': ['supplierId'],
+  'Incident.exposures': ['id'],
+};
+
+/** How a column's value comes back inside the JSON: as JSON itself, or as text for pg's own parser. */
+interface ColumnReader {
+  property: string;
+  /** null: the JSON value is what pg's parser gives (uuid, text, integer, boolean, jsonb and their arrays). */
+  parse: ((text: string) => unknown) | null;
+}
 
 interface NodePlan {
   type: PlannedType;
   columns: ListedColumn[];
-  /** Per column: its property on the entity and the parser of its text, looked up once per plan. */
-  readers: { property: string; parse: (text: string) => unknown }[];
-  objects: { relation: ObjectRelation; node: NodePlan }[];
+  readers: ColumnReader[];
+  objects: { key: string; relation: ObjectRelation; node: NodePlan }[];
   pages: PagePlan[];
 }
 
 interface PagePlan {
+  /** The response key of the connection field on its parent. */
+  key: string;
   relation: PageRelation;
   first: number;
   after: string | null;
   cursor: unknown[] | null;
   filter: PlainExposureFilter;
-  leaveOut: string[];
+  /** Whether the row after the page is read: only pageInfo shows it (hasNextPage). */
+  readsNext: boolean;
   count: boolean;
   node: NodePlan;
-  /** pageKey's text for everything but the parent, made once. */
-  keyPrefix?: string;
+  cursorOf: (row: object) => unknown[];
 }
 
 interface PlanContext {
@@ -261,36 +191,96 @@ function groupedFields(fieldNodes: readonly FieldNode[], context: PlanContext): 
   return groups;
 }
 
+/** JSON gives these as pg's parsers would; the rest is sent as text and parsed by pg's parser. */
+const AS_JSON = new Set(['uuid', 'text', 'integer', 'int', 'boolean', 'jsonb']);
+const ARRAYS_AS_JSON = new Set(['uuid', 'text']);
+const asJson = (column: ListedColumn) => (column.isArray ? ARRAYS_AS_JSON : AS_JSON).has(column.type);
+
+/** pg's text parsers for the other column types the planned entities use. */
+const TYPE_OIDS: Record<string, [number, number]> = {
+  bigint: [20, 1016],
+  timestamptz: [1184, 1185],
+  date: [1082, 1182],
+  numeric: [1700, 1231],
+};
+
+function readerOf(column: ListedColumn): ColumnReader {
+  if (asJson(column)) return { property: column.propertyName, parse: null };
+  const oids = TYPE_OIDS[column.type];
+  if (!oids)
+    throw new Error(`The nested-read planner has no parser for ${column.type} (${column.databaseName})`);
+  return {
+    property: column.propertyName,
+    parse: types.getTypeParser(oids[column.isArray ? 1 : 0], 'text') as (text: string) => unknown,
+  };
+}
+
+/**
+ * The columns a node's selected fields read (RESOLVER_COLUMNS), in the entity's order; every listed column
+ * but `leaveOut` when one of them is a field the planner cannot see into.
+ */
+function columnsOf(
+  type: PlannedType,
+  groups: Map<string, FieldNode[]>,
+  planned: ReadonlySet<string>,
+  also: readonly string[],
+  leaveOut: readonly string[],
+  context: PlanContext,
+): ListedColumn[] {
+  const all = listedColumns(context.db, ENTITIES[type].entity, leaveOut);
+  const objectType = context.info.schema.getType(type);
+  if (!isObjectType(objectType)) return all;
+  const fields = objectType.getFields();
+  const properties = new Set(also);
+  for (const [key, [field]] of groups) {
+    const name = field.name.value;
+    if (name === '__typename' || planned.has(key)) continue;
+    const declared = RESOLVER_COLUMNS[`${type}.${name}`];
+    if (declared) declared.forEach((property) => properties.add(property));
+    else if (!fields[name]?.resolve && all.some((column) => column.propertyName === name))
+      properties.add(name);
+    else return all;
+  }
+  return all.filter((column) => properties.has(column.propertyName));
+}
+
 function planNode(
   type: PlannedType,
   fieldNodes: readonly FieldNode[],
   leaveOut: string[],
+  also: readonly string[],
   context: PlanContext,
 ): NodePlan {
-  const columns = listedColumns(context.db, ENTITIES[type].entity, leaveOut);
-  const plan: NodePlan = {
-    type,
-    columns,
-    readers: columns.map((column) => ({ property: column.propertyName, parse: parserOf(column) })),
-    objects: [],
-    pages: [],
-  };
-  for (const group of groupedFields(fieldNodes, context).values()) {
+  const plan: NodePlan = { type, columns: [], readers: [], objects: [], pages: [] };
+  const groups = groupedFields(fieldNodes, context);
+  const planned = new Set<string>();
+  for (const [key, group] of groups) {
     const name = `${type}.${group[0].name.value}`;
     const object = OBJECT_RELATIONS[name];
     if (object) {
-      plan.objects.push({ relation: object, node: planNode(object.target, group, [], context) });
+      plan.objects.push({ key, relation: object, node: planNode(object.target, group, [], [], context) });
+      planned.add(key);
       continue;
     }
-    const page = PAGE_RELATIONS[name] && planPage(type, PAGE_RELATIONS[name], group, context);
-    if (page) plan.pages.push(page);
+    const page = PAGE_RELATIONS[name] && planPage(type, key, PAGE_RELATIONS[name], group, context);
+    if (page) {
+      plan.pages.push(page);
+      planned.add(key);
+    }
   }
+  plan.columns = columnsOf(type, groups, planned, also, leaveOut, context);
+  plan.readers = plan.columns.map(readerOf);
   return plan;
 }
+
+/** Whether any of these fields (through fragments) is named `name`. */
+const selects = (fieldNodes: readonly FieldNode[], name: string, context: PlanContext) =>
+  fieldNodes.some((node) => fieldsOf(node.selectionSet, context.info).some((f) => f.name.value === name));
 
 /** null: this connection is left to its loader (an argument the planner does not understand, or an invalid one). */
 function planPage(
   parentType: PlannedType,
+  key: string,
   relation: PageRelation,
   fieldNodes: readonly FieldNode[],
   context: PlanContext,
@@ -325,7 +315,7 @@ function planPage(
       );
     if (args.filter) {
       const given = args.filter as Record<string, unknown>;
-      if (Object.keys(given).some((key) => given[key] != null && !relation.filterKeys!.includes(key)))
+      if (Object.keys(given).some((name) => given[name] != null && !relation.filterKeys!.includes(name)))
         return null;
       const typed = Object.assign(new ExposureFilter(), given);
       assertValidFilter(ExposureFilter, typed);
@@ -335,51 +325,42 @@ function planPage(
     return null;
   }
   const connection = groupedFields(fieldNodes, context);
-  const nodes = (connection.get('edges') ?? []).flatMap((edges) =>
-    fieldsOf(edges.selectionSet, context.info).filter((f) => f.name.value === 'node'),
+  const edges = connection.get('edges') ?? [];
+  const nodes = edges.flatMap((e) =>
+    fieldsOf(e.selectionSet, context.info).filter((f) => f.name.value === 'node'),
   );
   // Aliased edges or nodes would be merged differently by GraphQL; such rare shapes keep the loader path.
-  for (const [key, group] of connection)
-    if (group.some((f) => (f.alias?.value ?? f.name.value) !== f.name.value) || key !== group[0].name.value)
+  for (const [name, group] of connection)
+    if (group.some((f) => (f.alias?.value ?? f.name.value) !== f.name.value) || name !== group[0].name.value)
       return null;
   const leaveOut = relation.optional.leaveOutFor(
     selectedNodeFields({ fieldNodes, fragments: context.info.fragments }),
   );
+  // Cursors (an edge's, or pageInfo's) are made from the order's columns.
+  const cursors = connection.has('pageInfo') || selects(edges, 'cursor', context);
+  const order = relation.order;
+  const orderProperties = cursors
+    ? listedColumns(context.db, ENTITIES[relation.target].entity)
+        .filter((column) => order.some((o) => o.sql === `t.${column.databaseName}`))
+        .map((column) => column.propertyName)
+    : [];
+  const node = planNode(relation.target, nodes, leaveOut, orderProperties, context);
   return {
+    key,
     relation,
     first,
     after,
     cursor,
     filter,
-    leaveOut,
+    readsNext: connection.has('pageInfo'),
     count: connection.has('totalCount'),
-    node: planNode(relation.target, nodes, leaveOut, context),
+    node,
+    cursorOf: (row) => order.map((o) => o.value(row as never)),
   };
 }
 
 /** Whether planning saves anything: a page with nothing nested below it is already one statement. */
 const hasNested = (plan: PagePlan) => plan.node.objects.length > 0 || plan.node.pages.length > 0;
-
-/** pg's own parsers for the column types the planned entities use, applied to the text PostgreSQL sends inside JSON. */
-const TYPE_OIDS: Record<string, [number, number]> = {
-  uuid: [2950, 2951],
-  text: [25, 1009],
-  integer: [23, 1007],
-  int: [23, 1007],
-  bigint: [20, 1016],
-  boolean: [16, 1000],
-  jsonb: [3802, 3807],
-  timestamptz: [1184, 1185],
-  date: [1082, 1182],
-  numeric: [1700, 1231],
-};
-
-function parserOf(column: ListedColumn): (text: string) => unknown {
-  const oids = TYPE_OIDS[column.type];
-  if (!oids)
-    throw new Error(`The nested-read planner has no parser for ${column.type} (${column.databaseName})`);
-  return types.getTypeParser(oids[column.isArray ? 1 : 0], 'text') as (text: string) => unknown;
-}
 
 /** Writes the SQL of a plan; aliases are numbered so nested levels never collide. */
 class StatementWriter {
@@ -392,21 +373,15 @@ class StatementWriter {
     return `n${this.aliases}`;
   }
 
-  /** json_build_array(columns as text…, nested values…) for the row aliased `alias`. */
+  /** json_build_array of the row aliased `alias`: its columns, then each object, then each page (and count). */
   node(plan: NodePlan, alias: string): string {
-    return `json_build_array(${this.nested(
-      plan,
-      alias,
-      plan.columns.map((c) => `${alias}."${c.databaseName}"::text`),
-    ).join(', ')})`;
-  }
-
-  /** The nested values of a row (objects, then pages), appended to `parts`. */
-  nested(plan: NodePlan, alias: string, parts: string[] = []): string[] {
+    const parts = plan.columns.map(
+      (column) => `${alias}."${column.databaseName}"${asJson(column) ? '' : '::text'}`,
+    );
     for (const object of plan.objects) {
       const child = this.alias();
       const where = [
-        `${child}.id = ${alias}.${object.relation.foreignKey.column}`,
+        `${child}.id = ${alias}.${object.relation.foreignKey}`,
         ...object.relation.visibility(this.viewer, this.params, child),
       ];
       parts.push(
@@ -414,14 +389,18 @@ class StatementWriter {
       );
     }
     for (const page of plan.pages) {
-      const child = this.alias();
-      // array(… ORDER BY … LIMIT) keeps the page's order without sorting it again in an aggregate.
-      const rows = `to_json(array(SELECT ${this.node(page.node, child)}
-        FROM ${ENTITIES[page.node.type].table} ${child} WHERE ${this.pageWhere(page, child, `${alias}.id`).join(' AND ')}
-        ORDER BY ${this.orderBy(page, child)} LIMIT ${page.first + 1}))`;
-      parts.push(`json_build_array(${rows}, ${page.count ? this.count(page, `${alias}.id`) : 'NULL'})`);
+      parts.push(this.page(page, `${alias}.id`));
+      if (page.count) parts.push(this.count(page, `${alias}.id`));
     }
-    return parts;
+    return `json_build_array(${parts.join(', ')})`;
+  }
+
+  /** A page of `parentId`'s rows, in order: array(… ORDER BY … LIMIT) keeps it without sorting in an aggregate. */
+  page(page: PagePlan, parentId: string): string {
+    const alias = this.alias();
+    return `to_json(array(SELECT ${this.node(page.node, alias)}
+      FROM ${ENTITIES[page.node.type].table} ${alias} WHERE ${this.pageWhere(page, alias, parentId).join(' AND ')}
+      ORDER BY ${this.orderBy(page, alias)} LIMIT ${page.first + (page.readsNext ? 1 : 0)}))`;
   }
 
   column(sql: string, alias: string): string {
@@ -460,141 +439,74 @@ class StatementWriter {
   }
 }
 
-/** Where answers go: the loaders to prime, and the pages primed so far in this request. */
-interface Reader {
-  db: DataSource;
-  loaders: PrimedLoaders;
-  primed: Set<string>;
-}
-
-/** Reads a json_build_array made by StatementWriter.node back into an entity, priming what is nested in it. */
-function readNode(reader: Reader, plan: NodePlan, values: unknown[]): object {
-  // What hydrate makes of a raw row, built directly: an instance of the entity with the listed properties.
-  const row = Object.create(ENTITIES[plan.type].entity.prototype) as Record<string, unknown>;
+/** Reads a json_build_array made by StatementWriter.node: an entity with the planned values attached. */
+function readNode(plan: NodePlan, values: unknown[]): object {
+  // What hydrate makes of a raw row, built directly: an instance of the entity with the read properties.
+  const row = Object.create(ENTITIES[plan.type].entity.prototype) as Record<string | symbol, unknown>;
   const { readers } = plan;
-  for (let i = 0; i < readers.length; i += 1) {
-    const text = values[i] as string | null;
-    row[readers[i].property] = text === null ? null : readers[i].parse(text);
+  let i = 0;
+  for (; i < readers.length; i += 1) {
+    const value = values[i];
+    const { parse } = readers[i];
+    row[readers[i].property] = value === null || parse === null ? value : parse(value as string);
   }
-  readNested(reader, plan, row, values, readers.length);
+  if (plan.objects.length === 0 && plan.pages.length === 0) return row;
+  const planned: PlannedFields = {};
+  for (const object of plan.objects) {
+    const value = values[i++] as unknown[] | null;
+    // A miss (not visible, or gone) is not attached: the field's resolver finds it missing, as before.
+    if (value) planned[object.key] = readNode(object.node, value);
+  }
+  for (const page of plan.pages) {
+    const rows = values[i++] as unknown[][];
+    const count = page.count ? (values[i++] as number) : null;
+    planned[page.key] = readPage(page, rows, count);
+  }
+  row[PLANNED] = planned;
   return row;
 }
 
-function readNested(
-  reader: Reader,
-  plan: NodePlan,
-  row: Record<string, unknown>,
-  nested: unknown[],
-  from = 0,
-): void {
-  let i = from;
-  for (const object of plan.objects) {
-    const value = nested[i++] as unknown[] | null;
-    // A miss (not visible, or gone) is not primed: the resolver's own load finds it missing, as before.
-    if (value)
-      object.relation.prime(
-        reader.loaders,
-        row[object.relation.foreignKey.property] as string,
-        readNode(reader, object.node, value),
-      );
-  }
-  for (const page of plan.pages) {
-    const [rows, count] = nested[i++] as [unknown[][], number | null];
-    primePage(
-      reader,
-      page,
-      row.id as string,
-      rows.map((values) => readNode(reader, page.node, values)),
-      count,
-    );
-  }
-}
-
-/** Identifies a primed page by what its loader key holds, so a nested resolver's own plan finds it. */
-function pageKey(plan: PagePlan, parentId: string): string {
-  plan.keyPrefix ??= JSON.stringify([
-    plan.relation.target,
-    plan.relation.parentColumn,
-    plan.first,
-    plan.after,
-    plan.filter,
-    plan.leaveOut,
-    plan.count,
-  ]);
-  return `${plan.keyPrefix}${parentId}`;
-}
-
-function primePage(
-  reader: Reader,
-  page: PagePlan,
-  parentId: string,
-  rows: object[],
-  count: number | null,
-): void {
-  page.relation.primePage(
-    reader.loaders,
-    { parentId, first: page.first, after: page.after, filter: page.filter, leaveOut: page.leaveOut },
-    rows,
+/** A planned page as the connection its service would have built from the same rows. */
+function readPage(page: PagePlan, rows: unknown[][], count: number | null): Connection<object> {
+  return toConnection(
+    rows.map((values) => readNode(page.node, values)),
+    page.first,
+    Boolean(page.after),
+    page.relation.order.kind,
+    page.cursorOf,
+    // Read only when totalCount is selected, which plans the count.
+    () => count as number,
   );
-  if (page.count && count !== null) page.relation.primeCount(reader.loaders, parentId, page.filter, count);
-  reader.primed.add(pageKey(page, parentId));
 }
 
 /** The one statement for a planned connection under many parents (the parents of one level of the query). */
 async function readPlanned(
-  reader: Reader,
+  db: DataSource,
   viewer: Viewer,
   plan: PagePlan,
   parentIds: readonly string[],
-): Promise<void> {
-  const { db } = reader;
+): Promise<Map<string, Connection<object>>> {
   const writer = new StatementWriter(viewer);
   const parents = writer.params.param(parentIds);
-  const nested = writer.nested(plan.node, 't');
-  const entity = ENTITIES[plan.node.type];
+  const page = writer.page(plan, 'parent.id');
   const count = plan.count ? `, ${writer.count(plan, 'parent.id')} AS __count` : '';
-  const direction = plan.relation.descending ? 'DESC' : 'ASC';
-  const sql = `SELECT parent.id AS __parent${count}, page.*
-     FROM unnest(${parents}::uuid[]) AS parent(id)
-     LEFT JOIN LATERAL (
-       SELECT ${[listColumns(db, entity.entity, plan.leaveOut), ...nested.map((n, i) => `${n} AS __n${i}`)].join(', ')}
-       FROM ${entity.table} t WHERE ${writer.pageWhere(plan, 't', 'parent.id').join(' AND ')}
-       ORDER BY ${writer.orderBy(plan, 't')} LIMIT ${plan.first + 1}
-     ) page ON TRUE
-     ORDER BY parent.id, ${plan.relation.order.map((o) => `${writer.column(o.sql, 'page')} ${direction}`).join(', ')}`;
-  const rows: Record<string, unknown>[] = await db.query(sql, writer.params.values);
-  const byParent = new Map<string, { rows: object[]; count: number | null }>(
-    parentIds.map((id) => [id, { rows: [], count: null }]),
+  const rows: { __parent: string; __page: unknown[][]; __count?: number }[] = await db.query(
+    `SELECT parent.id AS __parent, ${page} AS __page${count} FROM unnest(${parents}::uuid[]) AS parent(id)`,
+    writer.params.values,
   );
-  for (const row of rows) {
-    const parent = byParent.get(row.__parent as string)!;
-    parent.count = (row.__count as number | undefined) ?? null;
-    // A parent with an empty page still has its row (LEFT JOIN), for its count.
-    if (row.id === null) continue;
-    const entityRow = hydrate(db, entity.entity as never, row) as Record<string, unknown>;
-    readNested(
-      reader,
-      plan.node,
-      entityRow,
-      nested.map((_n, i) => row[`__n${i}`]),
-    );
-    parent.rows.push(entityRow);
-  }
-  for (const [parentId, page] of byParent) primePage(reader, plan, parentId, page.rows, page.count);
+  return new Map(rows.map((row) => [row.__parent, readPage(plan, row.__page, row.__count ?? null)]));
 }
 
 export type NestedReadLoaders = ReturnType<typeof createNestedReadLoaders>;
 
+const sameNodes = (a: readonly FieldNode[], b: readonly FieldNode[]) =>
+  a.length === b.length && a.every((node, i) => node === b[i]);
+
 /** `enabled` false (NESTED_READ_PLANNING=false): every connection reads through its loaders, level by level. */
-export function createNestedReadLoaders(
-  db: DataSource,
-  viewer: Viewer,
-  loaders: PrimedLoaders,
-  enabled = true,
-) {
-  const reader: Reader = { db, loaders, primed: new Set() };
-  // One plan per field of the query (its AST node): the resolver runs once per parent, the plan is made once.
-  const plans = new Map<FieldNode, PagePlan | null>();
+export function createNestedReadLoaders(db: DataSource, viewer: Viewer, enabled = true) {
+  // One plan per field of the query (its AST nodes): the resolver runs once per parent, the plan is made once.
+  // The same first node may be merged with different others elsewhere (a fragment used twice), hence the list.
+  const plans = new Map<FieldNode, { fieldNodes: readonly FieldNode[]; plan: PagePlan | null }[]>();
   const planIds = new WeakMap<PagePlan, number>();
   let lastPlanId = 0;
   const planIdOf = (plan: PagePlan) => {
@@ -602,7 +514,23 @@ export function createNestedReadLoaders(
     if (id === undefined) planIds.set(plan, (id = lastPlanId += 1));
     return id;
   };
-  const planned = new DataLoader<{ parentId: string; plan: PagePlan }, void, string>(
+  const planOf = (info: GraphQLResolveInfo, relation: PageRelation): PagePlan | null => {
+    let known = plans.get(info.fieldNodes[0]);
+    if (!known) plans.set(info.fieldNodes[0], (known = []));
+    const found = known.find((k) => sameNodes(k.fieldNodes, info.fieldNodes));
+    if (found) return found.plan;
+    const made = planPage(
+      info.parentType.name as PlannedType,
+      String(info.path.key),
+      relation,
+      info.fieldNodes,
+      { info, db },
+    );
+    const plan = made && hasNested(made) ? made : null;
+    known.push({ fieldNodes: info.fieldNodes, plan });
+    return plan;
+  };
+  const planned = new DataLoader<{ parentId: string; plan: PagePlan }, Connection<object>, string>(
     async (keys) => {
       const byPlan = new Map<PagePlan, string[]>();
       for (const key of keys) {
@@ -610,29 +538,25 @@ export function createNestedReadLoaders(
         if (ids) ids.push(key.parentId);
         else byPlan.set(key.plan, [key.parentId]);
       }
-      for (const [plan, parentIds] of byPlan) await readPlanned(reader, viewer, plan, parentIds);
-      return keys.map(() => undefined);
+      const read = new Map<PagePlan, Map<string, Connection<object>>>();
+      for (const [plan, parentIds] of byPlan) read.set(plan, await readPlanned(db, viewer, plan, parentIds));
+      return keys.map((key) => read.get(key.plan)!.get(key.parentId)!);
     },
-    { cacheKeyFn: (key) => `${planIdOf(key.plan)}:${pageKey(key.plan, key.parentId)}` },
+    { cacheKeyFn: (key) => `${planIdOf(key.plan)}:${key.parentId}` },
   );
   return {
     nestedRead: {
       /**
-       * Called by a planned connection's resolver before it reads its page: plans the selection below it
-       * into one statement (batched over every parent of this level) and primes the loaders. Does nothing
-       * when the field is not one the planner knows, when a planned parent already primed its page, or
-       * when nothing nested below it would be saved.
+       * Called by a connection's resolver before it reads its page the usual way: the page and everything
+       * planned below it, in one statement batched over every parent of this level of the query. null when
+       * the field is not one the planner knows or understands, or when nothing nested below it would be
+       * saved: the resolver reads its page through its loader then.
        */
-      async prefetch(info: GraphQLResolveInfo, parentId: string): Promise<void> {
+      connection<E>(info: GraphQLResolveInfo, parentId: string): Promise<Connection<E>> | null {
         const relation = PAGE_RELATIONS[`${info.parentType.name}.${info.fieldName}`];
-        if (!relation || !enabled) return;
-        let plan = plans.get(info.fieldNodes[0]);
-        if (plan === undefined) {
-          const made = planPage(info.parentType.name as PlannedType, relation, info.fieldNodes, { info, db });
-          plans.set(info.fieldNodes[0], (plan = made && hasNested(made) ? made : null));
-        }
-        if (!plan || reader.primed.has(pageKey(plan, parentId))) return;
-        await planned.load({ parentId, plan });
+        if (!relation || !enabled) return null;
+        const plan = planOf(info, relation);
+        return plan && (planned.load({ parentId, plan }) as Promise<Connection<E>>);
       },
     },
   };

@@ -119,7 +119,8 @@ export class SupplierResolver {
     @Ctx() ctx: Context,
     @Info() info: GraphQLResolveInfo,
   ): Promise<Connection<ContractEntity>> {
-    await ctx.loaders.nestedRead.prefetch(info, supplier.id);
+    const planned = ctx.loaders.nestedRead.connection<ContractEntity>(info, supplier.id);
+    if (planned) return planned;
     return ctx.services.contract.pageForSupplier(
       ctx.loaders,
       supplier.id,
