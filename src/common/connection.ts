@@ -180,6 +180,44 @@ class PageEdge<T> implements Edge<T> {
   }
 }
 
+/**
+ * A page built from `first + 1` fetched rows. Its pageInfo is made only when read and its count run only
+ * when totalCount is read: a nested read of a hundred pages rarely shows either.
+ */
+class PageConnection<T> implements Connection<T> {
+  readonly edges: Edge<T>[];
+  private info?: PageInfo;
+
+  constructor(
+    private readonly rows: number,
+    private readonly first: number,
+    private readonly hadCursor: boolean,
+    edges: Edge<T>[],
+    private readonly count: () => number | Promise<number>,
+  ) {
+    this.edges = edges;
+  }
+
+  get pageInfo(): PageInfo {
+    if (this.info) return this.info;
+    const { edges } = this;
+    const info = Object.assign(new PageInfo(), {
+      hasNextPage: this.rows > this.first,
+      hasPreviousPage: this.hadCursor,
+    });
+    // Encoded only if asked for, like the edges' cursors.
+    Object.defineProperties(info, {
+      startCursor: { enumerable: true, get: () => (edges.length ? edges[0].cursor : null) },
+      endCursor: { enumerable: true, get: () => (edges.length ? edges[edges.length - 1].cursor : null) },
+    });
+    return (this.info = info);
+  }
+
+  get totalCount(): number | Promise<number> {
+    return this.count();
+  }
+}
+
 /** Turns `first + 1` fetched rows into a connection page. */
 export function toConnection<T>(
   rows: T[],
@@ -189,22 +227,7 @@ export function toConnection<T>(
   cursorOf: (row: T) => unknown[],
   count: () => number | Promise<number>,
 ): Connection<T> {
-  const page = rows.slice(0, first);
-  const edges = page.map((node) => new PageEdge(node, kind, cursorOf));
-  const pageInfo = Object.assign(new PageInfo(), {
-    hasNextPage: rows.length > first,
-    hasPreviousPage: hadCursor,
-  });
-  // Encoded only if asked for, like the edges' cursors: a nested read of a hundred pages rarely shows them.
-  Object.defineProperties(pageInfo, {
-    startCursor: { enumerable: true, get: () => (edges.length ? edges[0].cursor : null) },
-    endCursor: { enumerable: true, get: () => (edges.length ? edges[edges.length - 1].cursor : null) },
-  });
-  return {
-    edges,
-    pageInfo,
-    get totalCount() {
-      return count();
-    },
-  };
+  const edges: Edge<T>[] = new Array(Math.min(rows.length, first));
+  for (let i = 0; i < edges.length; i += 1) edges[i] = new PageEdge(rows[i], kind, cursorOf);
+  return new PageConnection(rows.length, first, hadCursor, edges, count);
 }
