@@ -61,7 +61,6 @@ export class SqlCountingLogger implements Logger {
   logQuery(_query: string, _parameters?: unknown[], queryRunner?: QueryRunner): void {
     const scope = scopeOf(queryRunner);
     if (scope) scope.sqlStatements += 1;
-    if (process.env.DEBUG_SQL) console.log(`SQL ${_query.slice(0, 90).replace(/\s+/g, ' ')}`);
   }
   logQueryError(): void {}
   logQuerySlow(): void {}
