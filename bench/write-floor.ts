@@ -49,6 +49,7 @@ async function gql(url: string, token: string, query: string, variables: Record<
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify({ query, variables }),
   });
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a GraphQL answer, read field by field
   const body = (await response.json()) as { data: Record<string, any>; errors?: unknown[] };
   if (body.errors) throw new Error(`GraphQL errors: ${JSON.stringify(body.errors).slice(0, 500)}`);
   return body.data;
