@@ -340,9 +340,12 @@ describe('exposures under concurrent writes', () => {
       }
     });
   }
+  /** Advisory locks on `key` in this test's database (pg_locks shows the whole server's). */
   const locks = async (key: number, granted: boolean): Promise<number> => {
     const [{ count }] = await app.database.db.query(
-      `SELECT count(*)::int AS count FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 AND objid = $1 AND granted = $2`,
+      `SELECT count(*)::int AS count FROM pg_locks
+       WHERE locktype = 'advisory' AND classid = 0 AND objid = $1 AND granted = $2
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
       [key, granted],
     );
     return count;
