@@ -20,6 +20,7 @@ import { makeCertificate, webhookLatency } from './webhooks';
 import { insightTimings } from './insight';
 import { registerIoBench } from './register-io';
 import { peerSuite } from './peer';
+import { writeFloor } from './write-floor';
 
 /**
  * npm run bench [-- --quick | --ci | --webhooks] [--suite NAME[,NAME]] [--peer]: builds a large register in a fresh database, starts the API as real
@@ -729,6 +730,31 @@ async function denseSuite(bench: Bench): Promise<void> {
 
 const SUITES: Suite[] = [
   { name: 'record', byDefault: true, run: recordSuite },
+  {
+    name: 'write',
+    byDefault: true,
+    run: async ({ db, url, adminToken, seeded, profile, results, targets }) => {
+      say('The write against its floor, and an unrelated update during an incident (bench/write-floor.ts):');
+      const f = await writeFloor({
+        db,
+        url,
+        adminToken,
+        supplierId: seeded.largestSupplierId,
+        runs: profile.runs,
+        say,
+      });
+      Object.assign(results, { write: f });
+      targets.push(
+        ['writeFloor_ratio', `${f.writeFloor_ratio}`, '≤ 1.5', f.writeFloor_ratio <= 1.5],
+        [
+          'unrelatedUpdate_duringIncident_ms',
+          `${f.unrelatedUpdate_duringIncident_ms}`,
+          '≤ 1000',
+          f.unrelatedUpdate_duringIncident_ms <= 1000,
+        ],
+      );
+    },
+  },
   { name: 'insight', byDefault: true, run: insightSuite },
   { name: 'read', byDefault: true, run: readSuite },
   { name: 'alerts', byDefault: true, run: alertsSuite },

@@ -4,6 +4,7 @@ import { ContractEntity } from './modules/contract/contract.entity';
 import { IncidentEntity } from './modules/incident/incident.entity';
 import {
   ExposureEntity,
+  ExposureInputChangeEntity,
   ExposureRevisionEntity,
   NotificationDecisionEntity,
 } from './modules/exposure/exposure.entity';
@@ -31,6 +32,7 @@ export const ENTITIES = [
   ExposureEntity,
   ExposureRevisionEntity,
   NotificationDecisionEntity,
+  ExposureInputChangeEntity,
   ExposureAlertEntity,
   AuditEventEntity,
   ScheduledJobEntity,

@@ -8,6 +8,7 @@ import { IncidentStatus } from '../../src/common/enums';
 import { TestApp, dataOf, startTestApp } from '../support/app';
 import { encodeGlobalId } from '../../src/common/global-id';
 import { IncidentSpec, World, clearRegister, readExposures } from './harness';
+import { subscribe } from '../alert/subscriber';
 
 const REPEATS = Number(process.env.CONCURRENCY_REPEATS ?? 12);
 
@@ -302,5 +303,160 @@ describe('exposures under concurrent writes', () => {
       // Serial equivalent: recordIncident counted 2 if it ran second, 1 if it ran first.
       expect([1, 2]).toContain(dataOf(recorded).recordIncident.exposuresChanged);
     }
+  });
+  /**
+   * Gate: a trigger on exposure makes every insert of an exposure to an incident at `supplierId` take a
+   * shared advisory lock that this test holds, so recordIncident stops inside its engine statement (after the statement's snapshot, before it
+   * has written anything) for as long as the test wants: the race of a register write committing in the
+   * middle of a large incident's computation, made deterministic, with no timing involved.
+   */
+  const GATE_KEY = 7_331_999;
+  const ENGINE_LOCK_KEY = 7_331_001;
+  async function withGate(
+    supplierId: string,
+    work: (release: () => Promise<void>) => Promise<void>,
+  ): Promise<void> {
+    await app.database.asOwner(async (owner) => {
+      await owner.query(`
+        CREATE OR REPLACE FUNCTION test_exposure_gate() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF EXISTS (SELECT 1 FROM incident WHERE id = NEW.incident_id AND supplier_id = '${supplierId}') THEN
+            PERFORM pg_advisory_xact_lock_shared(${GATE_KEY});
+          END IF;
+          RETURN NEW;
+        END $$;
+        CREATE TRIGGER test_exposure_gate BEFORE INSERT ON exposure FOR EACH ROW EXECUTE FUNCTION test_exposure_gate();`);
+      await owner.query(`SELECT pg_advisory_lock($1)`, [GATE_KEY]);
+      let held = true;
+      const release = async () => {
+        if (held) await owner.query(`SELECT pg_advisory_unlock($1)`, [GATE_KEY]);
+        held = false;
+      };
+      try {
+        await work(release);
+      } finally {
+        await release();
+        await owner.query(`DROP TRIGGER test_exposure_gate ON exposure; DROP FUNCTION test_exposure_gate();`);
+      }
+    });
+  }
+  /** Advisory locks on `key` in this test's database (pg_locks shows the whole server's). */
+  const locks = async (key: number, granted: boolean): Promise<number> => {
+    const [{ count }] = await app.database.db.query(
+      `SELECT count(*)::int AS count FROM pg_locks
+       WHERE locktype = 'advisory' AND classid = 0 AND objid = $1 AND granted = $2
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      [key, granted],
+    );
+    return count;
+  };
+  const stoppedAtGate = async () => {
+    for (let i = 0; i < 1000 && (await locks(GATE_KEY, false)) === 0; i += 1)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await locks(GATE_KEY, false)).toBeGreaterThan(0);
+  };
+
+  it('(e) a contract update for a client the incident does not reach commits while the incident is computing', async () => {
+    await clearRegister(app.database);
+    const world = new World(app.services);
+    const [target, unrelated] = [await world.supplier(), await world.supplier()];
+    const [exposed, other] = [await world.client(), await world.client()];
+    await world.agreement(await world.contract(exposed, target, OPEN), {
+      categories: ['HEALTH'],
+      dataSubjectCount: 1000,
+      dataRetainedUntil: null,
+      subprocessorIds: [],
+    });
+    const otherContract = await world.contract(other, unrelated, OPEN);
+    const since = new Date();
+    await withGate(target, async (release) => {
+      let incidentDone = false;
+      const incident = world.recordIncident(target, incidentAt()).finally(() => {
+        incidentDone = true;
+      });
+      await stoppedAtGate();
+      // While the incident's statement computes, nobody holds the engine's lock: not the incident.
+      expect(await locks(ENGINE_LOCK_KEY, true)).toBe(0);
+      await world.updateContract(otherContract, { criticality: 'CRITICAL' });
+      // The update committed, and the incident transaction is still open, stopped inside its statement.
+      expect(incidentDone).toBe(false);
+      expect(await locks(GATE_KEY, false)).toBeGreaterThan(0);
+      await release();
+      const recorded = await incident;
+      expect(recorded.exposuresChanged).toBe(1);
+    });
+    await expectAsIfSerial(world, since);
+  });
+
+  it('(f) register writes that commit during the incident computation are not lost, and replay stays gap-free', async () => {
+    await clearRegister(app.database);
+    const world = new World(app.services);
+    const [target, parent] = [await world.supplier(), await world.supplier()];
+    await world.link(parent, target);
+    const [exposed, newcomer, leaving] = [await world.client(), await world.client(), await world.client()];
+    const exposedAgreement = await world.agreement(await world.contract(exposed, target, OPEN), {
+      categories: ['HEALTH'],
+      dataSubjectCount: 1000,
+      dataRetainedUntil: null,
+      subprocessorIds: [],
+    });
+    const leavingContract = await world.contract(leaving, parent, OPEN);
+    const first = await world.recordIncident(parent, incidentAt());
+    const [{ id: before }] = await app.database.db.query(
+      `SELECT coalesce(max(id), 0)::text AS id FROM exposure_alert`,
+    );
+    const sub = await subscribe(app.url, app.adminToken, { after: before });
+    const since = new Date();
+    let incidentId = '';
+    await world.untracked(() =>
+      withGate(target, async (release) => {
+        const incident = world.recordIncident(target, incidentAt({ exfiltration: 'CONFIRMED' }));
+        await stoppedAtGate();
+        // Each commits while the incident's statement is stopped with a snapshot taken before it: a new
+        // client reached, an exposed client's data changed, a client's only route removed (this one also
+        // recomputes the open incident at `parent`, whose alerts get ids before the stopped incident's).
+        const contract = await world.contract(newcomer, parent, { ...OPEN, criticality: 'CRITICAL' });
+        await world.agreement(contract, {
+          categories: ['CONTACT'],
+          dataSubjectCount: 300,
+          dataRetainedUntil: null,
+          subprocessorIds: [],
+        });
+        await world.updateAgreement(exposedAgreement, { dataSubjectCount: 250_000 });
+        await world.removeContract(leavingContract);
+        await release();
+        incidentId = (await incident).id;
+      }),
+    );
+    await expectAsIfSerial(world, since);
+    const rows = (await readExposures(app.database.db)).filter((r) => r.incidentId === incidentId);
+    expect(rows.map((r) => r.clientId).sort()).toEqual([exposed, newcomer, leaving].sort());
+    const byClient = new Map(rows.map((r) => [r.clientId, r]));
+    // The serial order that matches: the incident first (from the snapshot it had), then the writes.
+    expect(byClient.get(exposed)).toMatchObject({
+      people: 250_000,
+      revision: 2,
+      alertKinds: ['NEW', 'CHANGED'],
+    });
+    expect(byClient.get(exposed)!.revisionReasons).toEqual(['INCIDENT_RECORDED', 'REGISTER_CHANGED']);
+    expect(byClient.get(newcomer)).toMatchObject({ revision: 1, alertKinds: ['NEW'] });
+    expect(byClient.get(leaving)).toMatchObject({ revision: 2, alertKinds: ['NEW', 'RESOLVED'] });
+    expect(byClient.get(leaving)!.resolvedAt).not.toBeNull();
+    // Every client's numbers are 1, 2, 3, … in register-id order, and a replaying subscriber got every
+    // alert committed after its cursor, in id order, once.
+    const seqs: { client_id: string; seqs: string[] }[] = await app.database.db.query(
+      `SELECT client_id, array_agg(client_seq::text ORDER BY id) AS seqs FROM exposure_alert GROUP BY client_id`,
+    );
+    for (const { seqs: numbers } of seqs) expect(numbers).toEqual(numbers.map((_, i) => String(i + 1)));
+    const expected: string[] = (
+      await app.database.db.query(`SELECT id::text AS id FROM exposure_alert WHERE id > $1 ORDER BY id`, [
+        before,
+      ])
+    ).map((r: { id: string }) => r.id);
+    await sub.waitFor(expected.length);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(sub.alerts.map((a) => a.id)).toEqual(expected);
+    await sub.dispose();
+    expect(first.exposuresChanged).toBe(1);
   });
 });

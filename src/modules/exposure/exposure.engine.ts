@@ -1,11 +1,11 @@
 import { EntityManager } from 'typeorm';
 import { DataCategory, SPECIAL_CATEGORIES, sqlValues } from '../../common/enums';
 import type { TransactionalConnection } from '../../db/transactional-connection';
-import { notifyAlerts } from '../alert/alert.notify';
+import { ALERT_CHANNEL, notifyAlerts } from '../alert/alert.notify';
 import type { DailyJob } from '../schedule/daily-jobs';
 import { ExposureChangeReason } from './exposure.entity';
 import { RegisterChange, clientsAffectedBy } from './exposure.register-change';
-import { EXPOSURE_LOCK_KEY } from './exposure.lock';
+import { EVERY_CLIENT, EXPOSURE_LOCK_KEY } from './exposure.lock';
 import { refreshObligationClocks } from '../obligation/obligation.clock';
 
 /** Category bit masks: bit i stands for CATEGORY_ORDER[i]. */
@@ -323,20 +323,33 @@ revisions AS (
          special_category_data, data_subjects_at_risk, data_subjects_at_risk_low, data_subjects_at_risk_high,
          path, aware_at, data_aware_at, notification_deadline, computed_at, resolved_at, $4::text, $5::text
   FROM changes
-),
+  RETURNING exposure_id
+)
+`;
+
+/**
+ * The alerts for the rows in `changes` (written this statement: `upserted` and `resolved`, or read back by
+ * RECORD_ALERTS_SQL), one per change, plus REVIEW_NEEDED for a widened NOT_REQUIRED decision. Only under the
+ * engine's lock (exposure.lock.ts): ids are drawn as rows are inserted, and the lock is held from here to
+ * commit, so id order is commit order; each client's last number is read by a statement that began after
+ * the lock was taken, so client_seq has no gap and no duplicate.
+ */
+const ALERTS_CTE = `
 -- Ids and each client's own numbers (client_seq: 1, 2, 3, … per client, the cursor a client sees) follow
 -- one order, (client, incident): ids are drawn as rows are inserted, in that order. Each client's last
 -- number is one index probe; the engine's lock makes reading it and inserting after it one step.
 alerts AS (
   INSERT INTO exposure_alert (exposure_id, client_id, incident_id, kind, revision, occurred_at, client_seq)
-  SELECT ch.id, ch.client_id, ch.incident_id, ch.kind, ch.revision, statement_timestamp(),
+  SELECT ch.id, ch.client_id, ch.incident_id, ch.kind, ch.revision, ch.occurred_at,
          coalesce((SELECT max(a.client_seq) FROM exposure_alert a WHERE a.client_id = ch.client_id), 0)
            + row_number() OVER (PARTITION BY ch.client_id ORDER BY ch.incident_id, ch.kind_order)
   FROM (
-    SELECT id, client_id, incident_id, last_change AS kind, revision, 0 AS kind_order FROM changes
+    SELECT id, client_id, incident_id, last_change AS kind, revision, computed_at AS occurred_at, 0 AS kind_order FROM changes
     UNION ALL
-    -- A widened NOT_REQUIRED decision also writes REVIEW_NEEDED, for the same revision.
-    SELECT id, client_id, incident_id, 'REVIEW_NEEDED', revision, 1 FROM upserted WHERE review_needed_at = statement_timestamp()
+    -- A widened NOT_REQUIRED decision also writes REVIEW_NEEDED, for the same revision (its review_needed_at
+    -- is the revision's computed_at, the statement that wrote it).
+    SELECT id, client_id, incident_id, 'REVIEW_NEEDED', revision, computed_at, 1 FROM changes
+    WHERE last_change <> 'RESOLVED' AND review_needed_at = computed_at
   ) ch
   ORDER BY ch.client_id, ch.incident_id, ch.kind_order
   RETURNING id
@@ -358,9 +371,56 @@ alerts AS (
  * count for nothing here; an archived supplier has no links left (removeSupplier), so the walk needs no filter.
  */
 const ENGINE_SQL = `
-WITH RECURSIVE ${INC_FROM_INCIDENTS},${COMPUTE_CTES},${WRITE_CTES}
+WITH RECURSIVE ${INC_FROM_INCIDENTS},${COMPUTE_CTES},${WRITE_CTES},${ALERTS_CTE}
 SELECT (SELECT count(*) FROM changes)::int AS changed, (SELECT max(id) FROM alerts)::text AS last_alert_id,
        (SELECT array_agg(id) FROM changes) AS changed_ids
+`;
+
+/**
+ * recordIncident's first step (recordNewIncident), without the engine's lock: ENGINE_SQL's computation and
+ * writes for one new incident ($1, $3 null, $4 INCIDENT_RECORDED) but no alerts, and the newest register
+ * mark (exposure_input_change) this statement's snapshot sees, which the second step compares with.
+ * Nothing else can see the new incident or its rows before commit, so no other writer touches them.
+ * The engine's lock ($6) is taken last, after the rows are written (the CASE evaluates its condition, the
+ * revisions written, before the lock's subquery), so the lock is not held while the statement computes; it
+ * must be held before RECORD_ALERTS_SQL begins, which reads what committed before it.
+ */
+const RECORD_SQL = `
+WITH RECURSIVE ${INC_FROM_INCIDENTS},${COMPUTE_CTES},${WRITE_CTES}
+SELECT w.changed, w.changed_ids, w.marks_seen::text AS marks_seen,
+       CASE WHEN w.written >= 0 THEN (SELECT pg_advisory_xact_lock($6::bigint)::text) END AS locked
+FROM (SELECT (SELECT count(*) FROM changes)::int AS changed, (SELECT array_agg(id) FROM changes) AS changed_ids,
+             (SELECT count(*) FROM revisions) AS written,
+             (SELECT coalesce(max(seq), 0) FROM exposure_input_change) AS marks_seen) w
+`;
+
+/**
+ * recordIncident's second step, under the engine's lock: the alerts of the rows RECORD_SQL wrote ($1 their
+ * ids), their NOTIFY ($3 the channel), and the register marks drawn since RECORD_SQL's snapshot ($2): the
+ * clients whose facts a write that committed meanwhile changed (all of them if a mark says EVERY_CLIENT).
+ */
+const RECORD_ALERTS_SQL = `
+WITH changes AS (
+  SELECT e.id, e.client_id, e.incident_id, e.last_change, e.revision, e.computed_at, e.review_needed_at
+  FROM exposure e WHERE e.id = ANY($1::uuid[])
+),${ALERTS_CTE}
+SELECT n.last_alert_id, CASE WHEN n.last_alert_id IS NOT NULL THEN pg_notify($3, n.last_alert_id)::text END AS notified,
+       (SELECT array_agg(client_id) FROM exposure_input_change WHERE seq > $2::bigint AND client_id <> $4::uuid) AS changed_clients,
+       EXISTS (SELECT 1 FROM exposure_input_change WHERE seq > $2::bigint AND client_id = $4::uuid) AS every_client_changed
+FROM (SELECT (SELECT max(id) FROM alerts)::text AS last_alert_id) n
+`;
+
+/**
+ * Marks the clients whose register facts this transaction changed ($1; null: every client), under the
+ * engine's lock, and reads the open incidents after it (ExposureInputChangeEntity says why).
+ */
+const MARK_AND_OPEN_SQL = `
+WITH marked AS (
+  INSERT INTO exposure_input_change (client_id)
+  SELECT DISTINCT unnest(coalesce($1::uuid[], ARRAY[$2::uuid]))
+  ON CONFLICT (client_id) DO UPDATE SET seq = DEFAULT
+)
+SELECT id FROM incident WHERE status <> 'CLOSED'
 `;
 
 /**
@@ -378,6 +438,9 @@ ORDER BY score DESC, client_id DESC
 
 /** Takes the engine's lock, and gives its big sorts room in memory for this transaction only. */
 const LOCK_SQL = `SELECT pg_advisory_xact_lock($1), set_config('work_mem', '64MB', true)`;
+
+/** The same room for sorts, without the lock (recordNewIncident takes it at the end of RECORD_SQL). */
+const WORK_MEM_SQL = `SELECT set_config('work_mem', '64MB', true)`;
 
 /** A simulation's transaction: it writes nothing (PostgreSQL refuses any write), with the engine's room for sorts. */
 const READ_ONLY_SQL = `SELECT set_config('transaction_read_only', 'on', true), set_config('work_mem', '64MB', true)`;
@@ -440,6 +503,57 @@ export class ExposureEngine {
     return this.compute(manager, incidentIds, clientIds, reason, null, correction);
   }
 
+  /**
+   * Recording a new incident (rule 1): the same result as recompute([incidentId], INCIDENT_RECORDED), but
+   * the long part runs without the engine's lock, so writers of other clients' exposures are not held back
+   * by a large incident. Nothing else can see the new incident before this transaction commits, so only
+   * one thing can go stale meanwhile: the register facts it computed from. Every register write marks its
+   * clients under the lock (MARK_AND_OPEN_SQL); once this holds the lock, the marks drawn after its
+   * snapshot name the clients changed by writes that committed in between, which did not see this
+   * incident either, and those clients are recomputed here, under the lock, as if the write had run just
+   * before this transaction took it (a second revision, REGISTER_CHANGED, like the write's own
+   * recomputation in that order). Writes that commit after this one see the incident themselves.
+   */
+  async recordNewIncident(manager: EntityManager, incidentId: string): Promise<RecomputeResult> {
+    await manager.query(WORK_MEM_SQL);
+    const [first]: { changed: number; changed_ids: string[] | null; marks_seen: string }[] =
+      await manager.query(RECORD_SQL, [
+        [incidentId],
+        null,
+        null,
+        ExposureChangeReason.INCIDENT_RECORDED,
+        null,
+        EXPOSURE_LOCK_KEY,
+      ]);
+    // From here on under the lock, to commit.
+    const [second]: {
+      last_alert_id: string | null;
+      changed_clients: string[] | null;
+      every_client_changed: boolean;
+    }[] = await manager.query(RECORD_ALERTS_SQL, [
+      first.changed_ids ?? [],
+      first.marks_seen,
+      ALERT_CHANNEL,
+      EVERY_CLIENT,
+    ]);
+    if (first.changed_ids)
+      await refreshObligationClocks(manager, first.changed_ids, new Date(), { locked: true });
+    const stale = second.every_client_changed ? null : (second.changed_clients ?? []);
+    if (stale === null || stale.length > 0) {
+      const again = await this.compute(
+        manager,
+        [incidentId],
+        stale,
+        ExposureChangeReason.REGISTER_CHANGED,
+        null,
+        null,
+      );
+      const changed = new Set([...(first.changed_ids ?? []), ...again.changedIds]);
+      return { changed: changed.size, lastAlertId: again.lastAlertId ?? second.last_alert_id };
+    }
+    return { changed: first.changed, lastAlertId: second.last_alert_id };
+  }
+
   /** Rule 7 for a register write: the open incidents, for the clients the change can affect (exposure.register-change.ts). */
   async registerChanged(manager: EntityManager, change: RegisterChange): Promise<RecomputeResult> {
     return this.recomputeOpenIncidents(manager, await clientsAffectedBy(manager, change));
@@ -452,7 +566,9 @@ export class ExposureEngine {
    */
   async recomputeOpenIncidents(manager: EntityManager, clientIds: string[] | null): Promise<RecomputeResult> {
     await manager.query(LOCK_SQL, [EXPOSURE_LOCK_KEY]);
-    const open: { id: string }[] = await manager.query(`SELECT id FROM incident WHERE status <> 'CLOSED'`);
+    // Marked even when nothing is open: an incident being recorded right now is not visible yet, and its
+    // recordNewIncident recomputes these clients if this commits before it takes the lock.
+    const open: { id: string }[] = await manager.query(MARK_AND_OPEN_SQL, [clientIds, EVERY_CLIENT]);
     return open.length === 0
       ? NOTHING_CHANGED
       : this.compute(
@@ -475,8 +591,17 @@ export class ExposureEngine {
   ): Promise<RecomputeResult> {
     await manager.query(LOCK_SQL, [EXPOSURE_LOCK_KEY]);
     const [row]: { incident_ids: string[] | null; client_ids: string[] | null }[] = await manager.query(
-      `SELECT (SELECT array_agg(id) FROM incident WHERE status <> 'CLOSED') AS incident_ids,
-              (SELECT array_agg(DISTINCT client_id) FROM contract WHERE starts_on > $1::date AND starts_on <= $2::date AND removed_at IS NULL) AS client_ids`,
+      `WITH started AS (
+         SELECT array_agg(DISTINCT client_id) AS ids FROM contract
+         WHERE starts_on > $1::date AND starts_on <= $2::date AND removed_at IS NULL
+       ),
+       -- These clients' exposures move today: marked like a register write's (recordNewIncident).
+       marked AS (
+         INSERT INTO exposure_input_change (client_id) SELECT unnest(ids) FROM started
+         ON CONFLICT (client_id) DO UPDATE SET seq = DEFAULT
+       )
+       SELECT (SELECT array_agg(id) FROM incident WHERE status <> 'CLOSED') AS incident_ids,
+              (SELECT ids FROM started) AS client_ids`,
       [sinceDay, today],
     );
     if (!row.incident_ids || !row.client_ids) return NOTHING_CHANGED;
@@ -528,14 +653,14 @@ export class ExposureEngine {
     reason: ExposureChangeReason,
     today: string | null = null,
     correction: string | null = null,
-  ): Promise<RecomputeResult> {
+  ): Promise<RecomputeResult & { changedIds: string[] }> {
     const [row] = await manager.query(ENGINE_SQL, [incidentIds, clientIds, today, reason, correction]);
     // Every revision can move an obligation (awareness, data at risk, level, a review flag): the clocks
     // kept on the rows follow in the same transaction, under the lock already held.
     if (row.changed_ids)
       await refreshObligationClocks(manager, row.changed_ids, new Date(), { locked: true });
     if (row.last_alert_id) await notifyAlerts(manager, row.last_alert_id);
-    return { changed: row.changed, lastAlertId: row.last_alert_id };
+    return { changed: row.changed, lastAlertId: row.last_alert_id, changedIds: row.changed_ids ?? [] };
   }
 }
 

@@ -1,4 +1,15 @@
-import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, Unique } from 'typeorm';
+import {
+  Check,
+  Column,
+  Entity,
+  Generated,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryColumn,
+  PrimaryGeneratedColumn,
+  Unique,
+} from 'typeorm';
 import { DataCategory, sqlValues } from '../../common/enums';
 import { ClientEntity } from '../client/client.entity';
 import { IncidentEntity } from '../incident/incident.entity';
@@ -320,4 +331,24 @@ export class NotificationDecisionEntity {
 
   @Column('timestamptz', { name: 'decided_at' })
   decidedAt: Date;
+}
+
+/**
+ * Which clients' register facts changed last, in the order of the engine's lock (exposure.lock.ts): every
+ * register write that recomputes exposures marks its clients here (null client: every client, e.g. a
+ * sub-processor link) while it holds the lock. recordIncident computes a new incident without the lock,
+ * from a snapshot taken before; once it holds the lock it reads the marks newer than the newest it could
+ * see then, and recomputes those clients, so a register write that committed meanwhile is not missed.
+ * One row per client (the latest mark), plus one for "every client".
+ */
+@Entity('exposure_input_change')
+export class ExposureInputChangeEntity {
+  /** The client whose facts changed; EVERY_CLIENT for a change that can move any client's exposure. */
+  @PrimaryColumn('uuid', { name: 'client_id' })
+  clientId: string;
+
+  /** Drawn under the engine's lock, so marks are numbered in commit order. */
+  @Column('bigint')
+  @Generated('increment')
+  seq: string;
 }

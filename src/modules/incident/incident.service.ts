@@ -150,11 +150,7 @@ export class IncidentService {
           shareOfDataAffected: input.shareOfDataAffected == null ? null : String(input.shareOfDataAffected),
         }),
       );
-      const { changed: exposuresChanged } = await this.exposure.recompute(
-        manager,
-        [incident.id],
-        ExposureChangeReason.INCIDENT_RECORDED,
-      );
+      const { changed: exposuresChanged } = await this.exposure.recordNewIncident(manager, incident.id);
       return { incident, exposuresChanged };
     });
   }
