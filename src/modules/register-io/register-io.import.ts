@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
 import { FieldValue, parseCell, shownValue } from './register-io.cells';
-import { ImportProblem, ReadSheet } from './register-io.formats';
+import { FileRefused, ImportProblem, ReadSheet } from './register-io.formats';
 import { SHEETS, SHEET_NAMES, SheetName, isSheetName } from './register-sheets';
 
 export type ImportMode = 'merge' | 'replace';
@@ -83,7 +83,7 @@ export interface ImportPlan {
 
 export interface PlanResult {
   counts: Counts;
-  problems: ImportProblem[];
+  problems: ProblemList;
   removals: Removal[];
   plan: ImportPlan;
   rows: number;
@@ -110,7 +110,7 @@ function firstOfKey(
   rowOf: Map<string, number>,
   key: string,
   row: number,
-  problems: ImportProblem[],
+  problems: ProblemList,
   at: { sheet: SheetName; column: string; value: string },
   sameAs: string,
 ): boolean {
@@ -134,84 +134,197 @@ function firstOfKey(
 const sameSet = (a: readonly string[] | null, b: readonly string[] | null) =>
   JSON.stringify([...(a ?? [])].sort()) === JSON.stringify([...(b ?? [])].sort());
 
+/** Problems are listed up to this many (they are all counted in the message of the last one). */
+export const MAX_PROBLEMS_SHOWN = 1000;
+
 /**
- * The file's shape: known sheets, each once; known columns, each once; every required column present.
- * Returns the sheets that can be read row by row.
+ * Problems as they are found: the first MAX_PROBLEMS_SHOWN kept, the rest only counted (a file of 100,000
+ * bad rows costs a count, not 100,000 objects).
  */
-export function checkStructure(sheets: ReadSheet[]): { problems: ImportProblem[]; rows: FileRow[][] } {
-  const problems: ImportProblem[] = [];
-  const seen = new Set<string>();
-  const rows: FileRow[][] = [];
-  for (const sheet of sheets) {
-    if (!isSheetName(sheet.name)) {
-      problems.push(
-        problem(
-          sheet.name,
-          null,
-          null,
-          null,
-          `Unknown sheet "${sheet.name}": the sheets are ${SHEET_NAMES.join(', ')}`,
-        ),
-      );
-      continue;
+export class ProblemList {
+  readonly kept: ImportProblem[] = [];
+  count = 0;
+
+  push(...problems: ImportProblem[]): void {
+    for (const found of problems) {
+      this.count++;
+      if (this.kept.length < MAX_PROBLEMS_SHOWN) this.kept.push(found);
     }
-    if (seen.has(sheet.name)) {
-      problems.push(problem(sheet.name, null, null, null, `The sheet ${sheet.name} appears twice`));
-      continue;
+  }
+}
+
+/** The problems of several lists in their order, the first MAX_PROBLEMS_SHOWN listed and the rest counted. */
+export function listProblems(lists: ProblemList[]): ImportProblem[] {
+  const total = lists.reduce((sum, list) => sum + list.count, 0);
+  const shown = lists.flatMap((list) => list.kept).slice(0, MAX_PROBLEMS_SHOWN);
+  if (total <= MAX_PROBLEMS_SHOWN) return shown;
+  return [
+    ...shown,
+    problem(
+      null,
+      null,
+      null,
+      null,
+      `${total - MAX_PROBLEMS_SHOWN} more problems are not listed: fix these and import again`,
+    ),
+  ];
+}
+
+const turnOf = (name: string) => {
+  const turn = (SHEET_NAMES as readonly string[]).indexOf(name);
+  return turn === -1 ? SHEET_NAMES.length : turn;
+};
+
+/**
+ * The file's shape, sheet by sheet as it is read: known sheets, each once; known columns, each once; every
+ * required column present; then each row's cells read for their column's type. Rows are handed on as they
+ * come and never kept; what is kept is the problems, listed by the sheet's place in the file (its header's
+ * first, then its cells'). The sheets arrive in the planner's order (readRegisterFile sees to it).
+ */
+export class SheetReader {
+  private readonly sheets: AsyncIterator<ReadSheet>;
+  private pending: ReadSheet | null | undefined;
+  private readonly seen = new Set<string>();
+  private readonly bySheet: { position: number; problems: ProblemList }[] = [];
+  /** Non-blank rows read, in every sheet. */
+  rows = 0;
+
+  constructor(sheets: AsyncIterable<ReadSheet>) {
+    this.sheets = sheets[Symbol.asyncIterator]();
+  }
+
+  /** The structure and cell problems, in the file's order of sheets. */
+  get problems(): ProblemList[] {
+    return [...this.bySheet].sort((a, b) => a.position - b.position).map((sheet) => sheet.problems);
+  }
+
+  private async next(): Promise<ReadSheet | null> {
+    if (this.pending === undefined) {
+      const next = await this.sheets.next();
+      this.pending = next.done ? null : next.value;
     }
-    seen.add(sheet.name);
-    const columns = SHEETS[sheet.name];
-    const known = new Map(columns.map((column) => [column.name, column]));
-    const positions = new Map<string, number>();
-    sheet.header.forEach((name, index) => {
-      if (
-        name === '' &&
-        sheet.rows.every((row) => row.cells[index] === null || row.cells[index] === undefined)
-      )
-        return;
-      if (!known.has(name))
-        problems.push(
+    return this.pending;
+  }
+
+  private problemsOf(sheet: ReadSheet): ProblemList {
+    const problems = new ProblemList();
+    this.bySheet.push({ position: sheet.position, problems });
+    return problems;
+  }
+
+  /** The rows of the sheet of this name, parsed; none when the file has no such sheet. */
+  async *rowsOf(name: SheetName): AsyncGenerator<FileRow> {
+    for (let sheet = await this.next(); sheet && turnOf(sheet.name) <= turnOf(name); sheet = await this.next()) {
+      this.pending = undefined;
+      if (this.seen.has(sheet.name)) {
+        this.problemsOf(sheet).push(
+          problem(sheet.name, null, null, null, `The sheet ${sheet.name} appears twice`),
+        );
+        continue;
+      }
+      // Sorted by readRegisterFile; a sheet met after its turn would have been read too late.
+      if (sheet.name !== name)
+        throw new FileRefused(
           problem(
             sheet.name,
-            1,
-            name || null,
-            name || null,
-            `Unknown column "${name}" in ${sheet.name}: its columns are ${columns.map((c) => c.name).join(', ')}`,
+            null,
+            null,
+            null,
+            `The sheet ${sheet.name} could not be read in its turn; save the workbook again and retry`,
           ),
         );
-      else if (positions.has(name))
-        problems.push(
-          problem(sheet.name, 1, name, name, `The column ${name} appears twice in ${sheet.name}`),
-        );
-      else positions.set(name, index);
+      this.seen.add(name);
+      yield* this.parsed(name, sheet);
+    }
+  }
+
+  /** Reads what is left once the planner is done: unknown sheets, reported. */
+  async finish(): Promise<void> {
+    for (let sheet = await this.next(); sheet; sheet = await this.next()) {
+      this.pending = undefined;
+      for await (const _ of sheet.rows) this.rows++;
+      this.problemsOf(sheet).push(
+        this.seen.has(sheet.name)
+          ? problem(sheet.name, null, null, null, `The sheet ${sheet.name} appears twice`)
+          : problem(
+              sheet.name,
+              null,
+              null,
+              null,
+              `Unknown sheet "${sheet.name}": the sheets are ${SHEET_NAMES.join(', ')}`,
+            ),
+      );
+    }
+  }
+
+  private async *parsed(name: SheetName, sheet: ReadSheet): AsyncGenerator<FileRow> {
+    const problems = this.problemsOf(sheet);
+    const columns = SHEETS[name];
+    const known = new Map(columns.map((column) => [column.name, column]));
+    const positions = new Map<string, number>();
+    // The header's problems in its order; a column without a name is one only if a row fills it in.
+    const header: (ImportProblem | number)[] = [];
+    sheet.header.forEach((column, index) => {
+      if (column === '') header.push(index);
+      if (!known.has(column)) {
+        if (column !== '')
+          header.push(
+            problem(
+              name,
+              1,
+              column,
+              column,
+              `Unknown column "${column}" in ${name}: its columns are ${columns.map((c) => c.name).join(', ')}`,
+            ),
+          );
+      } else if (positions.has(column))
+        header.push(problem(name, 1, column, column, `The column ${column} appears twice in ${name}`));
+      else positions.set(column, index);
     });
+    const unnamed = header.filter((entry): entry is number => typeof entry === 'number');
+    const filled = new Set<number>();
+    const cells = new ProblemList();
+    for await (const { row, cells: values } of sheet.rows) {
+      this.rows++;
+      for (const index of unnamed)
+        if (values[index] !== null && values[index] !== undefined) filled.add(index);
+      const fields: Fields = {};
+      for (const column of columns) {
+        const position = positions.get(column.name);
+        const raw = position === undefined ? null : (values[position] ?? null);
+        const result = parseCell(column, raw);
+        if ('problem' in result) cells.push(problem(name, row, column.name, shownValue(raw), result.problem));
+        else fields[column.name] = result.value;
+      }
+      yield { sheet: name, row, fields };
+    }
+    for (const entry of header)
+      if (typeof entry !== 'number')
+        problems.push(entry);
+      else if (filled.has(entry))
+        problems.push(
+          problem(
+            name,
+            1,
+            null,
+            null,
+            `Unknown column "" in ${name}: its columns are ${columns.map((c) => c.name).join(', ')}`,
+          ),
+        );
     for (const column of columns)
       if (column.required && !positions.has(column.name))
         problems.push(
           problem(
-            sheet.name,
+            name,
             1,
             column.name,
             null,
-            `The sheet ${sheet.name} needs a column ${column.name}: ${column.description}`,
+            `The sheet ${name} needs a column ${column.name}: ${column.description}`,
           ),
         );
-    const parsed: FileRow[] = [];
-    for (const { row, cells } of sheet.rows) {
-      const fields: Fields = {};
-      for (const column of columns) {
-        const position = positions.get(column.name);
-        const raw = position === undefined ? null : (cells[position] ?? null);
-        const result = parseCell(column, raw);
-        if ('problem' in result)
-          problems.push(problem(sheet.name, row, column.name, shownValue(raw), result.problem));
-        else fields[column.name] = result.value;
-      }
-      parsed.push({ sheet: sheet.name, row, fields });
-    }
-    rows.push(parsed);
+    problems.push(...cells.kept);
+    problems.count += cells.count - cells.kept.length;
   }
-  return { problems, rows };
 }
 
 /** The register as it is, read once inside the import's transaction. */
@@ -286,20 +399,26 @@ const supplierLabel = (s: {
  */
 export async function planImport(
   manager: EntityManager,
-  sheetRows: FileRow[][],
+  rowsOf: (sheet: SheetName) => AsyncIterable<FileRow>,
   mode: ImportMode,
   onProgress: (sheet: SheetName, done: number, total: number) => void = () => undefined,
 ): Promise<PlanResult> {
   const db = await loadRegister(manager);
-  const problems: ImportProblem[] = [];
+  const problems = new ProblemList();
   const counts = emptyCounts();
   const removals: Removal[] = [];
   const replace = mode === 'replace';
   const dbSupplierById = new Map(db.suppliers.map((s) => [s.id, s]));
   const dbClientById = new Map(db.clients.map((c) => [c.id, c]));
   const dbContractById = new Map(db.contracts.map((c) => [c.id, c]));
-  const bySheet = new Map<SheetName, FileRow[]>(SHEET_NAMES.map((sheet) => [sheet, []]));
-  for (const rows of sheetRows) for (const row of rows) bySheet.get(row.sheet)!.push(row);
+  /** Rows read per sheet: each sheet is read once, in this order, as the planner comes to it. */
+  const read = Object.fromEntries(SHEET_NAMES.map((sheet) => [sheet, 0])) as Record<SheetName, number>;
+  async function* rowsOfSheet(sheet: SheetName): AsyncGenerator<FileRow> {
+    for await (const row of rowsOf(sheet)) {
+      read[sheet]++;
+      yield row;
+    }
+  }
   const plan: ImportPlan = {
     suppliers: { insert: [], update: [], archive: [] },
     clients: { insert: [], update: [], remove: [] },
@@ -324,11 +443,10 @@ export async function planImport(
   /** The suppliers after the import, each with the file row that states it (none: kept from the register). */
   const finalSuppliers = new Map<string, { record: SupplierRecord; row: number | null }>();
   const fileSupplierRow = new Map<string, number>();
-  const supplierRows = bySheet.get('suppliers')!;
   const seenCn = new Map<string, number>();
   const seenLei = new Map<string, number>();
   const seenNameCountry = new Map<string, number>();
-  for (const { row, fields } of supplierRows) {
+  for await (const { row, fields } of rowsOfSheet('suppliers')) {
     const cn = str(fields.companyNumber);
     const lei = str(fields.lei);
     const name = str(fields.name);
@@ -459,7 +577,7 @@ export async function planImport(
     const nameCountry = `${record.name}\u0000${record.country}`;
     finalByNameCountry.set(nameCountry, [...(finalByNameCountry.get(nameCountry) ?? []), record]);
   }
-  onProgress('suppliers', supplierRows.length, supplierRows.length);
+  onProgress('suppliers', read.suppliers, read.suppliers);
   const where = replace ? 'in the suppliers sheet' : 'in the suppliers sheet or the register';
 
   /** The supplier a row names by company number, LEI, or name and country (the first filled in). */
@@ -534,9 +652,8 @@ export async function planImport(
   // ------------------------------------------------------------------ clients
   const dbClientByRef = new Map(db.clients.map((c) => [c.reference, c]));
   const finalClients = new Map<string, ClientRecord>();
-  const clientRows = bySheet.get('clients')!;
   const clientRowOf = new Map<string, number>();
-  for (const { row, fields } of clientRows) {
+  for await (const { row, fields } of rowsOfSheet('clients')) {
     const reference = str(fields.reference);
     if (reference === null || Object.keys(fields).length < SHEETS.clients.length) continue;
     const at = { sheet: 'clients', column: 'reference', value: reference } as const;
@@ -576,7 +693,7 @@ export async function planImport(
       removals.push({ sheet: 'clients', key: c.reference });
     }
   }
-  onProgress('clients', clientRows.length, clientRows.length);
+  onProgress('clients', read.clients, read.clients);
   const clientWhere = replace ? 'in the clients sheet' : 'in the clients sheet or the register';
   const resolveClient = (sheet: SheetName, row: number, column: string, reference: string | null) => {
     if (reference === null) return undefined;
@@ -599,9 +716,8 @@ export async function planImport(
   const contractKey = (clientId: string, reference: string) => `${clientId}\u0000${reference}`;
   const dbContracts = new Map(db.contracts.map((c) => [contractKey(c.client_id, c.reference), c]));
   const finalContracts = new Map<string, ContractRecord>();
-  const contractRows = bySheet.get('contracts')!;
   const contractRowOf = new Map<string, number>();
-  for (const { row, fields } of contractRows) {
+  for await (const { row, fields } of rowsOfSheet('contracts')) {
     const client = resolveClient('contracts', row, 'clientReference', str(fields.clientReference));
     const supplier = resolveSupplier('contracts', row, fields, 'supplier', true);
     const reference = str(fields.reference);
@@ -697,7 +813,7 @@ export async function planImport(
       removals.push({ sheet: 'contracts', key: `${client?.reference ?? c.client_id} / ${c.reference}` });
     }
   }
-  onProgress('contracts', contractRows.length, contractRows.length);
+  onProgress('contracts', read.contracts, read.contracts);
 
   // ------------------------------------------------------------------ agreements
   const contractWhere = replace ? 'in the contracts sheet' : 'in the contracts sheet or the register';
@@ -705,7 +821,6 @@ export async function planImport(
   const agreementKey = (contractId: string, reference: string) => `${contractId}\u0000${reference}`;
   const dbAgreements = new Map(db.agreements.map((a) => [agreementKey(a.contract_id, a.reference), a]));
   const finalAgreements = new Map<string, AgreementRecord>();
-  const agreementRows = bySheet.get('agreements')!;
   const agreementRowOf = new Map<string, number>();
   const resolveContract = (
     sheet: SheetName,
@@ -728,7 +843,7 @@ export async function planImport(
       );
     return found;
   };
-  for (const { row, fields } of agreementRows) {
+  for await (const { row, fields } of rowsOfSheet('agreements')) {
     const contract = resolveContract(
       'agreements',
       row,
@@ -798,7 +913,7 @@ export async function planImport(
       removals.push({ sheet: 'agreements', key: `${contract.reference} / ${a.reference}` });
     } else counts.agreements.removed++; // archived with its contract
   }
-  onProgress('agreements', agreementRows.length, agreementRows.length);
+  onProgress('agreements', read.agreements, read.agreements);
 
   // ------------------------------------------------------------------ sub-processor links
   const dbSupplierLinks = new Set(db.supplierLinks.map((l) => `${l.supplier_id}\u0000${l.subprocessor_id}`));
@@ -806,8 +921,7 @@ export async function planImport(
     db.agreementLinks.map((l) => `${l.agreement_id}\u0000${l.subprocessor_id}`),
   );
   const fileLinks = new Map<string, number>();
-  const linkRows = bySheet.get('subprocessors')!;
-  for (const { row, fields } of linkRows) {
+  for await (const { row, fields } of rowsOfSheet('subprocessors')) {
     const clientReference = str(fields.clientReference);
     const contractReference = str(fields.contractReference);
     const agreementReference = str(fields.agreementReference);
@@ -941,7 +1055,7 @@ export async function planImport(
         });
       }
   }
-  onProgress('subprocessors', linkRows.length, linkRows.length);
+  onProgress('subprocessors', read.subprocessors, read.subprocessors);
 
   if (plan.suppliers.insert.length || plan.suppliers.update.length || plan.suppliers.archive.length)
     everyClient = true;
@@ -949,7 +1063,7 @@ export async function planImport(
     Object.values(counts).some((c) => c.created + c.updated + c.removed > 0) ||
     plan.clients.remove.length > 0;
   plan.touchedClients = everyClient ? null : [...touched];
-  const rows = [...bySheet.values()].reduce((sum, rows) => sum + rows.length, 0);
+  const rows = Object.values(read).reduce((sum, n) => sum + n, 0);
   return { counts, problems, removals, plan, rows };
 }
 
