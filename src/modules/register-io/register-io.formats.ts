@@ -285,12 +285,7 @@ function plainCell(value: unknown): CellValue {
   // The XML parser's strings are slices of the chunk they were read from, and a slice kept keeps its whole
   // chunk: copied, a kept cell costs its own length (100,000 rows of slices held the sheets' text twice over).
   if (typeof value === 'string') return (' ' + value).slice(1);
-  if (
-    typeof value === 'number' ||
-    typeof value === 'boolean' ||
-    value instanceof Date
-  )
-    return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || value instanceof Date) return value;
   if (typeof value === 'object') {
     const cell = value as Record<string, unknown>;
     if (Array.isArray(cell.richText))
@@ -401,11 +396,10 @@ export function readXlsx(data: Uint8Array, limits: UnpackLimits): AsyncIterable<
     ...READ_FIRST.filter((name) => kept.has(name)),
     ...[...kept.keys()].filter((name) => !READ_FIRST.includes(name)),
   ].filter((name) => kept.get(name)!.length > 0); // folders and empty parts: nothing for the reader
-  const worksheets = [...entries.keys()].filter((name) => WORKSHEET.test(name) && entries.get(name)!.size > 0);
-  const ordered = inImportOrder(
-    worksheets,
-    (name) => sheetNames.byFile.get(WORKSHEET.exec(name)![1]) ?? '',
+  const worksheets = [...entries.keys()].filter(
+    (name) => WORKSHEET.test(name) && entries.get(name)!.size > 0,
   );
+  const ordered = inImportOrder(worksheets, (name) => sheetNames.byFile.get(WORKSHEET.exec(name)![1]) ?? '');
   async function* archive(): AsyncGenerator<Uint8Array> {
     for (const name of small) {
       yield storedHeader(name, { size: kept.get(name)!.length, crc: crc32(kept.get(name)!) });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
 import { FieldValue, parseCell, shownValue } from './register-io.cells';
 import { FileRefused, ImportProblem, ReadSheet } from './register-io.formats';
-import { SHEETS, SHEET_NAMES, SheetName, isSheetName } from './register-sheets';
+import { SHEETS, SHEET_NAMES, SheetName } from './register-sheets';
 
 export type ImportMode = 'merge' | 'replace';
 
@@ -68,14 +68,96 @@ interface AgreementRecord {
   data_retained_until: string | null;
 }
 
+interface SupplierLink {
+  supplier_id: string;
+  subprocessor_id: string;
+}
+interface AgreementLink {
+  agreement_id: string;
+  subprocessor_id: string;
+}
+
+/** What later sheets need of a contract: what they resolve and check against. */
+type ContractKey = Pick<ContractRecord, 'id' | 'client_id' | 'supplier_id' | 'reference' | 'starts_on'>;
+/** What the links sheet needs of an agreement. */
+type AgreementKey = Pick<AgreementRecord, 'id' | 'contract_id' | 'reference'>;
+
+const CHUNK = 5000;
+
+/**
+ * The rows the import will write to one table (new or changed), as the planner finds them: held up to a
+ * chunk, then spilled to a temporary table of the transaction a chunk at a time, so that a large file's rows
+ * are not all in memory until they are written; a dry run keeps none (it writes nothing), only the count.
+ */
+export class PlannedRows<T extends object> {
+  private held: T[] = [];
+  private spilled = false;
+  length = 0;
+
+  constructor(
+    private readonly manager: EntityManager | null,
+    private readonly table: string,
+    /** The columns as jsonb_to_recordset reads them (and the temporary table holds them). */
+    private readonly columns: string,
+  ) {}
+
+  async push(row: T): Promise<void> {
+    this.length++;
+    if (!this.manager) return;
+    this.held.push(row);
+    if (this.held.length >= CHUNK) await this.spill(this.manager);
+  }
+
+  private async spill(manager: EntityManager): Promise<void> {
+    if (!this.spilled)
+      await manager.query(`CREATE TEMPORARY TABLE ${this.table} (${this.columns}) ON COMMIT DROP`);
+    this.spilled = true;
+    await manager.query(
+      `INSERT INTO ${this.table} SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(${this.columns})`,
+      [JSON.stringify(this.held)],
+    );
+    this.held = [];
+  }
+
+  /**
+   * Runs `statement` over the rows, reading them as `r`: one statement over the temporary table when they
+   * were spilled, else one per chunk of 5,000 through jsonb_to_recordset (one statement per chunk, not per row).
+   */
+  async write(statement: (source: string) => string, done: (n: number) => void): Promise<void> {
+    if (!this.manager || this.length === 0) return;
+    if (this.spilled) {
+      if (this.held.length) await this.spill(this.manager);
+      await this.manager.query(statement(`${this.table} r`));
+      done(this.length);
+      return;
+    }
+    for (let start = 0; start < this.held.length; start += CHUNK) {
+      const chunk = this.held.slice(start, start + CHUNK);
+      await this.manager.query(statement(`jsonb_to_recordset($1::jsonb) AS r(${this.columns})`), [
+        JSON.stringify(chunk),
+      ]);
+      done(chunk.length);
+    }
+  }
+}
+
+const SUPPLIER_COLUMNS = `id uuid, name text, company_number text, lei text, country text, tier text, strategic boolean`;
+const CLIENT_COLUMNS = `id uuid, reference text, name text, sector text, country text, regimes text[]`;
+const CONTRACT_COLUMNS = `id uuid, client_id uuid, supplier_id uuid, reference text, title text, value_amount numeric, value_currency text, starts_on date, ends_on date, criticality text`;
+const AGREEMENT_COLUMNS = `id uuid, contract_id uuid, reference text, data_categories text[], data_subject_count integer, processing_locations text[], data_retained_until date`;
+
 /** What a valid file changes: rows to insert and update per table, links to add, rows to remove. */
 export interface ImportPlan {
-  suppliers: { insert: SupplierRecord[]; update: SupplierRecord[]; archive: string[] };
-  clients: { insert: ClientRecord[]; update: ClientRecord[]; remove: string[] };
-  contracts: { insert: ContractRecord[]; update: ContractRecord[]; archive: string[] };
-  agreements: { insert: AgreementRecord[]; update: AgreementRecord[]; archive: string[] };
-  supplierLinks: { insert: [string, string][]; remove: [string, string][] };
-  agreementLinks: { insert: [string, string][]; remove: [string, string][] };
+  suppliers: { insert: PlannedRows<SupplierRecord>; update: PlannedRows<SupplierRecord>; archive: string[] };
+  clients: { insert: PlannedRows<ClientRecord>; update: PlannedRows<ClientRecord>; remove: string[] };
+  contracts: { insert: PlannedRows<ContractRecord>; update: PlannedRows<ContractRecord>; archive: string[] };
+  agreements: {
+    insert: PlannedRows<AgreementRecord>;
+    update: PlannedRows<AgreementRecord>;
+    archive: string[];
+  };
+  supplierLinks: { insert: PlannedRows<SupplierLink>; remove: [string, string][] };
+  agreementLinks: { insert: PlannedRows<AgreementLink>; remove: [string, string][] };
   /** Clients whose exposures the changes can move; null: every client's (a supplier or a supplier-level link changed). */
   touchedClients: string[] | null;
   changed: boolean;
@@ -214,7 +296,11 @@ export class SheetReader {
 
   /** The rows of the sheet of this name, parsed; none when the file has no such sheet. */
   async *rowsOf(name: SheetName): AsyncGenerator<FileRow> {
-    for (let sheet = await this.next(); sheet && turnOf(sheet.name) <= turnOf(name); sheet = await this.next()) {
+    for (
+      let sheet = await this.next();
+      sheet && turnOf(sheet.name) <= turnOf(name);
+      sheet = await this.next()
+    ) {
       this.pending = undefined;
       if (this.seen.has(sheet.name)) {
         this.problemsOf(sheet).push(
@@ -299,8 +385,7 @@ export class SheetReader {
       yield { sheet: name, row, fields };
     }
     for (const entry of header)
-      if (typeof entry !== 'number')
-        problems.push(entry);
+      if (typeof entry !== 'number') problems.push(entry);
       else if (filled.has(entry))
         problems.push(
           problem(
@@ -402,6 +487,8 @@ export async function planImport(
   rowsOf: (sheet: SheetName) => AsyncIterable<FileRow>,
   mode: ImportMode,
   onProgress: (sheet: SheetName, done: number, total: number) => void = () => undefined,
+  /** False for a dry run: the rows to write are only counted. */
+  keepRows = true,
 ): Promise<PlanResult> {
   const db = await loadRegister(manager);
   const problems = new ProblemList();
@@ -419,13 +506,37 @@ export async function planImport(
       yield row;
     }
   }
+  const rowsFor = <T extends object>(table: string, columns: string) =>
+    new PlannedRows<T>(keepRows ? manager : null, `import_${table}`, columns);
   const plan: ImportPlan = {
-    suppliers: { insert: [], update: [], archive: [] },
-    clients: { insert: [], update: [], remove: [] },
-    contracts: { insert: [], update: [], archive: [] },
-    agreements: { insert: [], update: [], archive: [] },
-    supplierLinks: { insert: [], remove: [] },
-    agreementLinks: { insert: [], remove: [] },
+    suppliers: {
+      insert: rowsFor('supplier_insert', SUPPLIER_COLUMNS),
+      update: rowsFor('supplier_update', SUPPLIER_COLUMNS),
+      archive: [],
+    },
+    clients: {
+      insert: rowsFor('client_insert', CLIENT_COLUMNS),
+      update: rowsFor('client_update', CLIENT_COLUMNS),
+      remove: [],
+    },
+    contracts: {
+      insert: rowsFor('contract_insert', CONTRACT_COLUMNS),
+      update: rowsFor('contract_update', CONTRACT_COLUMNS),
+      archive: [],
+    },
+    agreements: {
+      insert: rowsFor('agreement_insert', AGREEMENT_COLUMNS),
+      update: rowsFor('agreement_update', AGREEMENT_COLUMNS),
+      archive: [],
+    },
+    supplierLinks: {
+      insert: rowsFor('supplier_link_insert', 'supplier_id uuid, subprocessor_id uuid'),
+      remove: [],
+    },
+    agreementLinks: {
+      insert: rowsFor('agreement_link_insert', 'agreement_id uuid, subprocessor_id uuid'),
+      remove: [],
+    },
     touchedClients: [],
     changed: false,
   };
@@ -518,7 +629,7 @@ export async function planImport(
     fileSupplierRow.set(record.id, row);
     finalSuppliers.set(record.id, { record, row });
     if (!match) {
-      plan.suppliers.insert.push(record);
+      await plan.suppliers.insert.push(record);
       counts.suppliers.created++;
     } else if (
       match.name !== record.name ||
@@ -528,7 +639,7 @@ export async function planImport(
       match.tier !== record.tier ||
       match.strategic !== record.strategic
     ) {
-      plan.suppliers.update.push(record);
+      await plan.suppliers.update.push(record);
       counts.suppliers.updated++;
     } else counts.suppliers.unchanged++;
   }
@@ -670,7 +781,7 @@ export async function planImport(
     };
     finalClients.set(reference, record);
     if (!match) {
-      plan.clients.insert.push(record);
+      await plan.clients.insert.push(record);
       counts.clients.created++;
     } else if (
       match.name !== record.name ||
@@ -678,7 +789,7 @@ export async function planImport(
       match.country !== record.country ||
       !sameSet(match.regimes, record.regimes)
     ) {
-      plan.clients.update.push(record);
+      await plan.clients.update.push(record);
       counts.clients.updated++;
       touched.add(record.id);
     } else counts.clients.unchanged++;
@@ -715,7 +826,7 @@ export async function planImport(
   const clientById = new Map([...finalClients.values()].map((c) => [c.id, c]));
   const contractKey = (clientId: string, reference: string) => `${clientId}\u0000${reference}`;
   const dbContracts = new Map(db.contracts.map((c) => [contractKey(c.client_id, c.reference), c]));
-  const finalContracts = new Map<string, ContractRecord>();
+  const finalContracts = new Map<string, ContractKey>();
   const contractRowOf = new Map<string, number>();
   for await (const { row, fields } of rowsOfSheet('contracts')) {
     const client = resolveClient('contracts', row, 'clientReference', str(fields.clientReference));
@@ -776,9 +887,15 @@ export async function planImport(
       ends_on: endsOn,
       criticality: fields.criticality as string,
     };
-    finalContracts.set(key, record);
+    finalContracts.set(key, {
+      id: record.id,
+      client_id: record.client_id,
+      supplier_id: record.supplier_id,
+      reference,
+      starts_on: startsOn,
+    });
     if (!match) {
-      plan.contracts.insert.push(record);
+      await plan.contracts.insert.push(record);
       counts.contracts.created++;
       touched.add(client.id);
     } else if (
@@ -794,7 +911,7 @@ export async function planImport(
         ] as const
       ).some((column) => match[column] !== record[column])
     ) {
-      plan.contracts.update.push(record);
+      await plan.contracts.update.push(record);
       counts.contracts.updated++;
       touched.add(client.id);
     } else counts.contracts.unchanged++;
@@ -820,7 +937,7 @@ export async function planImport(
   const contractById = new Map([...finalContracts.values()].map((c) => [c.id, c]));
   const agreementKey = (contractId: string, reference: string) => `${contractId}\u0000${reference}`;
   const dbAgreements = new Map(db.agreements.map((a) => [agreementKey(a.contract_id, a.reference), a]));
-  const finalAgreements = new Map<string, AgreementRecord>();
+  const finalAgreements = new Map<string, AgreementKey>();
   const agreementRowOf = new Map<string, number>();
   const resolveContract = (
     sheet: SheetName,
@@ -886,9 +1003,9 @@ export async function planImport(
       processing_locations: list(fields.processingLocations),
       data_retained_until: retainedUntil,
     };
-    finalAgreements.set(key, record);
+    finalAgreements.set(key, { id: record.id, contract_id: contract.id, reference });
     if (!match) {
-      plan.agreements.insert.push(record);
+      await plan.agreements.insert.push(record);
       counts.agreements.created++;
       touched.add(contract.client_id);
     } else if (
@@ -897,7 +1014,7 @@ export async function planImport(
       !sameSet(match.processing_locations, record.processing_locations) ||
       match.data_retained_until !== record.data_retained_until
     ) {
-      plan.agreements.update.push(record);
+      await plan.agreements.update.push(record);
       counts.agreements.updated++;
       touched.add(contract.client_id);
     } else counts.agreements.unchanged++;
@@ -992,7 +1109,10 @@ export async function planImport(
       if (!fileLinks.has(key)) {
         if (dbAgreementLinks.has(`${agreement.id}\u0000${subprocessor.id}`)) counts.subprocessors.unchanged++;
         else {
-          plan.agreementLinks.insert.push([agreement.id, subprocessor.id]);
+          await plan.agreementLinks.insert.push({
+            agreement_id: agreement.id,
+            subprocessor_id: subprocessor.id,
+          });
           counts.subprocessors.created++;
           touched.add(contract.client_id);
         }
@@ -1014,7 +1134,10 @@ export async function planImport(
       if (!fileLinks.has(key)) {
         if (dbSupplierLinks.has(`${supplier!.id}\u0000${subprocessor.id}`)) counts.subprocessors.unchanged++;
         else {
-          plan.supplierLinks.insert.push([supplier!.id, subprocessor.id]);
+          await plan.supplierLinks.insert.push({
+            supplier_id: supplier!.id,
+            subprocessor_id: subprocessor.id,
+          });
           counts.subprocessors.created++;
           everyClient = true;
         }
@@ -1067,8 +1190,6 @@ export async function planImport(
   return { counts, problems, removals, plan, rows };
 }
 
-const CHUNK = 5000;
-
 async function chunked<T>(rows: T[], work: (chunk: T[]) => Promise<unknown>, done: (n: number) => void) {
   for (let start = 0; start < rows.length; start += CHUNK) {
     const chunk = rows.slice(start, start + CHUNK);
@@ -1078,8 +1199,8 @@ async function chunked<T>(rows: T[], work: (chunk: T[]) => Promise<unknown>, don
 }
 
 /**
- * Writes a valid plan, set-based: each table's new and changed rows in chunks of 5,000 through
- * jsonb_to_recordset (one statement per chunk, not per row), then the removals of mode=replace.
+ * Writes a valid plan, set-based: each table's new and changed rows (from the planner's temporary tables,
+ * or in chunks of 5,000 through jsonb_to_recordset when there were few), then the removals of mode=replace.
  */
 export async function applyPlan(
   manager: EntityManager,
@@ -1088,112 +1209,61 @@ export async function applyPlan(
 ): Promise<void> {
   const json = (rows: unknown[]) => [JSON.stringify(rows)];
   const progress = (sheet: SheetName) => (n: number) => onProgress(sheet, n);
-  const supplierColumns = `id uuid, name text, company_number text, lei text, country text, tier text, strategic boolean`;
-  await chunked(
-    plan.suppliers.insert,
-    (rows) =>
-      manager.query(
-        `INSERT INTO supplier (id, name, company_number, lei, country, tier, strategic)
-       SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(${supplierColumns})`,
-        json(rows),
-      ),
+  await plan.suppliers.insert.write(
+    (source) =>
+      `INSERT INTO supplier (id, name, company_number, lei, country, tier, strategic) SELECT * FROM ${source}`,
     progress('suppliers'),
   );
-  await chunked(
-    plan.suppliers.update,
-    (rows) =>
-      manager.query(
-        `UPDATE supplier s SET name = r.name, company_number = r.company_number, lei = r.lei, country = r.country,
+  await plan.suppliers.update.write(
+    (source) =>
+      `UPDATE supplier s SET name = r.name, company_number = r.company_number, lei = r.lei, country = r.country,
               tier = r.tier, strategic = r.strategic, updated_at = now()
-         FROM jsonb_to_recordset($1::jsonb) AS r(${supplierColumns}) WHERE s.id = r.id`,
-        json(rows),
-      ),
+         FROM ${source} WHERE s.id = r.id`,
     progress('suppliers'),
   );
-  const clientColumns = `id uuid, reference text, name text, sector text, country text, regimes text[]`;
-  await chunked(
-    plan.clients.insert,
-    (rows) =>
-      manager.query(
-        `INSERT INTO client (id, reference, name, sector, country, regimes)
-       SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(${clientColumns})`,
-        json(rows),
-      ),
+  await plan.clients.insert.write(
+    (source) => `INSERT INTO client (id, reference, name, sector, country, regimes) SELECT * FROM ${source}`,
     progress('clients'),
   );
-  await chunked(
-    plan.clients.update,
-    (rows) =>
-      manager.query(
-        `UPDATE client k SET name = r.name, sector = r.sector, country = r.country, regimes = r.regimes, updated_at = now()
-         FROM jsonb_to_recordset($1::jsonb) AS r(${clientColumns}) WHERE k.id = r.id`,
-        json(rows),
-      ),
+  await plan.clients.update.write(
+    (source) =>
+      `UPDATE client k SET name = r.name, sector = r.sector, country = r.country, regimes = r.regimes, updated_at = now()
+         FROM ${source} WHERE k.id = r.id`,
     progress('clients'),
   );
-  const contractColumns = `id uuid, client_id uuid, supplier_id uuid, reference text, title text, value_amount numeric, value_currency text, starts_on date, ends_on date, criticality text`;
-  await chunked(
-    plan.contracts.insert,
-    (rows) =>
-      manager.query(
-        `INSERT INTO contract (id, client_id, supplier_id, reference, title, value_amount, value_currency, starts_on, ends_on, criticality)
-       SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(${contractColumns})`,
-        json(rows),
-      ),
+  await plan.contracts.insert.write(
+    (source) =>
+      `INSERT INTO contract (id, client_id, supplier_id, reference, title, value_amount, value_currency, starts_on, ends_on, criticality)
+       SELECT * FROM ${source}`,
     progress('contracts'),
   );
-  await chunked(
-    plan.contracts.update,
-    (rows) =>
-      manager.query(
-        `UPDATE contract c SET supplier_id = r.supplier_id, title = r.title, value_amount = r.value_amount,
+  await plan.contracts.update.write(
+    (source) =>
+      `UPDATE contract c SET supplier_id = r.supplier_id, title = r.title, value_amount = r.value_amount,
               value_currency = r.value_currency, starts_on = r.starts_on, ends_on = r.ends_on,
               criticality = r.criticality, updated_at = now()
-         FROM jsonb_to_recordset($1::jsonb) AS r(${contractColumns}) WHERE c.id = r.id`,
-        json(rows),
-      ),
+         FROM ${source} WHERE c.id = r.id`,
     progress('contracts'),
   );
-  const agreementColumns = `id uuid, contract_id uuid, reference text, data_categories text[], data_subject_count integer, processing_locations text[], data_retained_until date`;
-  await chunked(
-    plan.agreements.insert,
-    (rows) =>
-      manager.query(
-        `INSERT INTO data_processing_agreement (id, contract_id, reference, data_categories, data_subject_count, processing_locations, data_retained_until)
-       SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(${agreementColumns})`,
-        json(rows),
-      ),
+  await plan.agreements.insert.write(
+    (source) =>
+      `INSERT INTO data_processing_agreement (id, contract_id, reference, data_categories, data_subject_count, processing_locations, data_retained_until)
+       SELECT * FROM ${source}`,
     progress('agreements'),
   );
-  await chunked(
-    plan.agreements.update,
-    (rows) =>
-      manager.query(
-        `UPDATE data_processing_agreement a SET data_categories = r.data_categories, data_subject_count = r.data_subject_count,
+  await plan.agreements.update.write(
+    (source) =>
+      `UPDATE data_processing_agreement a SET data_categories = r.data_categories, data_subject_count = r.data_subject_count,
               processing_locations = r.processing_locations, data_retained_until = r.data_retained_until, updated_at = now()
-         FROM jsonb_to_recordset($1::jsonb) AS r(${agreementColumns}) WHERE a.id = r.id`,
-        json(rows),
-      ),
+         FROM ${source} WHERE a.id = r.id`,
     progress('agreements'),
   );
-  await chunked(
-    plan.supplierLinks.insert,
-    (rows) =>
-      manager.query(
-        `INSERT INTO supplier_subprocessor (supplier_id, subprocessor_id)
-       SELECT (l->>0)::uuid, (l->>1)::uuid FROM jsonb_array_elements($1::jsonb) l`,
-        json(rows),
-      ),
+  await plan.supplierLinks.insert.write(
+    (source) => `INSERT INTO supplier_subprocessor (supplier_id, subprocessor_id) SELECT * FROM ${source}`,
     progress('subprocessors'),
   );
-  await chunked(
-    plan.agreementLinks.insert,
-    (rows) =>
-      manager.query(
-        `INSERT INTO agreement_subprocessor (agreement_id, subprocessor_id)
-       SELECT (l->>0)::uuid, (l->>1)::uuid FROM jsonb_array_elements($1::jsonb) l`,
-        json(rows),
-      ),
+  await plan.agreementLinks.insert.write(
+    (source) => `INSERT INTO agreement_subprocessor (agreement_id, subprocessor_id) SELECT * FROM ${source}`,
     progress('subprocessors'),
   );
 

@@ -279,6 +279,7 @@ export class RegisterIoService {
             (sheet) => reader.rowsOf(sheet),
             options.mode,
             (sheet, done, total) => (options.dryRun ? options.onProgress?.(sheet, done, total) : undefined),
+            !options.dryRun,
           );
           await reader.finish();
         } catch (error) {
