@@ -1,11 +1,12 @@
 import { once } from 'node:events';
-import { Readable, Writable } from 'node:stream';
-import { parse as parseCsv } from 'csv-parse/sync';
+import { Readable, Writable, pipeline } from 'node:stream';
+import { parse as parseCsv } from 'csv-parse';
+import { crc32 } from 'node:zlib';
 import { stringify } from 'csv-stringify/sync';
 import ExcelJS from 'exceljs';
-import { Unzip, UnzipInflate, UnzipPassThrough, Zip, ZipDeflate, zipSync } from 'fflate';
+import { Unzip, UnzipInflate, UnzipPassThrough, Zip, ZipDeflate } from 'fflate';
 import { CellValue, SheetWriter } from './register-io.export';
-import { SHEETS, SheetName } from './register-sheets';
+import { SHEETS, SHEET_NAMES, SheetName } from './register-sheets';
 
 export const XLSX_CONTENT_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 export const ZIP_CONTENT_TYPE = 'application/zip';
@@ -30,11 +31,22 @@ export class FileRefused extends Error {
 const refuse = (message: string): FileRefused =>
   new FileRefused({ sheet: null, row: null, column: null, value: null, message });
 
-/** The rows of one sheet as read: the header, then each row with its number in the sheet (header = 1). */
+/** One non-blank row as read, with its number in the sheet (header = 1). */
+export interface ReadRow {
+  row: number;
+  cells: CellValue[];
+}
+
+/**
+ * One sheet as it is read: its name, its header, and its rows as they come (read them before asking for the
+ * next sheet). Sheets come in the import's order (suppliers, clients, contracts, agreements, subprocessors,
+ * then unknown ones); `position` is the sheet's place in the file, where its problems are listed.
+ */
 export interface ReadSheet {
   name: string;
+  position: number;
   header: string[];
-  rows: { row: number; cells: CellValue[] }[];
+  rows: AsyncIterable<ReadRow>;
 }
 
 export interface UnpackLimits {
@@ -125,22 +137,30 @@ export async function writeCsvZip(
 
 // ---------------------------------------------------------------------------------------------- reading
 
+/** One entry of an archive as measured while unpacking: its real size and CRC-32 (for packing it again). */
+interface EntryInfo {
+  size: number;
+  crc: number;
+}
+
 /**
  * Unpacks a zip with every entry's real size counted as it inflates (sizes in the headers can lie), and
  * refuses it the moment the total passes the limit: a zip bomb costs at most that many bytes of work. Only
- * the entries `keep` asks for are held; the others are inflated only to be measured.
+ * the entries `keep` asks for are held (small ones); the others are inflated only to be measured, and read
+ * again, streamed, when their turn comes (inflateEntry).
  */
 export function unpackZip(
   data: Uint8Array,
   limits: UnpackLimits,
   keep: (name: string) => boolean,
-): { names: string[]; kept: Map<string, Uint8Array> } {
+): { names: string[]; kept: Map<string, Uint8Array>; entries: Map<string, EntryInfo> } {
   if (data.length < 4 || data[0] !== 0x50 || data[1] !== 0x4b || data[2] !== 0x03 || data[3] !== 0x04)
     throw refuse(
       'This is not a workbook: an .xlsx file (or a zip of CSV files) is a zip archive, and this file is not one',
     );
   const names: string[] = [];
   const kept = new Map<string, Uint8Array>();
+  const entries = new Map<string, EntryInfo>();
   let unpacked = 0;
   let declared = 0;
   let tooBig = false;
@@ -159,6 +179,7 @@ export function unpackZip(
     }
     const chunks: Uint8Array[] = [];
     const holding = keep(file.name);
+    const info: EntryInfo = { size: 0, crc: 0 };
     file.ondata = (error, chunk, final) => {
       if (error) {
         broken = error;
@@ -170,8 +191,13 @@ export function unpackZip(
         file.terminate();
         return;
       }
+      info.size += chunk.length;
+      info.crc = crc32(chunk, info.crc);
       if (holding) chunks.push(chunk);
-      if (final && holding) kept.set(file.name, Buffer.concat(chunks));
+      if (final) {
+        if (!entries.has(file.name)) entries.set(file.name, info);
+        if (holding) kept.set(file.name, Buffer.concat(chunks));
+      }
     };
     try {
       file.start();
@@ -195,19 +221,71 @@ export function unpackZip(
       `The archive unpacks to more than ${limits.maxUnpackedBytes} bytes (IMPORT_MAX_UNPACKED_BYTES): refused unread. Split the register into smaller files`,
     );
   if (broken) throw refuse(`The archive is damaged and cannot be unpacked (${(broken as Error).message})`);
-  return { names, kept };
+  return { names, kept, entries };
 }
+
+/** Compressed bytes handed to the inflater at a time: what is held unpacked at once is a few times this. */
+const SLICE = 64 * 1024;
+
+/**
+ * One entry of an archive (already measured by unpackZip), inflated a slice at a time as the reader asks
+ * for more: the entry is never held whole.
+ */
+async function* inflateEntry(data: Uint8Array, name: string): AsyncGenerator<Uint8Array> {
+  const queue: Uint8Array[] = [];
+  let found = false;
+  let done = false;
+  let broken: Error | null = null;
+  const unzip = new Unzip((file) => {
+    if (found || file.name !== name) return; // not started: skipped unread
+    found = true;
+    file.ondata = (error, chunk, final) => {
+      if (error) broken = error;
+      else if (chunk.length) queue.push(chunk);
+      if (final) done = true;
+    };
+    file.start();
+  });
+  unzip.register(UnzipInflate);
+  unzip.register(UnzipPassThrough);
+  for (let at = 0; at < data.length && !done; at += SLICE) {
+    unzip.push(data.subarray(at, at + SLICE), at + SLICE >= data.length);
+    if (broken) throw refuse(`The archive is damaged and cannot be unpacked (${(broken as Error).message})`);
+    while (queue.length) yield queue.shift()!;
+  }
+}
+
+/** A zip entry's local header for a stored (uncompressed) entry whose size and CRC are known. */
+function storedHeader(name: string, info: EntryInfo): Buffer {
+  const fileName = Buffer.from(name, 'utf8');
+  const header = Buffer.alloc(30);
+  header.writeUInt32LE(0x04034b50, 0);
+  header.writeUInt16LE(20, 4); // version needed
+  header.writeUInt16LE(0x0800, 6); // names in UTF-8
+  header.writeUInt16LE(0, 8); // stored
+  header.writeUInt32LE(0, 10); // time and date
+  header.writeUInt32LE(info.crc >>> 0, 14);
+  header.writeUInt32LE(info.size, 18);
+  header.writeUInt32LE(info.size, 22);
+  header.writeUInt16LE(fileName.length, 26);
+  header.writeUInt16LE(0, 28);
+  return Buffer.concat([header, fileName]);
+}
+
+/** An empty central directory: the end of the archive (the streaming reader reads local headers only). */
+const END_OF_ARCHIVE = (() => {
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  return end;
+})();
 
 /** What a cell holds, whatever the spreadsheet made of it (formulas give their result, rich text its text). */
 function plainCell(value: unknown): CellValue {
   if (value === null || value === undefined) return null;
-  if (
-    typeof value === 'string' ||
-    typeof value === 'number' ||
-    typeof value === 'boolean' ||
-    value instanceof Date
-  )
-    return value;
+  // The XML parser's strings are slices of the chunk they were read from, and a slice kept keeps its whole
+  // chunk: copied, a kept cell costs its own length (100,000 rows of slices held the sheets' text twice over).
+  if (typeof value === 'string') return (' ' + value).slice(1);
+  if (typeof value === 'number' || typeof value === 'boolean' || value instanceof Date) return value;
   if (typeof value === 'object') {
     const cell = value as Record<string, unknown>;
     if (Array.isArray(cell.richText))
@@ -266,106 +344,191 @@ function worksheetNames(files: Map<string, Uint8Array>): {
  */
 const READ_FIRST = ['xl/_rels/workbook.xml.rels', 'xl/workbook.xml', 'xl/sharedStrings.xml', 'xl/styles.xml'];
 
-/** An xlsx workbook's sheets, row by row, through exceljs's streaming reader (after the size check above). */
-export async function readXlsx(data: Uint8Array, limits: UnpackLimits): Promise<ReadSheet[]> {
-  // Every entry is kept: the archive is packed again (stored, not compressed) in the order the reader wants.
-  const { names, kept } = unpackZip(data, limits, () => true);
-  const sheetNames = worksheetNames(kept);
+const WORKSHEET = /^xl\/worksheets\/sheet(\d+)\.xml$/;
+
+/** Where a sheet of this name is read: the import's order (suppliers first), unknown names last. */
+const turnOf = (name: string) => {
+  const turn = (SHEET_NAMES as readonly string[]).indexOf(name);
+  return turn === -1 ? SHEET_NAMES.length : turn;
+};
+
+/** Orders a file's sheets for reading: known sheets in the import's order, the file's order kept among equals. */
+function inImportOrder<T>(items: T[], nameOf: (item: T) => string): T[] {
+  return items
+    .map((item, position) => ({ item, position, turn: turnOf(nameOf(item)) }))
+    .sort((a, b) => a.turn - b.turn || a.position - b.position)
+    .map(({ item }) => item);
+}
+
+/** Reads a worksheet's first row as its header (when it is row 1), then yields the other non-blank rows. */
+async function headed(
+  name: string,
+  position: number,
+  rows: AsyncIterator<{ row: number; cells: CellValue[] }>,
+): Promise<ReadSheet> {
+  const first = await rows.next();
+  const header =
+    !first.done && first.value.row === 1
+      ? first.value.cells.map((value) => (value === null ? '' : String(value).trim()))
+      : [];
+  async function* rest(): AsyncGenerator<ReadRow> {
+    if (!first.done && first.value.row !== 1 && !isBlank(first.value.cells)) yield first.value;
+    for (let next = await rows.next(); !next.done; next = await rows.next())
+      if (!isBlank(next.value.cells)) yield next.value;
+  }
+  return { name, position, header, rows: rest() };
+}
+
+/**
+ * An xlsx workbook's sheets, one after the other and row by row, through exceljs's streaming reader (after
+ * the size check above). The archive is handed to it packed again (stored, not compressed) and streamed in
+ * the order it reads without temporary files: the small parts first (READ_FIRST), then the worksheets in
+ * the import's order, each inflated from the file as the reader asks for more. No sheet is held whole.
+ */
+export function readXlsx(data: Uint8Array, limits: UnpackLimits): AsyncIterable<ReadSheet> {
+  const { names, kept, entries } = unpackZip(data, limits, (name) => !WORKSHEET.test(name));
   if (!names.includes('xl/workbook.xml'))
     throw refuse(
       'This zip archive is not an .xlsx workbook (it has no xl/workbook.xml); send CSV files as application/zip',
     );
-  const ordered: Record<string, Uint8Array> = {};
-  for (const name of READ_FIRST) if (kept.has(name)) ordered[name] = kept.get(name)!;
-  for (const [name, content] of kept) if (!(name in ordered)) ordered[name] = content;
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(
-    Readable.from(Buffer.from(zipSync(ordered, { level: 0 }))),
-    {
+  const sheetNames = worksheetNames(kept);
+  const small = [
+    ...READ_FIRST.filter((name) => kept.has(name)),
+    ...[...kept.keys()].filter((name) => !READ_FIRST.includes(name)),
+  ].filter((name) => kept.get(name)!.length > 0); // folders and empty parts: nothing for the reader
+  const worksheets = [...entries.keys()].filter(
+    (name) => WORKSHEET.test(name) && entries.get(name)!.size > 0,
+  );
+  const ordered = inImportOrder(worksheets, (name) => sheetNames.byFile.get(WORKSHEET.exec(name)![1]) ?? '');
+  async function* archive(): AsyncGenerator<Uint8Array> {
+    for (const name of small) {
+      yield storedHeader(name, { size: kept.get(name)!.length, crc: crc32(kept.get(name)!) });
+      yield kept.get(name)!;
+    }
+    for (const name of ordered) {
+      yield storedHeader(name, entries.get(name)!);
+      yield* inflateEntry(data, name);
+    }
+    yield END_OF_ARCHIVE;
+  }
+  return (async function* () {
+    const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from(archive()), {
       worksheets: 'emit',
       sharedStrings: 'cache',
       hyperlinks: 'ignore',
       styles: 'cache',
       entries: 'ignore',
-    },
-  );
-  // A workbook without shared strings (ours: inline strings) never sets them, and the reader parks every
-  // sheet until it has them: start from none. The model and properties likewise, for workbooks whose
-  // workbook.xml is missing parts; the sheets are named from our own reading of it.
-  Object.assign(reader, { model: { sheets: [] }, properties: {}, sharedStrings: [] });
-  const sheets: ReadSheet[] = [];
-  for await (const worksheet of reader) {
-    const { id, name } = worksheet as unknown as { id: string | number; name: string };
-    // Named by exceljs when it had met the workbook's own files (id: the sheetId), else `Sheet<n>` (id: the file's n).
-    const named = sheetNames.bySheetId.get(String(id)) === name;
-    const sheet: ReadSheet = {
-      name: named ? name : (sheetNames.byFile.get(String(id)) ?? name),
-      header: [],
-      rows: [],
-    };
-    for await (const row of worksheet) {
-      const values = (row.values as unknown[]).slice(1).map(plainCell);
-      if (sheet.header.length === 0 && sheet.rows.length === 0 && row.number === 1) {
-        sheet.header = values.map((value) => (value === null ? '' : String(value).trim()));
-        continue;
-      }
-      if (!isBlank(values)) sheet.rows.push({ row: row.number, cells: values });
+    });
+    // A workbook without shared strings (ours: inline strings) never sets them, and the reader parks every
+    // sheet until it has them: start from none. The model and properties likewise, for workbooks whose
+    // workbook.xml is missing parts; the sheets are named from our own reading of it.
+    Object.assign(reader, { model: { sheets: [] }, properties: {}, sharedStrings: [] });
+    let read = 0;
+    for await (const worksheet of reader) {
+      const { id, name } = worksheet as unknown as { id: string | number; name: string };
+      // Named by exceljs when it had met the workbook's own files (id: the sheetId), else `Sheet<n>` (id: the file's n).
+      const named = sheetNames.bySheetId.get(String(id)) === name;
+      const rows = (async function* () {
+        for await (const row of worksheet)
+          yield { row: row.number, cells: (row.values as unknown[]).slice(1).map(plainCell) };
+      })();
+      // The reader meets the worksheets in the order they were packed: the k-th is ordered[k].
+      const position = worksheets.indexOf(ordered[read++]);
+      const sheet = await headed(named ? name : (sheetNames.byFile.get(String(id)) ?? name), position, rows);
+      yield sheet;
+      // A sheet the import skipped (unknown, or there twice) is read to its end before the next one.
+      for await (const _ of sheet.rows);
     }
-    sheets.push(sheet);
-  }
-  return sheets;
+  })();
 }
 
-/** Sheets from CSV texts (a zip's entries, or a folder's files), named after the file without `.csv`. */
-export function readCsvFiles(files: Map<string, Uint8Array>): ReadSheet[] {
-  return [...files].map(([fileName, content]) => {
-    const name = fileName.replace(/^.*\//, '').replace(/\.csv$/i, '');
-    let records: { record: string[]; info: { lines: number } }[];
+/** One CSV file's rows, parsed as its bytes come (csv-parse's streaming parser): the header, then the rest. */
+async function csvSheet(
+  fileName: string,
+  position: number,
+  content: () => AsyncIterable<Uint8Array>,
+): Promise<ReadSheet> {
+  const name = fileName.replace(/^.*\//, '').replace(/\.csv$/i, '');
+  const unreadable = (error: Error) =>
+    new FileRefused({
+      sheet: name,
+      row: null,
+      column: null,
+      value: null,
+      message: `${fileName} is not readable CSV: ${error.message}`,
+    });
+  const parser = parseCsv({ bom: true, info: true, relax_column_count: true });
+  // A source that fails (a damaged entry) fails the parser too, and so the reading.
+  pipeline(Readable.from(content()), parser, () => undefined);
+  async function* records(): AsyncGenerator<ReadRow> {
     try {
-      records = parseCsv(Buffer.from(content), {
-        bom: true,
-        info: true,
-        relax_column_count: true,
-      }) as unknown as {
+      for await (const { record, info } of parser as AsyncIterable<{
         record: string[];
         info: { lines: number };
-      }[];
+      }>)
+        yield { row: info.lines, cells: record.map((cell) => (cell === '' ? null : cell)) };
     } catch (error) {
-      throw new FileRefused({
-        sheet: name,
-        row: null,
-        column: null,
-        value: null,
-        message: `${fileName} is not readable CSV: ${(error as Error).message}`,
-      });
+      if (error instanceof FileRefused) throw error;
+      throw unreadable(error as Error);
     }
-    const [header, ...rows] = records;
-    return {
-      name,
-      header: header ? header.record.map((cell) => cell.trim()) : [],
-      rows: rows
-        .map(({ record, info }) => ({
-          row: info.lines,
-          cells: record.map((cell) => (cell === '' ? null : cell)),
-        }))
-        .filter(({ cells }) => !isBlank(cells)),
-    };
+  }
+  const iterator = records();
+  const first = await iterator.next();
+  async function* rest(): AsyncGenerator<ReadRow> {
+    for (let next = await iterator.next(); !next.done; next = await iterator.next())
+      if (!isBlank(next.value.cells)) yield next.value;
+  }
+  return {
+    name,
+    position,
+    header: first.done ? [] : first.value.cells.map((cell) => String(cell ?? '').trim()),
+    rows: rest(),
+  };
+}
+
+/** Sheets from CSV files, in the import's order, each parsed as it is read. */
+async function* csvSheets(
+  fileNames: string[],
+  content: (fileName: string) => AsyncIterable<Uint8Array>,
+): AsyncGenerator<ReadSheet> {
+  const positions = new Map(fileNames.map((name, position) => [name, position]));
+  const sheetName = (fileName: string) => fileName.replace(/^.*\//, '').replace(/\.csv$/i, '');
+  for (const fileName of inImportOrder(fileNames, sheetName)) {
+    const sheet = await csvSheet(fileName, positions.get(fileName)!, () => content(fileName));
+    yield sheet;
+    for await (const _ of sheet.rows);
+  }
+}
+
+/** Sheets from CSV texts (a folder's files), named after the file without `.csv`. */
+export function readCsvFiles(files: Map<string, Uint8Array>): AsyncIterable<ReadSheet> {
+  return csvSheets([...files.keys()], async function* (fileName) {
+    yield files.get(fileName)!;
   });
 }
 
 /** A zip of CSV files: `<sheet>.csv` entries (in any folder of the archive); other entries are reported unknown. */
-export function readCsvZip(data: Uint8Array, limits: UnpackLimits): ReadSheet[] {
-  const { names, kept } = unpackZip(data, limits, (name) => !name.endsWith('/'));
+export function readCsvZip(data: Uint8Array, limits: UnpackLimits): AsyncIterable<ReadSheet> {
+  const { names, entries } = unpackZip(data, limits, () => false);
   if (names.includes('xl/workbook.xml'))
     throw refuse(`This is an .xlsx workbook: send it with the content type ${XLSX_CONTENT_TYPE}`);
-  return readCsvFiles(kept);
+  // Entries inflated whole (measured by unpackZip); folders and entries that failed to inflate are not files.
+  const files = names.filter((name, index) => !name.endsWith('/') && names.indexOf(name) === index);
+  return csvSheets(
+    files.filter((name) => entries.has(name)),
+    (name) => inflateEntry(data, name),
+  );
 }
 
-/** Reads a file of either format into its sheets; an empty file is refused here. */
-export async function readRegisterFile(
+/**
+ * Opens a file of either format: an empty file, one that is not an archive, or one that unpacks too big is
+ * refused here, before any row is read; the sheets are then read as they are asked for.
+ */
+export function readRegisterFile(
   data: Uint8Array,
   format: FileFormat,
   limits: UnpackLimits,
-): Promise<ReadSheet[]> {
+): AsyncIterable<ReadSheet> {
   if (data.length === 0) throw refuse('The file is empty: send an .xlsx workbook or a zip of CSV files');
   return format === 'xlsx' ? readXlsx(data, limits) : readCsvZip(data, limits);
 }

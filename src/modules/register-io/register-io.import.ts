@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
 import { FieldValue, parseCell, shownValue } from './register-io.cells';
-import { ImportProblem, ReadSheet } from './register-io.formats';
-import { SHEETS, SHEET_NAMES, SheetName, isSheetName } from './register-sheets';
+import { FileRefused, ImportProblem, ReadSheet } from './register-io.formats';
+import { SHEETS, SHEET_NAMES, SheetName } from './register-sheets';
 
 export type ImportMode = 'merge' | 'replace';
 
@@ -68,14 +68,96 @@ interface AgreementRecord {
   data_retained_until: string | null;
 }
 
+interface SupplierLink {
+  supplier_id: string;
+  subprocessor_id: string;
+}
+interface AgreementLink {
+  agreement_id: string;
+  subprocessor_id: string;
+}
+
+/** What later sheets need of a contract: what they resolve and check against. */
+type ContractKey = Pick<ContractRecord, 'id' | 'client_id' | 'supplier_id' | 'reference' | 'starts_on'>;
+/** What the links sheet needs of an agreement. */
+type AgreementKey = Pick<AgreementRecord, 'id' | 'contract_id' | 'reference'>;
+
+const CHUNK = 5000;
+
+/**
+ * The rows the import will write to one table (new or changed), as the planner finds them: held up to a
+ * chunk, then spilled to a temporary table of the transaction a chunk at a time, so that a large file's rows
+ * are not all in memory until they are written; a dry run keeps none (it writes nothing), only the count.
+ */
+export class PlannedRows<T extends object> {
+  private held: T[] = [];
+  private spilled = false;
+  length = 0;
+
+  constructor(
+    private readonly manager: EntityManager | null,
+    private readonly table: string,
+    /** The columns as jsonb_to_recordset reads them (and the temporary table holds them). */
+    private readonly columns: string,
+  ) {}
+
+  async push(row: T): Promise<void> {
+    this.length++;
+    if (!this.manager) return;
+    this.held.push(row);
+    if (this.held.length >= CHUNK) await this.spill(this.manager);
+  }
+
+  private async spill(manager: EntityManager): Promise<void> {
+    if (!this.spilled)
+      await manager.query(`CREATE TEMPORARY TABLE ${this.table} (${this.columns}) ON COMMIT DROP`);
+    this.spilled = true;
+    await manager.query(
+      `INSERT INTO ${this.table} SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(${this.columns})`,
+      [JSON.stringify(this.held)],
+    );
+    this.held = [];
+  }
+
+  /**
+   * Runs `statement` over the rows, reading them as `r`: one statement over the temporary table when they
+   * were spilled, else one per chunk of 5,000 through jsonb_to_recordset (one statement per chunk, not per row).
+   */
+  async write(statement: (source: string) => string, done: (n: number) => void): Promise<void> {
+    if (!this.manager || this.length === 0) return;
+    if (this.spilled) {
+      if (this.held.length) await this.spill(this.manager);
+      await this.manager.query(statement(`${this.table} r`));
+      done(this.length);
+      return;
+    }
+    for (let start = 0; start < this.held.length; start += CHUNK) {
+      const chunk = this.held.slice(start, start + CHUNK);
+      await this.manager.query(statement(`jsonb_to_recordset($1::jsonb) AS r(${this.columns})`), [
+        JSON.stringify(chunk),
+      ]);
+      done(chunk.length);
+    }
+  }
+}
+
+const SUPPLIER_COLUMNS = `id uuid, name text, company_number text, lei text, country text, tier text, strategic boolean`;
+const CLIENT_COLUMNS = `id uuid, reference text, name text, sector text, country text, regimes text[]`;
+const CONTRACT_COLUMNS = `id uuid, client_id uuid, supplier_id uuid, reference text, title text, value_amount numeric, value_currency text, starts_on date, ends_on date, criticality text`;
+const AGREEMENT_COLUMNS = `id uuid, contract_id uuid, reference text, data_categories text[], data_subject_count integer, processing_locations text[], data_retained_until date`;
+
 /** What a valid file changes: rows to insert and update per table, links to add, rows to remove. */
 export interface ImportPlan {
-  suppliers: { insert: SupplierRecord[]; update: SupplierRecord[]; archive: string[] };
-  clients: { insert: ClientRecord[]; update: ClientRecord[]; remove: string[] };
-  contracts: { insert: ContractRecord[]; update: ContractRecord[]; archive: string[] };
-  agreements: { insert: AgreementRecord[]; update: AgreementRecord[]; archive: string[] };
-  supplierLinks: { insert: [string, string][]; remove: [string, string][] };
-  agreementLinks: { insert: [string, string][]; remove: [string, string][] };
+  suppliers: { insert: PlannedRows<SupplierRecord>; update: PlannedRows<SupplierRecord>; archive: string[] };
+  clients: { insert: PlannedRows<ClientRecord>; update: PlannedRows<ClientRecord>; remove: string[] };
+  contracts: { insert: PlannedRows<ContractRecord>; update: PlannedRows<ContractRecord>; archive: string[] };
+  agreements: {
+    insert: PlannedRows<AgreementRecord>;
+    update: PlannedRows<AgreementRecord>;
+    archive: string[];
+  };
+  supplierLinks: { insert: PlannedRows<SupplierLink>; remove: [string, string][] };
+  agreementLinks: { insert: PlannedRows<AgreementLink>; remove: [string, string][] };
   /** Clients whose exposures the changes can move; null: every client's (a supplier or a supplier-level link changed). */
   touchedClients: string[] | null;
   changed: boolean;
@@ -83,7 +165,7 @@ export interface ImportPlan {
 
 export interface PlanResult {
   counts: Counts;
-  problems: ImportProblem[];
+  problems: ProblemList;
   removals: Removal[];
   plan: ImportPlan;
   rows: number;
@@ -110,7 +192,7 @@ function firstOfKey(
   rowOf: Map<string, number>,
   key: string,
   row: number,
-  problems: ImportProblem[],
+  problems: ProblemList,
   at: { sheet: SheetName; column: string; value: string },
   sameAs: string,
 ): boolean {
@@ -134,84 +216,200 @@ function firstOfKey(
 const sameSet = (a: readonly string[] | null, b: readonly string[] | null) =>
   JSON.stringify([...(a ?? [])].sort()) === JSON.stringify([...(b ?? [])].sort());
 
+/** Problems are listed up to this many (they are all counted in the message of the last one). */
+export const MAX_PROBLEMS_SHOWN = 1000;
+
 /**
- * The file's shape: known sheets, each once; known columns, each once; every required column present.
- * Returns the sheets that can be read row by row.
+ * Problems as they are found: the first MAX_PROBLEMS_SHOWN kept, the rest only counted (a file of 100,000
+ * bad rows costs a count, not 100,000 objects).
  */
-export function checkStructure(sheets: ReadSheet[]): { problems: ImportProblem[]; rows: FileRow[][] } {
-  const problems: ImportProblem[] = [];
-  const seen = new Set<string>();
-  const rows: FileRow[][] = [];
-  for (const sheet of sheets) {
-    if (!isSheetName(sheet.name)) {
-      problems.push(
-        problem(
-          sheet.name,
-          null,
-          null,
-          null,
-          `Unknown sheet "${sheet.name}": the sheets are ${SHEET_NAMES.join(', ')}`,
-        ),
-      );
-      continue;
+export class ProblemList {
+  readonly kept: ImportProblem[] = [];
+  count = 0;
+
+  push(...problems: ImportProblem[]): void {
+    for (const found of problems) {
+      this.count++;
+      if (this.kept.length < MAX_PROBLEMS_SHOWN) this.kept.push(found);
     }
-    if (seen.has(sheet.name)) {
-      problems.push(problem(sheet.name, null, null, null, `The sheet ${sheet.name} appears twice`));
-      continue;
+  }
+}
+
+/** The problems of several lists in their order, the first MAX_PROBLEMS_SHOWN listed and the rest counted. */
+export function listProblems(lists: ProblemList[]): ImportProblem[] {
+  const total = lists.reduce((sum, list) => sum + list.count, 0);
+  const shown = lists.flatMap((list) => list.kept).slice(0, MAX_PROBLEMS_SHOWN);
+  if (total <= MAX_PROBLEMS_SHOWN) return shown;
+  return [
+    ...shown,
+    problem(
+      null,
+      null,
+      null,
+      null,
+      `${total - MAX_PROBLEMS_SHOWN} more problems are not listed: fix these and import again`,
+    ),
+  ];
+}
+
+const turnOf = (name: string) => {
+  const turn = (SHEET_NAMES as readonly string[]).indexOf(name);
+  return turn === -1 ? SHEET_NAMES.length : turn;
+};
+
+/**
+ * The file's shape, sheet by sheet as it is read: known sheets, each once; known columns, each once; every
+ * required column present; then each row's cells read for their column's type. Rows are handed on as they
+ * come and never kept; what is kept is the problems, listed by the sheet's place in the file (its header's
+ * first, then its cells'). The sheets arrive in the planner's order (readRegisterFile sees to it).
+ */
+export class SheetReader {
+  private readonly sheets: AsyncIterator<ReadSheet>;
+  private pending: ReadSheet | null | undefined;
+  private readonly seen = new Set<string>();
+  private readonly bySheet: { position: number; problems: ProblemList }[] = [];
+  /** Non-blank rows read, in every sheet. */
+  rows = 0;
+
+  constructor(sheets: AsyncIterable<ReadSheet>) {
+    this.sheets = sheets[Symbol.asyncIterator]();
+  }
+
+  /** The structure and cell problems, in the file's order of sheets. */
+  get problems(): ProblemList[] {
+    return [...this.bySheet].sort((a, b) => a.position - b.position).map((sheet) => sheet.problems);
+  }
+
+  private async next(): Promise<ReadSheet | null> {
+    if (this.pending === undefined) {
+      const next = await this.sheets.next();
+      this.pending = next.done ? null : next.value;
     }
-    seen.add(sheet.name);
-    const columns = SHEETS[sheet.name];
-    const known = new Map(columns.map((column) => [column.name, column]));
-    const positions = new Map<string, number>();
-    sheet.header.forEach((name, index) => {
-      if (
-        name === '' &&
-        sheet.rows.every((row) => row.cells[index] === null || row.cells[index] === undefined)
-      )
-        return;
-      if (!known.has(name))
-        problems.push(
+    return this.pending;
+  }
+
+  private problemsOf(sheet: ReadSheet): ProblemList {
+    const problems = new ProblemList();
+    this.bySheet.push({ position: sheet.position, problems });
+    return problems;
+  }
+
+  /** The rows of the sheet of this name, parsed; none when the file has no such sheet. */
+  async *rowsOf(name: SheetName): AsyncGenerator<FileRow> {
+    for (
+      let sheet = await this.next();
+      sheet && turnOf(sheet.name) <= turnOf(name);
+      sheet = await this.next()
+    ) {
+      this.pending = undefined;
+      if (this.seen.has(sheet.name)) {
+        this.problemsOf(sheet).push(
+          problem(sheet.name, null, null, null, `The sheet ${sheet.name} appears twice`),
+        );
+        continue;
+      }
+      // Sorted by readRegisterFile; a sheet met after its turn would have been read too late.
+      if (sheet.name !== name)
+        throw new FileRefused(
           problem(
             sheet.name,
-            1,
-            name || null,
-            name || null,
-            `Unknown column "${name}" in ${sheet.name}: its columns are ${columns.map((c) => c.name).join(', ')}`,
+            null,
+            null,
+            null,
+            `The sheet ${sheet.name} could not be read in its turn; save the workbook again and retry`,
           ),
         );
-      else if (positions.has(name))
-        problems.push(
-          problem(sheet.name, 1, name, name, `The column ${name} appears twice in ${sheet.name}`),
-        );
-      else positions.set(name, index);
+      this.seen.add(name);
+      yield* this.parsed(name, sheet);
+    }
+  }
+
+  /** Reads what is left once the planner is done: unknown sheets, reported. */
+  async finish(): Promise<void> {
+    for (let sheet = await this.next(); sheet; sheet = await this.next()) {
+      this.pending = undefined;
+      for await (const _ of sheet.rows) this.rows++;
+      this.problemsOf(sheet).push(
+        this.seen.has(sheet.name)
+          ? problem(sheet.name, null, null, null, `The sheet ${sheet.name} appears twice`)
+          : problem(
+              sheet.name,
+              null,
+              null,
+              null,
+              `Unknown sheet "${sheet.name}": the sheets are ${SHEET_NAMES.join(', ')}`,
+            ),
+      );
+    }
+  }
+
+  private async *parsed(name: SheetName, sheet: ReadSheet): AsyncGenerator<FileRow> {
+    const problems = this.problemsOf(sheet);
+    const columns = SHEETS[name];
+    const known = new Map(columns.map((column) => [column.name, column]));
+    const positions = new Map<string, number>();
+    // The header's problems in its order; a column without a name is one only if a row fills it in.
+    const header: (ImportProblem | number)[] = [];
+    sheet.header.forEach((column, index) => {
+      if (column === '') header.push(index);
+      if (!known.has(column)) {
+        if (column !== '')
+          header.push(
+            problem(
+              name,
+              1,
+              column,
+              column,
+              `Unknown column "${column}" in ${name}: its columns are ${columns.map((c) => c.name).join(', ')}`,
+            ),
+          );
+      } else if (positions.has(column))
+        header.push(problem(name, 1, column, column, `The column ${column} appears twice in ${name}`));
+      else positions.set(column, index);
     });
+    const unnamed = header.filter((entry): entry is number => typeof entry === 'number');
+    const filled = new Set<number>();
+    const cells = new ProblemList();
+    for await (const { row, cells: values } of sheet.rows) {
+      this.rows++;
+      for (const index of unnamed)
+        if (values[index] !== null && values[index] !== undefined) filled.add(index);
+      const fields: Fields = {};
+      for (const column of columns) {
+        const position = positions.get(column.name);
+        const raw = position === undefined ? null : (values[position] ?? null);
+        const result = parseCell(column, raw);
+        if ('problem' in result) cells.push(problem(name, row, column.name, shownValue(raw), result.problem));
+        else fields[column.name] = result.value;
+      }
+      yield { sheet: name, row, fields };
+    }
+    for (const entry of header)
+      if (typeof entry !== 'number') problems.push(entry);
+      else if (filled.has(entry))
+        problems.push(
+          problem(
+            name,
+            1,
+            null,
+            null,
+            `Unknown column "" in ${name}: its columns are ${columns.map((c) => c.name).join(', ')}`,
+          ),
+        );
     for (const column of columns)
       if (column.required && !positions.has(column.name))
         problems.push(
           problem(
-            sheet.name,
+            name,
             1,
             column.name,
             null,
-            `The sheet ${sheet.name} needs a column ${column.name}: ${column.description}`,
+            `The sheet ${name} needs a column ${column.name}: ${column.description}`,
           ),
         );
-    const parsed: FileRow[] = [];
-    for (const { row, cells } of sheet.rows) {
-      const fields: Fields = {};
-      for (const column of columns) {
-        const position = positions.get(column.name);
-        const raw = position === undefined ? null : (cells[position] ?? null);
-        const result = parseCell(column, raw);
-        if ('problem' in result)
-          problems.push(problem(sheet.name, row, column.name, shownValue(raw), result.problem));
-        else fields[column.name] = result.value;
-      }
-      parsed.push({ sheet: sheet.name, row, fields });
-    }
-    rows.push(parsed);
+    problems.push(...cells.kept);
+    problems.count += cells.count - cells.kept.length;
   }
-  return { problems, rows };
 }
 
 /** The register as it is, read once inside the import's transaction. */
@@ -286,27 +484,59 @@ const supplierLabel = (s: {
  */
 export async function planImport(
   manager: EntityManager,
-  sheetRows: FileRow[][],
+  rowsOf: (sheet: SheetName) => AsyncIterable<FileRow>,
   mode: ImportMode,
   onProgress: (sheet: SheetName, done: number, total: number) => void = () => undefined,
+  /** False for a dry run: the rows to write are only counted. */
+  keepRows = true,
 ): Promise<PlanResult> {
   const db = await loadRegister(manager);
-  const problems: ImportProblem[] = [];
+  const problems = new ProblemList();
   const counts = emptyCounts();
   const removals: Removal[] = [];
   const replace = mode === 'replace';
   const dbSupplierById = new Map(db.suppliers.map((s) => [s.id, s]));
   const dbClientById = new Map(db.clients.map((c) => [c.id, c]));
   const dbContractById = new Map(db.contracts.map((c) => [c.id, c]));
-  const bySheet = new Map<SheetName, FileRow[]>(SHEET_NAMES.map((sheet) => [sheet, []]));
-  for (const rows of sheetRows) for (const row of rows) bySheet.get(row.sheet)!.push(row);
+  /** Rows read per sheet: each sheet is read once, in this order, as the planner comes to it. */
+  const read = Object.fromEntries(SHEET_NAMES.map((sheet) => [sheet, 0])) as Record<SheetName, number>;
+  async function* rowsOfSheet(sheet: SheetName): AsyncGenerator<FileRow> {
+    for await (const row of rowsOf(sheet)) {
+      read[sheet]++;
+      yield row;
+    }
+  }
+  const rowsFor = <T extends object>(table: string, columns: string) =>
+    new PlannedRows<T>(keepRows ? manager : null, `import_${table}`, columns);
   const plan: ImportPlan = {
-    suppliers: { insert: [], update: [], archive: [] },
-    clients: { insert: [], update: [], remove: [] },
-    contracts: { insert: [], update: [], archive: [] },
-    agreements: { insert: [], update: [], archive: [] },
-    supplierLinks: { insert: [], remove: [] },
-    agreementLinks: { insert: [], remove: [] },
+    suppliers: {
+      insert: rowsFor('supplier_insert', SUPPLIER_COLUMNS),
+      update: rowsFor('supplier_update', SUPPLIER_COLUMNS),
+      archive: [],
+    },
+    clients: {
+      insert: rowsFor('client_insert', CLIENT_COLUMNS),
+      update: rowsFor('client_update', CLIENT_COLUMNS),
+      remove: [],
+    },
+    contracts: {
+      insert: rowsFor('contract_insert', CONTRACT_COLUMNS),
+      update: rowsFor('contract_update', CONTRACT_COLUMNS),
+      archive: [],
+    },
+    agreements: {
+      insert: rowsFor('agreement_insert', AGREEMENT_COLUMNS),
+      update: rowsFor('agreement_update', AGREEMENT_COLUMNS),
+      archive: [],
+    },
+    supplierLinks: {
+      insert: rowsFor('supplier_link_insert', 'supplier_id uuid, subprocessor_id uuid'),
+      remove: [],
+    },
+    agreementLinks: {
+      insert: rowsFor('agreement_link_insert', 'agreement_id uuid, subprocessor_id uuid'),
+      remove: [],
+    },
     touchedClients: [],
     changed: false,
   };
@@ -324,11 +554,10 @@ export async function planImport(
   /** The suppliers after the import, each with the file row that states it (none: kept from the register). */
   const finalSuppliers = new Map<string, { record: SupplierRecord; row: number | null }>();
   const fileSupplierRow = new Map<string, number>();
-  const supplierRows = bySheet.get('suppliers')!;
   const seenCn = new Map<string, number>();
   const seenLei = new Map<string, number>();
   const seenNameCountry = new Map<string, number>();
-  for (const { row, fields } of supplierRows) {
+  for await (const { row, fields } of rowsOfSheet('suppliers')) {
     const cn = str(fields.companyNumber);
     const lei = str(fields.lei);
     const name = str(fields.name);
@@ -400,7 +629,7 @@ export async function planImport(
     fileSupplierRow.set(record.id, row);
     finalSuppliers.set(record.id, { record, row });
     if (!match) {
-      plan.suppliers.insert.push(record);
+      await plan.suppliers.insert.push(record);
       counts.suppliers.created++;
     } else if (
       match.name !== record.name ||
@@ -410,7 +639,7 @@ export async function planImport(
       match.tier !== record.tier ||
       match.strategic !== record.strategic
     ) {
-      plan.suppliers.update.push(record);
+      await plan.suppliers.update.push(record);
       counts.suppliers.updated++;
     } else counts.suppliers.unchanged++;
   }
@@ -459,7 +688,7 @@ export async function planImport(
     const nameCountry = `${record.name}\u0000${record.country}`;
     finalByNameCountry.set(nameCountry, [...(finalByNameCountry.get(nameCountry) ?? []), record]);
   }
-  onProgress('suppliers', supplierRows.length, supplierRows.length);
+  onProgress('suppliers', read.suppliers, read.suppliers);
   const where = replace ? 'in the suppliers sheet' : 'in the suppliers sheet or the register';
 
   /** The supplier a row names by company number, LEI, or name and country (the first filled in). */
@@ -534,9 +763,8 @@ export async function planImport(
   // ------------------------------------------------------------------ clients
   const dbClientByRef = new Map(db.clients.map((c) => [c.reference, c]));
   const finalClients = new Map<string, ClientRecord>();
-  const clientRows = bySheet.get('clients')!;
   const clientRowOf = new Map<string, number>();
-  for (const { row, fields } of clientRows) {
+  for await (const { row, fields } of rowsOfSheet('clients')) {
     const reference = str(fields.reference);
     if (reference === null || Object.keys(fields).length < SHEETS.clients.length) continue;
     const at = { sheet: 'clients', column: 'reference', value: reference } as const;
@@ -553,7 +781,7 @@ export async function planImport(
     };
     finalClients.set(reference, record);
     if (!match) {
-      plan.clients.insert.push(record);
+      await plan.clients.insert.push(record);
       counts.clients.created++;
     } else if (
       match.name !== record.name ||
@@ -561,7 +789,7 @@ export async function planImport(
       match.country !== record.country ||
       !sameSet(match.regimes, record.regimes)
     ) {
-      plan.clients.update.push(record);
+      await plan.clients.update.push(record);
       counts.clients.updated++;
       touched.add(record.id);
     } else counts.clients.unchanged++;
@@ -576,7 +804,7 @@ export async function planImport(
       removals.push({ sheet: 'clients', key: c.reference });
     }
   }
-  onProgress('clients', clientRows.length, clientRows.length);
+  onProgress('clients', read.clients, read.clients);
   const clientWhere = replace ? 'in the clients sheet' : 'in the clients sheet or the register';
   const resolveClient = (sheet: SheetName, row: number, column: string, reference: string | null) => {
     if (reference === null) return undefined;
@@ -598,10 +826,9 @@ export async function planImport(
   const clientById = new Map([...finalClients.values()].map((c) => [c.id, c]));
   const contractKey = (clientId: string, reference: string) => `${clientId}\u0000${reference}`;
   const dbContracts = new Map(db.contracts.map((c) => [contractKey(c.client_id, c.reference), c]));
-  const finalContracts = new Map<string, ContractRecord>();
-  const contractRows = bySheet.get('contracts')!;
+  const finalContracts = new Map<string, ContractKey>();
   const contractRowOf = new Map<string, number>();
-  for (const { row, fields } of contractRows) {
+  for await (const { row, fields } of rowsOfSheet('contracts')) {
     const client = resolveClient('contracts', row, 'clientReference', str(fields.clientReference));
     const supplier = resolveSupplier('contracts', row, fields, 'supplier', true);
     const reference = str(fields.reference);
@@ -660,9 +887,15 @@ export async function planImport(
       ends_on: endsOn,
       criticality: fields.criticality as string,
     };
-    finalContracts.set(key, record);
+    finalContracts.set(key, {
+      id: record.id,
+      client_id: record.client_id,
+      supplier_id: record.supplier_id,
+      reference,
+      starts_on: startsOn,
+    });
     if (!match) {
-      plan.contracts.insert.push(record);
+      await plan.contracts.insert.push(record);
       counts.contracts.created++;
       touched.add(client.id);
     } else if (
@@ -678,7 +911,7 @@ export async function planImport(
         ] as const
       ).some((column) => match[column] !== record[column])
     ) {
-      plan.contracts.update.push(record);
+      await plan.contracts.update.push(record);
       counts.contracts.updated++;
       touched.add(client.id);
     } else counts.contracts.unchanged++;
@@ -697,15 +930,14 @@ export async function planImport(
       removals.push({ sheet: 'contracts', key: `${client?.reference ?? c.client_id} / ${c.reference}` });
     }
   }
-  onProgress('contracts', contractRows.length, contractRows.length);
+  onProgress('contracts', read.contracts, read.contracts);
 
   // ------------------------------------------------------------------ agreements
   const contractWhere = replace ? 'in the contracts sheet' : 'in the contracts sheet or the register';
   const contractById = new Map([...finalContracts.values()].map((c) => [c.id, c]));
   const agreementKey = (contractId: string, reference: string) => `${contractId}\u0000${reference}`;
   const dbAgreements = new Map(db.agreements.map((a) => [agreementKey(a.contract_id, a.reference), a]));
-  const finalAgreements = new Map<string, AgreementRecord>();
-  const agreementRows = bySheet.get('agreements')!;
+  const finalAgreements = new Map<string, AgreementKey>();
   const agreementRowOf = new Map<string, number>();
   const resolveContract = (
     sheet: SheetName,
@@ -728,7 +960,7 @@ export async function planImport(
       );
     return found;
   };
-  for (const { row, fields } of agreementRows) {
+  for await (const { row, fields } of rowsOfSheet('agreements')) {
     const contract = resolveContract(
       'agreements',
       row,
@@ -771,9 +1003,9 @@ export async function planImport(
       processing_locations: list(fields.processingLocations),
       data_retained_until: retainedUntil,
     };
-    finalAgreements.set(key, record);
+    finalAgreements.set(key, { id: record.id, contract_id: contract.id, reference });
     if (!match) {
-      plan.agreements.insert.push(record);
+      await plan.agreements.insert.push(record);
       counts.agreements.created++;
       touched.add(contract.client_id);
     } else if (
@@ -782,7 +1014,7 @@ export async function planImport(
       !sameSet(match.processing_locations, record.processing_locations) ||
       match.data_retained_until !== record.data_retained_until
     ) {
-      plan.agreements.update.push(record);
+      await plan.agreements.update.push(record);
       counts.agreements.updated++;
       touched.add(contract.client_id);
     } else counts.agreements.unchanged++;
@@ -798,7 +1030,7 @@ export async function planImport(
       removals.push({ sheet: 'agreements', key: `${contract.reference} / ${a.reference}` });
     } else counts.agreements.removed++; // archived with its contract
   }
-  onProgress('agreements', agreementRows.length, agreementRows.length);
+  onProgress('agreements', read.agreements, read.agreements);
 
   // ------------------------------------------------------------------ sub-processor links
   const dbSupplierLinks = new Set(db.supplierLinks.map((l) => `${l.supplier_id}\u0000${l.subprocessor_id}`));
@@ -806,8 +1038,7 @@ export async function planImport(
     db.agreementLinks.map((l) => `${l.agreement_id}\u0000${l.subprocessor_id}`),
   );
   const fileLinks = new Map<string, number>();
-  const linkRows = bySheet.get('subprocessors')!;
-  for (const { row, fields } of linkRows) {
+  for await (const { row, fields } of rowsOfSheet('subprocessors')) {
     const clientReference = str(fields.clientReference);
     const contractReference = str(fields.contractReference);
     const agreementReference = str(fields.agreementReference);
@@ -878,7 +1109,10 @@ export async function planImport(
       if (!fileLinks.has(key)) {
         if (dbAgreementLinks.has(`${agreement.id}\u0000${subprocessor.id}`)) counts.subprocessors.unchanged++;
         else {
-          plan.agreementLinks.insert.push([agreement.id, subprocessor.id]);
+          await plan.agreementLinks.insert.push({
+            agreement_id: agreement.id,
+            subprocessor_id: subprocessor.id,
+          });
           counts.subprocessors.created++;
           touched.add(contract.client_id);
         }
@@ -900,7 +1134,10 @@ export async function planImport(
       if (!fileLinks.has(key)) {
         if (dbSupplierLinks.has(`${supplier!.id}\u0000${subprocessor.id}`)) counts.subprocessors.unchanged++;
         else {
-          plan.supplierLinks.insert.push([supplier!.id, subprocessor.id]);
+          await plan.supplierLinks.insert.push({
+            supplier_id: supplier!.id,
+            subprocessor_id: subprocessor.id,
+          });
           counts.subprocessors.created++;
           everyClient = true;
         }
@@ -941,7 +1178,7 @@ export async function planImport(
         });
       }
   }
-  onProgress('subprocessors', linkRows.length, linkRows.length);
+  onProgress('subprocessors', read.subprocessors, read.subprocessors);
 
   if (plan.suppliers.insert.length || plan.suppliers.update.length || plan.suppliers.archive.length)
     everyClient = true;
@@ -949,11 +1186,9 @@ export async function planImport(
     Object.values(counts).some((c) => c.created + c.updated + c.removed > 0) ||
     plan.clients.remove.length > 0;
   plan.touchedClients = everyClient ? null : [...touched];
-  const rows = [...bySheet.values()].reduce((sum, rows) => sum + rows.length, 0);
+  const rows = Object.values(read).reduce((sum, n) => sum + n, 0);
   return { counts, problems, removals, plan, rows };
 }
-
-const CHUNK = 5000;
 
 async function chunked<T>(rows: T[], work: (chunk: T[]) => Promise<unknown>, done: (n: number) => void) {
   for (let start = 0; start < rows.length; start += CHUNK) {
@@ -964,8 +1199,8 @@ async function chunked<T>(rows: T[], work: (chunk: T[]) => Promise<unknown>, don
 }
 
 /**
- * Writes a valid plan, set-based: each table's new and changed rows in chunks of 5,000 through
- * jsonb_to_recordset (one statement per chunk, not per row), then the removals of mode=replace.
+ * Writes a valid plan, set-based: each table's new and changed rows (from the planner's temporary tables,
+ * or in chunks of 5,000 through jsonb_to_recordset when there were few), then the removals of mode=replace.
  */
 export async function applyPlan(
   manager: EntityManager,
@@ -974,112 +1209,61 @@ export async function applyPlan(
 ): Promise<void> {
   const json = (rows: unknown[]) => [JSON.stringify(rows)];
   const progress = (sheet: SheetName) => (n: number) => onProgress(sheet, n);
-  const supplierColumns = `id uuid, name text, company_number text, lei text, country text, tier text, strategic boolean`;
-  await chunked(
-    plan.suppliers.insert,
-    (rows) =>
-      manager.query(
-        `INSERT INTO supplier (id, name, company_number, lei, country, tier, strategic)
-       SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(${supplierColumns})`,
-        json(rows),
-      ),
+  await plan.suppliers.insert.write(
+    (source) =>
+      `INSERT INTO supplier (id, name, company_number, lei, country, tier, strategic) SELECT * FROM ${source}`,
     progress('suppliers'),
   );
-  await chunked(
-    plan.suppliers.update,
-    (rows) =>
-      manager.query(
-        `UPDATE supplier s SET name = r.name, company_number = r.company_number, lei = r.lei, country = r.country,
+  await plan.suppliers.update.write(
+    (source) =>
+      `UPDATE supplier s SET name = r.name, company_number = r.company_number, lei = r.lei, country = r.country,
               tier = r.tier, strategic = r.strategic, updated_at = now()
-         FROM jsonb_to_recordset($1::jsonb) AS r(${supplierColumns}) WHERE s.id = r.id`,
-        json(rows),
-      ),
+         FROM ${source} WHERE s.id = r.id`,
     progress('suppliers'),
   );
-  const clientColumns = `id uuid, reference text, name text, sector text, country text, regimes text[]`;
-  await chunked(
-    plan.clients.insert,
-    (rows) =>
-      manager.query(
-        `INSERT INTO client (id, reference, name, sector, country, regimes)
-       SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(${clientColumns})`,
-        json(rows),
-      ),
+  await plan.clients.insert.write(
+    (source) => `INSERT INTO client (id, reference, name, sector, country, regimes) SELECT * FROM ${source}`,
     progress('clients'),
   );
-  await chunked(
-    plan.clients.update,
-    (rows) =>
-      manager.query(
-        `UPDATE client k SET name = r.name, sector = r.sector, country = r.country, regimes = r.regimes, updated_at = now()
-         FROM jsonb_to_recordset($1::jsonb) AS r(${clientColumns}) WHERE k.id = r.id`,
-        json(rows),
-      ),
+  await plan.clients.update.write(
+    (source) =>
+      `UPDATE client k SET name = r.name, sector = r.sector, country = r.country, regimes = r.regimes, updated_at = now()
+         FROM ${source} WHERE k.id = r.id`,
     progress('clients'),
   );
-  const contractColumns = `id uuid, client_id uuid, supplier_id uuid, reference text, title text, value_amount numeric, value_currency text, starts_on date, ends_on date, criticality text`;
-  await chunked(
-    plan.contracts.insert,
-    (rows) =>
-      manager.query(
-        `INSERT INTO contract (id, client_id, supplier_id, reference, title, value_amount, value_currency, starts_on, ends_on, criticality)
-       SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(${contractColumns})`,
-        json(rows),
-      ),
+  await plan.contracts.insert.write(
+    (source) =>
+      `INSERT INTO contract (id, client_id, supplier_id, reference, title, value_amount, value_currency, starts_on, ends_on, criticality)
+       SELECT * FROM ${source}`,
     progress('contracts'),
   );
-  await chunked(
-    plan.contracts.update,
-    (rows) =>
-      manager.query(
-        `UPDATE contract c SET supplier_id = r.supplier_id, title = r.title, value_amount = r.value_amount,
+  await plan.contracts.update.write(
+    (source) =>
+      `UPDATE contract c SET supplier_id = r.supplier_id, title = r.title, value_amount = r.value_amount,
               value_currency = r.value_currency, starts_on = r.starts_on, ends_on = r.ends_on,
               criticality = r.criticality, updated_at = now()
-         FROM jsonb_to_recordset($1::jsonb) AS r(${contractColumns}) WHERE c.id = r.id`,
-        json(rows),
-      ),
+         FROM ${source} WHERE c.id = r.id`,
     progress('contracts'),
   );
-  const agreementColumns = `id uuid, contract_id uuid, reference text, data_categories text[], data_subject_count integer, processing_locations text[], data_retained_until date`;
-  await chunked(
-    plan.agreements.insert,
-    (rows) =>
-      manager.query(
-        `INSERT INTO data_processing_agreement (id, contract_id, reference, data_categories, data_subject_count, processing_locations, data_retained_until)
-       SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(${agreementColumns})`,
-        json(rows),
-      ),
+  await plan.agreements.insert.write(
+    (source) =>
+      `INSERT INTO data_processing_agreement (id, contract_id, reference, data_categories, data_subject_count, processing_locations, data_retained_until)
+       SELECT * FROM ${source}`,
     progress('agreements'),
   );
-  await chunked(
-    plan.agreements.update,
-    (rows) =>
-      manager.query(
-        `UPDATE data_processing_agreement a SET data_categories = r.data_categories, data_subject_count = r.data_subject_count,
+  await plan.agreements.update.write(
+    (source) =>
+      `UPDATE data_processing_agreement a SET data_categories = r.data_categories, data_subject_count = r.data_subject_count,
               processing_locations = r.processing_locations, data_retained_until = r.data_retained_until, updated_at = now()
-         FROM jsonb_to_recordset($1::jsonb) AS r(${agreementColumns}) WHERE a.id = r.id`,
-        json(rows),
-      ),
+         FROM ${source} WHERE a.id = r.id`,
     progress('agreements'),
   );
-  await chunked(
-    plan.supplierLinks.insert,
-    (rows) =>
-      manager.query(
-        `INSERT INTO supplier_subprocessor (supplier_id, subprocessor_id)
-       SELECT (l->>0)::uuid, (l->>1)::uuid FROM jsonb_array_elements($1::jsonb) l`,
-        json(rows),
-      ),
+  await plan.supplierLinks.insert.write(
+    (source) => `INSERT INTO supplier_subprocessor (supplier_id, subprocessor_id) SELECT * FROM ${source}`,
     progress('subprocessors'),
   );
-  await chunked(
-    plan.agreementLinks.insert,
-    (rows) =>
-      manager.query(
-        `INSERT INTO agreement_subprocessor (agreement_id, subprocessor_id)
-       SELECT (l->>0)::uuid, (l->>1)::uuid FROM jsonb_array_elements($1::jsonb) l`,
-        json(rows),
-      ),
+  await plan.agreementLinks.insert.write(
+    (source) => `INSERT INTO agreement_subprocessor (agreement_id, subprocessor_id) SELECT * FROM ${source}`,
     progress('subprocessors'),
   );
 

@@ -18,10 +18,12 @@ import {
 import {
   Counts,
   ImportMode,
+  ProblemList,
   Removal,
+  SheetReader,
   applyPlan,
-  checkStructure,
   emptyCounts,
+  listProblems,
   planImport,
 } from './register-io.import';
 import { SheetName } from './register-sheets';
@@ -82,9 +84,6 @@ const JOB_HEARTBEAT_MS = 1000;
 /** A RUNNING job not heard of for this long lost its instance (it rolled back with it): shown as FAILED. */
 const JOB_LOST_AFTER_MS = 60_000;
 
-/** Problems are listed up to this many (they are all counted in the message of the last one). */
-const MAX_PROBLEMS_SHOWN = 1000;
-
 /** Thrown inside the transaction to roll it back with the report that says why. */
 class RolledBack extends Error {
   constructor(readonly report: ImportReport) {
@@ -111,10 +110,13 @@ export class RegisterIoService {
     await write(out, (writer) => exportRegister((work) => this.connection.transaction(work), viewer, writer));
   }
 
-  /** Reads a file in either format into sheets; a refusal (empty, not a workbook, a zip bomb) is a report. */
-  async read(data: Uint8Array, format: FileFormat): Promise<ReadSheet[] | ImportProblem> {
+  /**
+   * Opens a file in either format, its sheets to be read as the import asks for them; a refusal (empty, not a
+   * workbook, a zip bomb) is a report.
+   */
+  read(data: Uint8Array, format: FileFormat): AsyncIterable<ReadSheet> | ImportProblem {
     try {
-      return await readRegisterFile(data, format, this.options.unpack);
+      return readRegisterFile(data, format, this.options.unpack);
     } catch (error) {
       if (error instanceof FileRefused) return error.problem;
       throw error;
@@ -127,14 +129,7 @@ export class RegisterIoService {
     files: Map<string, Uint8Array>,
     options: ImportOptions,
   ): Promise<ImportReport> {
-    let sheets: ReadSheet[] | ImportProblem;
-    try {
-      sheets = readCsvFiles(files);
-    } catch (error) {
-      if (!(error instanceof FileRefused)) throw error;
-      sheets = error.problem;
-    }
-    return this.importSheets(viewer, sheets, options);
+    return this.importSheets(viewer, readCsvFiles(files), options);
   }
 
   /**
@@ -245,12 +240,16 @@ export class RegisterIoService {
     options: ImportOptions,
   ): Promise<ImportReport> {
     requireRole(viewer, 'admin');
-    return this.importSheets(viewer, await this.read(data, format), options);
+    return this.importSheets(viewer, this.read(data, format), options);
   }
 
+  /**
+   * Reads the sheets as it plans (one pass over the file, no sheet held whole), inside the import's
+   * transaction: the planner keeps what the register will hold, the reader only the problems.
+   */
   async importSheets(
     viewer: Viewer,
-    sheets: ReadSheet[] | ImportProblem,
+    sheets: AsyncIterable<ReadSheet> | ImportProblem,
     options: ImportOptions,
   ): Promise<ImportReport> {
     requireRole(viewer, 'admin');
@@ -258,21 +257,11 @@ export class RegisterIoService {
       dryRun: options.dryRun,
       applied: false,
       counts: emptyCounts(),
-      problems: capped(problems),
+      problems,
       removed: [],
     });
-    if (!Array.isArray(sheets)) return refused([sheets]);
-    const structure = checkStructure(sheets);
-    if (sheets.every((sheet) => sheet.rows.length === 0) && structure.problems.length === 0)
-      return refused([
-        {
-          sheet: null,
-          row: null,
-          column: null,
-          value: null,
-          message: 'The file holds no rows: nothing to import',
-        },
-      ]);
+    if (!(Symbol.asyncIterator in sheets)) return refused([sheets]);
+    const file = sheets;
     try {
       return await this.connection.transaction(async (manager) => {
         if (options.dryRun) await manager.query(`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`);
@@ -282,15 +271,41 @@ export class RegisterIoService {
           await manager.query(
             `LOCK TABLE supplier, client, contract, data_processing_agreement, supplier_subprocessor, agreement_subprocessor IN SHARE ROW EXCLUSIVE MODE`,
           );
-        const planned = await planImport(manager, structure.rows, options.mode, (sheet, done, total) =>
-          options.dryRun ? options.onProgress?.(sheet, done, total) : undefined,
-        );
-        const problems = [...structure.problems, ...planned.problems];
+        const reader = new SheetReader(file);
+        let planned: Awaited<ReturnType<typeof planImport>>;
+        try {
+          planned = await planImport(
+            manager,
+            (sheet) => reader.rowsOf(sheet),
+            options.mode,
+            (sheet, done, total) => (options.dryRun ? options.onProgress?.(sheet, done, total) : undefined),
+            !options.dryRun,
+          );
+          await reader.finish();
+        } catch (error) {
+          if (error instanceof FileRefused) throw new RolledBack(refused([error.problem]));
+          throw error;
+        }
+        const structure = reader.problems;
+        if (reader.rows === 0 && structure.every((list) => list.count === 0))
+          throw new RolledBack(
+            refused([
+              {
+                sheet: null,
+                row: null,
+                column: null,
+                value: null,
+                message: 'The file holds no rows: nothing to import',
+              },
+            ]),
+          );
+        const lists: ProblemList[] = [...structure, planned.problems];
+        const problems = listProblems(lists);
         const report: ImportReport = {
           dryRun: options.dryRun,
           applied: false,
           counts: planned.counts,
-          problems: capped(problems),
+          problems,
           removed: planned.removals,
         };
         if (problems.length) throw new RolledBack(report);
@@ -345,18 +360,4 @@ export class RegisterIoService {
       throw error;
     }
   }
-}
-
-function capped(problems: ImportProblem[]): ImportProblem[] {
-  if (problems.length <= MAX_PROBLEMS_SHOWN) return problems;
-  return [
-    ...problems.slice(0, MAX_PROBLEMS_SHOWN),
-    {
-      sheet: null,
-      row: null,
-      column: null,
-      value: null,
-      message: `${problems.length - MAX_PROBLEMS_SHOWN} more problems are not listed: fix these and import again`,
-    },
-  ];
 }
