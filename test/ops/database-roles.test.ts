@@ -129,6 +129,8 @@ describe('the API database role', () => {
       'contract',
       'data_processing_agreement',
       'exposure',
+      // Register writes mark the clients they changed; an incident being recorded recomputes those (exposure.engine.ts).
+      'exposure_input_change',
       // Large imports' progress and report (src/modules/register-io).
       'import_job',
       'incident',
