@@ -33,8 +33,10 @@ describe('webhooks', () => {
   const endpoints: Record<string, { id: string; secret: string }> = {};
 
   beforeAll(async () => {
+    // The timeout is long enough that an answering receiver never times out on a loaded CI machine (400 ms
+    // did: a retried delivery arrived late and counted a second TIMEOUT); only the receiver's 'hang' does.
     app = await startTestApp(
-      { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_POLL_MS: '100', WEBHOOK_TIMEOUT_MS: '400' },
+      { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_POLL_MS: '100', WEBHOOK_TIMEOUT_MS: '2000' },
       undefined,
       { webhookWorker: { schedule: { baseMs: 50, maxDelayMs: 200, windowMs: 3_600_000 } } },
     );
@@ -312,7 +314,7 @@ describe('webhooks', () => {
         attempt: 3,
         outcome: 'TIMEOUT',
         statusCode: null,
-        error: 'no complete answer within 400 ms',
+        error: 'no complete answer within 2000 ms',
         responseExcerpt: null,
       },
       { webhookId: '4', attempt: 4, outcome: 'SUCCESS', statusCode: 200, error: null, responseExcerpt: 'ok' },
