@@ -34,6 +34,14 @@ async function main(): Promise<void> {
     });
   });
   const listener = new Client({ connectionString: process.env.DATABASE_URL });
+  // A floor that no longer listens measures nothing: say why and exit, and the benchmark fails the suite
+  // (bench/alerts.ts watches this process) instead of waiting for messages that cannot come.
+  listener.on('error', (error: Error & { code?: string }) => {
+    process.stderr.write(
+      `alert floor server (port ${process.env.PORT}): its LISTEN connection ended${error.code ? ` (${error.code})` : ''}: ${error.message}\n`,
+    );
+    process.exit(2);
+  });
   await listener.connect();
   listener.on('notification', (notification) => {
     const { c, m } = JSON.parse(notification.payload ?? '{}') as { c: string; m: string };

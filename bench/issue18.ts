@@ -39,6 +39,10 @@ export function printIssue18(targets: TargetRow[], say: (line: string) => void):
   );
   for (const { target, suite, keys } of ISSUE_18) {
     const rows = targets.filter(([key]) => keys(key));
+    const failed = suite
+      .split(/, | /)
+      .filter((name) => targets.some(([key, value]) => key === `suite_${name}` && value === 'failed'));
+    if (failed.length) rows.push([`suite_${failed[0]}`, 'failed', 'runs to the end', false]);
     if (rows.length === 0) {
       say(`${target.padEnd(74)} not measured in this run (--suite ${suite})`);
       continue;

@@ -858,7 +858,18 @@ async function main(): Promise<void> {
         return largest;
       },
     };
-    for (const suite of suites) await suite.run(bench);
+    // A suite that fails (a process of its own died, a connection it listens on was terminated) is
+    // reported and the others still run: its row in the table says it failed, and the benchmark exits 1.
+    const failed: string[] = [];
+    for (const suite of suites)
+      try {
+        await suite.run(bench);
+      } catch (error) {
+        failed.push(suite.name);
+        say(`  suite ${suite.name} FAILED: ${error instanceof Error ? error.message : String(error)}`);
+        bench.targets.push([`suite_${suite.name}`, 'failed', 'runs to the end', false]);
+      }
+    if (failed.length) results.failedSuites = failed;
 
     const [{ server_version: version }] = await db.query(`SHOW server_version`);
     const largest = await bench.largestIncident();
@@ -899,6 +910,10 @@ async function main(): Promise<void> {
         .join(', ')} (${os.cpus().length} cores)`,
     );
     say(`Written to bench/results.json (${results.seconds} s in all).`);
+    if (failed.length) {
+      say(`Suites that failed: ${failed.join(', ')}`);
+      process.exitCode = 1;
+    }
   } finally {
     await Promise.all(children.map(stopProcess));
     if (db.isInitialized) await db.destroy();
@@ -940,7 +955,10 @@ async function webhooksOnly(
   );
 }
 
-main().catch((error) => {
-  process.stderr.write(`Benchmark failed: ${error instanceof Error ? error.stack : String(error)}\n`);
-  process.exit(1);
-});
+main()
+  // Explicitly: a suite that failed may leave a socket open that would keep the process alive.
+  .then(() => process.exit(process.exitCode ?? 0))
+  .catch((error) => {
+    process.stderr.write(`Benchmark failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  });

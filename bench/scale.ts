@@ -4,7 +4,6 @@ import { Client as PgClient } from 'pg';
 import { DataSource } from 'typeorm';
 import { createDataSource } from '../ormconfig';
 import { encodeGlobalId } from '../src/common/global-id';
-import { EXPOSURE_LOCK_KEY } from '../src/modules/exposure/exposure.lock';
 import { RegisterSize, seedLargeRegister } from './large-register';
 
 /**
@@ -14,9 +13,8 @@ import { RegisterSize, seedLargeRegister } from './large-register';
  * - the engine's statement for an incident at the largest supplier, rolled back, alternately on the
  *   benchmark's register and on the ten-times one: the ratio of their medians (linear is 10);
  * - through an API instance on the ten-times register: recordIncident at the largest supplier, and while
- *   it is being computed (the engine's lock is held), updateContract on a contract of a client that
- *   incident does not expose: how long that update waits. Today every recompute takes one global lock for
- *   its whole statement, so the update waits for the rest of the incident's computation.
+ *   it is being computed, updateContract on a contract of a client that incident does not expose: how
+ *   long that update waits (a new incident takes the engine's global lock only for its short end).
  * The database and the role are dropped at the end.
  */
 export interface ScaleTools {
@@ -44,6 +42,7 @@ export interface ScaleBench {
 const TIMES = 10;
 /** The benchmark's own statement timeout for the ten-times register (the API's default is 15 s). */
 const STATEMENT_TIMEOUT_MS = 20 * 60 * 1000;
+const API_STATEMENT_TIMEOUT_MS = 10 * 60 * 1000;
 const PORT = 4860;
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -139,12 +138,19 @@ export async function scaleSuite(bench: ScaleBench, tools: ScaleTools): Promise<
     api = tools.startProcess('dist/src/main.js', {
       ...bench.apiEnv,
       DATABASE_URL: apiUrl,
-      DB_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS),
+      // The API's own ceiling (src/config.ts): ten minutes, well over the incident at this size.
+      DB_STATEMENT_TIMEOUT_MS: String(API_STATEMENT_TIMEOUT_MS),
       PORT: String(PORT),
       METRICS_PORT: String(PORT + 10),
     });
     const url = `http://127.0.0.1:${PORT}`;
-    await tools.waitForHttp(`${url}/readyz`, 120000);
+    const apiExited = new Promise<never>((_, reject) =>
+      api!.once('exit', (code) =>
+        reject(new Error(`the API instance on the ten-times register exited (${code}) before it was ready`)),
+      ),
+    );
+    apiExited.catch(() => undefined);
+    await Promise.race([tools.waitForHttp(`${url}/readyz`, 120000), apiExited]);
     // A live contract of a client with no contract at the largest supplier (nothing in the seed relies on
     // it as a sub-processor, so the incident cannot reach that client); checked after the incident too.
     const [bystander] = await scaleDb.query(
@@ -164,23 +170,27 @@ export async function scaleSuite(bench: ScaleBench, tools: ScaleTools): Promise<
       return Number(process.hrtime.bigint() - started) / 1e6;
     };
     const alone = [await update(), await update()];
-    const lockHeld = async () => {
-      const [{ held }] = await scaleDb!.query(
-        `SELECT count(*)::int AS held FROM pg_locks
-          WHERE locktype = 'advisory' AND granted AND objid = $1 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
-        [EXPOSURE_LOCK_KEY],
+    // The incident is computing once a backend of this database other than the benchmark's runs a
+    // statement (the API instance serves nothing else meanwhile). The engine's lock is no longer a sign:
+    // a new incident takes it only for its short end (src/modules/exposure/exposure.lock.ts).
+    const computing = async () => {
+      const [{ active }] = await scaleDb!.query(
+        `SELECT count(*)::int AS active FROM pg_stat_activity
+          WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active' AND backend_type = 'client backend'`,
       );
-      return held > 0;
+      return active > 0;
     };
     const incidentStarted = performance.now();
     let incidentMs = 0;
-    const incident = tools
-      .recordIncident(url, bench.adminToken, largestSupplierId)
-      .then((ms) => (incidentMs = ms));
-    let heldAfter = NaN;
+    let incidentEndedAt = 0;
+    const incident = tools.recordIncident(url, bench.adminToken, largestSupplierId).then((ms) => {
+      incidentEndedAt = performance.now() - incidentStarted;
+      incidentMs = ms;
+    });
+    let computingAfter = NaN;
     for (;;) {
-      if (await lockHeld()) {
-        heldAfter = performance.now() - incidentStarted;
+      if (await computing()) {
+        computingAfter = performance.now() - incidentStarted;
         break;
       }
       if (incidentMs) break;
@@ -192,6 +202,8 @@ export async function scaleSuite(bench: ScaleBench, tools: ScaleTools): Promise<
     const during = await update();
     const updateEndedAt = performance.now() - incidentStarted;
     await incident;
+    // The wait counts only if the incident was still being computed when the update was sent.
+    const overlapped = incidentEndedAt > updateStartedAt;
     const [{ exposures, bystanderExposed }] = await scaleDb.query(
       `SELECT count(*)::int AS exposures, count(*) FILTER (WHERE client_id = $2)::int AS "bystanderExposed"
          FROM exposure WHERE incident_id = (SELECT id FROM incident WHERE supplier_id = $1 ORDER BY created_at DESC LIMIT 1)`,
@@ -199,10 +211,10 @@ export async function scaleSuite(bench: ScaleBench, tools: ScaleTools): Promise<
     );
     const afterOpen = [await update(), await update()];
     say(
-      `  recordIncident through the API: ${incidentMs.toFixed(0)} ms (${exposures} exposures; the engine's lock held from ${heldAfter.toFixed(0)} ms)`,
+      `  recordIncident through the API: ${incidentMs.toFixed(0)} ms (${exposures} exposures; computing in PostgreSQL from ${computingAfter.toFixed(0)} ms)`,
     );
     say(
-      `  updateContract of an unexposed client (exposed: ${bystanderExposed ? 'YES' : 'no'}) sent at ${updateStartedAt.toFixed(0)} ms: ${during.toFixed(0)} ms (done at ${updateEndedAt.toFixed(0)} ms); alone ${median(alone).toFixed(0)} ms before the incident, ${median(afterOpen).toFixed(0)} ms after it`,
+      `  updateContract of an unexposed client (exposed: ${bystanderExposed ? 'YES' : 'no'}) sent at ${updateStartedAt.toFixed(0)} ms: ${during.toFixed(0)} ms (done at ${updateEndedAt.toFixed(0)} ms; the incident ${overlapped ? `ran until ${incidentEndedAt.toFixed(0)} ms` : 'had already ended: not measured during it'}); alone ${median(alone).toFixed(0)} ms before the incident, ${median(afterOpen).toFixed(0)} ms after it`,
     );
     Object.assign(bench.results, {
       scale_engine_ms: round(median(large)),
@@ -211,6 +223,7 @@ export async function scaleSuite(bench: ScaleBench, tools: ScaleTools): Promise<
       scale_recordIncident_ms: round(incidentMs),
       scale_exposures: exposures,
       scale_update_wait_ms: round(during),
+      scale_update_during_incident: overlapped,
       scale_update_alone_ms: round(median(afterOpen)),
     });
     bench.targets.push(
@@ -220,7 +233,7 @@ export async function scaleSuite(bench: ScaleBench, tools: ScaleTools): Promise<
         'scale_update_wait_ms',
         `${round(during)}`,
         '≤ 1000 (during the incident)',
-        during <= 1000 && !bystanderExposed,
+        during <= 1000 && !bystanderExposed && overlapped,
       ],
     );
   } finally {
