@@ -95,12 +95,15 @@ reach AS (
 -- data; otherwise an agreement-level sub-processor reaches it, which covers that agreement's data only (a
 -- chain through the contract's own supplier again is not used: that supplier then reaches S itself, by a
 -- shorter route covering everything).
+-- Each route carries the columns of its contract that holdings reads, so holdings need not look it up again.
 routes AS (
-  SELECT r.incident_id, c.id AS contract_id, NULL::uuid AS agreement_id, r.path_text, r.depth
+  SELECT r.incident_id, c.id AS contract_id, NULL::uuid AS agreement_id, r.path_text, r.depth,
+         c.client_id, c.criticality, c.starts_on, c.ends_on
   FROM reach r JOIN contract c ON c.supplier_id = r.node AND c.removed_at IS NULL
   WHERE $2::uuid[] IS NULL OR c.client_id = ANY($2::uuid[])
   UNION ALL
-  SELECT r.incident_id, c.id, a.id, c.supplier_id::text || ',' || r.path_text, r.depth + 1
+  SELECT r.incident_id, c.id, a.id, c.supplier_id::text || ',' || r.path_text, r.depth + 1,
+         c.client_id, c.criticality, c.starts_on, c.ends_on
   FROM reach r
   JOIN agreement_subprocessor s ON s.subprocessor_id = r.node
   JOIN data_processing_agreement a ON a.id = s.agreement_id AND a.removed_at IS NULL
@@ -114,19 +117,18 @@ routes AS (
 -- holding (agreement_id NULL: service impact only), with the holding's categories at risk as a bit mask
 -- over the category list (bit i: category i + 1).
 holdings AS (
-  SELECT ro.incident_id, c.client_id, ro.contract_id, a.id AS agreement_id, a.data_subject_count, ro.path_text, ro.depth,
-         CASE c.criticality WHEN 'CRITICAL' THEN 3 WHEN 'IMPORTANT' THEN 2 ELSE 1 END AS criticality_rank,
+  SELECT ro.incident_id, ro.client_id, ro.contract_id, a.id AS agreement_id, a.data_subject_count, ro.path_text, ro.depth,
+         CASE ro.criticality WHEN 'CRITICAL' THEN 3 WHEN 'IMPORTANT' THEN 2 ELSE 1 END AS criticality_rank,
          coalesce((SELECT bit_or(1 << (array_position(${CATEGORY_ARRAY}, cat) - 1))
                      FROM unnest(a.data_categories) cat WHERE inc.affected IS NULL OR cat = ANY(inc.affected)), 0) AS risk_mask
   FROM routes ro
   JOIN inc ON inc.incident_id = ro.incident_id
-  JOIN contract c ON c.id = ro.contract_id
-  LEFT JOIN data_processing_agreement a ON a.contract_id = c.id AND a.removed_at IS NULL AND (ro.agreement_id IS NULL OR a.id = ro.agreement_id)
-  WHERE c.starts_on <= inc.today
-    AND c.starts_on <= coalesce(inc.end_day, 'infinity'::date)
-    AND CASE WHEN a.id IS NULL THEN coalesce(c.ends_on, 'infinity'::date)
-             WHEN c.ends_on IS NULL THEN 'infinity'::date
-             ELSE greatest(c.ends_on, a.data_retained_until) END >= inc.start_day
+  LEFT JOIN data_processing_agreement a ON a.contract_id = ro.contract_id AND a.removed_at IS NULL AND (ro.agreement_id IS NULL OR a.id = ro.agreement_id)
+  WHERE ro.starts_on <= inc.today
+    AND ro.starts_on <= coalesce(inc.end_day, 'infinity'::date)
+    AND CASE WHEN a.id IS NULL THEN coalesce(ro.ends_on, 'infinity'::date)
+             WHEN ro.ends_on IS NULL THEN 'infinity'::date
+             ELSE greatest(ro.ends_on, a.data_retained_until) END >= inc.start_day
 ),
 -- Everything per (incident, client) in one pass over holdings, plus each agreement once however many
 -- routes reach it: no joins between aggregates, so the plan stays linear whatever the planner estimates.
