@@ -598,7 +598,10 @@ export class ExposureEngine {
    * snapshot name the clients changed by writes that committed in between, which did not see this
    * incident either, and those clients are recomputed here, under the lock, as if the write had run just
    * before this transaction took it (a second revision, REGISTER_CHANGED, like the write's own
-   * recomputation in that order). Writes that commit after this one see the incident themselves.
+   * recomputation in that order). Writes that commit after this one see the incident themselves. The
+   * obligation clocks, computed from the staged rows, can go stale only through a client's sector, country
+   * or regimes (a client update that committed meanwhile did not see these rows): those rows' clocks are
+   * computed again under the lock. Each row is computed once and written once (stageTableOf).
    */
   async recordNewIncident(manager: EntityManager, incidentId: string): Promise<RecomputeResult> {
     const stage = stageTableOf(incidentId);
