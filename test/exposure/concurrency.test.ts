@@ -9,6 +9,9 @@ import { TestApp, dataOf, startTestApp } from '../support/app';
 import { encodeGlobalId } from '../../src/common/global-id';
 import { IncidentSpec, World, clearRegister, readExposures } from './harness';
 import { subscribe } from '../alert/subscriber';
+import { FACTORY_ADMIN } from '../support/factories';
+import { RegulatoryRegime } from '../../src/modules/obligation/regimes';
+import { refNextDueAt } from './reference';
 
 const REPEATS = Number(process.env.CONCURRENCY_REPEATS ?? 12);
 
@@ -386,6 +389,52 @@ describe('exposures under concurrent writes', () => {
       expect(recorded.exposuresChanged).toBe(1);
     });
     await expectAsIfSerial(world, since);
+  });
+
+  it("(g) a client's regimes change while the incident is computing: the new exposure's obligation clock follows them", async () => {
+    await clearRegister(app.database);
+    const world = new World(app.services);
+    const target = await world.supplier();
+    // The first profile: a UK council, under UK GDPR by default (72 hours).
+    const exposed = await world.client();
+    await world.agreement(await world.contract(exposed, target, OPEN), {
+      categories: ['HEALTH'],
+      dataSubjectCount: 1000,
+      dataRetainedUntil: null,
+      subprocessorIds: [],
+    });
+    const since = new Date();
+    let incidentId = '';
+    await withGate(target, async (release) => {
+      const incident = world.recordIncident(target, incidentAt());
+      await stoppedAtGate();
+      // Commits while the incident is stopped after computing its rows (and their clocks) from the
+      // regimes before: DORA's initial notification is due within 24 hours of awareness.
+      await app.services.client.update(FACTORY_ADMIN, {
+        id: encodeGlobalId('Client', exposed),
+        regimes: [RegulatoryRegime.DORA],
+      });
+      world.clientProfiles.set(exposed, { ...world.clientProfiles.get(exposed)!, regimes: ['DORA'] });
+      await release();
+      incidentId = (await incident).id;
+    });
+    await expectAsIfSerial(world, since);
+    const [row]: { aware_at: Date; data_aware_at: Date | null; next_due_at: Date | null }[] =
+      await app.database.db.query(
+        `SELECT aware_at, data_aware_at, next_due_at FROM exposure WHERE incident_id = $1 AND client_id = $2`,
+        [incidentId, exposed],
+      );
+    const dueUnder = (regimes: ('DORA' | 'UK_GDPR')[]) =>
+      refNextDueAt({
+        regimes,
+        awareAt: row.aware_at,
+        dataAwareAt: row.data_aware_at,
+        highRiskSince: null,
+        triggers: {},
+        decisions: {},
+      });
+    expect(row.next_due_at).toEqual(dueUnder(['DORA']));
+    expect(dueUnder(['DORA'])).not.toEqual(dueUnder(['UK_GDPR']));
   });
 
   it('(f) register writes that commit during the incident computation are not lost, and replay stays gap-free', async () => {

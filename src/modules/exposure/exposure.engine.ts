@@ -6,7 +6,13 @@ import type { DailyJob } from '../schedule/daily-jobs';
 import { ExposureChangeReason } from './exposure.entity';
 import { RegisterChange, clientsAffectedBy } from './exposure.register-change';
 import { EVERY_CLIENT, EXPOSURE_LOCK_KEY } from './exposure.lock';
-import { refreshObligationClocks } from '../obligation/obligation.clock';
+import {
+  ClockValues,
+  NewExposureClockRow,
+  clockValuesOf,
+  newExposureClockOf,
+  refreshObligationClocks,
+} from '../obligation/obligation.clock';
 
 /** Category bit masks: bit i stands for CATEGORY_ORDER[i]. */
 const CATEGORY_ORDER = Object.values(DataCategory);
@@ -89,12 +95,15 @@ reach AS (
 -- data; otherwise an agreement-level sub-processor reaches it, which covers that agreement's data only (a
 -- chain through the contract's own supplier again is not used: that supplier then reaches S itself, by a
 -- shorter route covering everything).
+-- Each route carries the columns of its contract that holdings reads, so holdings need not look it up again.
 routes AS (
-  SELECT r.incident_id, c.id AS contract_id, NULL::uuid AS agreement_id, r.path_text, r.depth
+  SELECT r.incident_id, c.id AS contract_id, NULL::uuid AS agreement_id, r.path_text, r.depth,
+         c.client_id, c.criticality, c.starts_on, c.ends_on
   FROM reach r JOIN contract c ON c.supplier_id = r.node AND c.removed_at IS NULL
   WHERE $2::uuid[] IS NULL OR c.client_id = ANY($2::uuid[])
   UNION ALL
-  SELECT r.incident_id, c.id, a.id, c.supplier_id::text || ',' || r.path_text, r.depth + 1
+  SELECT r.incident_id, c.id, a.id, c.supplier_id::text || ',' || r.path_text, r.depth + 1,
+         c.client_id, c.criticality, c.starts_on, c.ends_on
   FROM reach r
   JOIN agreement_subprocessor s ON s.subprocessor_id = r.node
   JOIN data_processing_agreement a ON a.id = s.agreement_id AND a.removed_at IS NULL
@@ -108,19 +117,18 @@ routes AS (
 -- holding (agreement_id NULL: service impact only), with the holding's categories at risk as a bit mask
 -- over the category list (bit i: category i + 1).
 holdings AS (
-  SELECT ro.incident_id, c.client_id, ro.contract_id, a.id AS agreement_id, a.data_subject_count, ro.path_text, ro.depth,
-         CASE c.criticality WHEN 'CRITICAL' THEN 3 WHEN 'IMPORTANT' THEN 2 ELSE 1 END AS criticality_rank,
+  SELECT ro.incident_id, ro.client_id, ro.contract_id, a.id AS agreement_id, a.data_subject_count, ro.path_text, ro.depth,
+         CASE ro.criticality WHEN 'CRITICAL' THEN 3 WHEN 'IMPORTANT' THEN 2 ELSE 1 END AS criticality_rank,
          coalesce((SELECT bit_or(1 << (array_position(${CATEGORY_ARRAY}, cat) - 1))
                      FROM unnest(a.data_categories) cat WHERE inc.affected IS NULL OR cat = ANY(inc.affected)), 0) AS risk_mask
   FROM routes ro
   JOIN inc ON inc.incident_id = ro.incident_id
-  JOIN contract c ON c.id = ro.contract_id
-  LEFT JOIN data_processing_agreement a ON a.contract_id = c.id AND a.removed_at IS NULL AND (ro.agreement_id IS NULL OR a.id = ro.agreement_id)
-  WHERE c.starts_on <= inc.today
-    AND c.starts_on <= coalesce(inc.end_day, 'infinity'::date)
-    AND CASE WHEN a.id IS NULL THEN coalesce(c.ends_on, 'infinity'::date)
-             WHEN c.ends_on IS NULL THEN 'infinity'::date
-             ELSE greatest(c.ends_on, a.data_retained_until) END >= inc.start_day
+  LEFT JOIN data_processing_agreement a ON a.contract_id = ro.contract_id AND a.removed_at IS NULL AND (ro.agreement_id IS NULL OR a.id = ro.agreement_id)
+  WHERE ro.starts_on <= inc.today
+    AND ro.starts_on <= coalesce(inc.end_day, 'infinity'::date)
+    AND CASE WHEN a.id IS NULL THEN coalesce(ro.ends_on, 'infinity'::date)
+             WHEN ro.ends_on IS NULL THEN 'infinity'::date
+             ELSE greatest(ro.ends_on, a.data_retained_until) END >= inc.start_day
 ),
 -- Everything per (incident, client) in one pass over holdings, plus each agreement once however many
 -- routes reach it: no joins between aggregates, so the plan stays linear whatever the planner estimates.
@@ -210,12 +218,11 @@ computed AS (
 `;
 
 /**
- * What the engine writes, after COMPUTE_CTES: the awareness moments (rule 5), the comparison with the stored
- * exposures, upserts of what changed, resolution of what no longer applies, and a revision and an alert for
- * each change. $1 incident ids; $2 as above; $4 why it runs (ExposureChangeReason), written on every
- * revision it adds; $5 a correction's stated reason (null: none).
+ * After COMPUTE_CTES: the awareness moments (rule 5) and the comparison with the stored exposures, to
+ * `compared` (is_new, is_changed, widened). $1 incident ids; $2 as above; $5 a correction's stated reason
+ * (null: none).
  */
-const WRITE_CTES = `
+const COMPARE_CTES = `
 -- Rule 5: the moments each client was told. Its own notices (recordClientNotice; a notice with a reason is a
 -- correction and replaces every earlier one), and the supplier's notice (clients_notified_at) for a direct
 -- client only: an indirect client hears from its own supplier, on its own date.
@@ -278,7 +285,15 @@ compared AS (
                 ELSE least(aw.existing_data_aware_at, aw.data_aware_candidate) END AS new_data_aware_at
     FROM aware aw
   ) a
-),
+)
+`;
+
+/**
+ * What the engine writes, after COMPARE_CTES: upserts of what changed, resolution of what no longer applies,
+ * and a revision for each change (the alerts follow, ALERTS_CTE). $1 incident ids; $2 as above; $4 why it
+ * runs (ExposureChangeReason), written on every revision it adds; $5 a correction's stated reason (null: none).
+ */
+const WRITE_CTES = `
 upserted AS (
   INSERT INTO exposure AS e (incident_id, client_id, revision, score, level, factors, contract_ids, data_categories_at_risk,
                              special_category_data, data_subjects_at_risk, data_subjects_at_risk_low, data_subjects_at_risk_high,
@@ -328,8 +343,8 @@ revisions AS (
 `;
 
 /**
- * The alerts for the rows in `changes` (written this statement: `upserted` and `resolved`, or read back by
- * RECORD_ALERTS_SQL), one per change, plus REVIEW_NEEDED for a widened NOT_REQUIRED decision. Only under the
+ * The alerts for the rows in `changes` (written this statement: `upserted` and `resolved`, or staged by
+ * recordNewIncident, recordAlertsSql), one per change, plus REVIEW_NEEDED for a widened NOT_REQUIRED decision. Only under the
  * engine's lock (exposure.lock.ts): ids are drawn as rows are inserted, and the lock is held from here to
  * commit, so id order is commit order; each client's last number is read by a statement that began after
  * the lock was taken, so client_seq has no gap and no duplicate.
@@ -371,42 +386,116 @@ alerts AS (
  * count for nothing here; an archived supplier has no links left (removeSupplier), so the walk needs no filter.
  */
 const ENGINE_SQL = `
-WITH RECURSIVE ${INC_FROM_INCIDENTS},${COMPUTE_CTES},${WRITE_CTES},${ALERTS_CTE}
+WITH RECURSIVE ${INC_FROM_INCIDENTS},${COMPUTE_CTES},${COMPARE_CTES},${WRITE_CTES},${ALERTS_CTE}
 SELECT (SELECT count(*) FROM changes)::int AS changed, (SELECT max(id) FROM alerts)::text AS last_alert_id,
        (SELECT array_agg(id) FROM changes) AS changed_ids
 `;
 
 /**
- * recordIncident's first step (recordNewIncident), without the engine's lock: ENGINE_SQL's computation and
- * writes for one new incident ($1, $3 null, $4 INCIDENT_RECORDED) but no alerts, and the newest register
- * mark (exposure_input_change) this statement's snapshot sees, which the second step compares with.
- * Nothing else can see the new incident or its rows before commit, so no other writer touches them.
- * The engine's lock ($6) is taken last, after the rows are written (the CASE evaluates its condition, the
- * revisions written, before the lock's subquery), so the lock is not held while the statement computes; it
- * must be held before RECORD_ALERTS_SQL begins, which reads what committed before it.
+ * recordIncident (recordNewIncident) computes once, into a temporary table of its own, the exposure rows it
+ * will write, then writes the exposures (with their obligation clocks), the revisions and the alerts from
+ * that table: each row is computed once, written once in its final form (no second version of 9,000 rows
+ * to set their clocks) and never read back from the real tables. The table is dropped at commit.
+ * `incidentId` is a uuid from the database; its hex digits make the name unique within the transaction
+ * (the demo seed records several incidents in one).
  */
-const RECORD_SQL = `
-WITH RECURSIVE ${INC_FROM_INCIDENTS},${COMPUTE_CTES},${WRITE_CTES}
-SELECT w.changed, w.changed_ids, w.marks_seen::text AS marks_seen,
-       CASE WHEN w.written >= 0 THEN (SELECT pg_advisory_xact_lock($6::bigint)::text) END AS locked
-FROM (SELECT (SELECT count(*) FROM changes)::int AS changed, (SELECT array_agg(id) FROM changes) AS changed_ids,
-             (SELECT count(*) FROM revisions) AS written,
-             (SELECT coalesce(max(seq), 0) FROM exposure_input_change) AS marks_seen) w
-`;
+function stageTableOf(incidentId: string): string {
+  if (!/^[0-9a-f-]{36}$/.test(incidentId)) throw new Error(`Not a uuid: ${incidentId}`);
+  return `pg_temp.record_exposure_${incidentId.replace(/-/g, '')}`;
+}
 
 /**
- * recordIncident's second step, under the engine's lock: the alerts of the rows RECORD_SQL wrote ($1 their
- * ids), their NOTIFY ($3 the channel), and the register marks drawn since RECORD_SQL's snapshot ($2): the
- * clients whose facts a write that committed meanwhile changed (all of them if a mark says EVERY_CLIENT).
+ * recordIncident's first statement: the engine's room for sorts, and the newest register mark
+ * (exposure_input_change) committed before the computation's snapshot, which the statement under the lock
+ * compares with. Read before the computation starts, so every register write that commits after the
+ * computation's snapshot has a later mark (marks are drawn under the engine's lock, in commit order); one
+ * that commits in between is merely recomputed again under the lock, finding nothing to change.
  */
-const RECORD_ALERTS_SQL = `
+const RECORD_START_SQL = `
+SELECT set_config('work_mem', '64MB', true), (SELECT coalesce(max(seq), 0) FROM exposure_input_change)::text AS marks_seen`;
+
+/**
+ * recordIncident's computation, without the engine's lock: ENGINE_SQL's computation and comparison for one
+ * new incident ($1, $2 and $3 null, $4 INCIDENT_RECORDED, $5 null) into the stage table, one row per
+ * exposure to write with every value ENGINE_SQL's upsert and revision would write (the statement's own
+ * timestamp for first_computed_at, computed_at and the revision's recorded_at), its new id, and the
+ * client's regimes, sector and country the obligation clocks are computed from. A new incident has no
+ * stored exposure, so every row is new; should one exist, the plain INSERT below fails rather than write
+ * a second.
+ */
+const recordStageSql = (stage: string) => `
+CREATE TEMPORARY TABLE ${stage} ON COMMIT DROP AS
+WITH RECURSIVE ${INC_FROM_INCIDENTS},${COMPUTE_CTES},${COMPARE_CTES}
+SELECT gen_random_uuid() AS id, c.incident_id, c.client_id, 1 AS revision, c.score, c.level, c.factors, c.contract_ids,
+       c.categories AS data_categories_at_risk, c.special AS special_category_data, c.people AS data_subjects_at_risk,
+       c.people_low AS data_subjects_at_risk_low, c.people_high AS data_subjects_at_risk_high, c.path,
+       statement_timestamp() AS first_computed_at, c.new_aware_at AS aware_at, c.new_data_aware_at AS data_aware_at,
+       coalesce(c.new_data_aware_at, c.new_aware_at) + interval '72 hours' AS notification_deadline,
+       statement_timestamp() AS computed_at, c.change AS last_change,
+       CASE WHEN c.widened THEN statement_timestamp() END AS review_needed_at, $4::text AS reason,
+       cl.regimes, cl.sector, cl.country
+FROM compared c JOIN client cl ON cl.id = c.client_id
+WHERE c.is_new OR c.is_changed`;
+
+/** What the obligation clocks of the staged rows are computed from (NewExposureClockRow, obligation.clock.ts). */
+const recordClocksSql = (stage: string) => `
+SELECT s.id, s.client_id, s.aware_at, s.data_aware_at, s.level, s.review_needed_at, s.data_categories_at_risk, s.special_category_data,
+       s.data_subjects_at_risk::text AS people,
+       jsonb_path_query_first(s.factors, '$[*] ? (@.name == "exfiltration").contribution')::float8 AS exfiltration,
+       s.computed_at, s.regimes, s.sector, s.country
+FROM ${stage} s`;
+
+/**
+ * The staged rows written, without the engine's lock: the exposures with their clocks ($1 ids, $2
+ * next_due_at, $3 next_reminder_at) and their revisions. Nothing else can see the new incident or its
+ * rows before commit, so no other writer touches them. The engine's lock ($4) is taken last, after the
+ * rows are written (the CASE evaluates its condition, the rows written, before the lock's subquery), so
+ * the lock is not held while the rows are written; it must be held before recordAlertsSql begins, which
+ * reads what committed before it.
+ */
+const recordWriteSql = (stage: string) => `
+WITH written AS (
+  INSERT INTO exposure (id, incident_id, client_id, revision, score, level, factors, contract_ids, data_categories_at_risk,
+                        special_category_data, data_subjects_at_risk, data_subjects_at_risk_low, data_subjects_at_risk_high,
+                        path, first_computed_at, aware_at, data_aware_at, notification_deadline, computed_at, resolved_at,
+                        last_change, review_needed_at, next_due_at, next_reminder_at)
+  SELECT s.id, s.incident_id, s.client_id, s.revision, s.score, s.level, s.factors, s.contract_ids, s.data_categories_at_risk,
+         s.special_category_data, s.data_subjects_at_risk, s.data_subjects_at_risk_low, s.data_subjects_at_risk_high,
+         s.path, s.first_computed_at, s.aware_at, s.data_aware_at, s.notification_deadline, s.computed_at, NULL,
+         s.last_change, s.review_needed_at, v.next_due_at, v.next_reminder_at
+  FROM ${stage} s
+  LEFT JOIN unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[]) AS v(id, next_due_at, next_reminder_at) ON v.id = s.id
+  RETURNING 1
+),
+revisions AS (
+  INSERT INTO exposure_revision (exposure_id, revision, recorded_at, score, level, factors, contract_ids, data_categories_at_risk,
+                                 special_category_data, data_subjects_at_risk, data_subjects_at_risk_low, data_subjects_at_risk_high,
+                                 path, aware_at, data_aware_at, notification_deadline, computed_at, resolved_at, reason, note)
+  SELECT s.id, s.revision, s.computed_at, s.score, s.level, s.factors, s.contract_ids, s.data_categories_at_risk,
+         s.special_category_data, s.data_subjects_at_risk, s.data_subjects_at_risk_low, s.data_subjects_at_risk_high,
+         s.path, s.aware_at, s.data_aware_at, s.notification_deadline, s.computed_at, NULL, s.reason, NULL
+  FROM ${stage} s
+  RETURNING 1
+)
+SELECT CASE WHEN (SELECT count(*) FROM written) + (SELECT count(*) FROM revisions) >= 0
+            THEN (SELECT pg_advisory_xact_lock($4::bigint)::text) END AS locked`;
+
+/**
+ * recordIncident's last statement, under the engine's lock: the alerts of the staged rows, their NOTIFY
+ * ($1 the channel), the register marks drawn since the computation began ($2): the clients whose facts a
+ * write that committed meanwhile changed (all of them if a mark says EVERY_CLIENT, $3), and the rows whose
+ * client's regimes, sector or country changed since they were staged (a client update that committed
+ * meanwhile did not see them), whose clocks are computed again.
+ */
+const recordAlertsSql = (stage: string) => `
 WITH changes AS (
-  SELECT e.id, e.client_id, e.incident_id, e.last_change, e.revision, e.computed_at, e.review_needed_at
-  FROM exposure e WHERE e.id = ANY($1::uuid[])
+  SELECT s.id, s.client_id, s.incident_id, s.last_change, s.revision, s.computed_at, s.review_needed_at FROM ${stage} s
 ),${ALERTS_CTE}
-SELECT n.last_alert_id, CASE WHEN n.last_alert_id IS NOT NULL THEN pg_notify($3, n.last_alert_id)::text END AS notified,
-       (SELECT array_agg(client_id) FROM exposure_input_change WHERE seq > $2::bigint AND client_id <> $4::uuid) AS changed_clients,
-       EXISTS (SELECT 1 FROM exposure_input_change WHERE seq > $2::bigint AND client_id = $4::uuid) AS every_client_changed
+SELECT n.last_alert_id, CASE WHEN n.last_alert_id IS NOT NULL THEN pg_notify($1, n.last_alert_id)::text END AS notified,
+       (SELECT array_agg(client_id) FROM exposure_input_change WHERE seq > $2::bigint AND client_id <> $3::uuid) AS changed_clients,
+       EXISTS (SELECT 1 FROM exposure_input_change WHERE seq > $2::bigint AND client_id = $3::uuid) AS every_client_changed,
+       (SELECT array_agg(s.id) FROM ${stage} s JOIN client c ON c.id = s.client_id
+        WHERE c.regimes IS DISTINCT FROM s.regimes OR c.sector <> s.sector OR c.country <> s.country) AS clients_moved
 FROM (SELECT (SELECT max(id) FROM alerts)::text AS last_alert_id) n
 `;
 
@@ -438,9 +527,6 @@ ORDER BY score DESC, client_id DESC
 
 /** Takes the engine's lock, and gives its big sorts room in memory for this transaction only. */
 const LOCK_SQL = `SELECT pg_advisory_xact_lock($1), set_config('work_mem', '64MB', true)`;
-
-/** The same room for sorts, without the lock (recordNewIncident takes it at the end of RECORD_SQL). */
-const WORK_MEM_SQL = `SELECT set_config('work_mem', '64MB', true)`;
 
 /** A simulation's transaction: it writes nothing (PostgreSQL refuses any write), with the engine's room for sorts. */
 const READ_ONLY_SQL = `SELECT set_config('transaction_read_only', 'on', true), set_config('work_mem', '64MB', true)`;
@@ -512,32 +598,43 @@ export class ExposureEngine {
    * snapshot name the clients changed by writes that committed in between, which did not see this
    * incident either, and those clients are recomputed here, under the lock, as if the write had run just
    * before this transaction took it (a second revision, REGISTER_CHANGED, like the write's own
-   * recomputation in that order). Writes that commit after this one see the incident themselves.
+   * recomputation in that order). Writes that commit after this one see the incident themselves. The
+   * obligation clocks, computed from the staged rows, can go stale only through a client's sector, country
+   * or regimes (a client update that committed meanwhile did not see these rows): those rows' clocks are
+   * computed again under the lock. Each row is computed once and written once (stageTableOf).
    */
   async recordNewIncident(manager: EntityManager, incidentId: string): Promise<RecomputeResult> {
-    await manager.query(WORK_MEM_SQL);
-    const [first]: { changed: number; changed_ids: string[] | null; marks_seen: string }[] =
-      await manager.query(RECORD_SQL, [
-        [incidentId],
-        null,
-        null,
-        ExposureChangeReason.INCIDENT_RECORDED,
-        null,
-        EXPOSURE_LOCK_KEY,
-      ]);
+    const stage = stageTableOf(incidentId);
+    const [{ marks_seen }]: { marks_seen: string }[] = await manager.query(RECORD_START_SQL);
+    await manager.query(recordStageSql(stage), [
+      [incidentId],
+      null,
+      null,
+      ExposureChangeReason.INCIDENT_RECORDED,
+      null,
+    ]);
+    // The clocks are computed by the same code as refreshObligationClocks (obligation.clock.ts), from the
+    // staged rows, and written with them.
+    const now = new Date();
+    const clocks = (await manager.query(recordClocksSql(stage))).map((row: NewExposureClockRow) =>
+      clockValuesOf(newExposureClockOf(row), now),
+    );
+    await manager.query(recordWriteSql(stage), [
+      clocks.map((c: ClockValues) => c.id),
+      clocks.map((c: ClockValues) => c.nextDueAt),
+      clocks.map((c: ClockValues) => c.nextReminderAt),
+      EXPOSURE_LOCK_KEY,
+    ]);
     // From here on under the lock, to commit.
     const [second]: {
       last_alert_id: string | null;
       changed_clients: string[] | null;
       every_client_changed: boolean;
-    }[] = await manager.query(RECORD_ALERTS_SQL, [
-      first.changed_ids ?? [],
-      first.marks_seen,
-      ALERT_CHANNEL,
-      EVERY_CLIENT,
-    ]);
-    if (first.changed_ids)
-      await refreshObligationClocks(manager, first.changed_ids, new Date(), { locked: true });
+      clients_moved: string[] | null;
+    }[] = await manager.query(recordAlertsSql(stage), [ALERT_CHANNEL, marks_seen, EVERY_CLIENT]);
+    if (second.clients_moved)
+      await refreshObligationClocks(manager, second.clients_moved, new Date(), { locked: true });
+    const changedIds: string[] = clocks.map((c: ClockValues) => c.id);
     const stale = second.every_client_changed ? null : (second.changed_clients ?? []);
     if (stale === null || stale.length > 0) {
       const again = await this.compute(
@@ -548,10 +645,10 @@ export class ExposureEngine {
         null,
         null,
       );
-      const changed = new Set([...(first.changed_ids ?? []), ...again.changedIds]);
+      const changed = new Set([...changedIds, ...again.changedIds]);
       return { changed: changed.size, lastAlertId: again.lastAlertId ?? second.last_alert_id };
     }
-    return { changed: first.changed, lastAlertId: second.last_alert_id };
+    return { changed: changedIds.length, lastAlertId: second.last_alert_id };
   }
 
   /** Rule 7 for a register write: the open incidents, for the clients the change can affect (exposure.register-change.ts). */

@@ -9,7 +9,7 @@ import { EntityManager } from 'typeorm';
  * their clients under it (ExposureInputChangeEntity). The one long computation, recording an incident at
  * a large supplier, takes it only after writing its exposures and revisions
  * (ExposureEngine.recordNewIncident), so a write for a client the incident does not reach never waits
- * for that computation, only for its short end (alerts, clocks, commit).
+ * for that computation, only for its short end (alerts, commit).
  */
 export const EXPOSURE_LOCK_KEY = 7_331_001;
 

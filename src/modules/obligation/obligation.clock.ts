@@ -300,7 +300,12 @@ interface ClockRow {
 export async function readClockInputs(manager: EntityManager, exposureIds: string[]): Promise<StoredClock[]> {
   if (exposureIds.length === 0) return [];
   const rows: ClockRow[] = await manager.query(READ_CLOCKS_SQL, [exposureIds]);
-  return rows.map((row) => ({
+  return rows.map(storedClockOf);
+}
+
+/** One row of READ_CLOCKS_SQL as clock inputs. */
+function storedClockOf(row: ClockRow): StoredClock {
+  return {
     id: row.id,
     clientId: row.client_id,
     nextDueAt: row.next_due_at,
@@ -336,7 +341,80 @@ export async function readClockInputs(manager: EntityManager, exposureIds: strin
       })),
     },
     recorded: new Set(row.reminders.map((m) => reminderKey(m.regime, m.milestone, m.kind, date(m.at)!))),
-  }));
+  };
+}
+
+/**
+ * An exposure about to be written with its first revision (ExposureEngine.recordNewIncident computes its
+ * clocks before writing it): its columns, its client's, and the revision's recorded_at (computed_at).
+ */
+export interface NewExposureClockRow {
+  id: string;
+  client_id: string;
+  aware_at: Date;
+  data_aware_at: Date | null;
+  level: string;
+  review_needed_at: Date | null;
+  data_categories_at_risk: string[];
+  special_category_data: boolean;
+  people: string;
+  /** The exfiltration factor's contribution (the one factor the rules read). */
+  exfiltration: number | null;
+  computed_at: Date;
+  regimes: string[] | null;
+  sector: ClientSector;
+  country: string;
+}
+
+/**
+ * The clock inputs of an exposure not written yet: what readClockInputs would read once it and its first
+ * revision are written. Nothing can reference a row not written yet, so it has no trigger, decision or
+ * reminder; its history is that one revision, with the exposure's own facts, unresolved.
+ */
+export function newExposureClockOf(row: NewExposureClockRow): StoredClock {
+  const breadth = {
+    dataCategoriesAtRisk: row.data_categories_at_risk,
+    specialCategoryData: row.special_category_data,
+    dataSubjectsAtRisk: row.people,
+    factors: row.exfiltration === null ? [] : [{ name: 'exfiltration', contribution: row.exfiltration }],
+  };
+  return {
+    id: row.id,
+    clientId: row.client_id,
+    nextDueAt: null,
+    nextReminderAt: null,
+    inputs: {
+      exposure: {
+        ...breadth,
+        awareAt: row.aware_at,
+        dataAwareAt: row.data_aware_at,
+        level: row.level,
+        reviewNeededAt: row.review_needed_at,
+      },
+      client: { regimes: row.regimes, sector: row.sector, country: row.country },
+      triggers: [],
+      decisions: [],
+      history: [{ ...breadth, recordedAt: row.computed_at, level: row.level, resolvedAt: null }],
+    },
+    recorded: new Set(),
+  };
+}
+
+/** An exposure's two stored clock values. */
+export interface ClockValues {
+  id: string;
+  nextDueAt: Date | null;
+  nextReminderAt: Date | null;
+}
+
+/** The clock values (next_due_at, next_reminder_at) of a stored clock's inputs at `now`. */
+export function clockValuesOf(stored: StoredClock, now: Date): ClockValues {
+  const obligations = obligationsOf(stored.inputs, now);
+  return {
+    id: stored.id,
+    nextDueAt: nextDueAt(obligations),
+    nextReminderAt: nextReminderAt(obligations, stored.recorded),
+  };
 }
 
 /** Writes the clock values that differ from what is stored (one statement, none when nothing differs). */
@@ -370,15 +448,7 @@ export async function refreshObligationClocks(
   if (!options.locked) await lockExposureWrites(manager);
   const stored = await readClockInputs(manager, exposureIds);
   const changed = stored
-    .map((s) => {
-      const obligations = obligationsOf(s.inputs, now);
-      return {
-        id: s.id,
-        nextDueAt: nextDueAt(obligations),
-        nextReminderAt: nextReminderAt(obligations, s.recorded),
-        before: s,
-      };
-    })
+    .map((s) => ({ ...clockValuesOf(s, now), before: s }))
     .filter(
       (v) => !same(v.nextDueAt, v.before.nextDueAt) || !same(v.nextReminderAt, v.before.nextReminderAt),
     );
