@@ -211,5 +211,16 @@ export async function peerSuite(bench: PeerBench, tools: PeerTools): Promise<voi
       ]),
     );
   }
-  Object.assign(bench.results, figures, { peer_answers_equal: equal });
+  // Peak RSS of both instances of this API over the whole run so far (issue 18: ≤ 300 MB throughout).
+  const rss = { node20: peakRssMb(bench.apiPid), node22: peakRssMb(api22.pid!) };
+  say(`  peak RSS of this API: ${rss.node20} MB on Node 20, ${rss.node22} MB on Node 22`);
+  for (const [label, mb] of Object.entries(rss))
+    bench.targets.push([`peer_rss_mb_${label}`, `${mb}`, '≤ 300', mb <= 300]);
+  Object.assign(bench.results, figures, { peer_answers_equal: equal, peer_rss_mb: rss });
+}
+
+/** A process's peak resident set so far (VmHWM), in MB. */
+function peakRssMb(pid: number): number {
+  const match = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Math.round(Number(match[1]) / 1024) : NaN;
 }

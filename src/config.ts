@@ -48,6 +48,8 @@ export interface Config {
   maxConcurrentQueries: number;
   /** Plan a nested read's connections into one SQL statement (modules/nested-read); false: one statement per level. */
   nestedReadPlanning: boolean;
+  /** How far V8 lets the old generation grow past the live heap before its next full collection, in percent (src/main.ts); 0: V8's own choice. */
+  heapGrowingPercent: number;
   /** How often each instance checks whether a daily job is due (src/modules/schedule); 0 turns them off. */
   dailyJobsIntervalMs: number;
   /** How often each instance ticks the obligation reminders job (DUE_SOON, OVERDUE alerts); 0 turns it off. */
@@ -248,6 +250,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     ),
     maxConcurrentQueries: int('MAX_CONCURRENT_QUERIES', source.MAX_CONCURRENT_QUERIES, 4, 1, 1000),
     nestedReadPlanning: bool('NESTED_READ_PLANNING', source.NESTED_READ_PLANNING, true),
+    heapGrowingPercent: int('HEAP_GROWING_PERCENT', source.HEAP_GROWING_PERCENT, 50, 0, 300),
     dailyJobsIntervalMs: int('DAILY_JOBS_INTERVAL_MS', source.DAILY_JOBS_INTERVAL_MS, 60_000, 0, 86_400_000),
     remindersIntervalMs: int('REMINDERS_INTERVAL_MS', source.REMINDERS_INTERVAL_MS, 60_000, 0, 3_600_000),
     wsMaxSubscriptionsPerSocket: int(
