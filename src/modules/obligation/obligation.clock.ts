@@ -259,12 +259,10 @@ SELECT e.id, e.client_id, e.next_due_at, e.next_reminder_at, e.aware_at, e.data_
 FROM exposure e JOIN client c ON c.id = e.client_id
 WHERE e.id = ANY($1::uuid[])`;
 
-/** A row of READ_CLOCKS_SQL: the exposure's columns, its client's, and JSON arrays (timestamps as text). */
-interface ClockRow {
+/** The exposure's and its client's columns the clock rules read, stored or about to be written. */
+interface ExposureClockColumns {
   id: string;
   client_id: string;
-  next_due_at: Date | null;
-  next_reminder_at: Date | null;
   aware_at: Date;
   data_aware_at: Date | null;
   level: string;
@@ -272,10 +270,16 @@ interface ClockRow {
   data_categories_at_risk: string[];
   special_category_data: boolean;
   people: string;
-  factors: { name: string; contribution: number }[];
   regimes: string[] | null;
   sector: ClientSector;
   country: string;
+}
+
+/** A row of READ_CLOCKS_SQL: the exposure's columns, its client's, and JSON arrays (timestamps as text). */
+interface ClockRow extends ExposureClockColumns {
+  next_due_at: Date | null;
+  next_reminder_at: Date | null;
+  factors: { name: string; contribution: number }[];
   triggers: { regime: string; at: string }[];
   decisions: {
     regime: string;
@@ -303,6 +307,25 @@ export async function readClockInputs(manager: EntityManager, exposureIds: strin
   return rows.map(storedClockOf);
 }
 
+/** The exposure's facts as the clock rules take them. */
+function exposureFactsOf(row: ExposureClockColumns, factors: { name: string; contribution: number }[]) {
+  return {
+    awareAt: row.aware_at,
+    dataAwareAt: row.data_aware_at,
+    level: row.level,
+    reviewNeededAt: row.review_needed_at,
+    dataCategoriesAtRisk: row.data_categories_at_risk,
+    specialCategoryData: row.special_category_data,
+    dataSubjectsAtRisk: row.people,
+    factors,
+  };
+}
+
+/** The client's facts as the clock rules take them. */
+function clientFactsOf(row: ExposureClockColumns) {
+  return { regimes: row.regimes, sector: row.sector, country: row.country };
+}
+
 /** One row of READ_CLOCKS_SQL as clock inputs. */
 function storedClockOf(row: ClockRow): StoredClock {
   return {
@@ -311,17 +334,8 @@ function storedClockOf(row: ClockRow): StoredClock {
     nextDueAt: row.next_due_at,
     nextReminderAt: row.next_reminder_at,
     inputs: {
-      exposure: {
-        awareAt: row.aware_at,
-        dataAwareAt: row.data_aware_at,
-        level: row.level,
-        reviewNeededAt: row.review_needed_at,
-        dataCategoriesAtRisk: row.data_categories_at_risk,
-        specialCategoryData: row.special_category_data,
-        dataSubjectsAtRisk: row.people,
-        factors: row.factors,
-      },
-      client: { regimes: row.regimes, sector: row.sector, country: row.country },
+      exposure: exposureFactsOf(row, row.factors),
+      client: clientFactsOf(row),
       triggers: row.triggers.map((t) => ({ regime: t.regime, triggeredAt: date(t.at)! })),
       decisions: row.decisions.map((d) => ({
         regime: d.regime,
@@ -348,22 +362,10 @@ function storedClockOf(row: ClockRow): StoredClock {
  * An exposure about to be written with its first revision (ExposureEngine.recordNewIncident computes its
  * clocks before writing it): its columns, its client's, and the revision's recorded_at (computed_at).
  */
-export interface NewExposureClockRow {
-  id: string;
-  client_id: string;
-  aware_at: Date;
-  data_aware_at: Date | null;
-  level: string;
-  review_needed_at: Date | null;
-  data_categories_at_risk: string[];
-  special_category_data: boolean;
-  people: string;
+export interface NewExposureClockRow extends ExposureClockColumns {
   /** The exfiltration factor's contribution (the one factor the rules read). */
   exfiltration: number | null;
   computed_at: Date;
-  regimes: string[] | null;
-  sector: ClientSector;
-  country: string;
 }
 
 /**
@@ -372,29 +374,29 @@ export interface NewExposureClockRow {
  * reminder; its history is that one revision, with the exposure's own facts, unresolved.
  */
 export function newExposureClockOf(row: NewExposureClockRow): StoredClock {
-  const breadth = {
-    dataCategoriesAtRisk: row.data_categories_at_risk,
-    specialCategoryData: row.special_category_data,
-    dataSubjectsAtRisk: row.people,
-    factors: row.exfiltration === null ? [] : [{ name: 'exfiltration', contribution: row.exfiltration }],
-  };
+  const factors = row.exfiltration === null ? [] : [{ name: 'exfiltration', contribution: row.exfiltration }];
+  const exposure = exposureFactsOf(row, factors);
   return {
     id: row.id,
     clientId: row.client_id,
     nextDueAt: null,
     nextReminderAt: null,
     inputs: {
-      exposure: {
-        ...breadth,
-        awareAt: row.aware_at,
-        dataAwareAt: row.data_aware_at,
-        level: row.level,
-        reviewNeededAt: row.review_needed_at,
-      },
-      client: { regimes: row.regimes, sector: row.sector, country: row.country },
+      exposure,
+      client: clientFactsOf(row),
       triggers: [],
       decisions: [],
-      history: [{ ...breadth, recordedAt: row.computed_at, level: row.level, resolvedAt: null }],
+      history: [
+        {
+          recordedAt: row.computed_at,
+          level: row.level,
+          dataCategoriesAtRisk: exposure.dataCategoriesAtRisk,
+          specialCategoryData: exposure.specialCategoryData,
+          dataSubjectsAtRisk: exposure.dataSubjectsAtRisk,
+          factors,
+          resolvedAt: null,
+        },
+      ],
     },
     recorded: new Set(),
   };
