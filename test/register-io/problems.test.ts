@@ -195,15 +195,15 @@ describe('import problems', () => {
   it('a workbook that unpacks to gigabytes from a small file', async () => {
     const bomb = zipBomb();
     expect(bomb.length).toBeLessThan(2 * 1024 * 1024);
-    const started = Date.now();
     const problems = await refused(bomb);
+    // Refused from the archive's directory, before any entry is inflated (no timing assertion: the
+    // next test shows that lying headers are caught by counting what really inflates).
     expect(problems).toEqual([
       expect.objectContaining({
         sheet: null,
-        message: expect.stringMatching(/unpacks to more than 314572800 bytes/),
+        message: expect.stringMatching(/unpacks to more than 314572800 bytes .*refused unread/),
       }),
     ]);
-    expect(Date.now() - started).toBeLessThan(20_000);
     expect((await refused(bomb, ZIP))[0].message).toMatch(/unpacks to more than/);
   });
 

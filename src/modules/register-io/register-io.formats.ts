@@ -4,7 +4,7 @@ import { parse as parseCsv } from 'csv-parse';
 import { crc32 } from 'node:zlib';
 import { stringify } from 'csv-stringify/sync';
 import ExcelJS from 'exceljs';
-import { Unzip, UnzipInflate, UnzipPassThrough, Zip, ZipDeflate } from 'fflate';
+import { Unzip, UnzipInflate, UnzipPassThrough, Zip, ZipDeflate, unzipSync } from 'fflate';
 import { CellValue, SheetWriter } from './register-io.export';
 import { SHEETS, SHEET_NAMES, SheetName } from './register-sheets';
 
@@ -158,6 +158,7 @@ export function unpackZip(
     throw refuse(
       'This is not a workbook: an .xlsx file (or a zip of CSV files) is a zip archive, and this file is not one',
     );
+  refuseByDirectory(data, limits);
   const names: string[] = [];
   const kept = new Map<string, Uint8Array>();
   const entries = new Map<string, EntryInfo>();
@@ -212,16 +213,42 @@ export function unpackZip(
   } catch (error) {
     broken = error as Error;
   }
-  if (names.length > limits.maxEntries)
-    throw refuse(
-      `The archive holds more than ${limits.maxEntries} files; a register workbook holds a few dozen`,
-    );
-  if (tooBig)
-    throw refuse(
-      `The archive unpacks to more than ${limits.maxUnpackedBytes} bytes (IMPORT_MAX_UNPACKED_BYTES): refused unread. Split the register into smaller files`,
-    );
+  if (names.length > limits.maxEntries) throw tooManyFiles(limits);
+  if (tooBig) throw unpacksTooBig(limits);
   if (broken) throw refuse(`The archive is damaged and cannot be unpacked (${(broken as Error).message})`);
   return { names, kept, entries };
+}
+
+const tooManyFiles = (limits: UnpackLimits): FileRefused =>
+  refuse(`The archive holds more than ${limits.maxEntries} files; a register workbook holds a few dozen`);
+
+const unpacksTooBig = (limits: UnpackLimits): FileRefused =>
+  refuse(
+    `The archive unpacks to more than ${limits.maxUnpackedBytes} bytes (IMPORT_MAX_UNPACKED_BYTES): refused unread. Split the register into smaller files`,
+  );
+
+/**
+ * Honest headers give every entry's size before a byte is inflated: the archive's central directory (at its
+ * end) lists them all, so a bomb that says what it is is refused without inflating any entry. fflate's
+ * unzipSync reads that directory and inflates only what the filter accepts (nothing here). An archive
+ * without a readable directory goes on to unpackZip's streamed pass, which reports it as damaged.
+ */
+function refuseByDirectory(data: Uint8Array, limits: UnpackLimits): void {
+  let declared = 0;
+  let count = 0;
+  try {
+    unzipSync(data, {
+      filter: (file) => {
+        count++;
+        declared += file.originalSize;
+        return false;
+      },
+    });
+  } catch {
+    return;
+  }
+  if (count > limits.maxEntries) throw tooManyFiles(limits);
+  if (declared > limits.maxUnpackedBytes) throw unpacksTooBig(limits);
 }
 
 /** Compressed bytes handed to the inflater at a time: what is held unpacked at once is a few times this. */
