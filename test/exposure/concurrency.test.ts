@@ -508,4 +508,169 @@ describe('exposures under concurrent writes', () => {
     await sub.dispose();
     expect(first.exposuresChanged).toBe(1);
   });
+
+  /**
+   * A client's regimes change (updateClient through GraphQL) while a recomputation that adds a new exposure
+   * for that client is under way, made deterministic: a test connection holds the engine's lock, `writer`
+   * queues for it first, the client update second, then the lock is let go. The writer's new exposure has
+   * a clock computed from the regimes before (the update has not committed), and the update's refresh
+   * must still reach it: the stored clock of every exposure of the client follows the regimes after.
+   */
+  async function regimesChangeBehind(
+    world: World,
+    exposed: string,
+    writer: () => Promise<unknown>,
+  ): Promise<{ failures: string[]; userErrors: unknown[] }> {
+    const holder = app.database.db.createQueryRunner();
+    await holder.connect();
+    let outcome: PromiseSettledResult<unknown>[] = [];
+    let userErrors: unknown[] = [];
+    try {
+      await holder.startTransaction();
+      await holder.query(`SELECT pg_advisory_xact_lock($1)`, [ENGINE_LOCK_KEY]);
+      await world.untracked(async () => {
+        const first = writer();
+        await queuedForEngineLock(1);
+        const update = app
+          .gql(
+            app.adminToken,
+            `mutation($input: UpdateClientInput!) { updateClient(input: $input) { client { id } userErrors { code message } } }`,
+            { input: { id: encodeGlobalId('Client', exposed), regimes: ['DORA'] } },
+          )
+          .then((response) => {
+            userErrors = dataOf(response).updateClient.userErrors;
+          });
+        await queuedForEngineLock(2);
+        await holder.commitTransaction();
+        outcome = await Promise.allSettled([first, update]);
+      });
+    } finally {
+      if (holder.isTransactionActive) await holder.rollbackTransaction();
+      await holder.release();
+    }
+    world.clientProfiles.set(exposed, { ...world.clientProfiles.get(exposed)!, regimes: ['DORA'] });
+    return {
+      failures: outcome
+        .filter((o): o is PromiseRejectedResult => o.status === 'rejected')
+        .map((o) => String(o.reason)),
+      userErrors,
+    };
+  }
+  const queuedForEngineLock = async (n: number) => {
+    for (let i = 0; i < 1000 && (await locks(ENGINE_LOCK_KEY, false)) < n; i += 1)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await locks(ENGINE_LOCK_KEY, false)).toBe(n);
+  };
+  /** The stored clock of the client's exposure of `incidentId`, and what DORA and UK GDPR alone would give. */
+  async function clockOf(incidentId: string, clientId: string) {
+    const [row]: { aware_at: Date; data_aware_at: Date | null; next_due_at: Date | null }[] =
+      await app.database.db.query(
+        `SELECT aware_at, data_aware_at, next_due_at FROM exposure WHERE incident_id = $1 AND client_id = $2`,
+        [incidentId, clientId],
+      );
+    expect(row).toBeDefined();
+    const dueUnder = (regimes: ('DORA' | 'UK_GDPR')[]) =>
+      refNextDueAt({
+        regimes,
+        awareAt: row.aware_at,
+        dataAwareAt: row.data_aware_at,
+        highRiskSince: null,
+        triggers: {},
+        decisions: {},
+      });
+    return { stored: row.next_due_at, dora: dueUnder(['DORA']), ukGdpr: dueUnder(['UK_GDPR']) };
+  }
+
+  it("(h) a client's regimes change while an agreement change adds its exposure to an open incident", async () => {
+    await clearRegister(app.database);
+    const world = new World(app.services);
+    const [capita, cloud] = [await world.supplier(), await world.supplier()];
+    // A UK council (UK GDPR by default), already exposed to an incident at Capita, so its update has
+    // clocks to refresh; the agreement change makes it newly exposed to the open incident at the cloud.
+    const exposed = await world.client();
+    const agreement = await world.agreement(await world.contract(exposed, capita, OPEN), {
+      categories: ['HEALTH'],
+      dataSubjectCount: 1000,
+      dataRetainedUntil: null,
+      subprocessorIds: [],
+    });
+    await world.recordIncident(capita, incidentAt());
+    const { id: atCloud } = await world.recordIncident(cloud, incidentAt());
+    const since = new Date();
+    const { failures, userErrors } = await regimesChangeBehind(world, exposed, () =>
+      world.updateAgreement(agreement, { subprocessorIds: [cloud] }),
+    );
+    // Before the fix: a deadlock (the client row held FOR UPDATE while the update waited for the engine's
+    // lock, and the agreement change, holding that lock, needed FOR KEY SHARE on it for the new exposure).
+    expect(failures).toEqual([]);
+    expect(userErrors).toEqual([]);
+    await expectAsIfSerial(world, since);
+    const clock = await clockOf(atCloud, exposed);
+    expect(clock.stored).toEqual(clock.dora);
+    expect(clock.dora).not.toEqual(clock.ukGdpr);
+  });
+
+  it("(i) a client's regimes change while an incident update reaches that client", async () => {
+    await clearRegister(app.database);
+    const world = new World(app.services);
+    const [capita, cloud] = [await world.supplier(), await world.supplier()];
+    const exposed = await world.client();
+    await world.agreement(await world.contract(exposed, capita, OPEN), {
+      categories: ['HEALTH'],
+      dataSubjectCount: 1000,
+      dataRetainedUntil: null,
+      subprocessorIds: [],
+    });
+    // The contract at the cloud starts after the incident was contained: not exposed, until the update
+    // moves containment later.
+    await world.agreement(await world.contract(exposed, cloud, { ...OPEN, startsOn: '2023-05-01' }), {
+      categories: ['CONTACT'],
+      dataSubjectCount: 500,
+      dataRetainedUntil: null,
+      subprocessorIds: [],
+    });
+    await world.recordIncident(capita, incidentAt());
+    const { id: atCloud } = await world.recordIncident(
+      cloud,
+      incidentAt({ containedAt: new Date('2023-04-10T00:00:00Z'), status: IncidentStatus.CONTAINED }),
+    );
+    expect(
+      await readExposures(app.database.db).then((rows) => rows.filter((r) => r.incidentId === atCloud)),
+    ).toEqual([]);
+    const since = new Date();
+    const { failures, userErrors } = await regimesChangeBehind(world, exposed, () =>
+      world.updateIncident(atCloud, { containedAt: new Date('2023-06-01T00:00:00Z') }),
+    );
+    expect(failures).toEqual([]);
+    expect(userErrors).toEqual([]);
+    await expectAsIfSerial(world, since);
+    const clock = await clockOf(atCloud, exposed);
+    expect(clock.stored).toEqual(clock.dora);
+  });
+
+  it("(j) a client's regimes change while a new incident reaching it ends under the engine's lock", async () => {
+    await clearRegister(app.database);
+    const world = new World(app.services);
+    const [capita, cloud] = [await world.supplier(), await world.supplier()];
+    const exposed = await world.client();
+    await world.agreement(await world.contract(exposed, capita, OPEN), {
+      categories: ['HEALTH'],
+      dataSubjectCount: 1000,
+      dataRetainedUntil: null,
+      subprocessorIds: [],
+    });
+    await world.contract(exposed, cloud, OPEN);
+    await world.recordIncident(capita, incidentAt());
+    const since = new Date();
+    let atCloud = '';
+    // recordIncident writes its rows without the lock and queues for it at the end of that statement.
+    const { failures, userErrors } = await regimesChangeBehind(world, exposed, async () => {
+      atCloud = (await world.recordIncident(cloud, incidentAt())).id;
+    });
+    expect(failures).toEqual([]);
+    expect(userErrors).toEqual([]);
+    await expectAsIfSerial(world, since);
+    const clock = await clockOf(atCloud, exposed);
+    expect(clock.stored).toEqual(clock.dora);
+  });
 });
