@@ -4,7 +4,7 @@
  * revision and one alert per change and no error (deadlock, unique violation) on either side.
  * Each scenario is repeated on a fresh register to give races a chance to show.
  */
-import { IncidentStatus } from '../../src/common/enums';
+import { ClientSector, IncidentStatus } from '../../src/common/enums';
 import { TestApp, dataOf, startTestApp } from '../support/app';
 import { encodeGlobalId } from '../../src/common/global-id';
 import { IncidentSpec, World, clearRegister, readExposures } from './harness';
@@ -520,6 +520,8 @@ describe('exposures under concurrent writes', () => {
     world: World,
     exposed: string,
     writer: () => Promise<unknown>,
+    // What moves the client's regimes: set directly, or as the defaults of a new sector and country.
+    change: { sector?: ClientSector; country?: string; regimes?: 'DORA'[] } = { regimes: ['DORA'] },
   ): Promise<{ failures: string[]; userErrors: unknown[] }> {
     const holder = app.database.db.createQueryRunner();
     await holder.connect();
@@ -535,7 +537,7 @@ describe('exposures under concurrent writes', () => {
           .gql(
             app.adminToken,
             `mutation($input: UpdateClientInput!) { updateClient(input: $input) { client { id } userErrors { code message } } }`,
-            { input: { id: encodeGlobalId('Client', exposed), regimes: ['DORA'] } },
+            { input: { id: encodeGlobalId('Client', exposed), ...change } },
           )
           .then((response) => {
             userErrors = dataOf(response).updateClient.userErrors;
@@ -548,7 +550,7 @@ describe('exposures under concurrent writes', () => {
       if (holder.isTransactionActive) await holder.rollbackTransaction();
       await holder.release();
     }
-    world.clientProfiles.set(exposed, { ...world.clientProfiles.get(exposed)!, regimes: ['DORA'] });
+    world.clientProfiles.set(exposed, { ...world.clientProfiles.get(exposed)!, ...change });
     return {
       failures: outcome
         .filter((o): o is PromiseRejectedResult => o.status === 'rejected')
@@ -610,7 +612,7 @@ describe('exposures under concurrent writes', () => {
     expect(clock.dora).not.toEqual(clock.ukGdpr);
   });
 
-  it("(i) a client's regimes change while an incident update reaches that client", async () => {
+  it("(i) a client's sector and country change while an incident update reaches that client", async () => {
     await clearRegister(app.database);
     const world = new World(app.services);
     const [capita, cloud] = [await world.supplier(), await world.supplier()];
@@ -638,8 +640,12 @@ describe('exposures under concurrent writes', () => {
       await readExposures(app.database.db).then((rows) => rows.filter((r) => r.incidentId === atCloud)),
     ).toEqual([]);
     const since = new Date();
-    const { failures, userErrors } = await regimesChangeBehind(world, exposed, () =>
-      world.updateIncident(atCloud, { containedAt: new Date('2023-06-01T00:00:00Z') }),
+    // The council becomes an Irish bank: EU GDPR and DORA by default, from its sector and country.
+    const { failures, userErrors } = await regimesChangeBehind(
+      world,
+      exposed,
+      () => world.updateIncident(atCloud, { containedAt: new Date('2023-06-01T00:00:00Z') }),
+      { sector: ClientSector.FINANCIAL_SERVICES, country: 'IE' },
     );
     expect(failures).toEqual([]);
     expect(userErrors).toEqual([]);
@@ -672,5 +678,37 @@ describe('exposures under concurrent writes', () => {
     await expectAsIfSerial(world, since);
     const clock = await clockOf(atCloud, exposed);
     expect(clock.stored).toEqual(clock.dora);
+  });
+
+  it("(k) a client update that does not move its regimes does not wait for the engine's lock", async () => {
+    await clearRegister(app.database);
+    const world = new World(app.services);
+    const capita = await world.supplier();
+    const exposed = await world.client();
+    await world.agreement(await world.contract(exposed, capita, OPEN), {
+      categories: ['HEALTH'],
+      dataSubjectCount: 1000,
+      dataRetainedUntil: null,
+      subprocessorIds: [],
+    });
+    await world.recordIncident(capita, incidentAt());
+    const holder = app.database.db.createQueryRunner();
+    await holder.connect();
+    try {
+      await holder.startTransaction();
+      await holder.query(`SELECT pg_advisory_xact_lock($1)`, [ENGINE_LOCK_KEY]);
+      // A new name, and the regimes its sector and country give anyway (UK GDPR for a UK council): the
+      // clocks cannot move, so it commits while another transaction holds the lock.
+      const response = await app.gql(
+        app.adminToken,
+        `mutation($input: UpdateClientInput!) { updateClient(input: $input) { client { name } userErrors { code } } }`,
+        { input: { id: encodeGlobalId('Client', exposed), name: 'Renamed council', regimes: ['UK_GDPR'] } },
+      );
+      expect(dataOf(response).updateClient).toEqual({ client: { name: 'Renamed council' }, userErrors: [] });
+      expect(await locks(ENGINE_LOCK_KEY, false)).toBe(0);
+    } finally {
+      if (holder.isTransactionActive) await holder.rollbackTransaction();
+      await holder.release();
+    }
   });
 });
