@@ -680,6 +680,62 @@ describe('exposures under concurrent writes', () => {
     expect(clock.stored).toEqual(clock.dora);
   });
 
+  it("(l) a client's reference and regimes change while a contract for it is created", async () => {
+    await clearRegister(app.database);
+    const world = new World(app.services);
+    const capita = await world.supplier();
+    const exposed = await world.client();
+    await world.contract(exposed, capita, OPEN);
+    await world.recordIncident(capita, incidentAt());
+    const holder = app.database.db.createQueryRunner();
+    await holder.connect();
+    const since = new Date();
+    let outcome: PromiseSettledResult<unknown>[] = [];
+    try {
+      await holder.startTransaction();
+      await holder.query(`SELECT pg_advisory_xact_lock($1)`, [ENGINE_LOCK_KEY]);
+      await world.untracked(async () => {
+        const update = app
+          .gql(
+            app.adminToken,
+            `mutation($input: UpdateClientInput!) { updateClient(input: $input) { client { reference } userErrors { code } } }`,
+            { input: { id: encodeGlobalId('Client', exposed), reference: 'NEW-REF', regimes: ['DORA'] } },
+          )
+          .then((response) =>
+            expect(dataOf(response).updateClient).toEqual({
+              client: { reference: 'NEW-REF' },
+              userErrors: [],
+            }),
+          );
+        await queuedForEngineLock(1);
+        // The contract's foreign key takes FOR KEY SHARE on the client; a new reference takes FOR UPDATE
+        // on it. Taken before the engine's lock, the contract waits for the update; taken after, with the
+        // contract then queued for the engine's lock behind the update, the two deadlocked.
+        const created = world.contract(exposed, capita, { ...OPEN, criticality: 'CRITICAL' });
+        for (let i = 0; i < 1000 && (await waitingOnLocks()) < 2; i += 1)
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        expect(await waitingOnLocks()).toBe(2);
+        await holder.commitTransaction();
+        outcome = await Promise.allSettled([update, created]);
+      });
+    } finally {
+      if (holder.isTransactionActive) await holder.rollbackTransaction();
+      await holder.release();
+    }
+    world.clientProfiles.set(exposed, { ...world.clientProfiles.get(exposed)!, regimes: ['DORA'] });
+    expect(
+      outcome.filter((o) => o.status === 'rejected').map((o) => String((o as PromiseRejectedResult).reason)),
+    ).toEqual([]);
+    await expectAsIfSerial(world, since);
+  });
+  /** Backends of this test's database waiting for a lock (advisory, row or transaction). */
+  const waitingOnLocks = async (): Promise<number> => {
+    const [{ count }] = await app.database.db.query(
+      `SELECT count(*)::int AS count FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+    );
+    return count;
+  };
+
   it("(k) a client update that does not move its regimes does not wait for the engine's lock", async () => {
     await clearRegister(app.database);
     const world = new World(app.services);

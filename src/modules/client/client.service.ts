@@ -102,8 +102,17 @@ export class ClientService {
     return this.connection.transaction(async (manager) => {
       // FOR NO KEY UPDATE, not FOR UPDATE: a recomputation holding the engine's lock that writes a new
       // exposure of this client takes FOR KEY SHARE on this row (the foreign key), which FOR UPDATE blocks;
-      // with this transaction then waiting for the engine's lock, the two would deadlock.
-      const client = await lockClient(manager, input.id, 'for_no_key_update');
+      // with this transaction then waiting for the engine's lock, the two would deadlock. A new reference
+      // (a unique column) makes PostgreSQL take FOR UPDATE at the write anyway, so that update takes it
+      // here, before the engine's lock: after it, it would deadlock with a transaction that took FOR KEY
+      // SHARE first and then queued for the engine's lock (createContract, recordClientNotice). Such an
+      // update that also moves the regimes can still deadlock, as before, with a recomputation that adds an
+      // exposure of this client meanwhile (docs/exposure-scoring.md, "Concurrency").
+      const client = await lockClient(
+        manager,
+        input.id,
+        input.reference != null ? 'pessimistic_write' : 'for_no_key_update',
+      );
       const before = JSON.stringify(regimesOf(client));
       if (input.name != null) client.name = input.name.trim();
       if (input.sector != null) client.sector = input.sector;
