@@ -9,6 +9,7 @@ import { TestApp, dataOf, startTestApp } from '../support/app';
 import { encodeGlobalId } from '../../src/common/global-id';
 import { IncidentSpec, World, clearRegister, readExposures } from './harness';
 import { subscribe } from '../alert/subscriber';
+import { XLSX, upload, workbook } from '../register-io/support';
 import { FACTORY_ADMIN } from '../support/factories';
 import { RegulatoryRegime } from '../../src/modules/obligation/regimes';
 import { refNextDueAt } from './reference';
@@ -735,6 +736,71 @@ describe('exposures under concurrent writes', () => {
     );
     return count;
   };
+
+  it("(m) a file import moves a client's regimes while an incident update reaches that client", async () => {
+    await clearRegister(app.database);
+    const world = new World(app.services);
+    const [capita, cloud] = [await world.supplier(), await world.supplier()];
+    const exposed = await world.client();
+    await world.agreement(await world.contract(exposed, capita, OPEN), {
+      categories: ['HEALTH'],
+      dataSubjectCount: 1000,
+      dataRetainedUntil: null,
+      subprocessorIds: [],
+    });
+    await world.agreement(await world.contract(exposed, cloud, { ...OPEN, startsOn: '2023-05-01' }), {
+      categories: ['CONTACT'],
+      dataSubjectCount: 500,
+      dataRetainedUntil: null,
+      subprocessorIds: [],
+    });
+    await world.recordIncident(capita, incidentAt());
+    const { id: atCloud } = await world.recordIncident(
+      cloud,
+      incidentAt({ containedAt: new Date('2023-04-10T00:00:00Z'), status: IncidentStatus.CONTAINED }),
+    );
+    const [client]: { reference: string; name: string; sector: string; country: string }[] =
+      await app.database.db.query(`SELECT reference, name, sector, country FROM client WHERE id = $1`, [
+        exposed,
+      ]);
+    // The import locks the register's tables, not the incident's: the incident update queues for the
+    // engine's lock first, the import writes the client and queues behind it for its recomputation.
+    const file = await workbook({
+      clients: [
+        ['reference', 'name', 'sector', 'country', 'regimes'],
+        [client.reference, client.name, client.sector, client.country, 'DORA'],
+      ],
+    });
+    const holder = app.database.db.createQueryRunner();
+    await holder.connect();
+    const since = new Date();
+    let outcome: PromiseSettledResult<unknown>[] = [];
+    try {
+      await holder.startTransaction();
+      await holder.query(`SELECT pg_advisory_xact_lock($1)`, [ENGINE_LOCK_KEY]);
+      await world.untracked(async () => {
+        const first = world.updateIncident(atCloud, { containedAt: new Date('2023-06-01T00:00:00Z') });
+        await queuedForEngineLock(1);
+        const imported = upload(app, file, XLSX, '', app.adminToken, 'regimes.xlsx').then((answer) => {
+          expect(answer.status).toBe(200);
+          expect(answer.body.counts.clients.updated).toBe(1);
+        });
+        await queuedForEngineLock(2);
+        await holder.commitTransaction();
+        outcome = await Promise.allSettled([first, imported]);
+      });
+    } finally {
+      if (holder.isTransactionActive) await holder.rollbackTransaction();
+      await holder.release();
+    }
+    world.clientProfiles.set(exposed, { ...world.clientProfiles.get(exposed)!, regimes: ['DORA'] });
+    expect(
+      outcome.filter((o) => o.status === 'rejected').map((o) => String((o as PromiseRejectedResult).reason)),
+    ).toEqual([]);
+    await expectAsIfSerial(world, since);
+    const clock = await clockOf(atCloud, exposed);
+    expect(clock.stored).toEqual(clock.dora);
+  });
 
   it("(k) a client update that does not move its regimes does not wait for the engine's lock", async () => {
     await clearRegister(app.database);
