@@ -4,11 +4,12 @@
  * revision and one alert per change and no error (deadlock, unique violation) on either side.
  * Each scenario is repeated on a fresh register to give races a chance to show.
  */
-import { IncidentStatus } from '../../src/common/enums';
+import { ClientSector, IncidentStatus } from '../../src/common/enums';
 import { TestApp, dataOf, startTestApp } from '../support/app';
 import { encodeGlobalId } from '../../src/common/global-id';
 import { IncidentSpec, World, clearRegister, readExposures } from './harness';
 import { subscribe } from '../alert/subscriber';
+import { XLSX, upload, workbook } from '../register-io/support';
 import { FACTORY_ADMIN } from '../support/factories';
 import { RegulatoryRegime } from '../../src/modules/obligation/regimes';
 import { refNextDueAt } from './reference';
@@ -507,5 +508,329 @@ describe('exposures under concurrent writes', () => {
     expect(sub.alerts.map((a) => a.id)).toEqual(expected);
     await sub.dispose();
     expect(first.exposuresChanged).toBe(1);
+  });
+
+  /**
+   * A client's regimes change (updateClient through GraphQL) while a recomputation that adds a new exposure
+   * for that client is under way, made deterministic: a test connection holds the engine's lock, `writer`
+   * queues for it first, the client update second, then the lock is let go. The writer's new exposure has
+   * a clock computed from the regimes before (the update has not committed), and the update's refresh
+   * must still reach it: the stored clock of every exposure of the client follows the regimes after.
+   */
+  async function regimesChangeBehind(
+    world: World,
+    exposed: string,
+    writer: () => Promise<unknown>,
+    // What moves the client's regimes: set directly, or as the defaults of a new sector and country.
+    change: { sector?: ClientSector; country?: string; regimes?: 'DORA'[] } = { regimes: ['DORA'] },
+  ): Promise<{ failures: string[]; userErrors: unknown[] }> {
+    const holder = app.database.db.createQueryRunner();
+    await holder.connect();
+    let outcome: PromiseSettledResult<unknown>[] = [];
+    let userErrors: unknown[] = [];
+    try {
+      await holder.startTransaction();
+      await holder.query(`SELECT pg_advisory_xact_lock($1)`, [ENGINE_LOCK_KEY]);
+      await world.untracked(async () => {
+        const first = writer();
+        await queuedForEngineLock(1);
+        const update = app
+          .gql(
+            app.adminToken,
+            `mutation($input: UpdateClientInput!) { updateClient(input: $input) { client { id } userErrors { code message } } }`,
+            { input: { id: encodeGlobalId('Client', exposed), ...change } },
+          )
+          .then((response) => {
+            userErrors = dataOf(response).updateClient.userErrors;
+          });
+        await queuedForEngineLock(2);
+        await holder.commitTransaction();
+        outcome = await Promise.allSettled([first, update]);
+      });
+    } finally {
+      if (holder.isTransactionActive) await holder.rollbackTransaction();
+      await holder.release();
+    }
+    world.clientProfiles.set(exposed, { ...world.clientProfiles.get(exposed)!, ...change });
+    return {
+      failures: outcome
+        .filter((o): o is PromiseRejectedResult => o.status === 'rejected')
+        .map((o) => String(o.reason)),
+      userErrors,
+    };
+  }
+  const queuedForEngineLock = async (n: number) => {
+    for (let i = 0; i < 1000 && (await locks(ENGINE_LOCK_KEY, false)) < n; i += 1)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await locks(ENGINE_LOCK_KEY, false)).toBe(n);
+  };
+  /** The stored clock of the client's exposure of `incidentId`, and what DORA and UK GDPR alone would give. */
+  async function clockOf(incidentId: string, clientId: string) {
+    const [row]: { aware_at: Date; data_aware_at: Date | null; next_due_at: Date | null }[] =
+      await app.database.db.query(
+        `SELECT aware_at, data_aware_at, next_due_at FROM exposure WHERE incident_id = $1 AND client_id = $2`,
+        [incidentId, clientId],
+      );
+    expect(row).toBeDefined();
+    const dueUnder = (regimes: ('DORA' | 'UK_GDPR')[]) =>
+      refNextDueAt({
+        regimes,
+        awareAt: row.aware_at,
+        dataAwareAt: row.data_aware_at,
+        highRiskSince: null,
+        triggers: {},
+        decisions: {},
+      });
+    return { stored: row.next_due_at, dora: dueUnder(['DORA']), ukGdpr: dueUnder(['UK_GDPR']) };
+  }
+
+  it("(h) a client's regimes change while an agreement change adds its exposure to an open incident", async () => {
+    await clearRegister(app.database);
+    const world = new World(app.services);
+    const [capita, cloud] = [await world.supplier(), await world.supplier()];
+    // A UK council (UK GDPR by default), already exposed to an incident at Capita, so its update has
+    // clocks to refresh; the agreement change makes it newly exposed to the open incident at the cloud.
+    const exposed = await world.client();
+    const agreement = await world.agreement(await world.contract(exposed, capita, OPEN), {
+      categories: ['HEALTH'],
+      dataSubjectCount: 1000,
+      dataRetainedUntil: null,
+      subprocessorIds: [],
+    });
+    await world.recordIncident(capita, incidentAt());
+    const { id: atCloud } = await world.recordIncident(cloud, incidentAt());
+    const since = new Date();
+    const { failures, userErrors } = await regimesChangeBehind(world, exposed, () =>
+      world.updateAgreement(agreement, { subprocessorIds: [cloud] }),
+    );
+    // Before the fix: a deadlock (the client row held FOR UPDATE while the update waited for the engine's
+    // lock, and the agreement change, holding that lock, needed FOR KEY SHARE on it for the new exposure).
+    expect(failures).toEqual([]);
+    expect(userErrors).toEqual([]);
+    await expectAsIfSerial(world, since);
+    const clock = await clockOf(atCloud, exposed);
+    expect(clock.stored).toEqual(clock.dora);
+    expect(clock.dora).not.toEqual(clock.ukGdpr);
+  });
+
+  it("(i) a client's sector and country change while an incident update reaches that client", async () => {
+    await clearRegister(app.database);
+    const world = new World(app.services);
+    const [capita, cloud] = [await world.supplier(), await world.supplier()];
+    const exposed = await world.client();
+    await world.agreement(await world.contract(exposed, capita, OPEN), {
+      categories: ['HEALTH'],
+      dataSubjectCount: 1000,
+      dataRetainedUntil: null,
+      subprocessorIds: [],
+    });
+    // The contract at the cloud starts after the incident was contained: not exposed, until the update
+    // moves containment later.
+    await world.agreement(await world.contract(exposed, cloud, { ...OPEN, startsOn: '2023-05-01' }), {
+      categories: ['CONTACT'],
+      dataSubjectCount: 500,
+      dataRetainedUntil: null,
+      subprocessorIds: [],
+    });
+    await world.recordIncident(capita, incidentAt());
+    const { id: atCloud } = await world.recordIncident(
+      cloud,
+      incidentAt({ containedAt: new Date('2023-04-10T00:00:00Z'), status: IncidentStatus.CONTAINED }),
+    );
+    expect(
+      await readExposures(app.database.db).then((rows) => rows.filter((r) => r.incidentId === atCloud)),
+    ).toEqual([]);
+    const since = new Date();
+    // The council becomes an Irish bank: EU GDPR and DORA by default, from its sector and country.
+    const { failures, userErrors } = await regimesChangeBehind(
+      world,
+      exposed,
+      () => world.updateIncident(atCloud, { containedAt: new Date('2023-06-01T00:00:00Z') }),
+      { sector: ClientSector.FINANCIAL_SERVICES, country: 'IE' },
+    );
+    expect(failures).toEqual([]);
+    expect(userErrors).toEqual([]);
+    await expectAsIfSerial(world, since);
+    const clock = await clockOf(atCloud, exposed);
+    expect(clock.stored).toEqual(clock.dora);
+  });
+
+  it("(j) a client's regimes change while a new incident reaching it ends under the engine's lock", async () => {
+    await clearRegister(app.database);
+    const world = new World(app.services);
+    const [capita, cloud] = [await world.supplier(), await world.supplier()];
+    const exposed = await world.client();
+    await world.agreement(await world.contract(exposed, capita, OPEN), {
+      categories: ['HEALTH'],
+      dataSubjectCount: 1000,
+      dataRetainedUntil: null,
+      subprocessorIds: [],
+    });
+    await world.contract(exposed, cloud, OPEN);
+    await world.recordIncident(capita, incidentAt());
+    const since = new Date();
+    let atCloud = '';
+    // recordIncident writes its rows without the lock and queues for it at the end of that statement.
+    const { failures, userErrors } = await regimesChangeBehind(world, exposed, async () => {
+      atCloud = (await world.recordIncident(cloud, incidentAt())).id;
+    });
+    expect(failures).toEqual([]);
+    expect(userErrors).toEqual([]);
+    await expectAsIfSerial(world, since);
+    const clock = await clockOf(atCloud, exposed);
+    expect(clock.stored).toEqual(clock.dora);
+  });
+
+  it("(l) a client's reference and regimes change while a contract for it is created", async () => {
+    await clearRegister(app.database);
+    const world = new World(app.services);
+    const capita = await world.supplier();
+    const exposed = await world.client();
+    await world.contract(exposed, capita, OPEN);
+    await world.recordIncident(capita, incidentAt());
+    const holder = app.database.db.createQueryRunner();
+    await holder.connect();
+    const since = new Date();
+    let outcome: PromiseSettledResult<unknown>[] = [];
+    try {
+      await holder.startTransaction();
+      await holder.query(`SELECT pg_advisory_xact_lock($1)`, [ENGINE_LOCK_KEY]);
+      await world.untracked(async () => {
+        const update = app
+          .gql(
+            app.adminToken,
+            `mutation($input: UpdateClientInput!) { updateClient(input: $input) { client { reference } userErrors { code } } }`,
+            { input: { id: encodeGlobalId('Client', exposed), reference: 'NEW-REF', regimes: ['DORA'] } },
+          )
+          .then((response) =>
+            expect(dataOf(response).updateClient).toEqual({
+              client: { reference: 'NEW-REF' },
+              userErrors: [],
+            }),
+          );
+        await queuedForEngineLock(1);
+        // The contract's foreign key takes FOR KEY SHARE on the client; a new reference takes FOR UPDATE
+        // on it. Taken before the engine's lock, the contract waits for the update; taken after, with the
+        // contract then queued for the engine's lock behind the update, the two deadlocked.
+        const created = world.contract(exposed, capita, { ...OPEN, criticality: 'CRITICAL' });
+        for (let i = 0; i < 1000 && (await waitingOnLocks()) < 2; i += 1)
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        expect(await waitingOnLocks()).toBe(2);
+        await holder.commitTransaction();
+        outcome = await Promise.allSettled([update, created]);
+      });
+    } finally {
+      if (holder.isTransactionActive) await holder.rollbackTransaction();
+      await holder.release();
+    }
+    world.clientProfiles.set(exposed, { ...world.clientProfiles.get(exposed)!, regimes: ['DORA'] });
+    expect(
+      outcome.filter((o) => o.status === 'rejected').map((o) => String((o as PromiseRejectedResult).reason)),
+    ).toEqual([]);
+    await expectAsIfSerial(world, since);
+  });
+  /** Backends of this test's database waiting for a lock (advisory, row or transaction). */
+  const waitingOnLocks = async (): Promise<number> => {
+    const [{ count }] = await app.database.db.query(
+      `SELECT count(*)::int AS count FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+    );
+    return count;
+  };
+
+  it("(m) a file import moves a client's regimes while an incident update reaches that client", async () => {
+    await clearRegister(app.database);
+    const world = new World(app.services);
+    const [capita, cloud] = [await world.supplier(), await world.supplier()];
+    const exposed = await world.client();
+    await world.agreement(await world.contract(exposed, capita, OPEN), {
+      categories: ['HEALTH'],
+      dataSubjectCount: 1000,
+      dataRetainedUntil: null,
+      subprocessorIds: [],
+    });
+    await world.agreement(await world.contract(exposed, cloud, { ...OPEN, startsOn: '2023-05-01' }), {
+      categories: ['CONTACT'],
+      dataSubjectCount: 500,
+      dataRetainedUntil: null,
+      subprocessorIds: [],
+    });
+    await world.recordIncident(capita, incidentAt());
+    const { id: atCloud } = await world.recordIncident(
+      cloud,
+      incidentAt({ containedAt: new Date('2023-04-10T00:00:00Z'), status: IncidentStatus.CONTAINED }),
+    );
+    const [client]: { reference: string; name: string; sector: string; country: string }[] =
+      await app.database.db.query(`SELECT reference, name, sector, country FROM client WHERE id = $1`, [
+        exposed,
+      ]);
+    // The import locks the register's tables, not the incident's: the incident update queues for the
+    // engine's lock first, the import writes the client and queues behind it for its recomputation.
+    const file = await workbook({
+      clients: [
+        ['reference', 'name', 'sector', 'country', 'regimes'],
+        [client.reference, client.name, client.sector, client.country, 'DORA'],
+      ],
+    });
+    const holder = app.database.db.createQueryRunner();
+    await holder.connect();
+    const since = new Date();
+    let outcome: PromiseSettledResult<unknown>[] = [];
+    try {
+      await holder.startTransaction();
+      await holder.query(`SELECT pg_advisory_xact_lock($1)`, [ENGINE_LOCK_KEY]);
+      await world.untracked(async () => {
+        const first = world.updateIncident(atCloud, { containedAt: new Date('2023-06-01T00:00:00Z') });
+        await queuedForEngineLock(1);
+        const imported = upload(app, file, XLSX, '', app.adminToken, 'regimes.xlsx').then((answer) => {
+          expect(answer.status).toBe(200);
+          expect(answer.body.counts.clients.updated).toBe(1);
+        });
+        await queuedForEngineLock(2);
+        await holder.commitTransaction();
+        outcome = await Promise.allSettled([first, imported]);
+      });
+    } finally {
+      if (holder.isTransactionActive) await holder.rollbackTransaction();
+      await holder.release();
+    }
+    world.clientProfiles.set(exposed, { ...world.clientProfiles.get(exposed)!, regimes: ['DORA'] });
+    expect(
+      outcome.filter((o) => o.status === 'rejected').map((o) => String((o as PromiseRejectedResult).reason)),
+    ).toEqual([]);
+    await expectAsIfSerial(world, since);
+    const clock = await clockOf(atCloud, exposed);
+    expect(clock.stored).toEqual(clock.dora);
+  });
+
+  it("(k) a client update that does not move its regimes does not wait for the engine's lock", async () => {
+    await clearRegister(app.database);
+    const world = new World(app.services);
+    const capita = await world.supplier();
+    const exposed = await world.client();
+    await world.agreement(await world.contract(exposed, capita, OPEN), {
+      categories: ['HEALTH'],
+      dataSubjectCount: 1000,
+      dataRetainedUntil: null,
+      subprocessorIds: [],
+    });
+    await world.recordIncident(capita, incidentAt());
+    const holder = app.database.db.createQueryRunner();
+    await holder.connect();
+    try {
+      await holder.startTransaction();
+      await holder.query(`SELECT pg_advisory_xact_lock($1)`, [ENGINE_LOCK_KEY]);
+      // A new name, and the regimes its sector and country give anyway (UK GDPR for a UK council): the
+      // clocks cannot move, so it commits while another transaction holds the lock.
+      const response = await app.gql(
+        app.adminToken,
+        `mutation($input: UpdateClientInput!) { updateClient(input: $input) { client { name } userErrors { code } } }`,
+        { input: { id: encodeGlobalId('Client', exposed), name: 'Renamed council', regimes: ['UK_GDPR'] } },
+      );
+      expect(dataOf(response).updateClient).toEqual({ client: { name: 'Renamed council' }, userErrors: [] });
+      expect(await locks(ENGINE_LOCK_KEY, false)).toBe(0);
+    } finally {
+      if (holder.isTransactionActive) await holder.rollbackTransaction();
+      await holder.release();
+    }
   });
 });

@@ -8,6 +8,7 @@ import { UserErrorCode, UserInputProblem, userError } from '../../common/user-er
 import { assertValid, assertValidFilter } from '../../common/validation';
 import { ClientEntity } from './client.entity';
 import { refreshObligationClocks, regimesOf } from '../obligation/obligation.clock';
+import { lockExposureWrites } from '../exposure/exposure.lock';
 import { ClientFilter, CreateClientInput, RemoveClientInput, UpdateClientInput } from './client.inputs';
 
 export const CLIENT_CONSTRAINTS: ConstraintMessages = {
@@ -99,16 +100,35 @@ export class ClientService {
     requireRole(viewer, 'admin');
     await assertValid(input);
     return this.connection.transaction(async (manager) => {
-      const client = await lockClient(manager, input.id);
+      // FOR NO KEY UPDATE, not FOR UPDATE: a recomputation holding the engine's lock that writes a new
+      // exposure of this client takes FOR KEY SHARE on this row (the foreign key), which FOR UPDATE blocks;
+      // with this transaction then waiting for the engine's lock, the two would deadlock. A new reference
+      // (a unique column) makes PostgreSQL take FOR UPDATE at the write anyway, so that update takes it
+      // here, before the engine's lock: after it, it would deadlock with a transaction that took FOR KEY
+      // SHARE first and then queued for the engine's lock (createContract, recordClientNotice). Such an
+      // update that also moves the regimes can still deadlock, as before, with a recomputation that adds an
+      // exposure of this client meanwhile (docs/exposure-scoring.md, "Concurrency").
+      const client = await lockClient(
+        manager,
+        input.id,
+        input.reference != null ? 'pessimistic_write' : 'for_no_key_update',
+      );
       const before = JSON.stringify(regimesOf(client));
       if (input.name != null) client.name = input.name.trim();
       if (input.sector != null) client.sector = input.sector;
       if (input.reference != null) client.reference = input.reference;
       if (input.country != null) client.country = input.country;
       if (input.regimes != null) client.regimes = input.regimes.length ? [...new Set(input.regimes)] : null;
+      // The regimes (as set, or from the sector and country) decide which clocks run: the client's
+      // exposures' stored clocks follow. Under the engine's lock, taken before the write and before the
+      // exposures are read: a recomputation that computed clocks from the regimes before (this update not
+      // committed yet) has committed by then, so its exposures, new ones too, are read and refreshed here;
+      // one that comes later reads the regimes after. recordNewIncident, which writes its rows before it
+      // takes the lock, checks its clients' regimes once it holds it (clients_moved).
+      const clocksMove = JSON.stringify(regimesOf(client)) !== before;
+      if (clocksMove) await lockExposureWrites(manager);
       const saved = await manager.save(client);
-      // The regimes decide which clocks run: the client's exposures' stored clocks follow.
-      if (JSON.stringify(regimesOf(client)) !== before) {
+      if (clocksMove) {
         const exposures: { id: string }[] = await manager.query(
           `SELECT id FROM exposure WHERE client_id = $1`,
           [client.id],
@@ -117,6 +137,7 @@ export class ClientService {
           manager,
           exposures.map((e) => e.id),
           new Date(),
+          { locked: true },
         );
       }
       return saved;
@@ -155,9 +176,17 @@ export class ClientService {
   }
 }
 
-function lockClient(manager: EntityManager, globalId: string): Promise<ClientEntity> {
-  return lockForUpdate(manager, ClientEntity, 'Client', globalId, {
-    field: ['input', 'id'],
-    message: 'No client has this ID',
-  });
+function lockClient(
+  manager: EntityManager,
+  globalId: string,
+  mode: 'pessimistic_write' | 'for_no_key_update' = 'pessimistic_write',
+): Promise<ClientEntity> {
+  return lockForUpdate(
+    manager,
+    ClientEntity,
+    'Client',
+    globalId,
+    { field: ['input', 'id'], message: 'No client has this ID' },
+    mode,
+  );
 }

@@ -9,7 +9,9 @@ import { EntityManager } from 'typeorm';
  * their clients under it (ExposureInputChangeEntity). The one long computation, recording an incident at
  * a large supplier, takes it only after writing its exposures and revisions
  * (ExposureEngine.recordNewIncident), so a write for a client the incident does not reach never waits
- * for that computation, only for its short end (alerts, commit).
+ * for that computation, only for its short end (alerts, commit). A change to a client's regimes reads the
+ * exposures whose clocks it refreshes only under it (ClientService.update), so a recomputation that
+ * computed clocks from the regimes before has committed by then.
  */
 export const EXPOSURE_LOCK_KEY = 7_331_001;
 
