@@ -410,20 +410,24 @@ class StatementWriter {
     return `n${this.aliases}`;
   }
 
-  /** json_build_array of the row aliased `alias`: its columns, then each object, then each page (and count). */
-  node(plan: NodePlan, alias: string): string {
+  /**
+   * json_build_array of the row aliased `alias`: its columns, then each object, then each page (and count).
+   * Each object is a LEFT JOIN (pushed onto `joins`, for the FROM clause of `alias`'s row) rather than a
+   * correlated subquery: the same index lookup by primary key, without a subplan started per row (as
+   * PostGraphile does; docs/performance.md). A miss (not visible, or gone) is a null object, as before.
+   */
+  node(plan: NodePlan, alias: string, joins: string[]): string {
     const parts = plan.columns.map(
       (column) => `${alias}."${column.databaseName}"${asJson(column) ? '' : '::text'}`,
     );
     for (const object of plan.objects) {
       const child = this.alias();
-      const where = [
+      const on = [
         `${child}.id = ${alias}.${object.relation.foreignKey}`,
         ...object.relation.visibility(this.viewer, this.params, child),
       ];
-      parts.push(
-        `(SELECT ${this.node(object.node, child)} FROM ${ENTITIES[object.node.type].table} ${child} WHERE ${where.join(' AND ')})`,
-      );
+      joins.push(`LEFT JOIN ${ENTITIES[object.node.type].table} ${child} ON ${on.join(' AND ')}`);
+      parts.push(`CASE WHEN ${child}.id IS NULL THEN NULL ELSE ${this.node(object.node, child, joins)} END`);
     }
     for (const page of plan.pages) {
       parts.push(this.page(page, `${alias}.id`));
@@ -435,8 +439,10 @@ class StatementWriter {
   /** A page of `parentId`'s rows, in order: array(… ORDER BY … LIMIT) keeps it without sorting in an aggregate. */
   page(page: PagePlan, parentId: string): string {
     const alias = this.alias();
-    return `to_json(array(SELECT ${this.node(page.node, alias)}
-      FROM ${ENTITIES[page.node.type].table} ${alias} WHERE ${this.pageWhere(page, alias, parentId).join(' AND ')}
+    const joins: string[] = [];
+    const node = this.node(page.node, alias, joins);
+    return `to_json(array(SELECT ${node}
+      FROM ${ENTITIES[page.node.type].table} ${alias} ${joins.join(' ')} WHERE ${this.pageWhere(page, alias, parentId).join(' AND ')}
       ORDER BY ${this.orderBy(page, alias)} LIMIT ${page.first + (page.readsNext ? 1 : 0)}))`;
   }
 
@@ -592,7 +598,9 @@ async function readRoot(db: DataSource, viewer: Viewer, plan: NodePlan, id: stri
     `${alias}.id = ${writer.params.param(id)}::uuid`,
     ...ROOTS[plan.type]!(viewer, writer.params, alias),
   ];
-  const text = `SELECT ${writer.node(plan, alias)} AS __node FROM ${ENTITIES[plan.type].table} ${alias} WHERE ${where.join(' AND ')}`;
+  const joins: string[] = [];
+  const node = writer.node(plan, alias, joins);
+  const text = `SELECT ${node} AS __node FROM ${ENTITIES[plan.type].table} ${alias} ${joins.join(' ')} WHERE ${where.join(' AND ')}`;
   const rows: { __node: unknown[] }[] = await db.query(preparedStatement(text), writer.params.values);
   return rows.length > 0 ? readNode(plan, rows[0].__node) : null;
 }
