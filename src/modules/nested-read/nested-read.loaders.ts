@@ -32,7 +32,8 @@ import { PLANNED, PlannedFields } from './nested-read.planned';
  * looks, before it reads its page, at what the query selects below it: the objects (exposure.client,
  * contract.supplier, contract.client, incident.supplier) and connections of these same kinds, to any depth.
  * All of it becomes one statement, each page an array of JSON arrays of the row's values, each object a
- * correlated subquery by primary key, reading only the columns the selected fields need. What it reads is
+ * LEFT JOIN by primary key, reading only the columns the selected fields need. Query.node on an incident
+ * with such a selection reads the incident itself in the same statement (ROOTS). What it reads is
  * attached to the rows it belongs to (under PLANNED, by response key): each planned field of a planned row
  * is answered from there at once (nested-read.planned.ts), with no loader, promise or resolver of its own.
  * The rows are made for this one plan, so a field selected differently elsewhere in the query never sees them.
