@@ -158,7 +158,7 @@ describe('Nested reads planned into one statement', () => {
     [20, 5],
     [100, 10],
   ])(
-    'incident → exposures(first: %d) → client → contracts(first: %d) → supplier: 2 statements, the same answer',
+    'incident → exposures(first: %d) → client → contracts(first: %d) → supplier: 1 statement, the same answer',
     async (first, contracts) => {
       const {
         statements,
@@ -170,7 +170,8 @@ describe('Nested reads planned into one statement', () => {
         first,
         contracts,
       });
-      expect(statements).toBe(2);
+      // The incident itself is read in the same statement as everything below it.
+      expect(statements).toBe(1);
       expect(levelStatements).toBe(5);
       expect(a).toEqual(b);
       expect(a.node.exposures.edges.length).toBeGreaterThan(0);
@@ -213,8 +214,11 @@ describe('Nested reads planned into one statement', () => {
         'exposures(first: 6) { edges { node { client { contracts(first: 3) { edges { node { supplier { FIELD } } } } } } } }',
       ],
       ['Supplier', 'supplier { FIELD } exposures(first: 1) { edges { node { client { name } } } }'],
+      // The incident itself, read in the same statement as what is planned below it.
+      ['Incident', 'FIELD below: exposures(first: 2) { edges { node { score } } }'],
     ];
     let compared = 0;
+    let incidentFields = 0;
     for (const [typeName, place] of places) {
       const type = schema.getType(typeName);
       if (!isObjectType(type)) throw new Error(`${typeName} is not an object type`);
@@ -227,9 +231,51 @@ describe('Nested reads planned into one statement', () => {
         });
         expect({ selection, answer: a }).toEqual({ selection, answer: b });
         compared += 1;
+        if (typeName === 'Incident') incidentFields += 1;
       }
     }
     expect(compared).toBeGreaterThan(60);
+    expect(incidentFields).toBeGreaterThan(10);
+  });
+
+  it('node(id:) of an incident: the fragments that apply to it, its visibility, objects alone (one statement)', async () => {
+    const id = encodeGlobalId('Incident', incidentId);
+    const query = `query($id: ID!) { node(id: $id) { __typename id ...N
+      ... on Supplier { name contracts(first: 2) { edges { node { reference } } } }
+      ... on Incident { title supplier { name tier } ...I } } }
+      fragment N on Node { ... on Incident { status exposures(first: 3) { totalCount edges { node { score } } } } }
+      fragment I on Incident { detectedAt shareOfDataAffected dataCategoriesAffected exposureMapUrl }`;
+    const wide = await both(planned.adminToken, query, { id });
+    expect(wide.planned).toEqual(wide.old);
+    expect(wide.planned.node.__typename).toBe('Incident');
+    expect(wide.planned.node.exposures.edges.length).toBe(3);
+    expect(wide.statements).toBe(1);
+    const objectOnly = await both(
+      planned.adminToken,
+      `query($id: ID!) { node(id: $id) { ... on Incident { title supplier { name } } } }`,
+      {
+        id,
+      },
+    );
+    expect(objectOnly.planned).toEqual(objectOnly.old);
+    expect(objectOnly.planned.node.supplier.name).toEqual(expect.any(String));
+    expect(objectOnly.statements).toBe(1);
+    // A client the incident did not expose sees no incident at all, planned or not.
+    const { id: unexposed } = await createClient(planned.services, { name: 'Client not exposed' });
+    const hidden = await both(await planned.clientToken(unexposed), NESTED_READ, {
+      id,
+      first: 10,
+      contracts: 2,
+    });
+    expect(hidden.planned).toEqual({ node: null });
+    expect(hidden.old).toEqual({ node: null });
+    const unknown = await both(planned.adminToken, NESTED_READ, {
+      id: encodeGlobalId('Incident', '00000000-0000-4000-8000-000000000000'),
+      first: 10,
+      contracts: 2,
+    });
+    expect(unknown.planned).toEqual({ node: null });
+    expect(unknown.old).toEqual({ node: null });
   });
 
   it('a client token sees only its own rows, exactly as through the loaders', async () => {

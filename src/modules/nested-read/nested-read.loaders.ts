@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { FieldNode, GraphQLResolveInfo, getNamedType, isObjectType } from 'graphql';
+import { FieldNode, GraphQLResolveInfo, Kind, SelectionSetNode, getNamedType, isObjectType } from 'graphql';
 import { getArgumentValues } from 'graphql/execution/values';
 import { types } from 'pg';
 import { DataSource } from 'typeorm';
@@ -21,6 +21,7 @@ import {
   plainFilter,
 } from '../exposure/exposure.loaders';
 import { IncidentEntity } from '../incident/incident.entity';
+import { incidentVisibility } from '../incident/incident.loaders';
 import { SupplierEntity } from '../supplier/supplier.entity';
 import { PLANNED, PlannedFields } from './nested-read.planned';
 
@@ -31,7 +32,8 @@ import { PLANNED, PlannedFields } from './nested-read.planned';
  * looks, before it reads its page, at what the query selects below it: the objects (exposure.client,
  * contract.supplier, contract.client, incident.supplier) and connections of these same kinds, to any depth.
  * All of it becomes one statement, each page an array of JSON arrays of the row's values, each object a
- * correlated subquery by primary key, reading only the columns the selected fields need. What it reads is
+ * LEFT JOIN by primary key, reading only the columns the selected fields need. Query.node on an incident
+ * with such a selection reads the incident itself in the same statement (ROOTS). What it reads is
  * attached to the rows it belongs to (under PLANNED, by response key): each planned field of a planned row
  * is answered from there at once (nested-read.planned.ts), with no loader, promise or resolver of its own.
  * The rows are made for this one plan, so a field selected differently elsewhere in the query never sees them.
@@ -178,17 +180,44 @@ interface PlanContext {
   db: DataSource;
 }
 
-/** Fields selected on an object, grouped by response name (what GraphQL merges into one field). */
-function groupedFields(fieldNodes: readonly FieldNode[], context: PlanContext): Map<string, FieldNode[]> {
+/** Fields grouped by response name (what GraphQL merges into one field). */
+function groupByKey(fields: readonly FieldNode[]): Map<string, FieldNode[]> {
   const groups = new Map<string, FieldNode[]>();
-  for (const node of fieldNodes)
-    for (const field of fieldsOf(node.selectionSet, context.info)) {
-      const key = field.alias?.value ?? field.name.value;
-      const group = groups.get(key);
-      if (group) group.push(field);
-      else groups.set(key, [field]);
-    }
+  for (const field of fields) {
+    const key = field.alias?.value ?? field.name.value;
+    const group = groups.get(key);
+    if (group) group.push(field);
+    else groups.set(key, [field]);
+  }
   return groups;
+}
+
+/** Fields selected on an object, grouped by response name. */
+const groupedFields = (fieldNodes: readonly FieldNode[], context: PlanContext) =>
+  groupByKey(fieldNodes.flatMap((node) => fieldsOf(node.selectionSet, context.info)));
+
+/**
+ * The fields a selection on an interface (Query.node) selects on one of its types: its own fields and those
+ * of the fragments whose type condition is that type or one of the given interfaces (or has none).
+ */
+function fieldsOn(
+  selectionSet: SelectionSetNode | undefined,
+  typeNames: readonly string[],
+  context: PlanContext,
+  into: FieldNode[] = [],
+): FieldNode[] {
+  for (const selection of selectionSet?.selections ?? []) {
+    if (selection.kind === Kind.FIELD) {
+      into.push(selection);
+      continue;
+    }
+    const fragment =
+      selection.kind === Kind.INLINE_FRAGMENT ? selection : context.info.fragments[selection.name.value];
+    const condition = fragment?.typeCondition?.name.value;
+    if (fragment && (condition === undefined || typeNames.includes(condition)))
+      fieldsOn(fragment.selectionSet, typeNames, context, into);
+  }
+  return into;
 }
 
 /** JSON gives these as pg's parsers would; the rest is sent as text and parsed by pg's parser. */
@@ -251,8 +280,17 @@ function planNode(
   also: readonly string[],
   context: PlanContext,
 ): NodePlan {
+  return planGroups(type, groupedFields(fieldNodes, context), leaveOut, also, context);
+}
+
+function planGroups(
+  type: PlannedType,
+  groups: Map<string, FieldNode[]>,
+  leaveOut: string[],
+  also: readonly string[],
+  context: PlanContext,
+): NodePlan {
   const plan: NodePlan = { type, columns: [], readers: [], objects: [], pages: [] };
-  const groups = groupedFields(fieldNodes, context);
   const planned = new Set<string>();
   for (const [key, group] of groups) {
     const name = `${type}.${group[0].name.value}`;
@@ -373,20 +411,24 @@ class StatementWriter {
     return `n${this.aliases}`;
   }
 
-  /** json_build_array of the row aliased `alias`: its columns, then each object, then each page (and count). */
-  node(plan: NodePlan, alias: string): string {
+  /**
+   * json_build_array of the row aliased `alias`: its columns, then each object, then each page (and count).
+   * Each object is a LEFT JOIN (pushed onto `joins`, for the FROM clause of `alias`'s row) rather than a
+   * correlated subquery: the same index lookup by primary key, without a subplan started per row (as
+   * PostGraphile does; docs/performance.md). A miss (not visible, or gone) is a null object, as before.
+   */
+  node(plan: NodePlan, alias: string, joins: string[]): string {
     const parts = plan.columns.map(
       (column) => `${alias}."${column.databaseName}"${asJson(column) ? '' : '::text'}`,
     );
     for (const object of plan.objects) {
       const child = this.alias();
-      const where = [
+      const on = [
         `${child}.id = ${alias}.${object.relation.foreignKey}`,
         ...object.relation.visibility(this.viewer, this.params, child),
       ];
-      parts.push(
-        `(SELECT ${this.node(object.node, child)} FROM ${ENTITIES[object.node.type].table} ${child} WHERE ${where.join(' AND ')})`,
-      );
+      joins.push(`LEFT JOIN ${ENTITIES[object.node.type].table} ${child} ON ${on.join(' AND ')}`);
+      parts.push(`CASE WHEN ${child}.id IS NULL THEN NULL ELSE ${this.node(object.node, child, joins)} END`);
     }
     for (const page of plan.pages) {
       parts.push(this.page(page, `${alias}.id`));
@@ -398,8 +440,10 @@ class StatementWriter {
   /** A page of `parentId`'s rows, in order: array(… ORDER BY … LIMIT) keeps it without sorting in an aggregate. */
   page(page: PagePlan, parentId: string): string {
     const alias = this.alias();
-    return `to_json(array(SELECT ${this.node(page.node, alias)}
-      FROM ${ENTITIES[page.node.type].table} ${alias} WHERE ${this.pageWhere(page, alias, parentId).join(' AND ')}
+    const joins: string[] = [];
+    const node = this.node(page.node, alias, joins);
+    return `to_json(array(SELECT ${node}
+      FROM ${ENTITIES[page.node.type].table} ${alias} ${joins.join(' ')} WHERE ${this.pageWhere(page, alias, parentId).join(' AND ')}
       ORDER BY ${this.orderBy(page, alias)} LIMIT ${page.first + (page.readsNext ? 1 : 0)}))`;
   }
 
@@ -522,6 +566,46 @@ async function readPlanned(
   return new Map(rows.map((row) => [row.__parent, readPage(plan, row.__page, row.__count ?? null)]));
 }
 
+/**
+ * The objects Query.node may read with what is planned below them, with the by-id loader's visibility rule.
+ * Reading the object in the same statement makes the whole nested read one statement (PostGraphile's is one
+ * too), and its only parameters are the id and the visibility's, so after PostgreSQL's five custom plans of a
+ * prepared statement its generic plan is as cheap as theirs and the statement is no longer planned at all
+ * (the parents' `unnest($1::uuid[])` of readPlanned keeps it planning each time: docs/performance.md).
+ */
+const ROOTS: Partial<Record<PlannedType, (viewer: Viewer, params: SqlParams, alias: string) => string[]>> = {
+  Incident: incidentVisibility,
+};
+
+/** null: nothing below the object is planned (the by-id loader reads it then). */
+function planRoot(
+  type: PlannedType,
+  context: PlanContext,
+  fieldNodes: readonly FieldNode[],
+): NodePlan | null {
+  const objectType = context.info.schema.getType(type);
+  if (!isObjectType(objectType)) return null;
+  const typeNames = [type, ...objectType.getInterfaces().map((i) => i.name)];
+  const fields = fieldNodes.flatMap((node) => fieldsOn(node.selectionSet, typeNames, context));
+  const plan = planGroups(type, groupByKey(fields), [], [], context);
+  return plan.objects.length > 0 || plan.pages.length > 0 ? plan : null;
+}
+
+/** The one statement for Query.node: the object by id, if visible, with everything planned below it. */
+async function readRoot(db: DataSource, viewer: Viewer, plan: NodePlan, id: string): Promise<object | null> {
+  const writer = new StatementWriter(viewer);
+  const alias = writer.alias();
+  const where = [
+    `${alias}.id = ${writer.params.param(id)}::uuid`,
+    ...ROOTS[plan.type]!(viewer, writer.params, alias),
+  ];
+  const joins: string[] = [];
+  const node = writer.node(plan, alias, joins);
+  const text = `SELECT ${node} AS __node FROM ${ENTITIES[plan.type].table} ${alias} ${joins.join(' ')} WHERE ${where.join(' AND ')}`;
+  const rows: { __node: unknown[] }[] = await db.query(preparedStatement(text), writer.params.values);
+  return rows.length > 0 ? readNode(plan, rows[0].__node) : null;
+}
+
 export type NestedReadLoaders = ReturnType<typeof createNestedReadLoaders>;
 
 const sameNodes = (a: readonly FieldNode[], b: readonly FieldNode[]) =>
@@ -582,6 +666,16 @@ export function createNestedReadLoaders(db: DataSource, viewer: Viewer, enabled 
         if (!relation || !enabled) return null;
         const plan = planOf(info, relation);
         return plan && (planned.load({ parentId, plan }) as Promise<Connection<E>>);
+      },
+      /**
+       * Called by Query.node for an object of `type` before it loads it by id: the object and everything
+       * planned below it in one statement. null when the type is not one the planner reads at the root, or
+       * when nothing below it is planned: node() loads it by id then.
+       */
+      node(info: GraphQLResolveInfo, type: string, id: string): Promise<object | null> | null {
+        if (!enabled || !(type in ROOTS)) return null;
+        const plan = planRoot(type as PlannedType, { info, db }, info.fieldNodes);
+        return plan && readRoot(db, viewer, plan, id);
       },
     },
   };

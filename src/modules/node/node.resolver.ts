@@ -1,4 +1,5 @@
-import { Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
+import { GraphQLResolveInfo } from 'graphql';
+import { Arg, Ctx, ID, Info, Query, Resolver } from 'type-graphql';
 import { Context } from '../../context';
 import { decodeGlobalId } from '../../common/global-id';
 import { Node } from '../../common/node';
@@ -13,6 +14,7 @@ export class NodeResolver {
   async node(
     @Arg('id', () => ID, { description: 'A global ID returned by this API.' }) id: string,
     @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<object | null> {
     const decoded = decodeGlobalId(id);
     if (!decoded) return null;
@@ -29,7 +31,11 @@ export class NodeResolver {
       case 'DataProcessingAgreement':
         return inRegister(await ctx.loaders.agreementById.load(decoded.id));
       case 'Incident':
-        return ctx.loaders.incidentById.load(decoded.id);
+        // With connections selected below it, the incident and all of them are one statement (modules/nested-read).
+        return (
+          ctx.loaders.nestedRead.node(info, 'Incident', decoded.id) ??
+          ctx.loaders.incidentById.load(decoded.id)
+        );
       case 'Exposure':
         return ctx.loaders.exposureById.load(decoded.id);
       case 'WebhookEndpoint':
