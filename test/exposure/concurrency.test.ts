@@ -13,6 +13,7 @@ import { XLSX, upload, workbook } from '../register-io/support';
 import { FACTORY_ADMIN } from '../support/factories';
 import { RegulatoryRegime } from '../../src/modules/obligation/regimes';
 import { refNextDueAt } from './reference';
+import { ObligationReminderJob } from '../../src/modules/obligation/obligation.reminders';
 
 const REPEATS = Number(process.env.CONCURRENCY_REPEATS ?? 12);
 
@@ -942,6 +943,49 @@ describe('exposures under concurrent writes', () => {
       [exposed],
     );
     expect(review_needed_at).toBeNull();
+  });
+
+  it("(q) a DPO's decision on an exposure while the reminders job writes its reminder", async () => {
+    await clearRegister(app.database);
+    const world = new World(app.services);
+    const capita = await world.supplier();
+    const exposed = await world.client();
+    await world.agreement(await world.contract(exposed, capita, OPEN), {
+      categories: ['HEALTH'],
+      dataSubjectCount: 1000,
+      dataRetainedUntil: null,
+      subprocessorIds: [],
+    });
+    const { id: incident } = await world.recordIncident(capita, incidentAt());
+    const exposure = await exposureIdOf(incident, exposed);
+    const job = new ObligationReminderJob(app.database.db, { intervalMs: 0 });
+    // The job queues for the engine's lock first, ticking 49 hours ahead (UK GDPR's 72 hours: DUE_SOON
+    // 24 hours before); the decision second. Before the fix the decision held the exposure FOR UPDATE
+    // while it queued, and the job's reminder alert (its foreign key: FOR KEY SHARE) waited for that row.
+    const failures = await inLockOrder(world, [
+      () => job.tick(new Date(Date.now() + 49 * 3600_000)),
+      () =>
+        decide({
+          exposureId: exposure,
+          status: 'REPORTED',
+          reportedAt: new Date().toISOString(),
+          reference: 'ICO-1',
+        }),
+    ]);
+    expect(failures).toEqual([]);
+    // The register did not change (the model, which knows no reminders, has nothing to add): the
+    // exposure's alerts are its NEW one and the job's reminder, then the decision closed the obligation.
+    const alerts = await app.database.db.query(
+      `SELECT kind, milestone FROM exposure_alert WHERE client_id = $1 ORDER BY id`,
+      [exposed],
+    );
+    expect(alerts).toEqual([
+      { kind: 'NEW', milestone: null },
+      { kind: 'DUE_SOON', milestone: 'NOTIFICATION' },
+    ]);
+    const after = await exposureAnswered(exposure);
+    expect(after.notification).toEqual({ status: 'REPORTED' });
+    expect(after.nextDueAt).toEqual(after.fromObligations);
   });
 
   it("(o) a trigger recorded on an exposure while a decision on it waits for the engine's lock", async () => {
