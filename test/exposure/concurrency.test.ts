@@ -13,6 +13,7 @@ import { XLSX, upload, workbook } from '../register-io/support';
 import { FACTORY_ADMIN } from '../support/factories';
 import { RegulatoryRegime } from '../../src/modules/obligation/regimes';
 import { refNextDueAt } from './reference';
+import { ObligationReminderJob } from '../../src/modules/obligation/obligation.reminders';
 
 const REPEATS = Number(process.env.CONCURRENCY_REPEATS ?? 12);
 
@@ -831,6 +832,273 @@ describe('exposures under concurrent writes', () => {
     } finally {
       if (holder.isTransactionActive) await holder.rollbackTransaction();
       await holder.release();
+    }
+  });
+
+  /**
+   * Starts `steps` one after the other behind the engine's lock, held by a test connection: each once the
+   * steps before it all wait for a lock (the engine's, a row's or a table's), then lets the lock go. The
+   * order in which they wait is the order in which they come out. Answers the failures (a deadlock aborts
+   * one side).
+   */
+  async function inLockOrder(world: World, steps: (() => Promise<unknown>)[]): Promise<string[]> {
+    const holder = app.database.db.createQueryRunner();
+    await holder.connect();
+    let outcome: PromiseSettledResult<unknown>[] = [];
+    try {
+      await holder.startTransaction();
+      await holder.query(`SELECT pg_advisory_xact_lock($1)`, [ENGINE_LOCK_KEY]);
+      await world.untracked(async () => {
+        const started: Promise<unknown>[] = [];
+        for (const step of steps) {
+          const running = step();
+          running.catch(() => undefined); // collected below, after the lock is let go
+          started.push(running);
+          for (let i = 0; i < 1000 && (await waitingOnLocks()) < started.length; i += 1)
+            await new Promise((resolve) => setTimeout(resolve, 10));
+          expect(await waitingOnLocks()).toBe(started.length);
+        }
+        await holder.commitTransaction();
+        outcome = await Promise.allSettled(started);
+      });
+    } finally {
+      if (holder.isTransactionActive) await holder.rollbackTransaction();
+      await holder.release();
+    }
+    return outcome
+      .filter((o): o is PromiseRejectedResult => o.status === 'rejected')
+      .map((o) => String(o.reason));
+  }
+  const DECIDE = `mutation($input: RecordNotificationDecisionInput!) {
+    recordNotificationDecision(input: $input) { exposure { id } userErrors { code message } } }`;
+  /** Through GraphQL; rejects on a GraphQL error (a deadlock) or a user error. */
+  const decide = async (input: Record<string, unknown>) =>
+    expect(
+      dataOf(await app.gql(app.adminToken, DECIDE, { input })).recordNotificationDecision.userErrors,
+    ).toEqual([]);
+  /** What the API answers for an exposure: its stored clock, and the clock its obligations give now. */
+  async function exposureAnswered(exposureId: string) {
+    const { node } = dataOf(
+      await app.gql(
+        app.adminToken,
+        `query($id: ID!) { node(id: $id) { ... on Exposure { revision nextDueAt notification { status }
+           obligations { regime milestone dueAt status } } } }`,
+        { id: exposureId },
+      ),
+    );
+    const open = (node.obligations as { dueAt: string | null; status: string }[])
+      .filter((o) => o.dueAt !== null && ['OPEN', 'DUE_SOON', 'OVERDUE'].includes(o.status))
+      .map((o) => o.dueAt!)
+      .sort();
+    return { ...node, fromObligations: open[0] ?? null };
+  }
+  const exposureIdOf = async (incidentId: string, clientId: string): Promise<string> => {
+    const [{ id }] = await app.database.db.query(
+      `SELECT id FROM exposure WHERE incident_id = $1 AND client_id = $2`,
+      [incidentId, clientId],
+    );
+    return encodeGlobalId('Exposure', id);
+  };
+
+  it("(n) a DPO's decision on an exposure while an incident update recomputes it", async () => {
+    await clearRegister(app.database);
+    const world = new World(app.services);
+    const capita = await world.supplier();
+    const exposed = await world.client();
+    await world.agreement(await world.contract(exposed, capita, OPEN), {
+      categories: ['HEALTH'],
+      dataSubjectCount: 1000,
+      dataRetainedUntil: null,
+      subprocessorIds: [],
+    });
+    const { id: incident } = await world.recordIncident(capita, incidentAt());
+    const exposure = await exposureIdOf(incident, exposed);
+    const before = await exposureAnswered(exposure);
+    expect(before.nextDueAt).not.toBeNull();
+    const since = new Date();
+    // The update queues for the engine's lock first; the decision second. Before the fix the decision
+    // locked the exposure FOR UPDATE and then queued, and the update, holding the lock, waited for that
+    // row to write its new revision: a deadlock, and the decision was refused.
+    const failures = await inLockOrder(world, [
+      () => world.updateIncident(incident, { exfiltration: 'CONFIRMED' }),
+      () =>
+        decide({
+          exposureId: exposure,
+          status: 'NOT_REQUIRED',
+          justification: 'Encrypted at rest; the key was not taken',
+        }),
+    ]);
+    expect(failures).toEqual([]);
+    // The decision changes the clock, which the model leaves out: checked against the obligations below.
+    world.clientProfiles.delete(exposed);
+    await expectAsIfSerial(world, since);
+    // As if serial in the order they queued: the recomputation's revision, then the decision on it (a
+    // decision first would have been flagged for review by the widening, and set back to ASSESSING).
+    const after = await exposureAnswered(exposure);
+    expect(after).toMatchObject({ revision: 2, notification: { status: 'NOT_REQUIRED' } });
+    expect(after.nextDueAt).toEqual(after.fromObligations);
+    expect(after.nextDueAt).not.toEqual(before.nextDueAt);
+    const [{ review_needed_at }] = await app.database.db.query(
+      `SELECT review_needed_at FROM exposure WHERE client_id = $1`,
+      [exposed],
+    );
+    expect(review_needed_at).toBeNull();
+  });
+
+  it("(q) a DPO's decision on an exposure while the reminders job writes its reminder", async () => {
+    await clearRegister(app.database);
+    const world = new World(app.services);
+    const capita = await world.supplier();
+    const exposed = await world.client();
+    await world.agreement(await world.contract(exposed, capita, OPEN), {
+      categories: ['HEALTH'],
+      dataSubjectCount: 1000,
+      dataRetainedUntil: null,
+      subprocessorIds: [],
+    });
+    const { id: incident } = await world.recordIncident(capita, incidentAt());
+    const exposure = await exposureIdOf(incident, exposed);
+    const job = new ObligationReminderJob(app.database.db, { intervalMs: 0 });
+    // The job queues for the engine's lock first, ticking 49 hours ahead (UK GDPR's 72 hours: DUE_SOON
+    // 24 hours before); the decision second. Before the fix the decision held the exposure FOR UPDATE
+    // while it queued, and the job's reminder alert (its foreign key: FOR KEY SHARE) waited for that row.
+    const failures = await inLockOrder(world, [
+      () => job.tick(new Date(Date.now() + 49 * 3600_000)),
+      () =>
+        decide({
+          exposureId: exposure,
+          status: 'REPORTED',
+          reportedAt: new Date().toISOString(),
+          reference: 'ICO-1',
+        }),
+    ]);
+    expect(failures).toEqual([]);
+    // The register did not change (the model, which knows no reminders, has nothing to add): the
+    // exposure's alerts are its NEW one and the job's reminder, then the decision closed the obligation.
+    const alerts = await app.database.db.query(
+      `SELECT kind, milestone FROM exposure_alert WHERE client_id = $1 ORDER BY id`,
+      [exposed],
+    );
+    expect(alerts).toEqual([
+      { kind: 'NEW', milestone: null },
+      { kind: 'DUE_SOON', milestone: 'NOTIFICATION' },
+    ]);
+    const after = await exposureAnswered(exposure);
+    expect(after.notification).toEqual({ status: 'REPORTED' });
+    expect(after.nextDueAt).toEqual(after.fromObligations);
+  });
+
+  it("(o) a trigger recorded on an exposure while a decision on it waits for the engine's lock", async () => {
+    await clearRegister(app.database);
+    const world = new World(app.services);
+    const capita = await world.supplier();
+    await world.client();
+    // An Irish bank: EU GDPR and DORA by default.
+    const bank = await world.client();
+    await world.agreement(await world.contract(bank, capita, OPEN), {
+      categories: ['FINANCIAL'],
+      dataSubjectCount: 1000,
+      dataRetainedUntil: null,
+      subprocessorIds: [],
+    });
+    const { id: incident } = await world.recordIncident(capita, incidentAt());
+    const exposure = await exposureIdOf(incident, bank);
+    const since = new Date();
+    // The decision queues for the engine's lock first; the trigger, whose row's foreign key takes FOR KEY
+    // SHARE on the exposure, second. The decision then locks the exposure FOR NO KEY UPDATE, which does not
+    // conflict with that: FOR UPDATE there would wait for the trigger, and the trigger for the lock.
+    const failures = await inLockOrder(world, [
+      () =>
+        decide({
+          exposureId: exposure,
+          regime: 'EU_GDPR',
+          status: 'NOT_REQUIRED',
+          justification: 'Pseudonymised account data only',
+        }),
+      async () => {
+        const response = await app.gql(
+          app.adminToken,
+          `mutation($input: RecordObligationTriggerInput!) { recordObligationTrigger(input: $input) { userErrors { code message } } }`,
+          {
+            input: {
+              exposureId: exposure,
+              regime: 'DORA',
+              triggeredAt: new Date().toISOString(),
+              reason: 'Classified as major',
+            },
+          },
+        );
+        expect(dataOf(response).recordObligationTrigger.userErrors).toEqual([]);
+      },
+    ]);
+    expect(failures).toEqual([]);
+    world.clientProfiles.delete(bank);
+    await expectAsIfSerial(world, since);
+    const after = await exposureAnswered(exposure);
+    expect(after.nextDueAt).toEqual(after.fromObligations);
+    expect(after.obligations).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ regime: 'EU_GDPR', milestone: 'NOTIFICATION', status: 'NOT_REQUIRED' }),
+        expect.objectContaining({
+          regime: 'DORA',
+          milestone: 'INITIAL_NOTIFICATION',
+          status: expect.stringMatching(/^(OPEN|DUE_SOON)$/),
+        }),
+      ]),
+    );
+  });
+
+  it("(p) a client's regimes change while a file import for another client starts", async () => {
+    await clearRegister(app.database);
+    const world = new World(app.services);
+    const capita = await world.supplier();
+    const [moving, imported] = [await world.client(), await world.client()];
+    for (const client of [moving, imported])
+      await world.agreement(await world.contract(client, capita, OPEN), {
+        categories: ['CONTACT'],
+        dataSubjectCount: 1000,
+        dataRetainedUntil: null,
+        subprocessorIds: [],
+      });
+    const { id: incident } = await world.recordIncident(capita, incidentAt());
+    const [row]: { reference: string; name: string; sector: string; country: string }[] =
+      await app.database.db.query(`SELECT reference, name, sector, country FROM client WHERE id = $1`, [
+        imported,
+      ]);
+    const file = await workbook({
+      clients: [
+        ['reference', 'name', 'sector', 'country', 'regimes'],
+        [row.reference, row.name, row.sector, row.country, 'DORA'],
+      ],
+    });
+    const since = new Date();
+    // The client update queues for the engine's lock first, the import second. The import locks the
+    // register's tables (SHARE ROW EXCLUSIVE) before its recomputation takes the engine's lock; had the
+    // update written its client row only after the engine's lock, that write (ROW EXCLUSIVE on the client
+    // table) would wait for the import, and the import for the lock: a deadlock.
+    const failures = await inLockOrder(world, [
+      async () => {
+        const response = await app.gql(
+          app.adminToken,
+          `mutation($input: UpdateClientInput!) { updateClient(input: $input) { userErrors { code message } } }`,
+          { input: { id: encodeGlobalId('Client', moving), regimes: ['DORA'] } },
+        );
+        expect(dataOf(response).updateClient.userErrors).toEqual([]);
+      },
+      () =>
+        upload(app, file, XLSX, '', app.adminToken, 'regimes.xlsx').then((answer) => {
+          if (answer.status !== 200)
+            throw new Error(`the import answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+          expect(answer.body.counts.clients.updated).toBe(1);
+        }),
+    ]);
+    for (const client of [moving, imported])
+      world.clientProfiles.set(client, { ...world.clientProfiles.get(client)!, regimes: ['DORA'] });
+    expect(failures).toEqual([]);
+    await expectAsIfSerial(world, since);
+    for (const client of [moving, imported]) {
+      const clock = await clockOf(incident, client);
+      expect(clock.stored).toEqual(clock.dora);
     }
   });
 });

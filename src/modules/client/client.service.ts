@@ -120,15 +120,17 @@ export class ClientService {
       if (input.country != null) client.country = input.country;
       if (input.regimes != null) client.regimes = input.regimes.length ? [...new Set(input.regimes)] : null;
       // The regimes (as set, or from the sector and country) decide which clocks run: the client's
-      // exposures' stored clocks follow. Under the engine's lock, taken before the write and before the
-      // exposures are read: a recomputation that computed clocks from the regimes before (this update not
-      // committed yet) has committed by then, so its exposures, new ones too, are read and refreshed here;
-      // one that comes later reads the regimes after. recordNewIncident, which writes its rows before it
-      // takes the lock, checks its clients' regimes once it holds it (clients_moved).
+      // exposures' stored clocks follow. They are read under the engine's lock: a recomputation that
+      // computed clocks from the regimes before (this update not committed yet) has committed by then, so
+      // its exposures, new ones too, are read and refreshed here; one that comes later reads the regimes
+      // after. recordNewIncident, which writes its rows before it takes the lock, checks its clients'
+      // regimes once it holds it (clients_moved). The client is written before the lock, like every
+      // register write: a file import locks the register's tables and then queues for the engine's lock,
+      // so a write to the client table after the lock would deadlock with it (test (p)).
       const clocksMove = JSON.stringify(regimesOf(client)) !== before;
-      if (clocksMove) await lockExposureWrites(manager);
       const saved = await manager.save(client);
       if (clocksMove) {
+        await lockExposureWrites(manager);
         const exposures: { id: string }[] = await manager.query(
           `SELECT id FROM exposure WHERE client_id = $1`,
           [client.id],

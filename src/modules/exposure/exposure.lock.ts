@@ -11,7 +11,9 @@ import { EntityManager } from 'typeorm';
  * (ExposureEngine.recordNewIncident), so a write for a client the incident does not reach never waits
  * for that computation, only for its short end (alerts, commit). A change to a client's regimes reads the
  * exposures whose clocks it refreshes only under it (ClientService.update), so a recomputation that
- * computed clocks from the regimes before has committed by then.
+ * computed clocks from the regimes before has committed by then. Lock order: the register rows and tables
+ * a writer changes first (written then, never after), then this lock, then the exposure rows it changes
+ * (ExposureService.recordDecision); docs/exposure-scoring.md, "Concurrency".
  */
 export const EXPOSURE_LOCK_KEY = 7_331_001;
 

@@ -14,6 +14,7 @@ import {
 } from './exposure.inputs';
 import { ObligationMilestone, REGIMES, RegulatoryRegime } from '../obligation/regimes';
 import { refreshObligationClocks } from '../obligation/obligation.clock';
+import { lockExposureWrites } from './exposure.lock';
 import {
   EXPOSURE_OPTIONAL_COLUMNS,
   exposureOrder,
@@ -178,8 +179,14 @@ export class ExposureService {
     const art33 = regime === RegulatoryRegime.UK_GDPR && milestone === ObligationMilestone.NOTIFICATION;
     return this.connection.transaction(async (manager) => {
       const id = decodeIdOf('Exposure', input.exposureId);
+      // The engine's lock first, then the row: a recomputation holding the lock writes this exposure (a
+      // revision, a review flag, its clock), so a row lock taken before it would deadlock with it. Held to
+      // commit, it also orders the decision with the engine's reads of notification_status and with the
+      // clocks (refreshed below). FOR NO KEY UPDATE, not FOR UPDATE: a trigger recorded meanwhile takes
+      // FOR KEY SHARE on this row (its foreign key) before it queues for the lock (test (o)).
+      if (id) await lockExposureWrites(manager);
       const exposure = id
-        ? await manager.findOne(ExposureEntity, { where: { id }, lock: { mode: 'pessimistic_write' } })
+        ? await manager.findOne(ExposureEntity, { where: { id }, lock: { mode: 'for_no_key_update' } })
         : null;
       // Another client's exposure answers exactly like a missing one.
       if (!exposure || (viewer.role === 'client' && exposure.clientId !== viewer.clientId)) {
@@ -222,7 +229,7 @@ export class ExposureService {
         ],
       );
       // A decision opens, closes or starts obligations (MET starts the next milestone): the stored clock follows.
-      await refreshObligationClocks(manager, [exposure.id], new Date());
+      await refreshObligationClocks(manager, [exposure.id], new Date(), { locked: true });
       const [{ next_due_at: nextDue, next_reminder_at: nextReminder }] = await manager.query(
         `SELECT next_due_at, next_reminder_at FROM exposure WHERE id = $1`,
         [exposure.id],
