@@ -429,14 +429,23 @@ function stageTableOf(incidentId: string): string {
 }
 
 /**
- * recordIncident's first statement: the engine's room for sorts, and the newest register mark
+ * The engine's settings, for the caller's transaction only: room in memory for its big sorts, and no JIT
+ * compilation. The engine's statements are large (hundreds of expressions) and their estimated costs pass
+ * jit_above_cost at the register's size, so PostgreSQL compiled them before every run: 0.5 to 1.7 s of JIT
+ * (EXPLAIN ANALYZE's "JIT: Timing … Total") for a statement that runs in well under a second without it, on
+ * 9,000 rows as on one client's few (docs/performance.md, 2026-12-03).
+ */
+const ENGINE_SETTINGS = `set_config('work_mem', '64MB', true), set_config('jit', 'off', true)`;
+
+/**
+ * recordIncident's first statement: the engine's settings, and the newest register mark
  * (exposure_input_change) committed before the computation's snapshot, which the statement under the lock
  * compares with. Read before the computation starts, so every register write that commits after the
  * computation's snapshot has a later mark (marks are drawn under the engine's lock, in commit order); one
  * that commits in between is merely recomputed again under the lock, finding nothing to change.
  */
 const RECORD_START_SQL = `
-SELECT set_config('work_mem', '64MB', true), (SELECT coalesce(max(seq), 0) FROM exposure_input_change)::text AS marks_seen`;
+SELECT ${ENGINE_SETTINGS}, (SELECT coalesce(max(seq), 0) FROM exposure_input_change)::text AS marks_seen`;
 
 /**
  * recordIncident's computation, without the engine's lock: ENGINE_SQL's computation and comparison for one
@@ -550,11 +559,11 @@ FROM computed
 ORDER BY score DESC, client_id DESC
 `;
 
-/** Takes the engine's lock, and gives its big sorts room in memory for this transaction only. */
-const LOCK_SQL = `SELECT pg_advisory_xact_lock($1), set_config('work_mem', '64MB', true)`;
+/** Takes the engine's lock, with the engine's settings (ENGINE_SETTINGS) for this transaction only. */
+const LOCK_SQL = `SELECT pg_advisory_xact_lock($1), ${ENGINE_SETTINGS}`;
 
-/** A simulation's transaction: it writes nothing (PostgreSQL refuses any write), with the engine's room for sorts. */
-const READ_ONLY_SQL = `SELECT set_config('transaction_read_only', 'on', true), set_config('work_mem', '64MB', true)`;
+/** A simulation's transaction: it writes nothing (PostgreSQL refuses any write), with the engine's settings. */
+const READ_ONLY_SQL = `SELECT set_config('transaction_read_only', 'on', true), ${ENGINE_SETTINGS}`;
 
 /** The facts of an incident that is not recorded, as the engine reads them (the incident table's columns). */
 export interface SimulatedIncidentFacts {
