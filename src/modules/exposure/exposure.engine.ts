@@ -96,19 +96,26 @@ reach AS (
 -- chain through the contract's own supplier again is not used: that supplier then reaches S itself, by a
 -- shorter route covering everything).
 -- Each route carries the columns of its contract that holdings reads, so holdings need not look it up again.
+-- The planner cannot see how many suppliers reach S (it guesses 10,100 rows for reach; usually there are a
+-- handful), so each branch starts from an index with reach's nodes as an array (= ANY, a scan of just those
+-- suppliers' contracts, or sub-processor links), and the agreement branch looks each agreement and its
+-- contract up by key (OFFSET 0 keeps those lookups per row): with the guess, it hashed every agreement and
+-- contract of the register to find, mostly, none.
 routes AS (
   SELECT r.incident_id, c.id AS contract_id, NULL::uuid AS agreement_id, r.path_text, r.depth,
          c.client_id, c.criticality, c.starts_on, c.ends_on
   FROM reach r JOIN contract c ON c.supplier_id = r.node AND c.removed_at IS NULL
-  WHERE $2::uuid[] IS NULL OR c.client_id = ANY($2::uuid[])
+  WHERE c.supplier_id = ANY (ARRAY(SELECT node FROM reach)) AND ($2::uuid[] IS NULL OR c.client_id = ANY($2::uuid[]))
   UNION ALL
   SELECT r.incident_id, c.id, a.id, c.supplier_id::text || ',' || r.path_text, r.depth + 1,
          c.client_id, c.criticality, c.starts_on, c.ends_on
   FROM reach r
   JOIN agreement_subprocessor s ON s.subprocessor_id = r.node
-  JOIN data_processing_agreement a ON a.id = s.agreement_id AND a.removed_at IS NULL
-  JOIN contract c ON c.id = a.contract_id AND c.removed_at IS NULL
-  WHERE strpos(r.path_text, c.supplier_id::text) = 0 AND ($2::uuid[] IS NULL OR c.client_id = ANY($2::uuid[]))
+  CROSS JOIN LATERAL (SELECT a.id, a.contract_id FROM data_processing_agreement a
+                      WHERE a.id = s.agreement_id AND a.removed_at IS NULL OFFSET 0) a
+  CROSS JOIN LATERAL (SELECT c.id, c.supplier_id, c.client_id, c.criticality, c.starts_on, c.ends_on FROM contract c
+                      WHERE c.id = a.contract_id AND c.removed_at IS NULL OFFSET 0) c
+  WHERE s.subprocessor_id = ANY (ARRAY(SELECT node FROM reach)) AND strpos(r.path_text, c.supplier_id::text) = 0 AND ($2::uuid[] IS NULL OR c.client_id = ANY($2::uuid[]))
 ),
 -- Rule 2: what each route puts at risk. An agreement holds its data from the contract's start to the later
 -- of the contract's end and its own retention (open-ended with the contract); a contract without an
@@ -189,31 +196,48 @@ scored AS (
   SELECT p.*, round(p.base * (power(0.8::numeric, p.depth) - 1), 2) AS p_depth
   FROM (SELECT points.*, p_sensitivity + p_volume + p_exfiltration + p_criticality AS base FROM points) p
 ),
+-- The factors other than the volume depend only on the incident, the categories, the criticality and the
+-- depth (and p_depth, which also carries the volume's points), which few sets of clients share (about 20
+-- among 9,000): each such set's four factors are built once, not once per client (jsonb builders are
+-- most of this part's cost). set_no numbers the sets; factor_sets holds their factors in that order.
+ranked AS (
+  SELECT s.*, dense_rank() OVER (ORDER BY s.incident_id, s.categories, s.special, s.criticality_rank, s.depth, s.p_depth)::int AS set_no
+  FROM scored s
+),
+factor_sets AS MATERIALIZED (
+  SELECT array_agg(jsonb_build_array(
+           jsonb_build_object('name', 'specialCategoryData', 'contribution', k.p_sensitivity, 'detail',
+             CASE WHEN k.special THEN 'Special category data (Art. 9) at risk: ' || array_to_string(ARRAY(SELECT c FROM unnest(k.categories) c WHERE c = ANY(ARRAY[${sqlValues(SPECIAL_CATEGORIES)}]::text[])), ', ')
+                  WHEN k.p_sensitivity = 15 THEN 'No special category data, but sensitive data at risk: ' || array_to_string(ARRAY(SELECT c FROM unnest(k.categories) c WHERE c IN ('CRIMINAL_OFFENCE','CHILDREN')), ', ')
+                  WHEN k.p_sensitivity = 5 THEN 'Personal data at risk: ' || array_to_string(k.categories, ', ')
+                  ELSE 'No personal data at risk (service impact only)' END)) ORDER BY k.set_no) AS before_volume,
+         array_agg(jsonb_build_array(
+           jsonb_build_object('name', 'exfiltration', 'contribution', k.p_exfiltration, 'detail',
+             CASE WHEN cardinality(k.categories) = 0 THEN 'No data at risk to exfiltrate'
+                  ELSE 'Exfiltration ' || lower(replace(k.exfiltration, '_', ' ')) END),
+           jsonb_build_object('name', 'serviceCriticality', 'contribution', k.p_criticality, 'detail',
+             'Most critical service involved: ' || CASE k.criticality_rank WHEN 3 THEN 'CRITICAL' WHEN 2 THEN 'IMPORTANT' ELSE 'STANDARD' END),
+           jsonb_build_object('name', 'supplyChainDepth', 'contribution', k.p_depth::float8, 'detail',
+             CASE WHEN k.depth = 0 THEN 'Incident at a direct supplier: no reduction'
+                  ELSE 'Incident ' || k.depth || ' sub-processor link' || CASE WHEN k.depth > 1 THEN 's' ELSE '' END
+                       || ' down the chain: score x ' || round(power(0.8, k.depth)::numeric, 3) END)
+         ) ORDER BY k.set_no) AS after_volume
+  -- Only the distinct sets' columns (no builder is evaluated before the DISTINCT).
+  FROM (SELECT DISTINCT ON (set_no) set_no, categories, special, criticality_rank, depth, p_depth,
+               p_sensitivity, p_exfiltration, exfiltration, p_criticality
+        FROM ranked ORDER BY set_no) k
+),
 computed AS (
   SELECT s.incident_id, s.client_id, s.contract_ids, s.path, s.categories, s.people, s.people_low, s.people_high, s.special,
-         s.clients_notified_at, round(s.base + s.p_depth)::int AS score,
+         s.clients_notified_at, s.p_exfiltration, round(s.base + s.p_depth)::int AS score,
          CASE WHEN round(s.base + s.p_depth) >= 75 THEN 'CRITICAL' WHEN round(s.base + s.p_depth) >= 50 THEN 'HIGH'
               WHEN round(s.base + s.p_depth) >= 25 THEN 'MEDIUM' ELSE 'LOW' END AS level,
-         jsonb_build_array(
-           jsonb_build_object('name', 'specialCategoryData', 'contribution', s.p_sensitivity, 'detail',
-             CASE WHEN s.special THEN 'Special category data (Art. 9) at risk: ' || array_to_string(ARRAY(SELECT c FROM unnest(s.categories) c WHERE c = ANY(ARRAY[${sqlValues(SPECIAL_CATEGORIES)}]::text[])), ', ')
-                  WHEN s.p_sensitivity = 15 THEN 'No special category data, but sensitive data at risk: ' || array_to_string(ARRAY(SELECT c FROM unnest(s.categories) c WHERE c IN ('CRIMINAL_OFFENCE','CHILDREN')), ', ')
-                  WHEN s.p_sensitivity = 5 THEN 'Personal data at risk: ' || array_to_string(s.categories, ', ')
-                  ELSE 'No personal data at risk (service impact only)' END),
-           jsonb_build_object('name', 'dataSubjectVolume', 'contribution', s.p_volume, 'detail',
-             CASE WHEN s.people = 0 THEN 'No people''s data at risk'
-                  ELSE 'Data of ' || to_char(s.people, 'FM999,999,999,999,999') || ' people at risk' END),
-           jsonb_build_object('name', 'exfiltration', 'contribution', s.p_exfiltration, 'detail',
-             CASE WHEN cardinality(s.categories) = 0 THEN 'No data at risk to exfiltrate'
-                  ELSE 'Exfiltration ' || lower(replace(s.exfiltration, '_', ' ')) END),
-           jsonb_build_object('name', 'serviceCriticality', 'contribution', s.p_criticality, 'detail',
-             'Most critical service involved: ' || CASE s.criticality_rank WHEN 3 THEN 'CRITICAL' WHEN 2 THEN 'IMPORTANT' ELSE 'STANDARD' END),
-           jsonb_build_object('name', 'supplyChainDepth', 'contribution', s.p_depth::float8, 'detail',
-             CASE WHEN s.depth = 0 THEN 'Incident at a direct supplier: no reduction'
-                  ELSE 'Incident ' || s.depth || ' sub-processor link' || CASE WHEN s.depth > 1 THEN 's' ELSE '' END
-                       || ' down the chain: score x ' || round(power(0.8, s.depth)::numeric, 3) END)
-         ) AS factors
-  FROM scored s
+         (SELECT before_volume FROM factor_sets)[s.set_no]
+           || jsonb_build_object('name', 'dataSubjectVolume', 'contribution', s.p_volume, 'detail',
+                CASE WHEN s.people = 0 THEN 'No people''s data at risk'
+                     ELSE 'Data of ' || to_char(s.people, 'FM999,999,999,999,999') || ' people at risk' END)
+           || (SELECT after_volume FROM factor_sets)[s.set_no] AS factors
+  FROM ranked s
 )
 `;
 
@@ -405,21 +429,31 @@ function stageTableOf(incidentId: string): string {
 }
 
 /**
- * recordIncident's first statement: the engine's room for sorts, and the newest register mark
+ * The engine's settings, for the caller's transaction only: room in memory for its big sorts, and no JIT
+ * compilation. The engine's statements are large (hundreds of expressions) and their estimated costs pass
+ * jit_above_cost at the register's size, so PostgreSQL compiled them before every run: 0.5 to 1.7 s of JIT
+ * (EXPLAIN ANALYZE's "JIT: Timing … Total") for a statement that runs in well under a second without it, on
+ * 9,000 rows as on one client's few (docs/performance.md, 2026-12-03).
+ */
+const ENGINE_SETTINGS = `set_config('work_mem', '64MB', true), set_config('jit', 'off', true)`;
+
+/**
+ * recordIncident's first statement: the engine's settings, and the newest register mark
  * (exposure_input_change) committed before the computation's snapshot, which the statement under the lock
  * compares with. Read before the computation starts, so every register write that commits after the
  * computation's snapshot has a later mark (marks are drawn under the engine's lock, in commit order); one
  * that commits in between is merely recomputed again under the lock, finding nothing to change.
  */
 const RECORD_START_SQL = `
-SELECT set_config('work_mem', '64MB', true), (SELECT coalesce(max(seq), 0) FROM exposure_input_change)::text AS marks_seen`;
+SELECT ${ENGINE_SETTINGS}, (SELECT coalesce(max(seq), 0) FROM exposure_input_change)::text AS marks_seen`;
 
 /**
  * recordIncident's computation, without the engine's lock: ENGINE_SQL's computation and comparison for one
  * new incident ($1, $2 and $3 null, $4 INCIDENT_RECORDED, $5 null) into the stage table, one row per
  * exposure to write with every value ENGINE_SQL's upsert and revision would write (the statement's own
  * timestamp for first_computed_at, computed_at and the revision's recorded_at), its new id, and the
- * client's regimes, sector and country the obligation clocks are computed from. A new incident has no
+ * client's regimes, sector and country and the exfiltration factor's contribution (factors' third), which the
+ * obligation clocks are computed from. A new incident has no
  * stored exposure, so every row is new; should one exist, the plain INSERT below fails rather than write
  * a second.
  */
@@ -433,7 +467,7 @@ SELECT gen_random_uuid() AS id, c.incident_id, c.client_id, 1 AS revision, c.sco
        coalesce(c.new_data_aware_at, c.new_aware_at) + interval '72 hours' AS notification_deadline,
        statement_timestamp() AS computed_at, c.change AS last_change,
        CASE WHEN c.widened THEN statement_timestamp() END AS review_needed_at, $4::text AS reason,
-       cl.regimes, cl.sector, cl.country
+       c.p_exfiltration AS exfiltration_contribution, cl.regimes, cl.sector, cl.country
 FROM compared c JOIN client cl ON cl.id = c.client_id
 WHERE c.is_new OR c.is_changed`;
 
@@ -441,7 +475,7 @@ WHERE c.is_new OR c.is_changed`;
 const recordClocksSql = (stage: string) => `
 SELECT s.id, s.client_id, s.aware_at, s.data_aware_at, s.level, s.review_needed_at, s.data_categories_at_risk, s.special_category_data,
        s.data_subjects_at_risk::text AS people,
-       jsonb_path_query_first(s.factors, '$[*] ? (@.name == "exfiltration").contribution')::float8 AS exfiltration,
+       s.exfiltration_contribution::float8 AS exfiltration,
        s.computed_at, s.regimes, s.sector, s.country
 FROM ${stage} s`;
 
@@ -525,11 +559,11 @@ FROM computed
 ORDER BY score DESC, client_id DESC
 `;
 
-/** Takes the engine's lock, and gives its big sorts room in memory for this transaction only. */
-const LOCK_SQL = `SELECT pg_advisory_xact_lock($1), set_config('work_mem', '64MB', true)`;
+/** Takes the engine's lock, with the engine's settings (ENGINE_SETTINGS) for this transaction only. */
+const LOCK_SQL = `SELECT pg_advisory_xact_lock($1), ${ENGINE_SETTINGS}`;
 
-/** A simulation's transaction: it writes nothing (PostgreSQL refuses any write), with the engine's room for sorts. */
-const READ_ONLY_SQL = `SELECT set_config('transaction_read_only', 'on', true), set_config('work_mem', '64MB', true)`;
+/** A simulation's transaction: it writes nothing (PostgreSQL refuses any write), with the engine's settings. */
+const READ_ONLY_SQL = `SELECT set_config('transaction_read_only', 'on', true), ${ENGINE_SETTINGS}`;
 
 /** The facts of an incident that is not recorded, as the engine reads them (the incident table's columns). */
 export interface SimulatedIncidentFacts {
