@@ -83,6 +83,12 @@ type ContractKey = Pick<ContractRecord, 'id' | 'client_id' | 'supplier_id' | 're
 type AgreementKey = Pick<AgreementRecord, 'id' | 'contract_id' | 'reference'>;
 
 const CHUNK = 5000;
+/**
+ * Rows spilled to a temporary table at a time: the parameter is a JSON text of about 300 bytes a row, and
+ * pg copies it into a message buffer; at 1,000 rows these stay small allocations (at 5,000, blocks of 2 MB
+ * each time, which the allocator kept: docs/performance.md, "The import's peak RSS").
+ */
+const SPILL = 1000;
 
 /**
  * The rows the import will write to one table (new or changed), as the planner finds them: held up to a
@@ -91,7 +97,7 @@ const CHUNK = 5000;
  */
 export class PlannedRows<T extends object> {
   private held: T[] = [];
-  /** Chunks spilled to the temporary table so far (each row there carries its chunk's number). */
+  /** Chunks of SPILL rows spilled to the temporary table so far (each row there carries its chunk's number). */
   private spilled = 0;
   length = 0;
 
@@ -106,7 +112,7 @@ export class PlannedRows<T extends object> {
     this.length++;
     if (!this.manager) return;
     this.held.push(row);
-    if (this.held.length >= CHUNK) await this.spill(this.manager);
+    if (this.held.length >= SPILL) await this.spill(this.manager);
   }
 
   private async spill(manager: EntityManager): Promise<void> {
@@ -135,9 +141,11 @@ export class PlannedRows<T extends object> {
         .split(',')
         .map((column) => column.trim().split(' ')[0])
         .join(', ');
-      for (let chunk = 0; chunk < this.spilled; chunk++) {
-        const rows = Math.min(CHUNK, this.length - chunk * CHUNK);
-        await this.manager.query(statement(`(SELECT ${names} FROM ${this.table} WHERE chunk = ${chunk}) r`));
+      const perStatement = CHUNK / SPILL;
+      for (let chunk = 0; chunk < this.spilled; chunk += perStatement) {
+        const rows = Math.min(CHUNK, this.length - chunk * SPILL);
+        const where = `chunk >= ${chunk} AND chunk < ${chunk + perStatement}`;
+        await this.manager.query(statement(`(SELECT ${names} FROM ${this.table} WHERE ${where}) r`));
         done(rows);
       }
       return;
