@@ -150,6 +150,11 @@ function int(name: string, raw: string | undefined, fallback: number, min: numbe
   return value;
 }
 
+/** HEAP_GROWING_PERCENT (src/heap-growth.ts), for the server and for `npm run import`, which reads no other setting. */
+export function heapGrowingPercent(source: NodeJS.ProcessEnv): number {
+  return int('HEAP_GROWING_PERCENT', source.HEAP_GROWING_PERCENT, 50, 0, 300);
+}
+
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const rawEnv = source.NODE_ENV ?? 'development';
   const env: Environment =
@@ -250,7 +255,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     ),
     maxConcurrentQueries: int('MAX_CONCURRENT_QUERIES', source.MAX_CONCURRENT_QUERIES, 4, 1, 1000),
     nestedReadPlanning: bool('NESTED_READ_PLANNING', source.NESTED_READ_PLANNING, true),
-    heapGrowingPercent: int('HEAP_GROWING_PERCENT', source.HEAP_GROWING_PERCENT, 50, 0, 300),
+    heapGrowingPercent: heapGrowingPercent(source),
     dailyJobsIntervalMs: int('DAILY_JOBS_INTERVAL_MS', source.DAILY_JOBS_INTERVAL_MS, 60_000, 0, 86_400_000),
     remindersIntervalMs: int('REMINDERS_INTERVAL_MS', source.REMINDERS_INTERVAL_MS, 60_000, 0, 3_600_000),
     wsMaxSubscriptionsPerSocket: int(

@@ -5,6 +5,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { MultiBar, Presets, SingleBar } from 'cli-progress';
 import { createDataSource } from '../../ormconfig';
+import { heapGrowingPercent } from '../config';
+import { limitHeapGrowth } from '../heap-growth';
 import { Viewer } from '../auth/viewer';
 import { ImportReport } from '../modules/register-io/register-io.service';
 import { SHEET_NAMES, SheetName } from '../modules/register-io/register-sheets';
@@ -25,6 +27,8 @@ export const USAGE = `Usage: npm run import -- FILE [--dry-run] [--replace]
 Connects to DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres).`;
 
 async function main(): Promise<number> {
+  // The same bound on the heap's growth as the server's: most of what an import allocates is soon garbage.
+  limitHeapGrowth(heapGrowingPercent(process.env));
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: { 'dry-run': { type: 'boolean', default: false }, replace: { type: 'boolean', default: false } },

@@ -83,6 +83,12 @@ type ContractKey = Pick<ContractRecord, 'id' | 'client_id' | 'supplier_id' | 're
 type AgreementKey = Pick<AgreementRecord, 'id' | 'contract_id' | 'reference'>;
 
 const CHUNK = 5000;
+/**
+ * Rows spilled to a temporary table at a time: the parameter is a JSON text of about 300 bytes a row, and
+ * pg copies it into a message buffer; at 1,000 rows these stay small allocations (at 5,000, blocks of 2 MB
+ * each time, which the allocator kept: docs/performance.md, "The import's peak RSS").
+ */
+const SPILL = 1000;
 
 /**
  * The rows the import will write to one table (new or changed), as the planner finds them: held up to a
@@ -91,7 +97,8 @@ const CHUNK = 5000;
  */
 export class PlannedRows<T extends object> {
   private held: T[] = [];
-  private spilled = false;
+  /** Chunks of SPILL rows spilled to the temporary table so far (each row there carries its chunk's number). */
+  private spilled = 0;
   length = 0;
 
   constructor(
@@ -105,30 +112,42 @@ export class PlannedRows<T extends object> {
     this.length++;
     if (!this.manager) return;
     this.held.push(row);
-    if (this.held.length >= CHUNK) await this.spill(this.manager);
+    if (this.held.length >= SPILL) await this.spill(this.manager);
   }
 
   private async spill(manager: EntityManager): Promise<void> {
     if (!this.spilled)
-      await manager.query(`CREATE TEMPORARY TABLE ${this.table} (${this.columns}) ON COMMIT DROP`);
-    this.spilled = true;
+      await manager.query(
+        `CREATE TEMPORARY TABLE ${this.table} (${this.columns}, chunk integer) ON COMMIT DROP`,
+      );
     await manager.query(
-      `INSERT INTO ${this.table} SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(${this.columns})`,
-      [JSON.stringify(this.held)],
+      `INSERT INTO ${this.table} SELECT *, $2 FROM jsonb_to_recordset($1::jsonb) AS r(${this.columns})`,
+      [JSON.stringify(this.held), this.spilled++],
     );
     this.held = [];
   }
 
   /**
-   * Runs `statement` over the rows, reading them as `r`: one statement over the temporary table when they
-   * were spilled, else one per chunk of 5,000 through jsonb_to_recordset (one statement per chunk, not per row).
+   * Runs `statement` over the rows, reading them as `r`, one statement per chunk of 5,000 (from the temporary
+   * table when they were spilled, else through jsonb_to_recordset): each statement stays short however large
+   * the file, well inside the statement timeout on a busy machine (one statement over 100,000 contracts took
+   * 8 to over 15 s with their triggers), and progress moves chunk by chunk.
    */
   async write(statement: (source: string) => string, done: (n: number) => void): Promise<void> {
     if (!this.manager || this.length === 0) return;
     if (this.spilled) {
       if (this.held.length) await this.spill(this.manager);
-      await this.manager.query(statement(`${this.table} r`));
-      done(this.length);
+      const names = this.columns
+        .split(',')
+        .map((column) => column.trim().split(' ')[0])
+        .join(', ');
+      const perStatement = CHUNK / SPILL;
+      for (let chunk = 0; chunk < this.spilled; chunk += perStatement) {
+        const rows = Math.min(CHUNK, this.length - chunk * SPILL);
+        const where = `chunk >= ${chunk} AND chunk < ${chunk + perStatement}`;
+        await this.manager.query(statement(`(SELECT ${names} FROM ${this.table} WHERE ${where}) r`));
+        done(rows);
+      }
       return;
     }
     for (let start = 0; start < this.held.length; start += CHUNK) {
@@ -212,6 +231,14 @@ function firstOfKey(
   );
   return false;
 }
+
+/**
+ * A key of several parts (a client's id and a contract's reference, …), one string: joined, not built with
+ * `+` or a template, which make a rope (a ConsString of the parts) that a Map keeps as its key on top of the
+ * flat copy its hashing makes. The planner keeps one such key per contract and agreement in the file: at
+ * 100,000 contracts the ropes alone were 17 MB of the planner's 136 MB (docs/performance.md).
+ */
+const joinKey = (...parts: string[]) => parts.join('\u0000');
 
 const sameSet = (a: readonly string[] | null, b: readonly string[] | null) =>
   JSON.stringify([...(a ?? [])].sort()) === JSON.stringify([...(b ?? [])].sort());
@@ -824,7 +851,7 @@ export async function planImport(
 
   // ------------------------------------------------------------------ contracts
   const clientById = new Map([...finalClients.values()].map((c) => [c.id, c]));
-  const contractKey = (clientId: string, reference: string) => `${clientId}\u0000${reference}`;
+  const contractKey = (clientId: string, reference: string) => joinKey(clientId, reference);
   const dbContracts = new Map(db.contracts.map((c) => [contractKey(c.client_id, c.reference), c]));
   const finalContracts = new Map<string, ContractKey>();
   const contractRowOf = new Map<string, number>();
@@ -935,7 +962,7 @@ export async function planImport(
   // ------------------------------------------------------------------ agreements
   const contractWhere = replace ? 'in the contracts sheet' : 'in the contracts sheet or the register';
   const contractById = new Map([...finalContracts.values()].map((c) => [c.id, c]));
-  const agreementKey = (contractId: string, reference: string) => `${contractId}\u0000${reference}`;
+  const agreementKey = (contractId: string, reference: string) => joinKey(contractId, reference);
   const dbAgreements = new Map(db.agreements.map((a) => [agreementKey(a.contract_id, a.reference), a]));
   const finalAgreements = new Map<string, AgreementKey>();
   const agreementRowOf = new Map<string, number>();
@@ -1033,10 +1060,8 @@ export async function planImport(
   onProgress('agreements', read.agreements, read.agreements);
 
   // ------------------------------------------------------------------ sub-processor links
-  const dbSupplierLinks = new Set(db.supplierLinks.map((l) => `${l.supplier_id}\u0000${l.subprocessor_id}`));
-  const dbAgreementLinks = new Set(
-    db.agreementLinks.map((l) => `${l.agreement_id}\u0000${l.subprocessor_id}`),
-  );
+  const dbSupplierLinks = new Set(db.supplierLinks.map((l) => joinKey(l.supplier_id, l.subprocessor_id)));
+  const dbAgreementLinks = new Set(db.agreementLinks.map((l) => joinKey(l.agreement_id, l.subprocessor_id)));
   const fileLinks = new Map<string, number>();
   for await (const { row, fields } of rowsOfSheet('subprocessors')) {
     const clientReference = str(fields.clientReference);
@@ -1105,9 +1130,9 @@ export async function planImport(
         );
         continue;
       }
-      key = `a\u0000${agreement.id}\u0000${subprocessor.id}`;
+      key = joinKey('a', agreement.id, subprocessor.id);
       if (!fileLinks.has(key)) {
-        if (dbAgreementLinks.has(`${agreement.id}\u0000${subprocessor.id}`)) counts.subprocessors.unchanged++;
+        if (dbAgreementLinks.has(joinKey(agreement.id, subprocessor.id))) counts.subprocessors.unchanged++;
         else {
           await plan.agreementLinks.insert.push({
             agreement_id: agreement.id,
@@ -1130,9 +1155,9 @@ export async function planImport(
         );
         continue;
       }
-      key = `s\u0000${supplier!.id}\u0000${subprocessor.id}`;
+      key = joinKey('s', supplier!.id, subprocessor.id);
       if (!fileLinks.has(key)) {
-        if (dbSupplierLinks.has(`${supplier!.id}\u0000${subprocessor.id}`)) counts.subprocessors.unchanged++;
+        if (dbSupplierLinks.has(joinKey(supplier!.id, subprocessor.id))) counts.subprocessors.unchanged++;
         else {
           await plan.supplierLinks.insert.push({
             supplier_id: supplier!.id,
@@ -1149,7 +1174,7 @@ export async function planImport(
   if (replace) {
     const archivedSuppliers = new Set(plan.suppliers.archive);
     for (const l of db.supplierLinks)
-      if (!fileLinks.has(`s\u0000${l.supplier_id}\u0000${l.subprocessor_id}`)) {
+      if (!fileLinks.has(joinKey('s', l.supplier_id, l.subprocessor_id))) {
         plan.supplierLinks.remove.push([l.supplier_id, l.subprocessor_id]);
         counts.subprocessors.removed++;
         everyClient = true;
@@ -1162,7 +1187,7 @@ export async function planImport(
     const liveAgreements = new Map([...finalAgreements.values()].map((a) => [a.id, a]));
     for (const l of db.agreementLinks)
       if (
-        !fileLinks.has(`a\u0000${l.agreement_id}\u0000${l.subprocessor_id}`) &&
+        !fileLinks.has(joinKey('a', l.agreement_id, l.subprocessor_id)) &&
         liveAgreements.has(l.agreement_id) &&
         !archivedAgreements.has(l.agreement_id)
       ) {
