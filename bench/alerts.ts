@@ -1,4 +1,5 @@
 import { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import { Client as PgClient } from 'pg';
 import WebSocket from 'ws';
 import { createClient, Client as WsClient } from 'graphql-ws';
@@ -78,6 +79,8 @@ async function waitFor(count: () => Promise<number>, wanted: number, timeoutMs =
  */
 class Round {
   committedAt = 0;
+  /** CPU time of the side's server processes (API instances or floor servers) from the commit on. */
+  cpuAtCommit = 0;
   private readonly receivedAt: number[] = [];
   received(): void {
     this.receivedAt.push(performance.now());
@@ -221,7 +224,12 @@ export async function alertDelivery(bench: AlertBench, tools: AlertTools, option
 
   async function measure() {
     let current = new Round();
+    // CPU of the processes serving the round's side: a figure the machine's other load blurs less than
+    // latency does (on 2 shared cores, latency is mostly waiting for a core).
+    let side: number[] = [];
+    const sideCpuMs = () => side.reduce((sum, pid) => sum + cpuMs(pid), 0);
     const onFirst = () => {
+      if (!current.committedAt) current.cpuAtCommit = sideCpuMs();
       current.committedAt ||= performance.now();
     };
     listeners.push(await openListener(databaseUrl, 'exposure_alerts', watch, onFirst));
@@ -230,6 +238,8 @@ export async function alertDelivery(bench: AlertBench, tools: AlertTools, option
     const floorP99: number[] = [];
     const apiP50: number[] = [];
     const floorP50: number[] = [];
+    const apiCpu: number[] = [];
+    const floorCpu: number[] = [];
     let apiReceived = 0;
     let floorReceived = 0;
     {
@@ -314,8 +324,10 @@ export async function alertDelivery(bench: AlertBench, tools: AlertTools, option
           `SELECT coalesce(max(id), 0)::text AS cursor FROM exposure_alert`,
         );
         current = new Round();
+        side = instances.map((i) => i.pid);
         await tools.recordIncident(instances[0].url);
         const latencies = await collect(open);
+        apiCpu.push(sideCpuMs() - current.cpuAtCommit);
         apiReceived += latencies.length;
         apiP99.push(percentile(latencies, 99));
         apiP50.push(percentile(latencies, 50));
@@ -337,11 +349,13 @@ export async function alertDelivery(bench: AlertBench, tools: AlertTools, option
       /** The same messages, NOTIFYed in one transaction (as the API's alerts commit in one). */
       const floorRound = async (open: number, payloads: string[]) => {
         current = new Round();
+        side = floors.map((f) => f.child.pid!);
         await db.query(`SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p`, [
           ALERT_FLOOR_CHANNEL,
           payloads,
         ]);
         const latencies = await collect(open);
+        floorCpu.push(sideCpuMs() - current.cpuAtCommit);
         floorReceived += latencies.length;
         floorP99.push(percentile(latencies, 99));
         floorP50.push(percentile(latencies, 50));
@@ -349,7 +363,7 @@ export async function alertDelivery(bench: AlertBench, tools: AlertTools, option
       };
       const line = (r: number, side: string, latencies: number[]) =>
         say(
-          `  round ${r + 1} ${side.padEnd(5)} ${latencies.length} received, p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms`,
+          `  round ${r + 1} ${side.padEnd(5)} ${latencies.length} received, p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms, CPU ${(side === 'API' ? apiCpu : floorCpu).at(-1)} ms`,
         );
       // Both sides' subscribers stay connected through alternating rounds when this process has the file
       // descriptors for both (20,000 by default here); past that, all API rounds, then all floor rounds.
@@ -391,6 +405,8 @@ export async function alertDelivery(bench: AlertBench, tools: AlertTools, option
       floor_p99_ms: round1(median(floorP99)),
       floor_received: floorReceived,
       floor_ratio: round(median(apiP99) / median(floorP99), 2),
+      cpu_ms: median(apiCpu),
+      floor_cpu_ms: median(floorCpu),
       peak_rss_mb: round(Math.max(...rss)),
     };
     return figures;
@@ -399,6 +415,12 @@ export async function alertDelivery(bench: AlertBench, tools: AlertTools, option
 
 const round1 = (value: number) => round(value, 1);
 
+/** CPU time (user + system) a process has used, in ms (/proc/<pid>/stat, in clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /** Runs one configuration and records its figures and targets under `options.key`. */
 export async function alertSuite(bench: AlertBench, tools: AlertTools, options: AlertRunOptions) {
   tools.say(
@@ -406,7 +428,7 @@ export async function alertSuite(bench: AlertBench, tools: AlertTools, options: 
   );
   const f = await alertDelivery(bench, tools, options);
   tools.say(
-    `  median of rounds: API p50 ${f.p50_ms} ms, p99 ${f.p99_ms} ms; floor p50 ${f.floor_p50_ms} ms, p99 ${f.floor_p99_ms} ms; ratio ${f.floor_ratio}; received ${f.received}/${f.expected}; peak RSS ${f.peak_rss_mb} MB`,
+    `  median of rounds: API p50 ${f.p50_ms} ms, p99 ${f.p99_ms} ms; floor p50 ${f.floor_p50_ms} ms, p99 ${f.floor_p99_ms} ms; ratio ${f.floor_ratio}; CPU per round (all instances from the commit until the last receipt) ${f.cpu_ms} ms, floor servers ${f.floor_cpu_ms} ms; received ${f.received}/${f.expected}; peak RSS ${f.peak_rss_mb} MB`,
   );
   const k = options.key;
   Object.assign(bench.results, {
@@ -419,6 +441,8 @@ export async function alertSuite(bench: AlertBench, tools: AlertTools, options: 
     [`${k}_received`]: f.received,
     [`${k}_expected`]: f.expected,
     [`${k}_peak_rss_mb`]: f.peak_rss_mb,
+    [`${k}_cpu_ms`]: f.cpu_ms,
+    [`${k}_floor_cpu_ms`]: f.floor_cpu_ms,
   });
   const where = `${f.subscribers}/${f.instances}`;
   bench.targets.push(

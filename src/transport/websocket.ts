@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import {
+  DocumentNode,
   ExecutionArgs,
   ExecutionResult,
   FormattedExecutionResult,
@@ -32,6 +33,8 @@ import { FormatError, formattedOf } from './format-error';
 import { auditActor } from './audit-actor';
 import { bearerViewer } from './bearer';
 import { ErrorCode } from '../common/error-code';
+import { compiledSubscribe } from '../common/compiled-execution';
+import { LRUCache } from 'lru-cache';
 
 export interface WebSocketOptions {
   httpServer: http.Server;
@@ -76,6 +79,9 @@ type SocketState = {
 const EXPIRY_CLOSE_GRACE_MS = 1000;
 /** setTimeout's longest delay (about 24.8 days); a later expiry is waited for in steps. */
 const LONGEST_TIMER_MS = 2 ** 31 - 1;
+/** Distinct query texts kept parsed and validated (as the compiled operations over HTTP: bounds abuse only). */
+const DOCUMENTS_CACHED = 1000;
+const DOCUMENT_TEXT_CACHED = 1_000_000;
 export const TOKEN_EXPIRED_CLOSE_CODE = 4403;
 export const TOKEN_EXPIRED_REASON = 'Forbidden: the token has expired; connect again with a fresh token';
 
@@ -131,6 +137,17 @@ export function serveWebSocket(options: WebSocketOptions): Disposable {
     formatError,
   } = options;
   const rules = [...specifiedRules, ...limits.validationRules];
+  // Parsed and validated documents by query text. A thousand subscribers of one dashboard send the same
+  // text: they share one document (and one compiled selection, see compiledSubscribe) instead of holding
+  // a thousand copies, and each subscribe skips the parse and the validation. Parsing and validation
+  // depend on nothing but the text (the schema and the rules are fixed), and nothing writes to a document.
+  // Bounded by entries and by text: a document's tree is a few times its text, so this holds tens of MB at most.
+  const documents = new LRUCache<string, { document: DocumentNode; errors: readonly GraphQLError[] }>({
+    max: DOCUMENTS_CACHED,
+    maxSize: DOCUMENT_TEXT_CACHED,
+    maxEntrySize: DOCUMENT_TEXT_CACHED / 50,
+    sizeCalculation: (_value, text) => text.length,
+  });
   const subscriptionsOfSubject = new Map<string, number>();
 
   const takeSubscriptionPlace = (state: SocketState, viewer: Viewer): GraphQLError | null => {
@@ -189,6 +206,8 @@ export function serveWebSocket(options: WebSocketOptions): Disposable {
   return useServer<Record<string, unknown>, SocketState>(
     {
       schema,
+      // Each event of a subscription runs its selection compiled (common/compiled-execution.ts).
+      subscribe: compiledSubscribe({ logger }),
       // The token comes in connectionParams.authorization or the upgrade request's Authorization header.
       onConnect: async (ctx) => {
         const fromParams = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
@@ -235,18 +254,23 @@ export function serveWebSocket(options: WebSocketOptions): Disposable {
           if (error instanceof GraphQLError) return [error];
           throw error;
         }
-        let document;
-        try {
-          document = parse(payload.query, limits.parseOptions);
-        } catch (error) {
-          return [
-            withCode(
-              error instanceof GraphQLError ? error : new GraphQLError(String(error)),
-              ErrorCode.GRAPHQL_PARSE_FAILED,
-            ),
-          ];
+        let parsed = documents.get(payload.query);
+        if (!parsed) {
+          let document;
+          try {
+            document = parse(payload.query, limits.parseOptions);
+          } catch (error) {
+            return [
+              withCode(
+                error instanceof GraphQLError ? error : new GraphQLError(String(error)),
+                ErrorCode.GRAPHQL_PARSE_FAILED,
+              ),
+            ];
+          }
+          parsed = { document, errors: validate(schema, document, rules) };
+          documents.set(payload.query, parsed);
         }
-        const errors = validate(schema, document, rules);
+        const { document, errors } = parsed;
         if (errors.length) return errors.map((error) => withCode(error, ErrorCode.GRAPHQL_VALIDATION_FAILED));
         const definition = getOperationAST(document, payload.operationName);
         if (!definition) {

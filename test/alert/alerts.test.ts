@@ -189,4 +189,22 @@ describe('a subscriber that falls behind', () => {
     expect([...delivered, ...resumed.alerts.map((x) => x.id)]).toEqual(all);
     await Promise.all([sub.dispose(), resumed.dispose()]);
   });
+
+  it('ends the same way whether its selection runs interpreted (first of its text) or compiled (the next ones)', async () => {
+    const { supplier } = await register(app, 6);
+    // The first subscription of a text runs each event through graphql-js, the second through graphql-jit.
+    const interpreted = await subscribe(app.url, app.adminToken);
+    const compiled = await subscribe(app.url, app.adminToken);
+    await recordIncident(app.services, supplier.id);
+    await Promise.all([interpreted.waitUntilEnded(), compiled.waitUntilEnded()]);
+    expect(compiled.alerts).toEqual(interpreted.alerts);
+    expect(compiled.errors).toHaveLength(1);
+    // The same error (message, locations, path, code, resumeAfter); only each operation's request id differs.
+    const withoutRequestId = (errors: typeof compiled.errors) =>
+      errors.map((error) => ({ ...error, extensions: { ...error.extensions, requestId: undefined } }));
+    expect(withoutRequestId(compiled.errors)).toEqual(withoutRequestId(interpreted.errors));
+    expect(compiled.errors[0].extensions?.code).toBe('SUBSCRIBER_TOO_SLOW');
+    expect(compiled.errors[0].extensions?.resumeAfter).toMatch(/^\d+$/);
+    await Promise.all([interpreted.dispose(), compiled.dispose()]);
+  });
 });

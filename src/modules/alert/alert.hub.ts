@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { ALERT_CHANNEL } from './alert.notify';
-import { alertsAfter, latestAlertId } from './alert.queries';
+import { alertsAfter, latestAlertId, newAlerts } from './alert.queries';
 import { AlertEvent } from './alert.type';
 
 export interface AlertSink {
@@ -110,20 +110,26 @@ export class AlertHub {
           this.fetchAgain = false;
           // Everything up to `newest` is committed (ids follow commit order), so after reading the
           // alerts our subscribers want, the cursor can jump to it: nobody else's alerts are loaded.
-          const newest = await latestAlertId(this.db);
-          if (newest <= this.cursor) continue;
+          // With subscribers, the newest id comes with the first batch (one round trip per wake-up).
+          let newest: bigint;
           if (this.allSinks.size > 0 || this.sinksByClient.size > 0) {
             const clientIds = this.allSinks.size > 0 ? null : [...this.sinksByClient.keys()];
             const batchSize = this.options.batchSize ?? 2000;
+            let events: AlertEvent[];
+            ({ newest, events } = await newAlerts(this.db, this.cursor, clientIds, batchSize));
+            if (newest <= this.cursor) continue;
             for (;;) {
-              const events = await alertsAfter(this.db, this.cursor, clientIds, batchSize, newest);
               for (const event of events) {
                 this.cursor = event.seq;
                 for (const sink of this.allSinks) sink.deliver(event);
                 for (const sink of this.sinksByClient.get(event.clientId) ?? []) sink.deliver(event);
               }
               if (events.length < batchSize) break;
+              events = await alertsAfter(this.db, this.cursor, clientIds, batchSize, newest);
             }
+          } else {
+            newest = await latestAlertId(this.db);
+            if (newest <= this.cursor) continue;
           }
           this.cursor = newest;
           for (const listener of this.newAlertListeners) listener();
