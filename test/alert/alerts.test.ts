@@ -70,6 +70,40 @@ describe('exposure alerts over WebSocket', () => {
     await Promise.all([subA, subB, subAdmin, subAdminForB].map((s) => s.dispose()));
   });
 
+  it("answers an alert's exposure as a query answers the same exposure, field by field", async () => {
+    const { supplier, clients } = await register(app, 1);
+    const fields = `id revision score level awareAt dataAwareAt notificationDeadline computedAt resolvedAt
+      dataCategoriesAtRisk specialCategoryData dataSubjectsAtRisk dataSubjectsAtRiskRange { low high }
+      nextDueAt obligations { regime milestone dueAt startsAt status reviewNeeded } factors { contribution detail }
+      contracts { id } path { id } notification { status } client { id } incident { id }`;
+    const token = await app.clientToken(clients[0].id);
+    const sub = await subscribe(
+      app.url,
+      token,
+      {},
+      { query: `subscription { exposureAlerts { id exposure { ${fields} } } }` },
+    );
+    await recordIncident(app.services, supplier.id);
+    const [alert] = (await sub.waitFor(1)) as unknown as { exposure: { id: string } }[];
+    const response = await fetch(`${app.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({
+        query: `query($id: ID!) { node(id: $id) { ... on Exposure { ${fields} } } }`,
+        variables: { id: alert.exposure.id },
+      }),
+    });
+    const { data, errors } = (await response.json()) as {
+      data: { node: Record<string, { high: number }> };
+      errors?: unknown;
+    };
+    expect(errors).toBeUndefined();
+    expect(alert.exposure).toEqual(data.node);
+    expect(data.node.dataAwareAt).not.toBeNull();
+    expect(data.node.dataSubjectsAtRiskRange.high).toBeGreaterThan(0);
+    await sub.dispose();
+  });
+
   it('refuses connections without a valid token and subscriptions to another client', async () => {
     const none = await subscribe(app.url, null);
     expect(none.closeCode).toBe(4401);

@@ -4,14 +4,19 @@ import { ExposureEntity } from '../exposure/exposure.entity';
 import { AlertEvent } from './alert.type';
 
 /** An alert with its exposure as of the announced revision (`e`, `r`), for ALERTS_AFTER and NEW_ALERTS. */
+// Every column of ExposureEntity: the computed ones as of the announced revision, the rest as the exposure
+// row has them now (a column left out here answers null or NaN for its field on an alert; test/alert pins
+// an alert's exposure equal to a query's, field by field).
 const ALERT_COLUMNS = `
   a.id::text AS alert_id, a.client_seq::text AS alert_client_seq, a.kind AS alert_kind, a.occurred_at AS alert_occurred_at,
   a.regime AS alert_regime, a.milestone AS alert_milestone, a.due_at AS alert_due_at,
-  e.id, e.incident_id, e.client_id, e.first_computed_at,
+  e.id, e.incident_id, e.client_id, e.first_computed_at, e.review_needed_at, e.next_due_at, e.next_reminder_at,
+  e.last_change,
   e.notification_status, e.notification_decided_at, e.notification_decided_by, e.notification_reported_at,
   e.notification_reference, e.notification_justification,
   r.revision, r.score, r.level, r.factors, r.contract_ids, r.data_categories_at_risk, r.special_category_data,
-  r.data_subjects_at_risk, r.path, r.aware_at, r.notification_deadline, r.computed_at, r.resolved_at`;
+  r.data_subjects_at_risk, r.data_subjects_at_risk_low, r.data_subjects_at_risk_high, r.path, r.aware_at,
+  r.data_aware_at, r.notification_deadline, r.computed_at, r.resolved_at`;
 
 const ALERTS_OF = (upTo: string) => `
   FROM exposure_alert a
