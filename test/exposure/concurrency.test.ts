@@ -1152,7 +1152,7 @@ describe('exposures under concurrent writes', () => {
     // deadlock, one side refused.
     const holder = app.database.db.createQueryRunner();
     await holder.connect();
-    let outcome: PromiseSettledResult<unknown>[] = [];
+    let outcome: PromiseSettledResult<unknown>[];
     try {
       await holder.startTransaction();
       await holder.query(`SELECT id FROM contract WHERE id = $1 FOR UPDATE`, [contract]);
@@ -1227,5 +1227,39 @@ describe('exposures under concurrent writes', () => {
       { id: other, title: 'Other title from the API' },
       { id: imported, title: 'Title from the API' },
     ]);
+  });
+  it("(t) a file import queues for the engine's lock while an incident update that adds an exposure holds it", async () => {
+    await clearRegister(app.database);
+    const world = new World(app.services);
+    const capita = await world.supplier();
+    const exposed = await world.client();
+    const contract = await world.contract(exposed, capita, { ...OPEN, startsOn: '2023-05-01' });
+    await world.agreement(contract, {
+      categories: ['CONTACT'],
+      dataSubjectCount: 1000,
+      dataRetainedUntil: null,
+      subprocessorIds: [],
+    });
+    const { id: incident } = await world.recordIncident(
+      capita,
+      incidentAt({ containedAt: new Date('2023-04-10T00:00:00Z'), status: IncidentStatus.CONTAINED }),
+    );
+    const [{ count: before }] = await app.database.db.query(`SELECT count(*)::int AS count FROM exposure`);
+    expect(before).toBe(0);
+    const file = await contractImport(contract, 'Title from the file');
+    const since = new Date();
+    // The incident update queues for the engine's lock first, the import (its tables locked, the contract
+    // written) second. Under the lock the update adds the client's exposure, whose foreign key takes FOR
+    // KEY SHARE on the client (ROW SHARE on its table): the import's lock on the client table must not
+    // conflict with that (EXCLUSIVE would, and the two would deadlock), so the client table stays SHARE
+    // ROW EXCLUSIVE and the mutations take the table's write lock before a row's instead (test (r)).
+    const failures = await inLockOrder(world, [
+      () => world.updateIncident(incident, { containedAt: new Date('2023-06-01T00:00:00Z') }),
+      importing(file, 'Title from the file'),
+    ]);
+    expect(failures).toEqual([]);
+    await expectAsIfSerial(world, since);
+    const [{ count: after }] = await app.database.db.query(`SELECT count(*)::int AS count FROM exposure`);
+    expect(after).toBe(1);
   });
 });
