@@ -24,8 +24,28 @@ export async function asPayload<T>(
 }
 
 /**
+ * The register's tables, in the order a file import locks them (SHARE ROW EXCLUSIVE, one statement:
+ * register-io.service.ts) against other writes while it plans and writes.
+ */
+export const REGISTER_TABLES: readonly string[] = [
+  'supplier',
+  'client',
+  'contract',
+  'data_processing_agreement',
+  'supplier_subprocessor',
+  'agreement_subprocessor',
+];
+
+/**
  * The row a mutation changes, locked until its transaction ends. A malformed ID, an ID of another type
  * and an unknown ID all answer NOT_FOUND at `field`, and nothing is written.
+ *
+ * For a register table, the table's write lock (ROW EXCLUSIVE) comes first, before the row's: the row
+ * lock alone holds only ROW SHARE, which a file import's SHARE ROW EXCLUSIVE lock on the register's tables
+ * does not wait for; the import would then write this row (waiting for this row lock) while this
+ * mutation's write waited for the import's table lock, a deadlock. With the write lock first, a mutation either holds it before the
+ * import (which waits for the mutation to end) or waits for the import before it locks any row
+ * (docs/exposure-scoring.md, "Concurrency"; test (r)).
  */
 export async function lockForUpdate<E extends ObjectLiteral>(
   manager: EntityManager,
@@ -37,6 +57,9 @@ export async function lockForUpdate<E extends ObjectLiteral>(
   where: Record<string, unknown> = {},
 ): Promise<E> {
   const id = decodeIdOf(type, globalId);
+  const table = manager.connection.getMetadata(entity).tableName;
+  // Other tables (incident) are not locked by the import: no statement for them.
+  if (id && REGISTER_TABLES.includes(table)) await manager.query(`LOCK TABLE ${table} IN ROW EXCLUSIVE MODE`);
   const row = id
     ? await manager.findOne(entity, {
         where: { id, ...where } as unknown as FindOptionsWhere<E>,

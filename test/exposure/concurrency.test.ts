@@ -1101,4 +1101,165 @@ describe('exposures under concurrent writes', () => {
       expect(clock.stored).toEqual(clock.dora);
     }
   });
+  /** A contract's row as the import's contracts sheet names it, and the file that changes its title. */
+  async function contractImport(contractId: string, title: string) {
+    const [row]: {
+      client: string;
+      reference: string;
+      supplier: string;
+      country: string;
+      startsOn: string;
+      criticality: string;
+    }[] = await app.database.db.query(
+      `SELECT cl.reference AS client, c.reference, s.name AS supplier, s.country, c.starts_on::text AS "startsOn", c.criticality
+           FROM contract c JOIN client cl ON cl.id = c.client_id JOIN supplier s ON s.id = c.supplier_id WHERE c.id = $1`,
+      [contractId],
+    );
+    return workbook({
+      contracts: [
+        [
+          'clientReference',
+          'reference',
+          'supplierName',
+          'supplierCountry',
+          'title',
+          'startsOn',
+          'criticality',
+        ],
+        [row.client, row.reference, row.supplier, row.country, title, row.startsOn, row.criticality],
+      ],
+    });
+  }
+  const UPDATE_CONTRACT = `mutation($input: UpdateContractInput!) { updateContract(input: $input) { contract { title } userErrors { code message } } }`;
+  const importing = (file: Buffer, title: string) => () =>
+    upload(app, file, XLSX, '', app.adminToken, 'titles.xlsx').then((answer) => {
+      if (answer.status !== 200)
+        throw new Error(`the import answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+      expect(answer.body.counts.contracts.updated).toBe(1);
+      return title;
+    });
+
+  it('(r) a file import starts while a contract update holds the row it will write and waits to write it', async () => {
+    await clearRegister(app.database);
+    const world = new World(app.services);
+    const contract = await world.contract(await world.client(), await world.supplier(), OPEN);
+    const file = await contractImport(contract, 'Title from the file');
+    // A test connection holds the contract's row, so the update stops where the race is: it has locked
+    // the table for its write (after the fix) and queues for the row. The import starts second. Before the
+    // fix the update held only the row lock's ROW SHARE on the table, the import's SHARE ROW EXCLUSIVE
+    // lock did not wait for it, and once the row was let go the update (its write: ROW EXCLUSIVE) waited
+    // for the import's table lock and the import (its write of that row) for the update's row lock: a
+    // deadlock, one side refused.
+    const holder = app.database.db.createQueryRunner();
+    await holder.connect();
+    let outcome: PromiseSettledResult<unknown>[];
+    try {
+      await holder.startTransaction();
+      await holder.query(`SELECT id FROM contract WHERE id = $1 FOR UPDATE`, [contract]);
+      const started: Promise<unknown>[] = [];
+      for (const step of [
+        async () => {
+          const response = await app.gql(app.adminToken, UPDATE_CONTRACT, {
+            input: { id: encodeGlobalId('Contract', contract), title: 'Title from the API' },
+          });
+          expect(dataOf(response).updateContract.userErrors).toEqual([]);
+        },
+        importing(file, 'Title from the file'),
+      ]) {
+        const running = step();
+        running.catch(() => undefined); // collected below, after the row is let go
+        started.push(running);
+        for (let i = 0; i < 1000 && (await waitingOnLocks()) < started.length; i += 1)
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        expect(await waitingOnLocks()).toBe(started.length);
+      }
+      await holder.commitTransaction();
+      outcome = await Promise.allSettled(started);
+    } finally {
+      if (holder.isTransactionActive) await holder.rollbackTransaction();
+      await holder.release();
+    }
+    expect(
+      outcome.filter((o) => o.status === 'rejected').map((o) => String((o as PromiseRejectedResult).reason)),
+    ).toEqual([]);
+    // As if serial in the order they came: the update, then the file.
+    const [{ title }] = await app.database.db.query(`SELECT title FROM contract WHERE id = $1`, [contract]);
+    expect(title).toBe('Title from the file');
+  });
+
+  it('(s) contract updates that come while a file import holds the register wait for it, then succeed', async () => {
+    await clearRegister(app.database);
+    const world = new World(app.services);
+    const capita = await world.supplier();
+    const exposed = await world.client();
+    const [imported, other] = [
+      await world.contract(exposed, capita, OPEN),
+      await world.contract(exposed, capita, OPEN),
+    ];
+    for (const contract of [imported, other])
+      await world.agreement(contract, {
+        categories: ['CONTACT'],
+        dataSubjectCount: 1000,
+        dataRetainedUntil: null,
+        subprocessorIds: [],
+      });
+    await world.recordIncident(capita, incidentAt());
+    const file = await contractImport(imported, 'Title from the file');
+    // The import writes the contract and queues for the engine's lock (its recomputation: an open
+    // incident reaches the client); then an update of that contract and one of another come, and wait
+    // for the import's table lock, not for the engine's lock while holding rows.
+    const update = (contract: string, title: string) => async () => {
+      const response = await app.gql(app.adminToken, UPDATE_CONTRACT, {
+        input: { id: encodeGlobalId('Contract', contract), title },
+      });
+      expect(dataOf(response).updateContract).toEqual({ contract: { title }, userErrors: [] });
+    };
+    const since = new Date();
+    const failures = await inLockOrder(world, [
+      importing(file, 'Title from the file'),
+      update(imported, 'Title from the API'),
+      update(other, 'Other title from the API'),
+    ]);
+    expect(failures).toEqual([]);
+    await expectAsIfSerial(world, since);
+    const titles = await app.database.db.query(`SELECT id, title FROM contract ORDER BY title`);
+    expect(titles).toEqual([
+      { id: other, title: 'Other title from the API' },
+      { id: imported, title: 'Title from the API' },
+    ]);
+  });
+  it("(t) a file import queues for the engine's lock while an incident update that adds an exposure holds it", async () => {
+    await clearRegister(app.database);
+    const world = new World(app.services);
+    const capita = await world.supplier();
+    const exposed = await world.client();
+    const contract = await world.contract(exposed, capita, { ...OPEN, startsOn: '2023-05-01' });
+    await world.agreement(contract, {
+      categories: ['CONTACT'],
+      dataSubjectCount: 1000,
+      dataRetainedUntil: null,
+      subprocessorIds: [],
+    });
+    const { id: incident } = await world.recordIncident(
+      capita,
+      incidentAt({ containedAt: new Date('2023-04-10T00:00:00Z'), status: IncidentStatus.CONTAINED }),
+    );
+    const [{ count: before }] = await app.database.db.query(`SELECT count(*)::int AS count FROM exposure`);
+    expect(before).toBe(0);
+    const file = await contractImport(contract, 'Title from the file');
+    const since = new Date();
+    // The incident update queues for the engine's lock first, the import (its tables locked, the contract
+    // written) second. Under the lock the update adds the client's exposure, whose foreign key takes FOR
+    // KEY SHARE on the client (ROW SHARE on its table): the import's lock on the client table must not
+    // conflict with that (EXCLUSIVE would, and the two would deadlock), so the client table stays SHARE
+    // ROW EXCLUSIVE and the mutations take the table's write lock before a row's instead (test (r)).
+    const failures = await inLockOrder(world, [
+      () => world.updateIncident(incident, { containedAt: new Date('2023-06-01T00:00:00Z') }),
+      importing(file, 'Title from the file'),
+    ]);
+    expect(failures).toEqual([]);
+    await expectAsIfSerial(world, since);
+    const [{ count: after }] = await app.database.db.query(`SELECT count(*)::int AS count FROM exposure`);
+    expect(after).toBe(1);
+  });
 });

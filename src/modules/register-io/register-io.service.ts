@@ -2,6 +2,7 @@ import { refreshObligationClocks } from '../obligation/obligation.clock';
 import { Writable } from 'node:stream';
 import { Viewer, requireRole } from '../../auth/viewer';
 import { TransactionalConnection } from '../../db/transactional-connection';
+import { REGISTER_TABLES } from '../../common/mutation';
 import { ExposureEngine } from '../exposure/exposure.engine';
 import { exportRegister } from './register-io.export';
 import {
@@ -266,11 +267,11 @@ export class RegisterIoService {
       return await this.connection.transaction(async (manager) => {
         if (options.dryRun) await manager.query(`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`);
         // The plan is made against the register as it is: no other write may change it until this commits
-        // (reads go on; the exposure engine's lock comes later, for the recomputation).
-        else
-          await manager.query(
-            `LOCK TABLE supplier, client, contract, data_processing_agreement, supplier_subprocessor, agreement_subprocessor IN SHARE ROW EXCLUSIVE MODE`,
-          );
+        // (reads go on; the exposure engine's lock comes later, for the recomputation). Not EXCLUSIVE: the
+        // foreign keys of exposures a recomputation adds under the engine's lock take ROW SHARE on the client
+        // table (test (t)). A mutation's row lock comes after its table's write lock (lockForUpdate), so
+        // no row this import writes is held by a mutation that still has to wait for these locks (test (r)).
+        else await manager.query(`LOCK TABLE ${REGISTER_TABLES.join(', ')} IN SHARE ROW EXCLUSIVE MODE`);
         const reader = new SheetReader(file);
         let planned: Awaited<ReturnType<typeof planImport>>;
         try {
