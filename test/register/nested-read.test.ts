@@ -344,6 +344,32 @@ describe('Nested reads planned into one statement', () => {
     }
   });
 
+  it('aliased nodes of one edge with different selections below them: the same answers', async () => {
+    // `a: node` and `b: node` are different response keys, so GraphQL merges nothing between them: each
+    // selects its own page sizes and its own fields under the same key (here `x`, `c`).
+    const id = encodeGlobalId('Incident', incidentId);
+    const queries = [
+      `query($id: ID!) { node(id: $id) { ... on Incident { exposures(first: 10) { edges {
+        a: node { client { c: contracts(first: 1) { edges { node { reference } } } } }
+        b: node { client { c: contracts(first: 3) { totalCount edges { node { reference supplier { name } } } } } } } } } } }`,
+      `query($id: ID!) { node(id: $id) { ... on Incident { exposures(first: 10) { edges {
+        a: node { x: incident { title } client { name } }
+        b: node { x: client { name sector } } } } } } }`,
+      `query($id: ID!) { node(id: $id) { ... on Incident { exposures(first: 10) { edges {
+        a: node { x: client { name } }
+        b: node { x: incident { title } } } } } } }`,
+    ];
+    for (const query of queries) {
+      const a = await planned.gql(planned.adminToken, query, { id });
+      const b = await levelByLevel.gql(planned.adminToken, query, { id });
+      expect({ query, body: a.body }).toEqual({ query, body: b.body });
+      expect(b.body.errors).toBeUndefined();
+    }
+    const [first] = (await levelByLevel.gql(planned.adminToken, queries[0], { id })).body.data.node.exposures
+      .edges;
+    expect(first.b.client.c.edges.length).toBeGreaterThan(first.a.client.c.edges.length);
+  });
+
   it('an orderBy is left to the loaders (the planner knows only the default order): the same answers', async () => {
     for (const field of ['VALUE', 'ENDS_ON', 'REFERENCE']) {
       const query = `query($first: Int) { clients(first: $first) { edges { node { name

@@ -368,9 +368,12 @@ function planPage(
     fieldsOf(e.selectionSet, context.info).filter((f) => f.name.value === 'node'),
   );
   // Aliased edges or nodes would be merged differently by GraphQL; such rare shapes keep the loader path.
+  // (`a: node { … } b: node { … }` are two response keys: each selects its own fields and arguments under
+  // the same names, which one plan of the merged nodes would answer from the first: test "aliased nodes".)
+  const aliased = (f: FieldNode) => (f.alias?.value ?? f.name.value) !== f.name.value;
   for (const [name, group] of connection)
-    if (group.some((f) => (f.alias?.value ?? f.name.value) !== f.name.value) || name !== group[0].name.value)
-      return null;
+    if (group.some(aliased) || name !== group[0].name.value) return null;
+  if (nodes.some(aliased)) return null;
   const leaveOut = relation.optional.leaveOutFor(
     selectedNodeFields({ fieldNodes, fragments: context.info.fragments }),
   );
