@@ -370,6 +370,33 @@ describe('Nested reads planned into one statement', () => {
     expect(first.b.client.c.edges.length).toBeGreaterThan(first.a.client.c.edges.length);
   });
 
+  it('after and first: 0 on nested connections, for an admin and a client: the same answers', async () => {
+    const id = encodeGlobalId('Incident', incidentId);
+    const CURSORS = `query($id: ID!) { node(id: $id) { ... on Incident { exposures(first: 30) { edges { cursor node {
+      client { contracts(first: 1) { pageInfo { endCursor } edges { cursor } } } } } } } } }`;
+    const seen = await levelByLevel.gql(planned.adminToken, CURSORS, { id });
+    const cursors: string[] = seen.body.data.node.exposures.edges
+      .map((e: any) => e.node.client.contracts.pageInfo.endCursor)
+      .filter((c: string | null) => c !== null);
+    const exposureCursor: string = seen.body.data.node.exposures.edges[2].cursor;
+    expect(cursors.length).toBeGreaterThan(3);
+    const QUERY = `query($id: ID!, $after: String, $exposuresAfter: String, $first: Int) { node(id: $id) { ... on Incident {
+      exposures(first: 5, after: $exposuresAfter) { pageInfo { hasNextPage hasPreviousPage } edges { node { score client { name
+        contracts(first: $first, after: $after) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+          edges { cursor node { reference supplier { name } } } } } } } } } } }`;
+    const tokens = [planned.adminToken, await planned.clientToken(clientIds[0])];
+    for (const token of tokens)
+      for (const variables of [
+        { id, after: cursors[0], first: 2 },
+        { id, after: cursors[3], first: 3, exposuresAfter: exposureCursor },
+        { id, first: 0 },
+        { id, after: cursors[1], first: 0 },
+      ]) {
+        const { planned: a, old: b } = await both(token, QUERY, variables);
+        expect({ variables, answer: a }).toEqual({ variables, answer: b });
+      }
+  });
+
   it('an orderBy is left to the loaders (the planner knows only the default order): the same answers', async () => {
     for (const field of ['VALUE', 'ENDS_ON', 'REFERENCE']) {
       const query = `query($first: Int) { clients(first: $first) { edges { node { name
