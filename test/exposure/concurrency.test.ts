@@ -9,7 +9,7 @@ import { TestApp, dataOf, startTestApp } from '../support/app';
 import { encodeGlobalId } from '../../src/common/global-id';
 import { IncidentSpec, World, clearRegister, readExposures } from './harness';
 import { subscribe } from '../alert/subscriber';
-import { XLSX, upload, workbook } from '../register-io/support';
+import { XLSX, download, sheetsOf, upload, workbook } from '../register-io/support';
 import { FACTORY_ADMIN } from '../support/factories';
 import { RegulatoryRegime } from '../../src/modules/obligation/regimes';
 import { refNextDueAt } from './reference';
@@ -1262,4 +1262,107 @@ describe('exposures under concurrent writes', () => {
     const [{ count: after }] = await app.database.db.query(`SELECT count(*)::int AS count FROM exposure`);
     expect(after).toBe(1);
   });
+
+  /** createContract and addSubprocessor, each naming `leaving`; and what must never remain afterwards. */
+  const usesOfLeaving: [
+    string,
+    string,
+    (client: string, kept: string, leaving: string) => Record<string, unknown>,
+    string,
+  ][] = [
+    [
+      'a contract created for the supplier',
+      `mutation($input: CreateContractInput!) { answer: createContract(input: $input) { userErrors { code } } }`,
+      (client, _kept, leaving) => ({
+        clientId: encodeGlobalId('Client', client),
+        supplierId: encodeGlobalId('Supplier', leaving),
+        reference: 'RACE-1',
+        title: 'Raced',
+        startsOn: '2020-01-01',
+        criticality: 'IMPORTANT',
+      }),
+      `SELECT c.reference FROM contract c JOIN supplier s ON s.id = c.supplier_id
+        WHERE c.removed_at IS NULL AND s.removed_at IS NOT NULL`,
+    ],
+    [
+      'a supplier made to rely on it as a sub-processor',
+      `mutation($input: AddSubprocessorInput!) { answer: addSubprocessor(input: $input) { userErrors { code } } }`,
+      (_client, kept, leaving) => ({
+        supplierId: encodeGlobalId('Supplier', kept),
+        subprocessorId: encodeGlobalId('Supplier', leaving),
+      }),
+      `SELECT l.supplier_id FROM supplier_subprocessor l JOIN supplier s ON s.id = l.subprocessor_id
+        WHERE s.removed_at IS NOT NULL`,
+    ],
+  ];
+
+  it.each(usesOfLeaving)(
+    '(u) %s while a file import (mode=replace) archives that supplier',
+    async (_name, mutation, inputOf, leftBehind) => {
+      await clearRegister(app.database);
+      const world = new World(app.services);
+      const [kept, leaving] = [await world.supplier(), await world.supplier()];
+      const client = await world.client();
+      await world.contract(client, kept, OPEN);
+      const [{ name: leavingName }] = await app.database.db.query(`SELECT name FROM supplier WHERE id = $1`, [
+        leaving,
+      ]);
+      // The register as it is, without the supplier that nothing uses yet: mode=replace archives it.
+      const current = await sheetsOf((await download(app, app.adminToken, 'xlsx')).body);
+      const file = await workbook({
+        ...current,
+        suppliers: current.suppliers.filter((row) => row[0] !== leavingName),
+      });
+      // A test connection holds the supplier's row FOR UPDATE, so the mutation stops in its check that the
+      // supplier is in the register (FOR KEY SHARE), and the import, which starts second, in its archiving
+      // of that row. Once the row is let go, both go on: before the fix the import held the register's
+      // tables and archived the supplier (a plain UPDATE, which FOR KEY SHARE does not hold off) while the
+      // mutation had checked it live; the mutation's insert then waited for the import and, after its
+      // commit, wrote a live contract (or link) naming an archived supplier.
+      const holder = app.database.db.createQueryRunner();
+      await holder.connect();
+      let outcome: PromiseSettledResult<unknown>[];
+      const answers: unknown[] = [];
+      try {
+        await holder.startTransaction();
+        await holder.query(`SELECT id FROM supplier WHERE id = $1 FOR UPDATE`, [leaving]);
+        const started: Promise<unknown>[] = [];
+        for (const step of [
+          async () => {
+            const response = await app.gql(app.adminToken, mutation, {
+              input: inputOf(client, kept, leaving),
+            });
+            answers.push(dataOf(response).answer);
+          },
+          () =>
+            upload(app, file, XLSX, '?mode=replace', app.adminToken, 'replace.xlsx').then((answer) => {
+              if (answer.status !== 200)
+                throw new Error(`the import answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+            }),
+        ]) {
+          const running = step();
+          running.catch(() => undefined); // collected below, after the row is let go
+          started.push(running);
+          for (let i = 0; i < 1000 && (await waitingOnLocks()) < started.length; i += 1)
+            await new Promise((resolve) => setTimeout(resolve, 10));
+          expect(await waitingOnLocks()).toBe(started.length);
+        }
+        await holder.commitTransaction();
+        outcome = await Promise.allSettled(started);
+      } finally {
+        if (holder.isTransactionActive) await holder.rollbackTransaction();
+        await holder.release();
+      }
+      expect(
+        outcome
+          .filter((o) => o.status === 'rejected')
+          .map((o) => String((o as PromiseRejectedResult).reason)),
+      ).toEqual([]);
+      expect(answers).toHaveLength(1);
+      // As if serial: the mutation first (then the file removes what it wrote with the supplier), or the
+      // file first (then the supplier is no longer in the register: NOT_FOUND). Never a live row naming
+      // an archived supplier.
+      expect(await app.database.db.query(leftBehind)).toEqual([]);
+    },
+  );
 });

@@ -81,6 +81,12 @@ export class ContractService {
     await assertValid(input);
     checkDates(input.startsOn, input.endsOn ?? null, ['input', 'endsOn']);
     return this.connection.transaction(async (manager) => {
+      // The contract table's write lock before the supplier is checked live (FOR KEY SHARE): a file import
+      // in mode=replace archives suppliers with a plain UPDATE, which FOR KEY SHARE does not hold off, so
+      // the check could pass, the insert wait for the import's table lock, and the contract land on a
+      // supplier the import archived. With this lock first, the import waits for this insert to commit, or
+      // this check waits for the import's commit and sees the supplier archived (concurrency test (u)).
+      await manager.query(`LOCK TABLE contract IN ROW EXCLUSIVE MODE`);
       const clientId = decodeIdOf('Client', input.clientId);
       const supplierId = decodeIdOf('Supplier', input.supplierId);
       const problems: UserError[] = [];

@@ -272,6 +272,9 @@ export class SupplierService {
   async addSubprocessor(viewer: Viewer, input: AddSubprocessorInput): Promise<SupplierEntity> {
     requireRole(viewer, 'admin');
     return this.connection.transaction(async (manager) => {
+      // The link table's write lock before its ends are checked live (as createContract: a file import in
+      // mode=replace archiving the sub-processor meanwhile would leave a link to an archived supplier).
+      await manager.query(`LOCK TABLE supplier_subprocessor IN ROW EXCLUSIVE MODE`);
       const { supplier, subprocessor } = await this.linkEnds(manager, input);
       const inserted = await manager.query(
         `INSERT INTO supplier_subprocessor (supplier_id, subprocessor_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING supplier_id`,
