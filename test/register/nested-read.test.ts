@@ -397,6 +397,31 @@ describe('Nested reads planned into one statement', () => {
       }
   });
 
+  it('directives, inline fragments, two aliases of one connection, and the supplier root for a client: the same answers', async () => {
+    const id = encodeGlobalId('Incident', incidentId);
+    const query = `query($id: ID!, $yes: Boolean!, $no: Boolean!) { node(id: $id) { __typename ... on Incident {
+      supplier { name contracts(first: 4) { totalCount pageInfo { hasNextPage } edges { node { reference client { name } } } } }
+      a: exposures(first: 2) { edges { __typename cursor node { __typename score ...C } } }
+      b: exposures(first: 3) { totalCount edges { node { level client @include(if: $yes) { name ... on Client {
+        contracts(first: 2) @skip(if: $no) { edges { node { reference supplier { name } } } } } }
+        skipped: client @include(if: $no) { name } } } } } } }
+      fragment C on Exposure { client { ... on Node { id } sector contracts(first: 1) { edges { node { ...K } } } } }
+      fragment K on Contract { reference supplier @skip(if: $no) { tier } }`;
+    const tokens = [
+      planned.adminToken,
+      planned.analystToken,
+      ...(await Promise.all(clientIds.slice(0, 3).map((c) => planned.clientToken(c)))),
+    ];
+    for (const token of tokens)
+      for (const flags of [
+        { yes: true, no: false },
+        { yes: false, no: true },
+      ]) {
+        const { planned: a, old: b } = await both(token, query, { id, ...flags });
+        expect({ flags, answer: a }).toEqual({ flags, answer: b });
+      }
+  });
+
   it('an orderBy is left to the loaders (the planner knows only the default order): the same answers', async () => {
     for (const field of ['VALUE', 'ENDS_ON', 'REFERENCE']) {
       const query = `query($first: Int) { clients(first: $first) { edges { node { name
