@@ -635,7 +635,17 @@ async function webhooksSuite(bench: Bench): Promise<void> {
 
 async function registerIoSuite(bench: Bench): Promise<void> {
   say('Register to and from a workbook (bench/register-io.ts):');
-  bench.results.registerIo = await registerIoBench(bench.db, bench.databaseUrl, say);
+  const io = await registerIoBench(bench.db, bench.databaseUrl, say);
+  bench.results.registerIo = io;
+  bench.targets.push(
+    [
+      'import_copy_ratio',
+      `${io.import_copy_ratio}`,
+      '≤ 5',
+      io.import_copy_ratio === null ? null : io.import_copy_ratio <= 5,
+    ],
+    ['import_peak_rss_mb', `${io.import_peak_rss_mb}`, '< 400', io.import_peak_rss_mb < 400],
+  );
 }
 
 async function denseSuite(bench: Bench): Promise<void> {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { MultiBar, Presets, SingleBar } from 'cli-progress';
 import { createDataSource } from '../../ormconfig';
-import { heapGrowingPercent } from '../config';
+import { IMPORT_HEAP_GROWING_PERCENT, heapGrowingPercent } from '../config';
 import { limitHeapGrowth } from '../heap-growth';
 import { Viewer } from '../auth/viewer';
 import { ImportReport } from '../modules/register-io/register-io.service';
@@ -27,8 +27,8 @@ export const USAGE = `Usage: npm run import -- FILE [--dry-run] [--replace]
 Connects to DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres).`;
 
 async function main(): Promise<number> {
-  // The same bound on the heap's growth as the server's: most of what an import allocates is soon garbage.
-  limitHeapGrowth(heapGrowingPercent(process.env));
+  // A tighter bound on the heap's growth than the server's: most of what an import allocates is soon garbage.
+  limitHeapGrowth(heapGrowingPercent(process.env, IMPORT_HEAP_GROWING_PERCENT));
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: { 'dry-run': { type: 'boolean', default: false }, replace: { type: 'boolean', default: false } },

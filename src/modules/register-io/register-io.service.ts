@@ -272,6 +272,10 @@ export class RegisterIoService {
         // table (test (t)). A mutation's row lock comes after its table's write lock (lockForUpdate), so
         // no row this import writes is held by a mutation that still has to wait for these locks (test (r)).
         else await manager.query(`LOCK TABLE ${REGISTER_TABLES.join(', ')} IN SHARE ROW EXCLUSIVE MODE`);
+        // No JIT for this transaction: the planner's and writer's statements over a large file pass
+        // jit_above_cost, and PostgreSQL compiled each of them before running it, as it did the exposure
+        // engine's (docs/performance.md, "The import against COPY, in turns").
+        await manager.query(`SELECT set_config('jit', 'off', true)`);
         const reader = new SheetReader(file);
         let planned: Awaited<ReturnType<typeof planImport>>;
         try {
