@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ChildProcess, spawn } from 'node:child_process';
@@ -102,6 +103,38 @@ async function waitForHttp(url: string, timeoutMs = 60000): Promise<void> {
     if (Date.now() - started > timeoutMs)
       throw new Error(`${url} did not come up within ${timeoutMs / 1000} s`);
     await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Whether something already listens on the port (another benchmark, say): its answers would be taken for ours. */
+function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Waits for a started instance's URL, and fails at once, saying so, if the instance exits first. */
+async function waitForChild(child: ChildProcess, url: string): Promise<void> {
+  let onExit: (() => void) | undefined;
+  const exited = new Promise<never>((_, reject) => {
+    onExit = () =>
+      reject(
+        new Error(
+          `the instance for ${url} exited (${child.exitCode ?? child.signalCode}) before it answered`,
+        ),
+      );
+    if (child.exitCode !== null) onExit();
+    else child.once('exit', onExit);
+  });
+  try {
+    await Promise.race([waitForHttp(url), exited]);
+  } finally {
+    if (onExit) child.off('exit', onExit);
   }
 }
 
@@ -821,11 +854,21 @@ async function main(): Promise<void> {
       // requests, so they are off.
       DAILY_JOBS_INTERVAL_MS: '0',
     };
+    // A second benchmark on the same machine (not under `flock /tmp/bench.lock`) holds these ports: our
+    // instances would fail to start and every request would go to the other benchmark's register.
+    for (const port of [4801, 4802, 4803, 4804, 4806, 4807])
+      if (await portInUse(port))
+        throw new Error(
+          `port ${port} is in use: another benchmark is running? Run benchmarks one at a time (flock /tmp/bench.lock npm run bench …)`,
+        );
     const api = startProcess('dist/src/main.js', { ...apiEnv, PORT: '4801', METRICS_PORT: '4811' });
     const api2 = startProcess('dist/src/main.js', { ...apiEnv, PORT: '4802', METRICS_PORT: '4812' });
     children.push(api, api2);
     const url = 'http://127.0.0.1:4801';
-    await Promise.all([waitForHttp(`${url}/readyz`), waitForHttp('http://127.0.0.1:4802/readyz')]);
+    await Promise.all([
+      waitForChild(api, `${url}/readyz`),
+      waitForChild(api2, 'http://127.0.0.1:4802/readyz'),
+    ]);
     const adminToken = await mintToken(JWT_SECRET, { sub: 'bench', role: 'admin' });
     if (values.webhooks) {
       await webhooksOnly(
