@@ -14,6 +14,7 @@ import { FACTORY_ADMIN } from '../support/factories';
 import { RegulatoryRegime } from '../../src/modules/obligation/regimes';
 import { refNextDueAt } from './reference';
 import { ObligationReminderJob } from '../../src/modules/obligation/obligation.reminders';
+import { EXPOSURE_LOCK_KEY } from '../../src/modules/exposure/exposure.lock';
 
 const REPEATS = Number(process.env.CONCURRENCY_REPEATS ?? 12);
 
@@ -1263,12 +1264,17 @@ describe('exposures under concurrent writes', () => {
     expect(after).toBe(1);
   });
 
-  /** createContract and addSubprocessor, each naming `leaving`; and what must never remain afterwards. */
+  /**
+   * createContract, addSubprocessor and recordIncident, each naming `leaving`; what must never remain
+   * afterwards; and the import's refusal that is the serial order "the mutation first" (null: that order
+   * lets the file remove what the mutation wrote, with the supplier, and the import is applied).
+   */
   const usesOfLeaving: [
     string,
     string,
     (client: string, kept: string, leaving: string) => Record<string, unknown>,
     string,
+    RegExp | null,
   ][] = [
     [
       'a contract created for the supplier',
@@ -1283,6 +1289,7 @@ describe('exposures under concurrent writes', () => {
       }),
       `SELECT c.reference FROM contract c JOIN supplier s ON s.id = c.supplier_id
         WHERE c.removed_at IS NULL AND s.removed_at IS NOT NULL`,
+      null,
     ],
     [
       'a supplier made to rely on it as a sub-processor',
@@ -1293,12 +1300,29 @@ describe('exposures under concurrent writes', () => {
       }),
       `SELECT l.supplier_id FROM supplier_subprocessor l JOIN supplier s ON s.id = l.subprocessor_id
         WHERE s.removed_at IS NOT NULL`,
+      null,
+    ],
+    [
+      'an incident recorded at the supplier',
+      `mutation($input: RecordIncidentInput!) { answer: recordIncident(input: $input) { userErrors { code } } }`,
+      (_client, _kept, leaving) => ({
+        supplierId: encodeGlobalId('Supplier', leaving),
+        title: 'Raced incident',
+        kind: 'CYBER_ATTACK',
+        status: 'CONFIRMED',
+        detectedAt: '2023-03-31T00:00:00Z',
+        exfiltration: 'SUSPECTED',
+      }),
+      `SELECT i.title FROM incident i JOIN supplier s ON s.id = i.supplier_id
+        WHERE i.status <> 'CLOSED' AND s.removed_at IS NOT NULL`,
+      // The file cannot remove an incident: with the incident first, the import refuses to remove its supplier.
+      /would remove the supplier .* but it has an incident that is not CLOSED/,
     ],
   ];
 
   it.each(usesOfLeaving)(
     '(u) %s while a file import (mode=replace) archives that supplier',
-    async (_name, mutation, inputOf, leftBehind) => {
+    async (_name, mutation, inputOf, leftBehind, refusedByImport) => {
       await clearRegister(app.database);
       const world = new World(app.services);
       const [kept, leaving] = [await world.supplier(), await world.supplier()];
@@ -1318,11 +1342,14 @@ describe('exposures under concurrent writes', () => {
       // of that row. Once the row is let go, both go on: before the fix the import held the register's
       // tables and archived the supplier (a plain UPDATE, which FOR KEY SHARE does not hold off) while the
       // mutation had checked it live; the mutation's insert then waited for the import and, after its
-      // commit, wrote a live contract (or link) naming an archived supplier.
+      // commit, wrote a live contract (or link) naming an archived supplier. An incident: the import read
+      // which suppliers have an incident that is not CLOSED before the incident committed (the incident
+      // table is not among those the import locks), and archived its supplier.
       const holder = app.database.db.createQueryRunner();
       await holder.connect();
       let outcome: PromiseSettledResult<unknown>[];
-      const answers: unknown[] = [];
+      const answers: { userErrors: { code: string }[] }[] = [];
+      let importRefused = false;
       try {
         await holder.startTransaction();
         await holder.query(`SELECT id FROM supplier WHERE id = $1 FOR UPDATE`, [leaving]);
@@ -1336,7 +1363,13 @@ describe('exposures under concurrent writes', () => {
           },
           () =>
             upload(app, file, XLSX, '?mode=replace', app.adminToken, 'replace.xlsx').then((answer) => {
-              if (answer.status !== 200)
+              const problems: { message: string }[] = answer.body?.problems ?? [];
+              importRefused =
+                answer.status === 422 &&
+                refusedByImport !== null &&
+                problems.length === 1 &&
+                refusedByImport.test(problems[0].message);
+              if (answer.status !== 200 && !importRefused)
                 throw new Error(`the import answered ${answer.status}: ${JSON.stringify(answer.body)}`);
             }),
         ]) {
@@ -1359,10 +1392,175 @@ describe('exposures under concurrent writes', () => {
           .map((o) => String((o as PromiseRejectedResult).reason)),
       ).toEqual([]);
       expect(answers).toHaveLength(1);
-      // As if serial: the mutation first (then the file removes what it wrote with the supplier), or the
-      // file first (then the supplier is no longer in the register: NOT_FOUND). Never a live row naming
-      // an archived supplier.
+      // As if serial: the mutation first (then the file removes what it wrote with the supplier, or, for an
+      // incident, the import refuses to remove the supplier), or the file first (then the supplier is no
+      // longer in the register: NOT_FOUND). Never a live row naming an archived supplier.
+      if (importRefused) expect(answers[0].userErrors).toEqual([]);
       expect(await app.database.db.query(leftBehind)).toEqual([]);
+    },
+  );
+
+  /** The two ways a supplier leaves the register: removeSupplier, and a file import in mode=replace without it. */
+  const removalsOf: [string, (leaving: string) => Promise<() => Promise<'removed' | 'refused'>>][] = [
+    [
+      'removeSupplier',
+      async (leaving) => async () => {
+        const response = await app.gql(
+          app.adminToken,
+          `mutation($input: RemoveSupplierInput!) { removeSupplier(input: $input) { removedId userErrors { field code message } } }`,
+          { input: { id: encodeGlobalId('Supplier', leaving) } },
+        );
+        const { removedId, userErrors } = dataOf(response).removeSupplier;
+        if (removedId) return 'removed';
+        expect(userErrors).toEqual([
+          { field: ['input', 'id'], code: 'CONFLICT', message: expect.stringMatching(/not CLOSED/) },
+        ]);
+        return 'refused';
+      },
+    ],
+    [
+      'a file import (mode=replace) without it',
+      async (leaving) => {
+        const [{ name }] = await app.database.db.query(`SELECT name FROM supplier WHERE id = $1`, [leaving]);
+        const current = await sheetsOf((await download(app, app.adminToken, 'xlsx')).body);
+        const file = await workbook({
+          ...current,
+          suppliers: current.suppliers.filter((row) => row[0] !== name),
+        });
+        return async () => {
+          const answer = await upload(app, file, XLSX, '?mode=replace', app.adminToken, 'replace.xlsx');
+          if (answer.status === 200) return 'removed';
+          expect({
+            status: answer.status,
+            problems: answer.body.problems.map((p: { message: string }) => p.message),
+          }).toEqual({
+            status: 422,
+            problems: [
+              expect.stringMatching(/would remove the supplier .* but it has an incident that is not CLOSED/),
+            ],
+          });
+          return 'refused';
+        };
+      },
+    ],
+  ];
+
+  describe.each(removalsOf)(
+    '(v) a CLOSED incident reopened while its supplier is removed by %s',
+    (_name, removalOf) => {
+      /**
+       * `kept` with a client's contract, `leaving` with nothing but a CLOSED incident, so that the removal is
+       * allowed while the incident stays CLOSED. Returns the removal, ready to start, and the incident.
+       */
+      async function setUp(): Promise<{
+        remove: () => Promise<'removed' | 'refused'>;
+        incident: string;
+        leaving: string;
+      }> {
+        await clearRegister(app.database);
+        const world = new World(app.services);
+        const [kept, leaving] = [await world.supplier(), await world.supplier()];
+        await world.contract(await world.client(), kept, OPEN);
+        const { id: incident } = await world.recordIncident(leaving, incidentAt());
+        expect((await world.updateIncident(incident, { status: IncidentStatus.CLOSED })).refused).toBe(false);
+        return { remove: await removalOf(leaving), incident, leaving };
+      }
+      const reopen = async (incident: string) =>
+        dataOf(
+          await app.gql(
+            app.analystToken,
+            `mutation($input: UpdateIncidentInput!) { answer: updateIncident(input: $input) { incident { status } userErrors { field code message } } }`,
+            { input: { id: encodeGlobalId('Incident', incident), status: 'CONFIRMED' } },
+          ),
+        ).answer as {
+          incident: { status: string } | null;
+          userErrors: { field: string[]; code: string; message: string }[];
+        };
+      const openAtArchived = `SELECT i.title FROM incident i JOIN supplier s ON s.id = i.supplier_id
+      WHERE i.status <> 'CLOSED' AND s.removed_at IS NOT NULL`;
+
+      /**
+       * Starts the reopening while a test connection holds `lock`, waits until it waits for it, then starts
+       * the removal and waits until it waits on a lock too or has ended; lets go and returns both answers.
+       */
+      async function race(
+        lock: (holder: import('typeorm').QueryRunner) => Promise<unknown>,
+        incident: string,
+        remove: () => Promise<'removed' | 'refused'>,
+      ) {
+        const holder = app.database.db.createQueryRunner();
+        await holder.connect();
+        try {
+          await holder.startTransaction();
+          await lock(holder);
+          const reopening = reopen(incident);
+          reopening.catch(() => undefined); // collected below, after the lock is let go
+          for (let i = 0; i < 1000 && (await waitingOnLocks()) < 1; i += 1)
+            await new Promise((resolve) => setTimeout(resolve, 10));
+          expect(await waitingOnLocks()).toBe(1);
+          let ended = false;
+          const removal = remove().finally(() => {
+            ended = true;
+          });
+          removal.catch(() => undefined);
+          for (let i = 0; i < 1000 && !ended && (await waitingOnLocks()) < 2; i += 1)
+            await new Promise((resolve) => setTimeout(resolve, 10));
+          await holder.commitTransaction();
+          const [reopened, removed] = await Promise.allSettled([reopening, removal]);
+          if (reopened.status === 'rejected') throw reopened.reason;
+          if (removed.status === 'rejected') throw removed.reason;
+          return { reopened: reopened.value, removed: removed.value };
+        } finally {
+          if (holder.isTransactionActive) await holder.rollbackTransaction();
+          await holder.release();
+        }
+      }
+
+      it('the removal first: the reopening then finds the supplier gone and is refused, saying what to do', async () => {
+        const { remove, incident } = await setUp();
+        // The incident's row held FOR UPDATE: the reopening waits for it before anything; the removal, which
+        // reads the incident CLOSED, does not, and commits. Before the fix the reopening then went on (it never
+        // checked the supplier) and left an open incident at an archived supplier.
+        const { reopened, removed } = await race(
+          (holder) => holder.query(`SELECT id FROM incident WHERE id = $1 FOR UPDATE`, [incident]),
+          incident,
+          remove,
+        );
+        expect(removed).toBe('removed');
+        expect(reopened).toEqual({
+          incident: null,
+          userErrors: [
+            {
+              field: ['input', 'status'],
+              code: 'CONFLICT',
+              message: expect.stringMatching(
+                /supplier was removed from the register, so the incident cannot be reopened: it stays CLOSED/,
+              ),
+            },
+          ],
+        });
+        expect(await app.database.db.query(openAtArchived)).toEqual([]);
+        const [{ status }] = await app.database.db.query(`SELECT status FROM incident WHERE id = $1`, [
+          incident,
+        ]);
+        expect(status).toBe('CLOSED');
+      });
+
+      it('the reopening first: the removal waits for it, then finds the incident open and is refused', async () => {
+        const { remove, incident } = await setUp();
+        // The engine's lock held: the reopening checks its supplier, then waits for the lock to recompute. The
+        // removal must wait for the reopening (the supplier row for removeSupplier, the supplier table for the
+        // import) and then see the incident open. Before the fix it did not wait: it read the incident CLOSED
+        // and archived the supplier, and the reopening then committed an open incident at it.
+        const { reopened, removed } = await race(
+          (holder) => holder.query(`SELECT pg_advisory_xact_lock($1)`, [EXPOSURE_LOCK_KEY]),
+          incident,
+          remove,
+        );
+        expect(reopened).toEqual({ incident: { status: 'CONFIRMED' }, userErrors: [] });
+        expect(removed).toBe('refused');
+        expect(await app.database.db.query(openAtArchived)).toEqual([]);
+      });
     },
   );
 });

@@ -256,11 +256,15 @@ const sameCategories = (a: Category[] | null, b: Category[] | null) =>
 /**
  * Why updateIncident must refuse this change, in the model's words (null: it is accepted). Rule 11: a CLOSED
  * incident that stays CLOSED may not change what its exposures depend on; issue 11 item 9: CONTAINED needs a
- * containment time. (The property test's times are otherwise possible by construction.)
+ * containment time; an incident that is not CLOSED needs its supplier in the register (removal refuses a
+ * supplier with one), so a CLOSED incident whose supplier was removed is not reopened. (The property test's
+ * times are otherwise possible by construction.)
  */
-export function refusalOf(before: ModelIncident, after: ModelIncident): string | null {
+export function refusalOf(before: ModelIncident, after: ModelIncident, supplierLive: boolean): string | null {
   if (after.status === IncidentStatus.CONTAINED && !after.containedAt) return 'CONTAINED without containedAt';
   const stillClosed = before.status === IncidentStatus.CLOSED && after.status === IncidentStatus.CLOSED;
+  if (before.status === IncidentStatus.CLOSED && !stillClosed && !supplierLive)
+    return 'a CLOSED incident reopened at a removed supplier';
   const factsChanged =
     !sameTime(before.containedAt, after.containedAt) ||
     !sameTime(before.clientsNotifiedAt, after.clientsNotifiedAt) ||
@@ -517,7 +521,7 @@ export class World {
     if (change.status !== undefined) after.status = change.status;
     if (change.shareOfDataAffectedBp !== undefined)
       after.shareOfDataAffectedBp = change.shareOfDataAffectedBp;
-    const refusal = refusalOf(incident, after);
+    const refusal = refusalOf(incident, after, this.register.suppliers.includes(incident.supplierId));
     // Rule 5: a later or cleared supplier notice that some client's awareness came from is a correction.
     const movedLater =
       incident.clientsNotifiedAt !== null &&

@@ -490,6 +490,32 @@ describe('removal archives: records keep showing what was removed', () => {
     ).node;
     expect(shown.supplier.id).toBe(gid.supplier(sub));
     expect(shown.supplier.removedAt).not.toBeNull();
+    // It stays CLOSED: an incident that is not CLOSED needs its supplier in the register, so reopening it is
+    // refused, saying why and what to do; its title may still change.
+    const update = async (input: Record<string, unknown>) =>
+      dataOf(
+        await app.gql(
+          app.analystToken,
+          `mutation($input: UpdateIncidentInput!) { updateIncident(input: $input) { incident { title status } userErrors { field code message } } }`,
+          { input: { id: incident.id, ...input } },
+        ),
+      ).updateIncident;
+    expect(await update({ status: 'CONFIRMED' })).toEqual({
+      incident: null,
+      userErrors: [
+        {
+          field: ['input', 'status'],
+          code: 'CONFLICT',
+          message: expect.stringMatching(
+            /supplier was removed from the register, so the incident cannot be reopened: it stays CLOSED[\s\S]*record a new incident/,
+          ),
+        },
+      ],
+    });
+    expect(await update({ title: 'Renamed after removal' })).toEqual({
+      incident: { title: 'Renamed after removal', status: 'CLOSED' },
+      userErrors: [],
+    });
     // A client whose only contract is archived stays: the record names it.
     await mustSucceed('removeContract', { id: gid.contract(c) });
     const client = await mutate('removeClient', { id: gid.client(k) });

@@ -109,7 +109,7 @@ export class IncidentResolver {
 
   @Mutation(() => IncidentPayload, {
     description:
-      'Records new facts about an incident and recomputes the exposures. Admin or analyst. A CLOSED incident is not recomputed: while it stays CLOSED only its title and kind may change; set another status to reopen it, which recomputes it (revisions say REOPENED).',
+      'Records new facts about an incident and recomputes the exposures. Admin or analyst. A CLOSED incident is not recomputed: while it stays CLOSED only its title and kind may change; set another status to reopen it, which recomputes it (revisions say REOPENED); an incident whose supplier was removed stays CLOSED (CONFLICT on status).',
   })
   async updateIncident(
     @Arg('input', () => UpdateIncidentInput, { description: 'The incident and the facts that changed.' })

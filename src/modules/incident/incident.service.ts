@@ -1,3 +1,4 @@
+import { EntityManager } from 'typeorm';
 import { TransactionalConnection } from '../../db/transactional-connection';
 import { IncidentStatus } from '../../common/enums';
 import { ExposureChangeReason } from '../exposure/exposure.entity';
@@ -130,7 +131,7 @@ export class IncidentService {
     await checkRecordable(viewer, input);
     return this.connection.transaction(async (manager) => {
       const supplierId = decodeIdOf('Supplier', input.supplierId);
-      if (!supplierId || !(await lockLiveSuppliers(manager, [supplierId])).has(supplierId)) {
+      if (!supplierId || !(await lockLiveSupplierAgainstRemoval(manager, supplierId))) {
         throw new UserInputProblem([
           userError(['input', 'supplierId'], UserErrorCode.NOT_FOUND, 'No supplier has this ID'),
         ]);
@@ -200,6 +201,26 @@ export class IncidentService {
       checkTimes(incident);
       const stillClosed =
         before.status === IncidentStatus.CLOSED && incident.status === IncidentStatus.CLOSED;
+      // An incident that is not CLOSED needs its supplier in the register: removeSupplier and a file import
+      // refuse to remove a supplier with one, so reopening checks the supplier is still there, locked as
+      // recordIncident locks it (a removal meanwhile either waits for this reopening, then sees it, or
+      // commits first, and this answers the CONFLICT below; concurrency test (v)). The supplier table's lock
+      // comes after this incident's row lock, which is safe: the one holder of a lock that conflicts with it
+      // (a file import, SHARE ROW EXCLUSIVE) locks incident rows at most FOR KEY SHARE (its exposures'
+      // foreign keys), which FOR NO KEY UPDATE does not block.
+      if (
+        before.status === IncidentStatus.CLOSED &&
+        !stillClosed &&
+        !(await lockLiveSupplierAgainstRemoval(manager, incident.supplierId))
+      ) {
+        throw new UserInputProblem([
+          userError(
+            ['input', 'status'],
+            UserErrorCode.CONFLICT,
+            "This incident's supplier was removed from the register, so the incident cannot be reopened: it stays CLOSED (its title and kind may still change). If the supplier is back in the register, record a new incident there",
+          ),
+        ]);
+      }
       if (stillClosed) {
         const changed = EXPOSURE_FACTS.filter((fact) => !sameFact(fact, before[fact], incident[fact]));
         if (changed.length) {
@@ -253,6 +274,21 @@ export class IncidentService {
       return { incident: saved, exposuresChanged };
     });
   }
+}
+
+/**
+ * Whether the supplier is in the register, locked until the transaction ends so that no removal archives it
+ * meanwhile: the supplier table's write lock (ROW EXCLUSIVE), then the row FOR KEY SHARE (lockLiveSuppliers).
+ * The row lock holds off removeSupplier (FOR UPDATE), which then sees this transaction's open incident; the
+ * table lock holds off a file import in mode=replace, which archives suppliers with a plain UPDATE that
+ * FOR KEY SHARE does not wait for, and which locks the register's tables (SHARE ROW EXCLUSIVE, conflicting
+ * with ROW EXCLUSIVE) before it reads which suppliers have an incident that is not CLOSED. The incident
+ * table is not among those the import locks: without the supplier table's lock the import read the open
+ * incidents before this one committed and archived its supplier (concurrency test (u)).
+ */
+async function lockLiveSupplierAgainstRemoval(manager: EntityManager, supplierId: string): Promise<boolean> {
+  await manager.query(`LOCK TABLE supplier IN ROW EXCLUSIVE MODE`);
+  return (await lockLiveSuppliers(manager, [supplierId])).has(supplierId);
 }
 
 function sameFact(
