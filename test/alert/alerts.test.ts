@@ -13,6 +13,8 @@ import { TEST_JWT_SECRET, testSchema } from '../support/app';
 import { GraphQLObjectType } from 'graphql';
 import { ExposureEntity } from '../../src/modules/exposure/exposure.entity';
 import { ALERT_EXPOSURE_COLUMNS } from '../../src/modules/alert/alert.queries';
+import { AlertHub } from '../../src/modules/alert/alert.hub';
+import { AlertEvent } from '../../src/modules/alert/alert.type';
 
 /** A supplier with `clients` clients, each with one contract and agreement, so one incident alerts every client. */
 async function register(app: TestApp, clients: number) {
@@ -221,6 +223,35 @@ describe('exposure alerts over WebSocket', () => {
     expect(late.errors).toEqual([]);
     expect(narrow.errors).toEqual([]);
     await Promise.all([narrow.dispose(), late.dispose()]);
+  });
+
+  it('reads a batch again when a subscriber showing more columns comes during the read', async () => {
+    const { supplier, clients } = await register(app, 1);
+    const clientId = clients[0].id;
+    await recordIncident(app.services, supplier.id);
+    // A hub of its own (not started: no listener), read from the first alert, so nothing else interferes.
+    const hub = new AlertHub(app.database.db, { connectionString: '' });
+    const narrow: AlertEvent[] = [];
+    const wide: AlertEvent[] = [];
+    hub.add({ clientId, exposureFields: new Set(['score', 'level']), deliver: (e) => narrow.push(e) });
+    const reading = hub.catchUp();
+    // The read above was sent leaving the optional columns out; this sink comes before it returns.
+    hub.add({ clientId, exposureFields: new Set(['factors', 'path']), deliver: (e) => wide.push(e) });
+    await reading;
+    expect(wide).toHaveLength(1);
+    expect(narrow).toEqual(wide);
+    expect(wide[0].leftOut).not.toContain('factors');
+    expect(wide[0].leftOut).not.toContain('path');
+    expect(wide[0].exposure.factors.length).toBeGreaterThan(0);
+    expect(wide[0].exposure.path.length).toBeGreaterThan(0);
+    // Alone, the narrow sink's read leaves them out.
+    const alone = new AlertHub(app.database.db, { connectionString: '' });
+    const only: AlertEvent[] = [];
+    alone.add({ clientId, exposureFields: new Set(['score', 'level']), deliver: (e) => only.push(e) });
+    await alone.catchUp();
+    expect(only[0].leftOut).toEqual(expect.arrayContaining(['factors', 'path']));
+    expect(only[0].exposure.factors).toBeUndefined();
+    await Promise.all([hub.stop(), alone.stop()]);
   });
 
   it('refuses connections without a valid token and subscriptions to another client', async () => {
