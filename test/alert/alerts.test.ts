@@ -9,7 +9,12 @@ import {
 import { encodeGlobalId } from '../../src/common/global-id';
 import { subscribe } from './subscriber';
 import { mintToken } from '../../src/auth/jwt';
-import { TEST_JWT_SECRET } from '../support/app';
+import { TEST_JWT_SECRET, testSchema } from '../support/app';
+import { GraphQLObjectType } from 'graphql';
+import { ExposureEntity } from '../../src/modules/exposure/exposure.entity';
+import { ALERT_EXPOSURE_COLUMNS } from '../../src/modules/alert/alert.queries';
+import { AlertHub } from '../../src/modules/alert/alert.hub';
+import { AlertEvent } from '../../src/modules/alert/alert.type';
 
 /** A supplier with `clients` clients, each with one contract and agreement, so one incident alerts every client. */
 async function register(app: TestApp, clients: number) {
@@ -31,6 +36,55 @@ async function alertIds(app: TestApp, clientId?: string): Promise<string[]> {
   );
   return rows.map((r) => r.id);
 }
+
+/** Every field of Exposure with a selection of it: the per-field tests select each alone. */
+const EXPOSURE_SELECTIONS: Record<string, string> = {
+  id: 'id',
+  revision: 'revision',
+  score: 'score',
+  level: 'level',
+  awareAt: 'awareAt',
+  dataAwareAt: 'dataAwareAt',
+  notificationDeadline: 'notificationDeadline',
+  computedAt: 'computedAt',
+  resolvedAt: 'resolvedAt',
+  dataCategoriesAtRisk: 'dataCategoriesAtRisk',
+  specialCategoryData: 'specialCategoryData',
+  dataSubjectsAtRisk: 'dataSubjectsAtRisk',
+  dataSubjectsAtRiskRange: 'dataSubjectsAtRiskRange { low high }',
+  nextDueAt: 'nextDueAt',
+  obligations: 'obligations { regime milestone dueAt startsAt status reviewNeeded }',
+  factors: 'factors { name contribution detail }',
+  contracts: 'contracts { id }',
+  path: 'path { id }',
+  notification: 'notification { status decidedAt decidedBy reportedAt reference justification }',
+  decisions: 'decisions { status }',
+  history: 'history { revision score }',
+  asOf: 'asOf(at: "2100-01-01T00:00:00Z") { revision score }',
+  icoReportDraft: 'icoReportDraft { answers { question status answer basis } }',
+  client: 'client { id }',
+  incident: 'incident { id }',
+};
+
+async function queryExposure(app: TestApp, token: string, id: string, fields: string) {
+  const response = await fetch(`${app.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({
+      query: `query($id: ID!) { node(id: $id) { ... on Exposure { ${fields} } } }`,
+      variables: { id },
+    }),
+  });
+  const { data, errors } = (await response.json()) as {
+    data: { node: Record<string, unknown> };
+    errors?: unknown;
+  };
+  expect(errors).toBeUndefined();
+  return data.node;
+}
+
+const alertQuery = (exposureFields: string, args = '') =>
+  `subscription { exposureAlerts${args} { id exposure { ${exposureFields} } } }`;
 
 describe('exposure alerts over WebSocket', () => {
   let app: TestApp;
@@ -102,6 +156,102 @@ describe('exposure alerts over WebSocket', () => {
     expect(data.node.dataAwareAt).not.toBeNull();
     expect(data.node.dataSubjectsAtRiskRange.high).toBeGreaterThan(0);
     await sub.dispose();
+  });
+
+  it("reads every column of an alert's exposure that the entity has", async () => {
+    const properties = app.database.db.getMetadata(ExposureEntity).columns.map((c) => c.propertyName);
+    expect(Object.keys(ALERT_EXPOSURE_COLUMNS).sort()).toEqual([...new Set(properties)].sort());
+    // Every Exposure field is in the per-field selections below, so a field added later is tested alone too.
+    const exposure = (await testSchema()).getType('Exposure') as GraphQLObjectType;
+    const fields = Object.keys(exposure.getFields());
+    expect(Object.keys(EXPOSURE_SELECTIONS).sort()).toEqual(fields.sort());
+  });
+
+  it("answers each Exposure field selected alone on an alert's exposure as a query does", async () => {
+    const { supplier, clients } = await register(app, 1);
+    const token = await app.clientToken(clients[0].id);
+    await recordIncident(app.services, supplier.id);
+    // Replayed (after: "0"), so each subscription's own read answers it, with only the columns it selects.
+    for (const [field, selection] of Object.entries(EXPOSURE_SELECTIONS)) {
+      const sub = await subscribe(
+        app.url,
+        token,
+        {},
+        { query: alertQuery(`id ${selection}`, '(after: "0")') },
+      );
+      // An error (a field answering from a column not read) comes without an alert: fail on it, not a timeout.
+      await sub.waitFor(1, 5000).catch(() => undefined);
+      await sub.dispose();
+      expect({ field, errors: sub.errors }).toEqual({ field, errors: [] });
+      const [alert] = sub.alerts as unknown as { exposure: Record<string, unknown> }[];
+      const node = await queryExposure(app, token, alert.exposure.id as string, selection);
+      expect({ field, value: alert.exposure[field] }).toEqual({ field, value: node[field] });
+    }
+  }, 60000);
+
+  it('answers a narrow and an everything subscription on the same instance each as a query does', async () => {
+    const { supplier, clients } = await register(app, 1);
+    const token = await app.clientToken(clients[0].id);
+    const everything = Object.values(EXPOSURE_SELECTIONS).join(' ');
+    const narrow = await subscribe(app.url, token, {}, { query: alertQuery('id score level') });
+    const wide = await subscribe(app.url, token, {}, { query: alertQuery(everything) });
+    await recordIncident(app.services, supplier.id);
+    const [narrowAlert] = (await narrow.waitFor(1)) as unknown as { exposure: Record<string, unknown> }[];
+    const [wideAlert] = (await wide.waitFor(1)) as unknown as { exposure: Record<string, unknown> }[];
+    const id = wideAlert.exposure.id as string;
+    const node = await queryExposure(app, token, id, everything);
+    expect(wideAlert.exposure).toEqual(node);
+    expect(narrowAlert.exposure).toEqual({ id, score: node.score, level: node.level });
+    expect(node.dataAwareAt).not.toBeNull();
+    expect((node.factors as unknown[]).length).toBeGreaterThan(0);
+    expect((node.contracts as unknown[]).length).toBeGreaterThan(0);
+    // Once the wide one has gone, the narrow one goes on with the narrow read; a wide one joining later
+    // gets every column again.
+    await wide.dispose();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await recordIncident(app.services, supplier.id);
+    const [, second] = (await narrow.waitFor(2)) as unknown as { exposure: Record<string, unknown> }[];
+    const secondNode = await queryExposure(app, token, second.exposure.id as string, 'id score level');
+    expect(second.exposure).toEqual(secondNode);
+    const late = await subscribe(app.url, token, {}, { query: alertQuery(everything) });
+    await recordIncident(app.services, supplier.id);
+    const [lateAlert] = (await late.waitFor(1)) as unknown as { exposure: Record<string, unknown> }[];
+    await narrow.waitFor(3);
+    expect(lateAlert.exposure).toEqual(
+      await queryExposure(app, token, lateAlert.exposure.id as string, everything),
+    );
+    expect(late.errors).toEqual([]);
+    expect(narrow.errors).toEqual([]);
+    await Promise.all([narrow.dispose(), late.dispose()]);
+  });
+
+  it('reads a batch again when a subscriber showing more columns comes during the read', async () => {
+    const { supplier, clients } = await register(app, 1);
+    const clientId = clients[0].id;
+    await recordIncident(app.services, supplier.id);
+    // A hub of its own (not started: no listener), read from the first alert, so nothing else interferes.
+    const hub = new AlertHub(app.database.db, { connectionString: '' });
+    const narrow: AlertEvent[] = [];
+    const wide: AlertEvent[] = [];
+    hub.add({ clientId, exposureFields: new Set(['score', 'level']), deliver: (e) => narrow.push(e) });
+    const reading = hub.catchUp();
+    // The read above was sent leaving the optional columns out; this sink comes before it returns.
+    hub.add({ clientId, exposureFields: new Set(['factors', 'path']), deliver: (e) => wide.push(e) });
+    await reading;
+    expect(wide).toHaveLength(1);
+    expect(narrow).toEqual(wide);
+    expect(wide[0].leftOut).not.toContain('factors');
+    expect(wide[0].leftOut).not.toContain('path');
+    expect(wide[0].exposure.factors.length).toBeGreaterThan(0);
+    expect(wide[0].exposure.path.length).toBeGreaterThan(0);
+    // Alone, the narrow sink's read leaves them out.
+    const alone = new AlertHub(app.database.db, { connectionString: '' });
+    const only: AlertEvent[] = [];
+    alone.add({ clientId, exposureFields: new Set(['score', 'level']), deliver: (e) => only.push(e) });
+    await alone.catchUp();
+    expect(only[0].leftOut).toEqual(expect.arrayContaining(['factors', 'path']));
+    expect(only[0].exposure.factors).toBeUndefined();
+    await Promise.all([hub.stop(), alone.stop()]);
   });
 
   it('refuses connections without a valid token and subscriptions to another client', async () => {

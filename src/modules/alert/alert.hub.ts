@@ -2,12 +2,14 @@ import { Client } from 'pg';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { ALERT_CHANNEL } from './alert.notify';
-import { alertsAfter, latestAlertId, newAlerts } from './alert.queries';
+import { alertLeaveOut, alertsAfter, latestAlertId, newAlerts } from './alert.queries';
 import { AlertEvent } from './alert.type';
 
 export interface AlertSink {
   /** Only this client's alerts; null: all. */
   readonly clientId: string | null;
+  /** The Exposure fields its subscription selects on an alert's exposure (null: it may need every column). */
+  readonly exposureFields: ReadonlySet<string> | null;
   deliver(event: AlertEvent): void;
 }
 
@@ -32,6 +34,13 @@ export class AlertHub {
   /** Subscribers to every alert, and subscribers by client: dispatch costs the matches, not all subscribers. */
   private readonly allSinks = new Set<AlertSink>();
   private readonly sinksByClient = new Map<string, Set<AlertSink>>();
+  /**
+   * The Exposure fields the sinks select, with how many sinks select each, and the sinks that need every
+   * column: a wake-up reads only the exposure columns some subscriber shows (alertLeaveOut).
+   */
+  private readonly exposureFieldCounts = new Map<string, number>();
+  private sinksNeedingEveryColumn = 0;
+  private leaveOutCache: string[] | null = null;
   /** Told when new alerts were committed (the webhook worker), without reading them here. */
   private readonly newAlertListeners = new Set<() => void>();
   private fetching: Promise<void> | null = null;
@@ -82,14 +91,44 @@ export class AlertHub {
         ? this.allSinks
         : (this.sinksByClient.get(sink.clientId) ?? new Set<AlertSink>());
     if (sink.clientId !== null) this.sinksByClient.set(sink.clientId, set);
+    if (set.has(sink)) return;
     set.add(sink);
+    this.countFields(sink, 1);
   }
 
   remove(sink: AlertSink): void {
     const set = sink.clientId === null ? this.allSinks : this.sinksByClient.get(sink.clientId);
     if (!set?.delete(sink)) return;
+    this.countFields(sink, -1);
     // Emptied client sets go, so "anyone listening?" is just whether the two collections are empty.
     if (sink.clientId !== null && set.size === 0) this.sinksByClient.delete(sink.clientId);
+  }
+
+  private countFields(sink: AlertSink, delta: 1 | -1): void {
+    this.leaveOutCache = null;
+    if (sink.exposureFields === null) {
+      this.sinksNeedingEveryColumn += delta;
+      return;
+    }
+    for (const field of sink.exposureFields) {
+      const count = (this.exposureFieldCounts.get(field) ?? 0) + delta;
+      if (count > 0) this.exposureFieldCounts.set(field, count);
+      else this.exposureFieldCounts.delete(field);
+    }
+  }
+
+  /** The exposure properties no current sink shows, sorted: what a wake-up's read leaves out. */
+  private leaveOut(): string[] {
+    this.leaveOutCache ??=
+      this.sinksNeedingEveryColumn > 0 ? [] : alertLeaveOut(new Set(this.exposureFieldCounts.keys()));
+    return this.leaveOutCache;
+  }
+
+  /** Whether a read that left out `leftOut` has every column the current sinks show. */
+  private readEnough(leftOut: readonly string[]): boolean {
+    if (leftOut.length === 0) return true;
+    const now = this.leaveOut();
+    return leftOut.every((property) => now.includes(property));
   }
 
   /** Calls `listener` whenever alerts newer than the last dispatched ones were committed. */
@@ -116,16 +155,24 @@ export class AlertHub {
             const clientIds = this.allSinks.size > 0 ? null : [...this.sinksByClient.keys()];
             const batchSize = this.options.batchSize ?? 2000;
             let events: AlertEvent[];
-            ({ newest, events } = await newAlerts(this.db, this.cursor, clientIds, batchSize));
+            let leaveOut = this.leaveOut();
+            ({ newest, events } = await newAlerts(this.db, this.cursor, clientIds, batchSize, leaveOut));
             if (newest <= this.cursor) continue;
             for (;;) {
+              // A subscriber that came during the read may show a column it left out: read the batch again
+              // (the same alerts: everything up to `newest` was committed) before anyone gets it.
+              while (!this.readEnough(leaveOut)) {
+                leaveOut = this.leaveOut();
+                events = await alertsAfter(this.db, this.cursor, clientIds, batchSize, newest, leaveOut);
+              }
               for (const event of events) {
                 this.cursor = event.seq;
                 for (const sink of this.allSinks) sink.deliver(event);
                 for (const sink of this.sinksByClient.get(event.clientId) ?? []) sink.deliver(event);
               }
               if (events.length < batchSize) break;
-              events = await alertsAfter(this.db, this.cursor, clientIds, batchSize, newest);
+              leaveOut = this.leaveOut();
+              events = await alertsAfter(this.db, this.cursor, clientIds, batchSize, newest, leaveOut);
             }
           } else {
             newest = await latestAlertId(this.db);

@@ -1,4 +1,5 @@
-import { GraphQLError } from 'graphql';
+import { GraphQLError, GraphQLResolveInfo } from 'graphql';
+import { fieldsOf } from '../../common/selection';
 import { Arg, Ctx, ID, Resolver, Root, Subscription } from 'type-graphql';
 import { Context } from '../../context';
 import { decodeIdOf } from '../../common/global-id';
@@ -28,6 +29,23 @@ export function deliverAlert(event: AlertEvent | StreamEnd, ctx: Context): Expos
   };
 }
 
+/**
+ * The fields a subscription selects on its alerts' exposure (through fragments; @skip/@include count as
+ * selected): the hub and the replay read only the exposure columns these show (alertLeaveOut).
+ */
+export function selectedExposureFields(
+  info: Pick<GraphQLResolveInfo, 'fragments' | 'fieldNodes'>,
+): Set<string> {
+  const selected = new Set<string>();
+  for (const alerts of info.fieldNodes) {
+    for (const field of fieldsOf(alerts.selectionSet, info)) {
+      if (field.name.value !== 'exposure') continue;
+      for (const shown of fieldsOf(field.selectionSet, info)) selected.add(shown.name.value);
+    }
+  }
+  return selected;
+}
+
 const MAX_BIGINT = 2n ** 63n - 1n;
 
 function badArgument(message: string, argumentName: string): GraphQLError {
@@ -39,7 +57,7 @@ export class AlertResolver {
   @Subscription(() => ExposureAlert, {
     description:
       "Alerts for exposures as they appear, change or resolve. A client-role caller receives only its own client's alerts; admin and analyst may pass clientId or receive all. `after` replays every alert after that alert id, then goes on live, with no gap and no duplicate. Ids are as ExposureAlert.id describes: a client's own alert numbers for a client-role caller, register-wide ids for admin and analyst.",
-    subscribe: ({ args, context }) => {
+    subscribe: ({ args, context, info }) => {
       const ctx = context as Context;
       const alerts = ctx.alerts;
       if (!alerts)
@@ -69,6 +87,7 @@ export class AlertResolver {
           hub: alerts.hub,
           viewer: ctx.viewer,
           clientId,
+          exposureFields: selectedExposureFields(info),
           maxQueue: alerts.maxQueue,
           beforeEach: () => ctx.renewLoaders(),
         },

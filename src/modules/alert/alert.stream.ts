@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql';
 import { DataSource } from 'typeorm';
 import { Viewer } from '../../auth/viewer';
 import { AlertHub, AlertSink } from './alert.hub';
-import { alertsAfter, clientAlertId, clientSeqAt, latestAlertId } from './alert.queries';
+import { alertLeaveOut, alertsAfter, clientAlertId, clientSeqAt, latestAlertId } from './alert.queries';
 import { AlertEvent, alertIdSeenBy } from './alert.type';
 import { ErrorCode } from '../../common/error-code';
 
@@ -14,6 +14,8 @@ export interface AlertStreamOptions {
   clientId: string | null;
   /** Replay every alert after this register-wide id first; null: live only. */
   after: bigint | null;
+  /** The Exposure fields the subscription selects on an alert's exposure (null: every column is read). */
+  exposureFields: ReadonlySet<string> | null;
   /** Bound of the per-subscription queue; past it the subscription ends (a slow subscriber). */
   maxQueue: number;
   /** Called before each event is handed out (fresh DataLoaders per event). */
@@ -84,7 +86,7 @@ async function* streamEvents(
   options: AlertStreamOptions,
   state: { closed: boolean; wake: (() => void) | null },
 ): AsyncGenerator<AlertEvent | StreamEnd> {
-  const { db, hub, viewer, clientId, maxQueue } = options;
+  const { db, hub, viewer, clientId, maxQueue, exposureFields } = options;
   const queue: AlertEvent[] = [];
   let overflowed = false;
   const expiryTimer = viewer.expiresAt
@@ -96,6 +98,7 @@ async function* streamEvents(
   expiryTimer?.unref();
   const sink: AlertSink = {
     clientId,
+    exposureFields,
     deliver(event) {
       if (overflowed) return;
       if (queue.length >= maxQueue) {
@@ -140,8 +143,10 @@ async function* streamEvents(
     };
 
     if (options.after !== null) {
+      const leaveOut = alertLeaveOut(exposureFields);
+      const clientIds = clientId === null ? null : [clientId];
       while (!state.closed) {
-        const replay = await alertsAfter(db, cursor, clientId === null ? null : [clientId], REPLAY_BATCH);
+        const replay = await alertsAfter(db, cursor, clientIds, REPLAY_BATCH, null, leaveOut);
         for (const event of replay) {
           if (ending()) return yield await end();
           delivered(event);

@@ -91,7 +91,10 @@ export interface AlertEvent {
   kind: AlertKind;
   occurredAt: Date;
   clientId: string;
+  /** Without the properties in `leftOut` (those no subscription it was read for selects; alertLeaveOut). */
   exposure: ExposureEntity;
+  /** The exposure properties not read, sorted (empty: every column). */
+  leftOut: readonly string[];
   regime: RegulatoryRegime | null;
   milestone: ObligationMilestone | null;
   dueAt: Date | null;

@@ -104,8 +104,11 @@ export function exposureOrder(order: ExposureOrder | null | undefined): {
   return { order: listed, descending: direction === OrderDirection.DESC };
 }
 
-/** Exposure columns a page reads only when a selected field shows them (the arrays and timestamps). */
-export const EXPOSURE_OPTIONAL_COLUMNS = new OptionalListColumns({
+/**
+ * Exposure columns a page reads only when a selected field shows them (the arrays and timestamps), as
+ * property → the Exposure fields that read it. An alert's exposure reads the same way (alert.queries.ts).
+ */
+export const EXPOSURE_OPTIONAL_READERS: Readonly<Record<string, readonly string[]>> = {
   contractIds: ['contracts', 'icoReportDraft'],
   path: ['path', 'icoReportDraft'],
   // nextDueAt reads its own stored column (next_due_at), always read.
@@ -123,7 +126,8 @@ export const EXPOSURE_OPTIONAL_COLUMNS = new OptionalListColumns({
   notificationReportedAt: ['notification'],
   notificationReference: ['notification'],
   notificationJustification: ['notification'],
-});
+};
+export const EXPOSURE_OPTIONAL_COLUMNS = new OptionalListColumns(EXPOSURE_OPTIONAL_READERS);
 
 const LEVEL_FLOOR: Record<ExposureLevel, number> = { LOW: 0, MEDIUM: 25, HIGH: 50, CRITICAL: 75 };
 
