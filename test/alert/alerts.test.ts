@@ -4,14 +4,17 @@ import {
   createClient,
   createContract,
   createSupplier,
+  linkSubprocessor,
   recordIncident,
+  FACTORY_ADMIN,
 } from '../support/factories';
+import { DataCategory, ExfiltrationStatus } from '../../src/common/enums';
 import { encodeGlobalId } from '../../src/common/global-id';
 import { subscribe } from './subscriber';
 import { mintToken } from '../../src/auth/jwt';
 import { TEST_JWT_SECRET, testSchema } from '../support/app';
 import { GraphQLObjectType } from 'graphql';
-import { ExposureEntity } from '../../src/modules/exposure/exposure.entity';
+import { ExposureEntity, NotificationStatus } from '../../src/modules/exposure/exposure.entity';
 import { ALERT_EXPOSURE_COLUMNS } from '../../src/modules/alert/alert.queries';
 import { AlertHub } from '../../src/modules/alert/alert.hub';
 import { AlertEvent } from '../../src/modules/alert/alert.type';
@@ -252,6 +255,112 @@ describe('exposure alerts over WebSocket', () => {
     expect(only[0].leftOut).toEqual(expect.arrayContaining(['factors', 'path']));
     expect(only[0].exposure.factors).toBeUndefined();
     await Promise.all([hub.stop(), alone.stop()]);
+  });
+
+  it("answers nested objects, fragments, aliases and @include/@skip with variables under an alert's exposure as a query does, live and replayed, for a client and an admin token", async () => {
+    // A client exposed directly and through a sub-processor, with special category data and a decision.
+    const supplier = await createSupplier(app.services, { name: 'Capita plc' });
+    const middle = await createSupplier(app.services, { name: 'Outsourcer Ltd' });
+    await linkSubprocessor(app.services, middle.id, supplier.id);
+    const client = await createClient(app.services, { name: 'Council nested' });
+    const other = await createClient(app.services, { name: 'Council other' });
+    for (const [who, via] of [
+      [client, supplier],
+      [client, middle],
+      [other, supplier],
+    ] as const) {
+      const contract = await createContract(app.services, who.id, via.id);
+      await createAgreement(app.services, contract.id, {
+        dataCategories: [DataCategory.HEALTH, DataCategory.CONTACT],
+        dataSubjectCount: 5000,
+      });
+    }
+    const incident = await recordIncident(app.services, supplier.id);
+    const [{ id: exposureId }]: { id: string }[] = await app.database.db.query(
+      `SELECT id FROM exposure WHERE client_id = $1`,
+      [client.id],
+    );
+    await app.services.exposure.recordDecision(FACTORY_ADMIN, {
+      exposureId: encodeGlobalId('Exposure', exposureId),
+      status: NotificationStatus.NOT_REQUIRED,
+      justification: 'Encrypted at rest; no access to keys',
+    } as never);
+    const fragment = `fragment Exp on Exposure {
+      id
+      s: score
+      ... on Exposure { lvl: level }
+      cats: dataCategoriesAtRisk @include(if: $cats)
+      notification @include(if: $notif) { status justification decidedBy decidedAt }
+      obligations @skip(if: $noObligations) { regime milestone status startsAt dueAt reviewNeeded }
+      ...Nested
+      a: path { id } b: path { name }
+      contracts { id }
+      icoReportDraft @include(if: $draft) { answers { question status answer basis } }
+      nextDueAt
+    }
+    fragment Nested on Exposure {
+      client { id name exposures(first: 5) { edges { node { id score factors { name contribution } path { id } contracts { id } notification { status } } } } }
+      incident { id exposures(first: 5) { edges { node { id dataAwareAt notificationDeadline awareAt } } } exposureSummary { clientsExposed peopleAtRisk } }
+      history { revision score contracts { id } path { id } }
+      asOf(at: "2100-01-01T00:00:00Z") { revision notification { status } }
+    }`;
+    const definitions = '$cats: Boolean!, $notif: Boolean!, $noObligations: Boolean!, $draft: Boolean!';
+    const variables = { cats: true, notif: true, noObligations: false, draft: true };
+    const subscription = (args: string) =>
+      `subscription(${definitions}${args.includes('$after') ? ', $after: ID' : ''}${args.includes('$clientId') ? ', $clientId: ID' : ''}) { exposureAlerts${args} { id e: exposure { ...Exp } } } ${fragment}`;
+    const query = `query($id: ID!, ${definitions}) { node(id: $id) { ...Exp } } ${fragment}`;
+    const clientToken = await app.clientToken(client.id);
+    const clientGlobalId = encodeGlobalId('Client', client.id);
+    const subscribers = await Promise.all([
+      subscribe(app.url, clientToken, variables as never, { query: subscription('') }),
+      subscribe(app.url, app.adminToken, { ...variables, clientId: clientGlobalId } as never, {
+        query: subscription('(clientId: $clientId)'),
+      }),
+      // A narrow one on the same instance, so the hub's read is the union of the selections.
+      subscribe(app.url, clientToken, {}, { query: alertQuery('id score') }),
+    ]);
+    // Widened: the decision needs review, a CHANGED alert.
+    await app.services.incident.update(FACTORY_ADMIN, {
+      id: encodeGlobalId('Incident', incident.incident.id),
+      exfiltration: ExfiltrationStatus.CONFIRMED,
+    } as never);
+    const answers = async (token: string, id: string) => {
+      const response = await app.gql(token, query, { id, ...variables });
+      const { data, errors } = response.body as { data: { node: Record<string, unknown> }; errors?: unknown };
+      expect(errors).toBeUndefined();
+      return data.node;
+    };
+    const live = await Promise.all(subscribers.map((s) => s.waitFor(1)));
+    for (const s of subscribers) expect(s.errors).toEqual([]);
+    const [clientAlert, adminAlert] = live.map(([alert]) => alert as unknown as { e: { id: string } });
+    const asClient = await answers(clientToken, clientAlert.e.id);
+    const asAdmin = await answers(app.adminToken, adminAlert.e.id);
+    expect(clientAlert.e).toEqual(asClient);
+    expect(adminAlert.e).toEqual(asAdmin);
+    await Promise.all(subscribers.map((s) => s.dispose()));
+    // Replayed: each subscription's own read, after the alert before the newest one.
+    const ids = await alertIds(app, client.id);
+    const replayClient = await subscribe(
+      app.url,
+      clientToken,
+      { ...variables, after: String(ids.length - 1) } as never,
+      { query: subscription('(after: $after)') },
+    );
+    const replayAdmin = await subscribe(
+      app.url,
+      app.adminToken,
+      { ...variables, clientId: clientGlobalId, after: ids[ids.length - 2] } as never,
+      { query: subscription('(clientId: $clientId, after: $after)') },
+    );
+    const [[replayedClient], [replayedAdmin]] = (await Promise.all([
+      replayClient.waitFor(1),
+      replayAdmin.waitFor(1),
+    ])) as unknown as { e: Record<string, unknown> }[][];
+    expect(replayClient.errors).toEqual([]);
+    expect(replayAdmin.errors).toEqual([]);
+    expect(replayedClient.e).toEqual(asClient);
+    expect(replayedAdmin.e).toEqual(asAdmin);
+    await Promise.all([replayClient.dispose(), replayAdmin.dispose()]);
   });
 
   it('refuses connections without a valid token and subscriptions to another client', async () => {
