@@ -1563,4 +1563,95 @@ describe('exposures under concurrent writes', () => {
       });
     },
   );
+
+  it('(w) a reopening, an incident and a contract at a supplier the file import (mode=replace) keeps wait for the import, then succeed', async () => {
+    await clearRegister(app.database);
+    const world = new World(app.services);
+    const [kept, leaving] = [await world.supplier(), await world.supplier()];
+    const client = await world.client();
+    await world.contract(client, kept, OPEN);
+    const { id: closed } = await world.recordIncident(kept, incidentAt());
+    expect((await world.updateIncident(closed, { status: IncidentStatus.CLOSED })).refused).toBe(false);
+    const [{ name: leavingName }] = await app.database.db.query(`SELECT name FROM supplier WHERE id = $1`, [
+      leaving,
+    ]);
+    const current = await sheetsOf((await download(app, app.adminToken, 'xlsx')).body);
+    const file = await workbook({
+      ...current,
+      suppliers: current.suppliers.filter((row) => row[0] !== leavingName),
+    });
+    // A test connection holds the leaving supplier's row: the import, which has locked the register's
+    // tables, stops at archiving it; the three writes at the kept supplier queue for the supplier table
+    // (the reopening holding its incident's row) and must go on once the import commits, refusing nothing.
+    const holder = app.database.db.createQueryRunner();
+    await holder.connect();
+    const writes = [
+      [
+        `mutation($input: UpdateIncidentInput!) { answer: updateIncident(input: $input) { incident { status } userErrors { code message } } }`,
+        { id: encodeGlobalId('Incident', closed), status: 'CONFIRMED' },
+      ],
+      [
+        `mutation($input: RecordIncidentInput!) { answer: recordIncident(input: $input) { incident { status } userErrors { code message } } }`,
+        {
+          supplierId: encodeGlobalId('Supplier', kept),
+          title: 'Second incident',
+          kind: 'CYBER_ATTACK',
+          status: 'CONFIRMED',
+          detectedAt: '2023-03-31T00:00:00Z',
+          exfiltration: 'SUSPECTED',
+        },
+      ],
+      [
+        `mutation($input: CreateContractInput!) { answer: createContract(input: $input) { userErrors { code message } } }`,
+        {
+          clientId: encodeGlobalId('Client', client),
+          supplierId: encodeGlobalId('Supplier', kept),
+          reference: 'W-SECOND',
+          title: 'Second contract',
+          startsOn: '2020-01-01',
+          criticality: 'IMPORTANT',
+        },
+      ],
+    ] as const;
+    let outcome: PromiseSettledResult<unknown>[];
+    const answers: { userErrors: { code: string }[] }[] = [];
+    let imported = 0;
+    try {
+      await holder.startTransaction();
+      await holder.query(`SELECT id FROM supplier WHERE id = $1 FOR UPDATE`, [leaving]);
+      const started: Promise<unknown>[] = [];
+      const steps = [
+        () =>
+          upload(app, file, XLSX, '?mode=replace', app.adminToken, 'replace.xlsx').then((answer) => {
+            imported = answer.status;
+          }),
+        ...writes.map(([mutation, input]) => async () => {
+          answers.push(dataOf(await app.gql(app.adminToken, mutation, { input })).answer);
+        }),
+      ];
+      for (const step of steps) {
+        const running = step();
+        running.catch(() => undefined); // collected below, after the row is let go
+        started.push(running);
+        for (let i = 0; i < 1000 && (await waitingOnLocks()) < started.length; i += 1)
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        expect(await waitingOnLocks()).toBe(started.length);
+      }
+      await holder.commitTransaction();
+      outcome = await Promise.allSettled(started);
+    } finally {
+      if (holder.isTransactionActive) await holder.rollbackTransaction();
+      await holder.release();
+    }
+    expect(
+      outcome.filter((o) => o.status === 'rejected').map((o) => String((o as PromiseRejectedResult).reason)),
+    ).toEqual([]);
+    expect(imported).toBe(200);
+    expect(answers.map((a) => a.userErrors)).toEqual([[], [], []]);
+    const [{ open }] = await app.database.db.query(
+      `SELECT count(*)::int AS open FROM incident WHERE supplier_id = $1 AND status <> 'CLOSED'`,
+      [kept],
+    );
+    expect(open).toBe(2);
+  });
 });
