@@ -483,6 +483,37 @@ describe('a subscriber that falls behind', () => {
     await Promise.all([sub.dispose(), resumed.dispose()]);
   });
 
+  it('resumes a narrow subscription with after and a wider selection: each replayed alert answers as a query does', async () => {
+    const { supplier } = await register(app, 6);
+    const narrow = await subscribe(app.url, app.adminToken, {}, { query: alertQuery('id score') });
+    await recordIncident(app.services, supplier.id);
+    await narrow.waitUntilEnded();
+    expect(narrow.errors[0].extensions?.code).toBe('SUBSCRIBER_TOO_SLOW');
+    const resumeAfter = narrow.errors[0].extensions?.resumeAfter as string;
+    const everything = Object.values(EXPOSURE_SELECTIONS).join(' ');
+    const resumed = await subscribe(
+      app.url,
+      app.adminToken,
+      { after: resumeAfter },
+      {
+        query: `subscription($after: ID) { exposureAlerts(after: $after) { id exposure { ${everything} } } }`,
+      },
+    );
+    const missing = (await alertIds(app)).filter((id) => BigInt(id) > BigInt(resumeAfter));
+    expect(missing.length).toBeGreaterThan(0);
+    const replayed = (await resumed.waitFor(missing.length)) as unknown as {
+      id: string;
+      exposure: Record<string, unknown>;
+    }[];
+    expect(resumed.errors).toEqual([]);
+    expect(replayed.map((alert) => alert.id)).toEqual(missing);
+    for (const alert of replayed)
+      expect(alert.exposure).toEqual(
+        await queryExposure(app, app.adminToken, alert.exposure.id as string, everything),
+      );
+    await Promise.all([narrow.dispose(), resumed.dispose()]);
+  });
+
   it('ends the same way whether its selection runs interpreted (first of its text) or compiled (the next ones)', async () => {
     const { supplier } = await register(app, 6);
     // The first subscription of a text runs each event through graphql-js, the second through graphql-jit.
