@@ -115,6 +115,26 @@ describe('regulatory clocks', () => {
         })
       ).userErrors,
     ).toEqual([]);
+    // asOf agrees with the register at each moment: the decision in force before the widening, under review
+    // (ASSESSING, the decision's record kept) after it, as the exposure's own notification says.
+    const asOfAt = async (at: number) =>
+      (
+        await gql(
+          clientToken,
+          `query($id: ID!, $at: DateTime!) { node(id: $id) { ... on Exposure { asOf(at: $at) { notification { status decidedAt justification } } } } }`,
+          { id: exposure.id, at: new Date(at).toISOString() },
+        )
+      ).node.asOf.notification;
+    expect(await asOfAt(before)).toMatchObject({
+      status: 'NOT_REQUIRED',
+      justification: 'Capita says no personal data is affected',
+    });
+    const underReview = await asOfAt(Date.now() + 1000);
+    expect(underReview).toMatchObject({
+      status: 'ASSESSING',
+      justification: 'Capita says no personal data is affected',
+    });
+    expect(underReview.decidedAt).not.toBeNull();
     exposure = await exposureOf(incidentId, council.id);
     expect(exposure.level).toBe('CRITICAL');
     // Aware of the incident 10 days ago, of the personal data breach only now: the deadline is 72 h from now.

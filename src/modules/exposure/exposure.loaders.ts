@@ -42,7 +42,11 @@ export interface ExposureSummaryValue {
 }
 
 /** A revision plus the notification decision in force at that moment. */
-export type ExposureAsOfValue = ExposureRevisionEntity & { decision: Record<string, unknown> | null };
+export type ExposureAsOfValue = ExposureRevisionEntity & {
+  decision: Record<string, unknown> | null;
+  /** The decision was NOT_REQUIRED and a widening flagged it for review before the moment asked about. */
+  reviewNeeded: boolean;
+};
 
 /** Highest score first. */
 export const EXPOSURE_ORDER = listOrder<ExposureEntity>('exposures', [
@@ -301,12 +305,22 @@ export function createExposureLoaders(db: DataSource, viewer: Viewer) {
     exposureAsOf: new DataLoader<{ exposureId: string; at: string }, ExposureAsOfValue | null, string>(
       async (keys) => {
         const rows: Record<string, unknown>[] = await db.query(
-          `SELECT k.ord, r.*, (SELECT row_to_json(d) FROM notification_decision d WHERE d.exposure_id = k.exposure_id AND d.decided_at <= k.at
-                                AND d.regime = 'UK_GDPR' AND d.milestone = 'NOTIFICATION'
-                                ORDER BY d.decided_at DESC, d.id DESC LIMIT 1) AS decision
+          // A NOT_REQUIRED decision that a widening flagged for review before the moment (its REVIEW_NEEDED
+          // alert, written with the widening revision) was not in force then: the exposure was ASSESSING,
+          // as its notification status said at the time (docs/exposure-scoring.md, "Review after widening").
+          `SELECT k.ord, r.*, d.decision,
+                  (d.decision->>'status' = 'NOT_REQUIRED' AND EXISTS (
+                     SELECT 1 FROM exposure_alert a
+                      WHERE a.client_id = (SELECT e.client_id FROM exposure e WHERE e.id = k.exposure_id)
+                        AND a.exposure_id = k.exposure_id AND a.kind = 'REVIEW_NEEDED'
+                        AND a.occurred_at > d.decided_at AND a.occurred_at <= k.at)) AS review_needed
            FROM unnest($1::uuid[], $2::timestamptz[]) WITH ORDINALITY AS k(exposure_id, at, ord)
            JOIN LATERAL (SELECT * FROM exposure_revision r WHERE r.exposure_id = k.exposure_id AND r.recorded_at <= k.at
-                         ORDER BY r.revision DESC LIMIT 1) r ON TRUE`,
+                         ORDER BY r.revision DESC LIMIT 1) r ON TRUE
+           LEFT JOIN LATERAL (SELECT row_to_json(d) AS decision, d.decided_at FROM notification_decision d
+                               WHERE d.exposure_id = k.exposure_id AND d.decided_at <= k.at
+                                 AND d.regime = 'UK_GDPR' AND d.milestone = 'NOTIFICATION'
+                               ORDER BY d.decided_at DESC, d.id DESC LIMIT 1) d ON TRUE`,
           [keys.map((k) => k.exposureId), keys.map((k) => k.at)],
         );
         const byOrdinal = new Map(rows.map((row) => [Number(row.ord), row]));
@@ -315,6 +329,7 @@ export function createExposureLoaders(db: DataSource, viewer: Viewer) {
           return row
             ? Object.assign(hydrate(db, ExposureRevisionEntity, row), {
                 decision: row.decision as Record<string, unknown> | null,
+                reviewNeeded: row.review_needed === true,
               })
             : null;
         });

@@ -224,7 +224,10 @@ export class ExposureResolver {
         facts: decision?.facts ?? null,
         effects: decision?.effects ?? null,
         remedialAction: decision?.remedial_action ?? null,
-        status: decision?.status ?? ('ASSESSING' as Notification['status']),
+        // A NOT_REQUIRED decision under review after a widening: ASSESSING, the decision's record kept, as live.
+        status: revision.reviewNeeded
+          ? ('ASSESSING' as Notification['status'])
+          : (decision?.status ?? ('ASSESSING' as Notification['status'])),
         decidedAt: decision?.decided_at ? new Date(decision.decided_at) : null,
         decidedBy: decision?.decided_by_subject ?? null,
         reportedAt: decision?.reported_at ? new Date(decision.reported_at) : null,
