@@ -740,14 +740,24 @@ describe('exposures under concurrent writes', () => {
    * holds the engine's lock, the agreement change queues for it first, the client update second, then the
    * lock is let go. The update waited first, so its deadlock check (deadlock_timeout) finds the cycle and
    * PostgreSQL aborts it. Answers the update's GraphQL answer and the writer's failure, if any.
+   *
+   * With `lateWriter`, the agreement change goes through GraphQL too and the lock is let go only after twice
+   * deadlock_timeout: the update's deadlock check has then run and found no cycle (the writer was not
+   * waiting for it yet), so the writer's own check, a deadlock_timeout after its foreign key starts to wait,
+   * finds it, and PostgreSQL aborts the writer instead (a recomputation that reaches the foreign key more
+   * than deadlock_timeout after the update queued).
    */
-  async function referenceAndRegimesBehind(target: TestApp): Promise<{
+  async function referenceAndRegimesBehind(
+    target: TestApp,
+    lateWriter = false,
+  ): Promise<{
     world: World;
     exposed: string;
     atCloud: string;
     since: Date;
     answer: unknown;
     writer: string[];
+    writerAnswer: unknown;
   }> {
     await clearRegister(app.database);
     const world = new World(app.services);
@@ -765,12 +775,29 @@ describe('exposures under concurrent writes', () => {
     const holder = app.database.db.createQueryRunner();
     await holder.connect();
     let answer: unknown;
+    let writerAnswer: unknown;
     let outcome: PromiseSettledResult<unknown>[] = [];
     try {
       await holder.startTransaction();
       await holder.query(`SELECT pg_advisory_xact_lock($1)`, [ENGINE_LOCK_KEY]);
       await world.untracked(async () => {
-        const first = world.updateAgreement(agreement, { subprocessorIds: [cloud] });
+        const first = lateWriter
+          ? target
+              .gql(
+                target.adminToken,
+                `mutation($input: UpdateDataProcessingAgreementInput!) {
+                   updateDataProcessingAgreement(input: $input) { userErrors { code } } }`,
+                {
+                  input: {
+                    id: encodeGlobalId('DataProcessingAgreement', agreement),
+                    subprocessorIds: [encodeGlobalId('Supplier', cloud)],
+                  },
+                },
+              )
+              .then((response) => {
+                writerAnswer = response.body;
+              })
+          : world.updateAgreement(agreement, { subprocessorIds: [cloud] });
         await queuedForEngineLock(1);
         const update = target
           .gql(
@@ -782,6 +809,12 @@ describe('exposures under concurrent writes', () => {
             answer = response.body;
           });
         await queuedForEngineLock(2);
+        if (lateWriter) {
+          const [{ ms }]: { ms: number }[] = await app.database.db.query(
+            `SELECT EXTRACT(EPOCH FROM current_setting('deadlock_timeout')::interval) * 1000 AS ms`,
+          );
+          await new Promise((resolve) => setTimeout(resolve, 2 * Number(ms)));
+        }
         await holder.commitTransaction();
         outcome = await Promise.allSettled([first, update]);
       });
@@ -795,6 +828,7 @@ describe('exposures under concurrent writes', () => {
       atCloud,
       since,
       answer,
+      writerAnswer,
       writer: outcome
         .filter((o): o is PromiseRejectedResult => o.status === 'rejected')
         .map((o) => String(o.reason)),
@@ -841,6 +875,34 @@ describe('exposures under concurrent writes', () => {
     } finally {
       await instance.stop();
     }
+  });
+
+  it('(w, writer aborted) the same deadlock found by the recomputation: the agreement change answers CONFLICT, the update succeeds', async () => {
+    const { world, exposed, atCloud, since, answer, writer, writerAnswer } = await referenceAndRegimesBehind(
+      app,
+      true,
+    );
+    expect(writer).toEqual([]);
+    expect(answer).toEqual({ data: { updateClient: { client: { reference: 'NEW-REF' }, userErrors: [] } } });
+    // Not retried (only updateClient opts in): the caller is told to send it again, nothing was written.
+    const { errors } = writerAnswer as { errors: { extensions: { requestId: string } }[] };
+    expect(writerAnswer).toEqual({
+      data: null,
+      errors: [
+        {
+          message:
+            'The request conflicted with concurrent work and was not applied; nothing was written. Send it again as it is',
+          locations: [{ line: 2, column: 20 }],
+          path: ['updateDataProcessingAgreement'],
+          extensions: { code: 'CONFLICT', requestId: errors[0].extensions.requestId },
+        },
+      ],
+    });
+    world.clientProfiles.set(exposed, { ...world.clientProfiles.get(exposed)!, regimes: ['DORA'] });
+    await expectAsIfSerial(world, since);
+    expect(
+      await readExposures(app.database.db).then((rows) => rows.filter((r) => r.incidentId === atCloud)),
+    ).toEqual([]);
   });
 
   it('(w, no retry) the same deadlock with DB_CONFLICT_ATTEMPTS=1 answers CONFLICT: nothing written, send it again', async () => {
