@@ -97,6 +97,11 @@ export class TransactionalConnection {
     }
   }
 
+  /** `transaction(work, { retryOnConflict: true })`: only for work that qualifies (TransactionOptions). */
+  transactionRetriedOnConflict<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.transaction(work, { retryOnConflict: true });
+  }
+
   /** The open transaction's manager, or the DataSource's (each statement on a pooled connection of its own). */
   get manager(): EntityManager {
     return this.openTransaction ?? this.dataSource.manager;

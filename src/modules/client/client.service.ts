@@ -99,56 +99,53 @@ export class ClientService {
   async update(viewer: Viewer, input: UpdateClientInput): Promise<ClientEntity> {
     requireRole(viewer, 'admin');
     await assertValid(input);
-    return this.connection.transaction(
-      async (manager) => {
-        // FOR NO KEY UPDATE, not FOR UPDATE: a recomputation holding the engine's lock that writes a new
-        // exposure of this client takes FOR KEY SHARE on this row (the foreign key), which FOR UPDATE blocks;
-        // with this transaction then waiting for the engine's lock, the two would deadlock. A new reference
-        // (a unique column) makes PostgreSQL take FOR UPDATE at the write anyway, so that update takes it
-        // here, before the engine's lock: after it, it would deadlock with a transaction that took FOR KEY
-        // SHARE first and then queued for the engine's lock (createContract, recordClientNotice). Such an
-        // update that also moves the regimes can still deadlock, as before, with a recomputation that adds an
-        // exposure of this client meanwhile (docs/exposure-scoring.md, "Concurrency"); PostgreSQL then aborts
-        // one of the two, and when it is this one it runs again (retryOnConflict: this work is database work
-        // only, from the input alone), after the recomputation has committed.
-        const client = await lockClient(
-          manager,
-          input.id,
-          input.reference != null ? 'pessimistic_write' : 'for_no_key_update',
+    return this.connection.transactionRetriedOnConflict(async (manager) => {
+      // FOR NO KEY UPDATE, not FOR UPDATE: a recomputation holding the engine's lock that writes a new
+      // exposure of this client takes FOR KEY SHARE on this row (the foreign key), which FOR UPDATE blocks;
+      // with this transaction then waiting for the engine's lock, the two would deadlock. A new reference
+      // (a unique column) makes PostgreSQL take FOR UPDATE at the write anyway, so that update takes it
+      // here, before the engine's lock: after it, it would deadlock with a transaction that took FOR KEY
+      // SHARE first and then queued for the engine's lock (createContract, recordClientNotice). Such an
+      // update that also moves the regimes can still deadlock, as before, with a recomputation that adds an
+      // exposure of this client meanwhile (docs/exposure-scoring.md, "Concurrency"); PostgreSQL then aborts
+      // one of the two, and when it is this one it runs again, after the recomputation has committed (this
+      // work is database work only, from the input alone, so it may).
+      const client = await lockClient(
+        manager,
+        input.id,
+        input.reference != null ? 'pessimistic_write' : 'for_no_key_update',
+      );
+      const before = JSON.stringify(regimesOf(client));
+      if (input.name != null) client.name = input.name.trim();
+      if (input.sector != null) client.sector = input.sector;
+      if (input.reference != null) client.reference = input.reference;
+      if (input.country != null) client.country = input.country;
+      if (input.regimes != null) client.regimes = input.regimes.length ? [...new Set(input.regimes)] : null;
+      // The regimes (as set, or from the sector and country) decide which clocks run: the client's
+      // exposures' stored clocks follow. They are read under the engine's lock: a recomputation that
+      // computed clocks from the regimes before (this update not committed yet) has committed by then, so
+      // its exposures, new ones too, are read and refreshed here; one that comes later reads the regimes
+      // after. recordNewIncident, which writes its rows before it takes the lock, checks its clients'
+      // regimes once it holds it (clients_moved). The client is written before the lock, like every
+      // register write: a file import locks the register's tables and then queues for the engine's lock,
+      // so a write to the client table after the lock would deadlock with it (test (p)).
+      const clocksMove = JSON.stringify(regimesOf(client)) !== before;
+      const saved = await manager.save(client);
+      if (clocksMove) {
+        await lockExposureWrites(manager);
+        const exposures: { id: string }[] = await manager.query(
+          `SELECT id FROM exposure WHERE client_id = $1`,
+          [client.id],
         );
-        const before = JSON.stringify(regimesOf(client));
-        if (input.name != null) client.name = input.name.trim();
-        if (input.sector != null) client.sector = input.sector;
-        if (input.reference != null) client.reference = input.reference;
-        if (input.country != null) client.country = input.country;
-        if (input.regimes != null) client.regimes = input.regimes.length ? [...new Set(input.regimes)] : null;
-        // The regimes (as set, or from the sector and country) decide which clocks run: the client's
-        // exposures' stored clocks follow. They are read under the engine's lock: a recomputation that
-        // computed clocks from the regimes before (this update not committed yet) has committed by then, so
-        // its exposures, new ones too, are read and refreshed here; one that comes later reads the regimes
-        // after. recordNewIncident, which writes its rows before it takes the lock, checks its clients'
-        // regimes once it holds it (clients_moved). The client is written before the lock, like every
-        // register write: a file import locks the register's tables and then queues for the engine's lock,
-        // so a write to the client table after the lock would deadlock with it (test (p)).
-        const clocksMove = JSON.stringify(regimesOf(client)) !== before;
-        const saved = await manager.save(client);
-        if (clocksMove) {
-          await lockExposureWrites(manager);
-          const exposures: { id: string }[] = await manager.query(
-            `SELECT id FROM exposure WHERE client_id = $1`,
-            [client.id],
-          );
-          await refreshObligationClocks(
-            manager,
-            exposures.map((e) => e.id),
-            new Date(),
-            { locked: true },
-          );
-        }
-        return saved;
-      },
-      { retryOnConflict: true },
-    );
+        await refreshObligationClocks(
+          manager,
+          exposures.map((e) => e.id),
+          new Date(),
+          { locked: true },
+        );
+      }
+      return saved;
+    });
   }
 
   async remove(viewer: Viewer, input: RemoveClientInput): Promise<string> {
