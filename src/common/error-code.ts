@@ -33,7 +33,7 @@ export enum ErrorCode {
   /**
    * PostgreSQL aborted the request's transaction for concurrent work (deadlock or serialization failure,
    * after any retries): nothing was written, and the same request can be sent again as it is. Given by the
-   * error formatter, never thrown.
+   * error formatter (and as 409 by the file routes' refusal, http-routes.ts), never thrown by a resolver.
    */
   CONFLICT = 'CONFLICT',
   /** A fault: logged with its request id, masked in production. */
