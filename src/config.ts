@@ -28,6 +28,11 @@ export interface Config {
   graphiql: boolean;
   dbPoolMax: number;
   statementTimeoutMs: number;
+  /**
+   * How many times a mutation that opts in (TransactionalConnection.transaction's retryOnConflict) runs its
+   * transaction when PostgreSQL aborts it as a deadlock or serialization failure; 1 runs it once.
+   */
+  conflictAttempts: number;
   /** Per-subscription bound on queued alerts; a subscriber that falls further behind is ended (it can resume with `after`). */
   alertQueueMax: number;
   /** How often each instance checks its LISTEN connection and catches up on alerts. */
@@ -230,6 +235,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     graphiql: bool('GRAPHIQL', source.GRAPHIQL, env !== 'production'),
     dbPoolMax: int('DB_POOL_MAX', source.DB_POOL_MAX, 10, 1, 500),
     statementTimeoutMs: int('DB_STATEMENT_TIMEOUT_MS', source.DB_STATEMENT_TIMEOUT_MS, 15000, 100, 600000),
+    conflictAttempts: int('DB_CONFLICT_ATTEMPTS', source.DB_CONFLICT_ATTEMPTS, 3, 1, 10),
     alertQueueMax: int('ALERT_QUEUE_MAX', source.ALERT_QUEUE_MAX, 1000, 1, 1_000_000),
     alertPollMs: int('ALERT_POLL_MS', source.ALERT_POLL_MS, 2000, 50, 60000),
     wsKeepAliveMs: int('WS_KEEPALIVE_MS', source.WS_KEEPALIVE_MS, 12000, 1000, 600000),

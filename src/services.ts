@@ -1,5 +1,5 @@
 import { DataSource, EntityManager } from 'typeorm';
-import { TransactionalConnection } from './db/transactional-connection';
+import { ConflictRetry, TransactionalConnection } from './db/transactional-connection';
 import { AgreementService } from './modules/agreement/agreement.service';
 import { AuditService } from './modules/audit/audit.service';
 import { ClientService } from './modules/client/client.service';
@@ -22,6 +22,11 @@ interface ServiceOptions {
   registerIo?: RegisterIoOptions;
   /** Plan nested connections into one statement (modules/nested-read); default on. */
   nestedReadPlanning?: boolean;
+  /**
+   * Runs of an opted-in mutation's transaction aborted by a deadlock or serialization failure
+   * (DB_CONFLICT_ATTEMPTS) and the warn log of each retry; default 3 runs, not logged.
+   */
+  conflictRetry?: ConflictRetry;
 }
 
 /**
@@ -36,12 +41,11 @@ interface ServiceOptions {
  */
 export function createServices(db: DataSource, options: ServiceOptions = {}) {
   const engine = new ExposureEngine();
-  const connection = new TransactionalConnection(db);
+  const connection = new TransactionalConnection(db, null, options.conflictRetry);
   return {
     ...servicesOver(connection, engine, options),
     nestedReadPlanning: options.nestedReadPlanning ?? true,
-    forRequest: (requestDb: DataSource) =>
-      servicesOver(new TransactionalConnection(requestDb), engine, options),
+    forRequest: (requestDb: DataSource) => servicesOver(connection.over(requestDb), engine, options),
     within: (manager: EntityManager) => servicesOver(connection.within(manager), engine, options),
   };
 }

@@ -120,6 +120,10 @@ export async function startApplication(
       webhooks: webhookServiceOptions(config),
       registerIo: registerIoOptions(config),
       nestedReadPlanning: config.nestedReadPlanning,
+      conflictRetry: {
+        attempts: config.conflictAttempts,
+        warn: (fields, message) => logger.warn(fields, message),
+      },
     });
 
     const graphiqlHeaders: Record<string, string> = {};

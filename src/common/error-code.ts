@@ -30,6 +30,12 @@ export enum ErrorCode {
   TOO_MANY_SUBSCRIPTIONS = 'TOO_MANY_SUBSCRIPTIONS',
   /** The database is unreachable (503, retry-after): given by the error formatter, never thrown. */
   SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
+  /**
+   * PostgreSQL aborted the request's transaction for concurrent work (deadlock or serialization failure,
+   * after any retries): nothing was written, and the same request can be sent again as it is. Given by the
+   * error formatter (and as 409 by the file routes' refusal, http-routes.ts), never thrown by a resolver.
+   */
+  CONFLICT = 'CONFLICT',
   /** A fault: logged with its request id, masked in production. */
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
@@ -63,6 +69,7 @@ export function shownAsIs(code: ErrorCode): boolean {
     case ErrorCode.TOO_MANY_SUBSCRIPTIONS:
       return true;
     case ErrorCode.SERVICE_UNAVAILABLE:
+    case ErrorCode.CONFLICT:
     case ErrorCode.INTERNAL_SERVER_ERROR:
       return false;
     default:

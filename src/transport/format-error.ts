@@ -4,6 +4,7 @@ import type { Environment } from '../config';
 import type { Metrics } from '../observability/metrics';
 import { hideSuggestions } from '../security/limits';
 import { ErrorCode, isErrorCode, shownAsIs } from '../common/error-code';
+import { conflictAbortOf } from '../db/transactional-connection';
 
 /** PostgreSQL unreachable, restarting or refusing connections: a temporary state, not a fault of the request. */
 const UNAVAILABLE_SQLSTATES = new Set([
@@ -57,7 +58,8 @@ export type FormatError = (
 /**
  * How every error leaves the server, over HTTP (Apollo's formatError) and WebSocket alike: expected errors
  * (shownAsIs in common/error-code.ts) as they are, without "Did you mean" hints when those are off; a database outage as
- * SERVICE_UNAVAILABLE; anything else is a fault: logged with its request id, masked in production, and
+ * SERVICE_UNAVAILABLE; a transaction PostgreSQL aborted as a deadlock or serialization failure (40P01, 40001)
+ * as CONFLICT, which the caller may send again as it is; anything else is a fault: logged with its request id, masked in production, and
  * shown with its stack trace in development (only faults carry one: an expected error says what to fix,
  * and a stack would bury that in GraphiQL's result pane). Every error gets the request id, and is counted.
  */
@@ -87,6 +89,20 @@ export function createErrorFormatter(options: {
         path: formatted.path,
         locations: formatted.locations,
         extensions: { code: ErrorCode.SERVICE_UNAVAILABLE },
+      });
+    }
+    const sqlState = conflictAbortOf(error);
+    if (sqlState) {
+      // Aborted by PostgreSQL for what ran beside it (after any retries): nothing was written, and the
+      // same request can succeed. Not a fault: the caller is told to send it again.
+      metrics.errors.inc({ code: ErrorCode.CONFLICT });
+      logger.warn({ err: error, sqlState, path: formatted.path, requestId }, 'aborted by concurrent work');
+      return withRequestId({
+        message:
+          'The request conflicted with concurrent work and was not applied; nothing was written. Send it again as it is',
+        path: formatted.path,
+        locations: formatted.locations,
+        extensions: { code: ErrorCode.CONFLICT },
       });
     }
     metrics.errors.inc({ code: ErrorCode.INTERNAL_SERVER_ERROR });

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { TokenVerifier } from '../auth/jwt';
 import { ErrorCode, isErrorCode } from '../common/error-code';
+import { conflictAbortOf } from '../db/transactional-connection';
 import { Context, createContext } from '../context';
 import { Metrics, recordOperation } from '../observability/metrics';
 import { QuerySlots } from '../security/query-slots';
@@ -57,6 +58,8 @@ function statusOf(code: ErrorCode): number {
       return 429;
     case ErrorCode.SERVICE_UNAVAILABLE:
       return 503;
+    case ErrorCode.CONFLICT:
+      return 409;
     case ErrorCode.BAD_USER_INPUT:
     case ErrorCode.BAD_REQUEST:
       return 400;
@@ -127,6 +130,18 @@ export function createHttpRoutes(dependencies: HttpRoutesDependencies): HttpRout
  * with the status its code implies; a fault is logged and masked. Returns the code, for the metric.
  */
 function refuse(res: Response, error: unknown, requestId: string, logger: Logger): string {
+  // A file import aborted by PostgreSQL as a deadlock or serialization failure (never retried: its input
+  // was a one-shot stream): 409 CONFLICT, the same file may be sent again as it is.
+  if (conflictAbortOf(error) && !(error instanceof GraphQLError))
+    return refuse(
+      res,
+      new GraphQLError(
+        'The request conflicted with concurrent work and was not applied; nothing was written. Send it again as it is',
+        { extensions: { code: ErrorCode.CONFLICT } },
+      ),
+      requestId,
+      logger,
+    );
   const graphqlError = error instanceof GraphQLError ? error : undefined;
   const code =
     graphqlError && isErrorCode(graphqlError.extensions.code) ? graphqlError.extensions.code : null;

@@ -4,6 +4,7 @@
  * revision and one alert per change and no error (deadlock, unique violation) on either side.
  * Each scenario is repeated on a fresh register to give races a chance to show.
  */
+import pino from 'pino';
 import { ClientSector, IncidentStatus } from '../../src/common/enums';
 import { TestApp, dataOf, startTestApp } from '../support/app';
 import { encodeGlobalId } from '../../src/common/global-id';
@@ -730,6 +731,219 @@ describe('exposures under concurrent writes', () => {
       outcome.filter((o) => o.status === 'rejected').map((o) => String((o as PromiseRejectedResult).reason)),
     ).toEqual([]);
     await expectAsIfSerial(world, since);
+  });
+  /**
+   * The one deadlock the lock order leaves (docs/exposure-scoring.md, "Concurrency"): a client update that
+   * changes the reference (FOR UPDATE on the client before the engine's lock) and the regimes (so it then
+   * queues for the engine's lock) behind a recomputation that adds an exposure of that client (its foreign
+   * key waits for the FOR UPDATE while it holds the engine's lock). Made deterministic: a test connection
+   * holds the engine's lock, the agreement change queues for it first, the client update second, then the
+   * lock is let go. The update waited first, so its deadlock check (deadlock_timeout) finds the cycle and
+   * PostgreSQL aborts it. Answers the update's GraphQL answer and the writer's failure, if any.
+   *
+   * With `lateWriter`, the agreement change goes through GraphQL too and the lock is let go only after twice
+   * deadlock_timeout: the update's deadlock check has then run and found no cycle (the writer was not
+   * waiting for it yet), so the writer's own check, a deadlock_timeout after its foreign key starts to wait,
+   * finds it, and PostgreSQL aborts the writer instead (a recomputation that reaches the foreign key more
+   * than deadlock_timeout after the update queued).
+   */
+  async function referenceAndRegimesBehind(
+    target: TestApp,
+    lateWriter = false,
+  ): Promise<{
+    world: World;
+    exposed: string;
+    atCloud: string;
+    since: Date;
+    answer: unknown;
+    writer: string[];
+    writerAnswer: unknown;
+  }> {
+    await clearRegister(app.database);
+    const world = new World(app.services);
+    const [capita, cloud] = [await world.supplier(), await world.supplier()];
+    const exposed = await world.client();
+    const agreement = await world.agreement(await world.contract(exposed, capita, OPEN), {
+      categories: ['HEALTH'],
+      dataSubjectCount: 1000,
+      dataRetainedUntil: null,
+      subprocessorIds: [],
+    });
+    await world.recordIncident(capita, incidentAt());
+    const { id: atCloud } = await world.recordIncident(cloud, incidentAt());
+    const since = new Date();
+    const holder = app.database.db.createQueryRunner();
+    await holder.connect();
+    let answer: unknown;
+    let writerAnswer: unknown;
+    let outcome: PromiseSettledResult<unknown>[] = [];
+    try {
+      await holder.startTransaction();
+      await holder.query(`SELECT pg_advisory_xact_lock($1)`, [ENGINE_LOCK_KEY]);
+      await world.untracked(async () => {
+        const first = lateWriter
+          ? target
+              .gql(
+                target.adminToken,
+                `mutation($input: UpdateDataProcessingAgreementInput!) {
+                   updateDataProcessingAgreement(input: $input) { userErrors { code } } }`,
+                {
+                  input: {
+                    id: encodeGlobalId('DataProcessingAgreement', agreement),
+                    subprocessorIds: [encodeGlobalId('Supplier', cloud)],
+                  },
+                },
+              )
+              .then((response) => {
+                writerAnswer = response.body;
+              })
+          : world.updateAgreement(agreement, { subprocessorIds: [cloud] });
+        await queuedForEngineLock(1);
+        const update = target
+          .gql(
+            target.adminToken,
+            `mutation($input: UpdateClientInput!) { updateClient(input: $input) { client { reference } userErrors { code } } }`,
+            { input: { id: encodeGlobalId('Client', exposed), reference: 'NEW-REF', regimes: ['DORA'] } },
+          )
+          .then((response) => {
+            answer = response.body;
+          });
+        await queuedForEngineLock(2);
+        if (lateWriter) {
+          const [{ ms }]: { ms: number }[] = await app.database.db.query(
+            `SELECT EXTRACT(EPOCH FROM current_setting('deadlock_timeout')::interval) * 1000 AS ms`,
+          );
+          await new Promise((resolve) => setTimeout(resolve, 2 * Number(ms)));
+        }
+        await holder.commitTransaction();
+        outcome = await Promise.allSettled([first, update]);
+      });
+    } finally {
+      if (holder.isTransactionActive) await holder.rollbackTransaction();
+      await holder.release();
+    }
+    return {
+      world,
+      exposed,
+      atCloud,
+      since,
+      answer,
+      writerAnswer,
+      writer: outcome
+        .filter((o): o is PromiseRejectedResult => o.status === 'rejected')
+        .map((o) => String(o.reason)),
+    };
+  }
+
+  /** A second instance on this database (its own pool), with DB_CONFLICT_ATTEMPTS and its warn log lines. */
+  async function instanceWith(attempts: string): Promise<{ instance: TestApp; warnings: () => unknown[] }> {
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => lines.push(line) });
+    const instance = await startTestApp(
+      { DB_CONFLICT_ATTEMPTS: attempts },
+      { database: app.database },
+      { logger },
+    );
+    return { instance, warnings: () => lines.map((line) => JSON.parse(line)) };
+  }
+
+  it("(w) a client's reference and regimes change while an agreement change adds its exposure: the aborted update runs again", async () => {
+    const { instance, warnings } = await instanceWith('3');
+    try {
+      const { world, exposed, atCloud, since, answer, writer } = await referenceAndRegimesBehind(instance);
+      // Before the retry: `{ data: null, errors: [{ message: 'deadlock detected', extensions: { code:
+      // 'INTERNAL_SERVER_ERROR' } }] }` ('Internal server error' in production), and nothing written.
+      expect(writer).toEqual([]);
+      expect(answer).toEqual({
+        data: { updateClient: { client: { reference: 'NEW-REF' }, userErrors: [] } },
+      });
+      // PostgreSQL aborted the update (it waited first, so its deadlock check found the cycle); it ran again
+      // once the agreement change had committed: the serial order "agreement change, then the update".
+      expect(
+        warnings()
+          .filter((w) => (w as { msg: string }).msg.startsWith('transaction aborted by concurrent work'))
+          .map((w) => {
+            const { level, sqlState, attempt, attempts } = w as Record<string, unknown>;
+            return { level, sqlState, attempt, attempts };
+          }),
+      ).toEqual([{ level: 40, sqlState: '40P01', attempt: 1, attempts: 3 }]);
+      world.clientProfiles.set(exposed, { ...world.clientProfiles.get(exposed)!, regimes: ['DORA'] });
+      await expectAsIfSerial(world, since);
+      const clock = await clockOf(atCloud, exposed);
+      expect(clock.stored).toEqual(clock.dora);
+      expect(clock.dora).not.toEqual(clock.ukGdpr);
+    } finally {
+      await instance.stop();
+    }
+  });
+
+  it('(w, writer aborted) the same deadlock found by the recomputation: the agreement change answers CONFLICT, the update succeeds', async () => {
+    const { world, exposed, atCloud, since, answer, writer, writerAnswer } = await referenceAndRegimesBehind(
+      app,
+      true,
+    );
+    expect(writer).toEqual([]);
+    expect(answer).toEqual({ data: { updateClient: { client: { reference: 'NEW-REF' }, userErrors: [] } } });
+    // Not retried (only updateClient opts in): the caller is told to send it again, nothing was written.
+    const { errors } = writerAnswer as { errors: { extensions: { requestId: string } }[] };
+    expect(writerAnswer).toEqual({
+      data: null,
+      errors: [
+        {
+          message:
+            'The request conflicted with concurrent work and was not applied; nothing was written. Send it again as it is',
+          locations: [{ line: 2, column: 20 }],
+          path: ['updateDataProcessingAgreement'],
+          extensions: { code: 'CONFLICT', requestId: errors[0].extensions.requestId },
+        },
+      ],
+    });
+    world.clientProfiles.set(exposed, { ...world.clientProfiles.get(exposed)!, regimes: ['DORA'] });
+    await expectAsIfSerial(world, since);
+    expect(
+      await readExposures(app.database.db).then((rows) => rows.filter((r) => r.incidentId === atCloud)),
+    ).toEqual([]);
+  });
+
+  it('(w, no retry) the same deadlock with DB_CONFLICT_ATTEMPTS=1 answers CONFLICT: nothing written, send it again', async () => {
+    const { instance } = await instanceWith('1');
+    try {
+      const { world, exposed, atCloud, since, answer, writer } = await referenceAndRegimesBehind(instance);
+      expect(writer).toEqual([]);
+      const { errors } = answer as { errors: { extensions: { requestId: string } }[] };
+      expect(answer).toEqual({
+        data: null,
+        errors: [
+          {
+            message:
+              'The request conflicted with concurrent work and was not applied; nothing was written. Send it again as it is',
+            locations: [{ line: 1, column: 40 }],
+            path: ['updateClient'],
+            extensions: { code: 'CONFLICT', requestId: errors[0].extensions.requestId },
+          },
+        ],
+      });
+      const [client]: { reference: string; regimes: string[] | null }[] = await app.database.db.query(
+        `SELECT reference, regimes FROM client WHERE id = $1`,
+        [exposed],
+      );
+      expect(client.reference).not.toBe('NEW-REF');
+      await expectAsIfSerial(world, since);
+      const clock = await clockOf(atCloud, exposed);
+      expect(clock.stored).toEqual(clock.ukGdpr);
+      // Sent again as it is, it succeeds.
+      const again = await instance.gql(
+        instance.adminToken,
+        `mutation($input: UpdateClientInput!) { updateClient(input: $input) { client { reference } userErrors { code } } }`,
+        { input: { id: encodeGlobalId('Client', exposed), reference: 'NEW-REF', regimes: ['DORA'] } },
+      );
+      expect(dataOf(again).updateClient).toEqual({ client: { reference: 'NEW-REF' }, userErrors: [] });
+      world.clientProfiles.set(exposed, { ...world.clientProfiles.get(exposed)!, regimes: ['DORA'] });
+      await expectAsIfSerial(world, since);
+      expect((await clockOf(atCloud, exposed)).stored).toEqual(clock.dora);
+    } finally {
+      await instance.stop();
+    }
   });
   /** Backends of this test's database waiting for a lock (advisory, row or transaction). */
   const waitingOnLocks = async (): Promise<number> => {

@@ -24,6 +24,7 @@ describe('ErrorCode', () => {
     ]);
     expect(Object.values(ErrorCode).filter((code) => !shownAsIs(code))).toEqual([
       'SERVICE_UNAVAILABLE',
+      'CONFLICT',
       'INTERNAL_SERVER_ERROR',
     ]);
   });

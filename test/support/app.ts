@@ -67,10 +67,15 @@ export async function startTestApp(
     METRICS_PORT: '0',
     ...env,
   });
+  const logger = options.logger ?? pino({ level: 'silent' });
   const services = createServices(database.db, {
     webhooks: webhookServiceOptions(config),
     registerIo: registerIoOptions(config),
     nestedReadPlanning: config.nestedReadPlanning,
+    conflictRetry: {
+      attempts: config.conflictAttempts,
+      warn: (fields, message) => logger.warn(fields, message),
+    },
   });
   const server = await startServer(
     {
@@ -78,7 +83,7 @@ export async function startTestApp(
       db: database.db,
       schema: await testSchema(),
       services,
-      logger: options.logger ?? pino({ level: 'silent' }),
+      logger,
       databaseUrl: database.url,
       webhookWorker: options.webhookWorker,
       graphiqlHeaders: options.graphiqlHeaders,

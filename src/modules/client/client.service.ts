@@ -99,7 +99,7 @@ export class ClientService {
   async update(viewer: Viewer, input: UpdateClientInput): Promise<ClientEntity> {
     requireRole(viewer, 'admin');
     await assertValid(input);
-    return this.connection.transaction(async (manager) => {
+    return this.connection.transactionRetriedOnConflict(async (manager) => {
       // FOR NO KEY UPDATE, not FOR UPDATE: a recomputation holding the engine's lock that writes a new
       // exposure of this client takes FOR KEY SHARE on this row (the foreign key), which FOR UPDATE blocks;
       // with this transaction then waiting for the engine's lock, the two would deadlock. A new reference
@@ -107,7 +107,9 @@ export class ClientService {
       // here, before the engine's lock: after it, it would deadlock with a transaction that took FOR KEY
       // SHARE first and then queued for the engine's lock (createContract, recordClientNotice). Such an
       // update that also moves the regimes can still deadlock, as before, with a recomputation that adds an
-      // exposure of this client meanwhile (docs/exposure-scoring.md, "Concurrency").
+      // exposure of this client meanwhile (docs/exposure-scoring.md, "Concurrency"); PostgreSQL then aborts
+      // one of the two, and when it is this one it runs again, after the recomputation has committed (this
+      // work is database work only, from the input alone, so it may).
       const client = await lockClient(
         manager,
         input.id,
