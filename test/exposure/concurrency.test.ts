@@ -847,7 +847,7 @@ describe('exposures under concurrent writes', () => {
     return { instance, warnings: () => lines.map((line) => JSON.parse(line)) };
   }
 
-  it("(w) a client's reference and regimes change while an agreement change adds its exposure: the aborted update runs again", async () => {
+  it("(x) a client's reference and regimes change while an agreement change adds its exposure: the aborted update runs again", async () => {
     const { instance, warnings } = await instanceWith('3');
     try {
       const { world, exposed, atCloud, since, answer, writer } = await referenceAndRegimesBehind(instance);
@@ -877,7 +877,7 @@ describe('exposures under concurrent writes', () => {
     }
   });
 
-  it('(w, writer aborted) the same deadlock found by the recomputation: the agreement change answers CONFLICT, the update succeeds', async () => {
+  it('(x, writer aborted) the same deadlock found by the recomputation: the agreement change answers CONFLICT, the update succeeds', async () => {
     const { world, exposed, atCloud, since, answer, writer, writerAnswer } = await referenceAndRegimesBehind(
       app,
       true,
@@ -905,7 +905,7 @@ describe('exposures under concurrent writes', () => {
     ).toEqual([]);
   });
 
-  it('(w, no retry) the same deadlock with DB_CONFLICT_ATTEMPTS=1 answers CONFLICT: nothing written, send it again', async () => {
+  it('(x, no retry) the same deadlock with DB_CONFLICT_ATTEMPTS=1 answers CONFLICT: nothing written, send it again', async () => {
     const { instance } = await instanceWith('1');
     try {
       const { world, exposed, atCloud, since, answer, writer } = await referenceAndRegimesBehind(instance);
