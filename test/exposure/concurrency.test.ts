@@ -5,6 +5,7 @@
  * Each scenario is repeated on a fresh register to give races a chance to show.
  */
 import pino from 'pino';
+import type { QueryRunner } from 'typeorm';
 import { ClientSector, IncidentStatus } from '../../src/common/enums';
 import { TestApp, dataOf, startTestApp } from '../support/app';
 import { encodeGlobalId } from '../../src/common/global-id';
@@ -1064,17 +1065,7 @@ describe('exposures under concurrent writes', () => {
       await holder.startTransaction();
       await holder.query(`SELECT pg_advisory_xact_lock($1)`, [ENGINE_LOCK_KEY]);
       await world.untracked(async () => {
-        const started: Promise<unknown>[] = [];
-        for (const step of steps) {
-          const running = step();
-          running.catch(() => undefined); // collected below, after the lock is let go
-          started.push(running);
-          for (let i = 0; i < 1000 && (await waitingOnLocks()) < started.length; i += 1)
-            await new Promise((resolve) => setTimeout(resolve, 10));
-          expect(await waitingOnLocks()).toBe(started.length);
-        }
-        await holder.commitTransaction();
-        outcome = await Promise.allSettled(started);
+        outcome = await queueThenRelease(holder, steps);
       });
     } finally {
       if (holder.isTransactionActive) await holder.rollbackTransaction();
@@ -1317,6 +1308,34 @@ describe('exposures under concurrent writes', () => {
     }
   });
   /** A contract's row as the import's contracts sheet names it, and the file that changes its title. */
+  /** The register exported as a workbook, without one supplier's row: imported with mode=replace, it archives it. */
+  async function registerWithout(supplierId: string) {
+    const [{ name }] = await app.database.db.query(`SELECT name FROM supplier WHERE id = $1`, [supplierId]);
+    const current = await sheetsOf((await download(app, app.adminToken, 'xlsx')).body);
+    return workbook({ ...current, suppliers: current.suppliers.filter((row) => row[0] !== name) });
+  }
+
+  /**
+   * Starts each step in turn and waits until it is waiting on a lock (the test connection `holder` holds what
+   * the first needs), so they queue in this order; then lets the holder's transaction go and collects them all.
+   */
+  async function queueThenRelease(
+    holder: QueryRunner,
+    steps: (() => Promise<unknown>)[],
+  ): Promise<PromiseSettledResult<unknown>[]> {
+    const started: Promise<unknown>[] = [];
+    for (const step of steps) {
+      const running = step();
+      running.catch(() => undefined); // collected below, after the holder lets go
+      started.push(running);
+      for (let i = 0; i < 1000 && (await waitingOnLocks()) < started.length; i += 1)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(await waitingOnLocks()).toBe(started.length);
+    }
+    await holder.commitTransaction();
+    return Promise.allSettled(started);
+  }
+
   async function contractImport(contractId: string, title: string) {
     const [row]: {
       client: string;
@@ -1371,8 +1390,7 @@ describe('exposures under concurrent writes', () => {
     try {
       await holder.startTransaction();
       await holder.query(`SELECT id FROM contract WHERE id = $1 FOR UPDATE`, [contract]);
-      const started: Promise<unknown>[] = [];
-      for (const step of [
+      outcome = await queueThenRelease(holder, [
         async () => {
           const response = await app.gql(app.adminToken, UPDATE_CONTRACT, {
             input: { id: encodeGlobalId('Contract', contract), title: 'Title from the API' },
@@ -1380,16 +1398,7 @@ describe('exposures under concurrent writes', () => {
           expect(dataOf(response).updateContract.userErrors).toEqual([]);
         },
         importing(file, 'Title from the file'),
-      ]) {
-        const running = step();
-        running.catch(() => undefined); // collected below, after the row is let go
-        started.push(running);
-        for (let i = 0; i < 1000 && (await waitingOnLocks()) < started.length; i += 1)
-          await new Promise((resolve) => setTimeout(resolve, 10));
-        expect(await waitingOnLocks()).toBe(started.length);
-      }
-      await holder.commitTransaction();
-      outcome = await Promise.allSettled(started);
+      ]);
     } finally {
       if (holder.isTransactionActive) await holder.rollbackTransaction();
       await holder.release();
@@ -1542,15 +1551,8 @@ describe('exposures under concurrent writes', () => {
       const [kept, leaving] = [await world.supplier(), await world.supplier()];
       const client = await world.client();
       await world.contract(client, kept, OPEN);
-      const [{ name: leavingName }] = await app.database.db.query(`SELECT name FROM supplier WHERE id = $1`, [
-        leaving,
-      ]);
       // The register as it is, without the supplier that nothing uses yet: mode=replace archives it.
-      const current = await sheetsOf((await download(app, app.adminToken, 'xlsx')).body);
-      const file = await workbook({
-        ...current,
-        suppliers: current.suppliers.filter((row) => row[0] !== leavingName),
-      });
+      const file = await registerWithout(leaving);
       // A test connection holds the supplier's row FOR UPDATE, so the mutation stops in its check that the
       // supplier is in the register (FOR KEY SHARE), and the import, which starts second, in its archiving
       // of that row. Once the row is let go, both go on: before the fix the import held the register's
@@ -1567,8 +1569,7 @@ describe('exposures under concurrent writes', () => {
       try {
         await holder.startTransaction();
         await holder.query(`SELECT id FROM supplier WHERE id = $1 FOR UPDATE`, [leaving]);
-        const started: Promise<unknown>[] = [];
-        for (const step of [
+        outcome = await queueThenRelease(holder, [
           async () => {
             const response = await app.gql(app.adminToken, mutation, {
               input: inputOf(client, kept, leaving),
@@ -1586,16 +1587,7 @@ describe('exposures under concurrent writes', () => {
               if (answer.status !== 200 && !importRefused)
                 throw new Error(`the import answered ${answer.status}: ${JSON.stringify(answer.body)}`);
             }),
-        ]) {
-          const running = step();
-          running.catch(() => undefined); // collected below, after the row is let go
-          started.push(running);
-          for (let i = 0; i < 1000 && (await waitingOnLocks()) < started.length; i += 1)
-            await new Promise((resolve) => setTimeout(resolve, 10));
-          expect(await waitingOnLocks()).toBe(started.length);
-        }
-        await holder.commitTransaction();
-        outcome = await Promise.allSettled(started);
+        ]);
       } finally {
         if (holder.isTransactionActive) await holder.rollbackTransaction();
         await holder.release();
@@ -1786,14 +1778,7 @@ describe('exposures under concurrent writes', () => {
     await world.contract(client, kept, OPEN);
     const { id: closed } = await world.recordIncident(kept, incidentAt());
     expect((await world.updateIncident(closed, { status: IncidentStatus.CLOSED })).refused).toBe(false);
-    const [{ name: leavingName }] = await app.database.db.query(`SELECT name FROM supplier WHERE id = $1`, [
-      leaving,
-    ]);
-    const current = await sheetsOf((await download(app, app.adminToken, 'xlsx')).body);
-    const file = await workbook({
-      ...current,
-      suppliers: current.suppliers.filter((row) => row[0] !== leavingName),
-    });
+    const file = await registerWithout(leaving);
     // A test connection holds the leaving supplier's row: the import, which has locked the register's
     // tables, stops at archiving it; the three writes at the kept supplier queue for the supplier table
     // (the reopening holding its incident's row) and must go on once the import commits, refusing nothing.
@@ -1833,7 +1818,6 @@ describe('exposures under concurrent writes', () => {
     try {
       await holder.startTransaction();
       await holder.query(`SELECT id FROM supplier WHERE id = $1 FOR UPDATE`, [leaving]);
-      const started: Promise<unknown>[] = [];
       const steps = [
         () =>
           upload(app, file, XLSX, '?mode=replace', app.adminToken, 'replace.xlsx').then((answer) => {
@@ -1843,16 +1827,7 @@ describe('exposures under concurrent writes', () => {
           answers.push(dataOf(await app.gql(app.adminToken, mutation, { input })).answer);
         }),
       ];
-      for (const step of steps) {
-        const running = step();
-        running.catch(() => undefined); // collected below, after the row is let go
-        started.push(running);
-        for (let i = 0; i < 1000 && (await waitingOnLocks()) < started.length; i += 1)
-          await new Promise((resolve) => setTimeout(resolve, 10));
-        expect(await waitingOnLocks()).toBe(started.length);
-      }
-      await holder.commitTransaction();
-      outcome = await Promise.allSettled(started);
+      outcome = await queueThenRelease(holder, steps);
     } finally {
       if (holder.isTransactionActive) await holder.rollbackTransaction();
       await holder.release();
