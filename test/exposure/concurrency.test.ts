@@ -515,6 +515,24 @@ describe('exposures under concurrent writes', () => {
   });
 
   /**
+   * A client exposed to an open incident at Capita through a contract and agreement (HEALTH, 1,000 people),
+   * and an open incident at a cloud supplier that the agreement does not yet rely on.
+   */
+  async function councilBesideCloudIncident(world: World) {
+    const [capita, cloud] = [await world.supplier(), await world.supplier()];
+    const exposed = await world.client();
+    const agreement = await world.agreement(await world.contract(exposed, capita, OPEN), {
+      categories: ['HEALTH'],
+      dataSubjectCount: 1000,
+      dataRetainedUntil: null,
+      subprocessorIds: [],
+    });
+    await world.recordIncident(capita, incidentAt());
+    const { id: atCloud } = await world.recordIncident(cloud, incidentAt());
+    return { cloud, exposed, agreement, atCloud };
+  }
+
+  /**
    * A client's regimes change (updateClient through GraphQL) while a recomputation that adds a new exposure
    * for that client is under way, made deterministic: a test connection holds the engine's lock, `writer`
    * queues for it first, the client update second, then the lock is let go. The writer's new exposure has
@@ -591,18 +609,9 @@ describe('exposures under concurrent writes', () => {
   it("(h) a client's regimes change while an agreement change adds its exposure to an open incident", async () => {
     await clearRegister(app.database);
     const world = new World(app.services);
-    const [capita, cloud] = [await world.supplier(), await world.supplier()];
     // A UK council (UK GDPR by default), already exposed to an incident at Capita, so its update has
     // clocks to refresh; the agreement change makes it newly exposed to the open incident at the cloud.
-    const exposed = await world.client();
-    const agreement = await world.agreement(await world.contract(exposed, capita, OPEN), {
-      categories: ['HEALTH'],
-      dataSubjectCount: 1000,
-      dataRetainedUntil: null,
-      subprocessorIds: [],
-    });
-    await world.recordIncident(capita, incidentAt());
-    const { id: atCloud } = await world.recordIncident(cloud, incidentAt());
+    const { cloud, exposed, agreement, atCloud } = await councilBesideCloudIncident(world);
     const since = new Date();
     const { failures, userErrors } = await regimesChangeBehind(world, exposed, () =>
       world.updateAgreement(agreement, { subprocessorIds: [cloud] }),
@@ -762,16 +771,7 @@ describe('exposures under concurrent writes', () => {
   }> {
     await clearRegister(app.database);
     const world = new World(app.services);
-    const [capita, cloud] = [await world.supplier(), await world.supplier()];
-    const exposed = await world.client();
-    const agreement = await world.agreement(await world.contract(exposed, capita, OPEN), {
-      categories: ['HEALTH'],
-      dataSubjectCount: 1000,
-      dataRetainedUntil: null,
-      subprocessorIds: [],
-    });
-    await world.recordIncident(capita, incidentAt());
-    const { id: atCloud } = await world.recordIncident(cloud, incidentAt());
+    const { cloud, exposed, agreement, atCloud } = await councilBesideCloudIncident(world);
     const since = new Date();
     const holder = app.database.db.createQueryRunner();
     await holder.connect();
@@ -878,6 +878,23 @@ describe('exposures under concurrent writes', () => {
     }
   });
 
+  /** The whole answer of a mutation aborted by concurrent work and not run again (its request id as given). */
+  function conflictAnswer(answer: unknown, field: string, location: { line: number; column: number }) {
+    const { errors } = answer as { errors: { extensions: { requestId: string } }[] };
+    return {
+      data: null,
+      errors: [
+        {
+          message:
+            'The request conflicted with concurrent work and was not applied; nothing was written. Send it again as it is',
+          locations: [location],
+          path: [field],
+          extensions: { code: 'CONFLICT', requestId: errors[0].extensions.requestId },
+        },
+      ],
+    };
+  }
+
   it('(x, writer aborted) the same deadlock found by the recomputation: the agreement change answers CONFLICT, the update succeeds', async () => {
     const { world, exposed, atCloud, since, answer, writer, writerAnswer } = await referenceAndRegimesBehind(
       app,
@@ -886,19 +903,9 @@ describe('exposures under concurrent writes', () => {
     expect(writer).toEqual([]);
     expect(answer).toEqual({ data: { updateClient: { client: { reference: 'NEW-REF' }, userErrors: [] } } });
     // Not retried (only updateClient opts in): the caller is told to send it again, nothing was written.
-    const { errors } = writerAnswer as { errors: { extensions: { requestId: string } }[] };
-    expect(writerAnswer).toEqual({
-      data: null,
-      errors: [
-        {
-          message:
-            'The request conflicted with concurrent work and was not applied; nothing was written. Send it again as it is',
-          locations: [{ line: 2, column: 20 }],
-          path: ['updateDataProcessingAgreement'],
-          extensions: { code: 'CONFLICT', requestId: errors[0].extensions.requestId },
-        },
-      ],
-    });
+    expect(writerAnswer).toEqual(
+      conflictAnswer(writerAnswer, 'updateDataProcessingAgreement', { line: 2, column: 20 }),
+    );
     world.clientProfiles.set(exposed, { ...world.clientProfiles.get(exposed)!, regimes: ['DORA'] });
     await expectAsIfSerial(world, since);
     expect(
@@ -911,19 +918,7 @@ describe('exposures under concurrent writes', () => {
     try {
       const { world, exposed, atCloud, since, answer, writer } = await referenceAndRegimesBehind(instance);
       expect(writer).toEqual([]);
-      const { errors } = answer as { errors: { extensions: { requestId: string } }[] };
-      expect(answer).toEqual({
-        data: null,
-        errors: [
-          {
-            message:
-              'The request conflicted with concurrent work and was not applied; nothing was written. Send it again as it is',
-            locations: [{ line: 1, column: 40 }],
-            path: ['updateClient'],
-            extensions: { code: 'CONFLICT', requestId: errors[0].extensions.requestId },
-          },
-        ],
-      });
+      expect(answer).toEqual(conflictAnswer(answer, 'updateClient', { line: 1, column: 40 }));
       const [client]: { reference: string; regimes: string[] | null }[] = await app.database.db.query(
         `SELECT reference, regimes FROM client WHERE id = $1`,
         [exposed],
